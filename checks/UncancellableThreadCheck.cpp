@@ -1,0 +1,769 @@
+//===--- UncancellableThreadCheck.cpp - concguard-uncancellable-thread ----===//
+
+#include "UncancellableThreadCheck.h"
+
+#include "utils/EndlessLoops.h"
+
+#include "clang/AST/ASTContext.h"
+#include "clang/AST/ParentMapContext.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+#include "clang/AST/StmtCXX.h"
+#include "clang/ASTMatchers/ASTMatchFinder.h"
+#include "clang/Analysis/CFG.h"
+#include "clang/Lex/Lexer.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallPtrSet.h"
+
+using namespace clang::ast_matchers;
+
+namespace clang::tidy::concguard {
+
+namespace {
+
+constexpr llvm::StringLiteral LoopNote =
+    "loop with no exit that another thread can trigger";
+
+const Expr *ignoreWrappers(const Expr *E) {
+  while (E) {
+    E = E->IgnoreParenImpCasts();
+    if (const auto *Temp = dyn_cast<MaterializeTemporaryExpr>(E))
+      E = Temp->getSubExpr();
+    else if (const auto *Bind = dyn_cast<CXXBindTemporaryExpr>(E))
+      E = Bind->getSubExpr();
+    else if (const auto *Cleanups = dyn_cast<ExprWithCleanups>(E))
+      E = Cleanups->getSubExpr();
+    else if (const auto *Cast = dyn_cast<CXXFunctionalCastExpr>(E))
+      E = Cast->getSubExpr();
+    else if (const auto *Construct = dyn_cast<CXXConstructExpr>(E);
+             Construct && Construct->getNumArgs() == 1 &&
+             Construct->getConstructor()->isCopyOrMoveConstructor() &&
+             Construct->isElidable())
+      E = Construct->getArg(0);
+    else
+      return E;
+  }
+  return E;
+}
+
+/// Is \p E a construction of a std::thread that starts a thread?
+bool isStartingConstruct(const Expr *E) {
+  const auto *Construct = dyn_cast_or_null<CXXConstructExpr>(ignoreWrappers(E));
+  return Construct && Construct->getNumArgs() > 0 &&
+         !Construct->getConstructor()->isCopyOrMoveConstructor() &&
+         utils::isStdThreadType(Construct->getType());
+}
+
+/// Does \p E name the variable \p Var (through parentheses and casts)?
+bool namesVar(const Expr *E, const VarDecl &Var) {
+  const auto *Ref = dyn_cast_or_null<DeclRefExpr>(ignoreWrappers(E));
+  return Ref && Ref->getDecl() == &Var;
+}
+
+/// Is \p E `this->Field` or `Field` (implicit this)?
+bool namesField(const Expr *E, const FieldDecl &Field) {
+  const auto *Member = dyn_cast_or_null<MemberExpr>(ignoreWrappers(E));
+  return Member && Member->getMemberDecl() == &Field &&
+         isa<CXXThisExpr>(Member->getBase()->IgnoreParenImpCasts());
+}
+
+//===----------------------------------------------------------------------===//
+// Local std::thread objects: joinable at destruction?
+//===----------------------------------------------------------------------===//
+
+enum JoinState : unsigned { Joinable = 1, NotJoinable = 2 };
+
+enum class Effect {
+  StartJoinable,    ///< declared with a callable
+  StartNotJoinable, ///< declared empty, or moved from elsewhere
+  Release,          ///< join(), detach(), swap, moved away, escapes
+  AssignSpawn,      ///< `t = std::thread(f)`
+  AssignOther,      ///< `t = std::move(u)` / `t = {}`
+};
+
+/// Classifies every statement of a function body that changes whether the
+/// thread variable is joinable.
+class EffectCollector : public RecursiveASTVisitor<EffectCollector> {
+public:
+  explicit EffectCollector(const VarDecl &Var) : Var(Var) {}
+
+  llvm::DenseMap<const Stmt *, Effect> Effects;
+  /// `t.joinable()` calls, for branch refinement.
+  llvm::SmallPtrSet<const Expr *, 4> JoinableQueries;
+
+  bool shouldVisitImplicitCode() const { return false; }
+
+  bool VisitDeclStmt(DeclStmt *Decl) {
+    for (const class Decl *D : Decl->decls())
+      if (D == &Var)
+        Effects[Decl] = isStartingConstruct(Var.getInit())
+                            ? Effect::StartJoinable
+                            : Effect::StartNotJoinable;
+    return true;
+  }
+
+  bool VisitCXXMemberCallExpr(CXXMemberCallExpr *Call) {
+    if (!namesVar(Call->getImplicitObjectArgument(), Var))
+      return true;
+    Handled.insert(ignoreWrappers(Call->getImplicitObjectArgument()));
+    llvm::StringRef Name =
+        Call->getMethodDecl() && Call->getMethodDecl()->getIdentifier()
+            ? Call->getMethodDecl()->getName()
+            : "";
+    if (Name == "joinable")
+      JoinableQueries.insert(Call);
+    else if (Name == "join" || Name == "detach" || Name == "swap")
+      Effects[Call] = Effect::Release;
+    // get_id(), native_handle(): no change.
+    return true;
+  }
+
+  bool VisitCXXOperatorCallExpr(CXXOperatorCallExpr *Call) {
+    if (Call->getOperator() != OO_Equal || Call->getNumArgs() != 2 ||
+        !namesVar(Call->getArg(0), Var))
+      return true;
+    Handled.insert(ignoreWrappers(Call->getArg(0)));
+    Effects[Call] = isStartingConstruct(Call->getArg(1)) ? Effect::AssignSpawn
+                                                         : Effect::AssignOther;
+    return true;
+  }
+
+  bool VisitDeclRefExpr(DeclRefExpr *Ref) {
+    if (Ref->getDecl() == &Var)
+      Refs.push_back(Ref);
+    return true;
+  }
+
+  /// Any other use (std::move(t), passing t by reference, capturing it,
+  /// returning it) hands the thread to code we do not follow: assume that
+  /// code takes care of it.
+  void finish() {
+    for (const DeclRefExpr *Ref : Refs)
+      if (!Handled.count(Ref))
+        Effects.try_emplace(Ref, Effect::Release);
+  }
+
+private:
+  const VarDecl &Var;
+  llvm::SmallVector<const DeclRefExpr *, 8> Refs;
+  llvm::SmallPtrSet<const Expr *, 8> Handled;
+};
+
+struct LifetimeFinding {
+  SourceLocation Where;
+  bool IsAssignment = false;
+};
+
+/// Is the terminator condition of \p Block a `t.joinable()` query, possibly
+/// negated? Returns the branch index (0 or 1) on which the thread is known
+/// not to be joinable.
+std::optional<unsigned>
+notJoinableSuccessor(const CFGBlock &Block,
+                     const llvm::SmallPtrSetImpl<const Expr *> &Queries) {
+  const Stmt *Cond = Block.getTerminatorCondition();
+  const auto *E = dyn_cast_or_null<Expr>(Cond);
+  if (!E)
+    return std::nullopt;
+  bool Negated = false;
+  E = E->IgnoreParenImpCasts();
+  while (const auto *Not = dyn_cast<UnaryOperator>(E)) {
+    if (Not->getOpcode() != UO_LNot)
+      return std::nullopt;
+    Negated = !Negated;
+    E = Not->getSubExpr()->IgnoreParenImpCasts();
+  }
+  if (!Queries.count(E))
+    return std::nullopt;
+  return Negated ? 0u : 1u;
+}
+
+SourceLocation destructionLocation(const CFGAutomaticObjDtor &Dtor) {
+  const Stmt *Trigger = Dtor.getTriggerStmt();
+  if (!Trigger)
+    return {};
+  if (const auto *Compound = dyn_cast<CompoundStmt>(Trigger))
+    return Compound->getRBracLoc();
+  return Trigger->getBeginLoc();
+}
+
+std::optional<LifetimeFinding>
+findJoinableDestruction(const FunctionDecl &Function, const VarDecl &Var,
+                        ASTContext &Context) {
+  Stmt *Body = Function.getBody();
+  if (!Body)
+    return std::nullopt;
+  EffectCollector Collector(Var);
+  Collector.TraverseStmt(Body);
+  Collector.finish();
+
+  CFG::BuildOptions Options;
+  Options.AddImplicitDtors = true;
+  Options.setAllAlwaysAdd();
+  std::unique_ptr<CFG> Graph =
+      CFG::buildCFG(&Function, Body, &Context, Options);
+  if (!Graph)
+    return std::nullopt;
+
+  // The set of states the thread may be in at each block's entry; 0 means
+  // "not declared yet" (or unreachable).
+  std::vector<unsigned> EntryState(Graph->getNumBlockIDs(), 0);
+  std::vector<bool> Visited(Graph->getNumBlockIDs(), false);
+  llvm::SmallVector<const CFGBlock *, 16> Worklist;
+  Worklist.push_back(&Graph->getEntry());
+  Visited[Graph->getEntry().getBlockID()] = true;
+  std::optional<LifetimeFinding> Finding;
+
+  while (!Worklist.empty()) {
+    const CFGBlock *Block = Worklist.pop_back_val();
+    unsigned State = EntryState[Block->getBlockID()];
+    for (const CFGElement &Element : *Block) {
+      if (std::optional<CFGStmt> S = Element.getAs<CFGStmt>()) {
+        auto It = Collector.Effects.find(S->getStmt());
+        if (It == Collector.Effects.end())
+          continue;
+        switch (It->second) {
+        case Effect::StartJoinable:
+          State = Joinable;
+          break;
+        case Effect::StartNotJoinable:
+        case Effect::Release:
+          State = State ? NotJoinable : 0;
+          break;
+        case Effect::AssignSpawn:
+        case Effect::AssignOther:
+          if ((State & Joinable) && !Finding)
+            Finding = LifetimeFinding{S->getStmt()->getBeginLoc(), true};
+          State = It->second == Effect::AssignSpawn ? Joinable : NotJoinable;
+          break;
+        }
+      } else if (std::optional<CFGAutomaticObjDtor> Dtor =
+                     Element.getAs<CFGAutomaticObjDtor>()) {
+        if (Dtor->getVarDecl() != &Var)
+          continue;
+        if ((State & Joinable) && !Finding)
+          Finding = LifetimeFinding{destructionLocation(*Dtor), false};
+        State = 0;
+      }
+    }
+    std::optional<unsigned> Refined =
+        notJoinableSuccessor(*Block, Collector.JoinableQueries);
+    unsigned Index = 0;
+    for (const CFGBlock::AdjacentBlock &Succ : Block->succs()) {
+      const CFGBlock *Next = Succ.getReachableBlock();
+      unsigned OutState = State;
+      if (Refined && *Refined == Index && OutState)
+        OutState = NotJoinable;
+      ++Index;
+      if (!Next)
+        continue;
+      unsigned &In = EntryState[Next->getBlockID()];
+      if (!Visited[Next->getBlockID()] || (In | OutState) != In) {
+        In |= OutState;
+        Visited[Next->getBlockID()] = true;
+        Worklist.push_back(Next);
+      }
+    }
+  }
+  return Finding;
+}
+
+//===----------------------------------------------------------------------===//
+// Member threads: who joins them?
+//===----------------------------------------------------------------------===//
+
+/// Finds a `join()`/`detach()` of \p Field, or a use that hands it elsewhere,
+/// in a function body.
+class MemberReleaseFinder : public RecursiveASTVisitor<MemberReleaseFinder> {
+public:
+  explicit MemberReleaseFinder(const FieldDecl &Field) : Field(Field) {}
+  const Expr *Join = nullptr;    ///< a `Field.join()`
+  const Expr *Release = nullptr; ///< join, detach, or any escape
+  llvm::SmallVector<const CXXMemberCallExpr *, 4> ThisCalls;
+
+  bool VisitCXXMemberCallExpr(CXXMemberCallExpr *Call) {
+    const Expr *Object = Call->getImplicitObjectArgument();
+    if (Object && isa<CXXThisExpr>(Object->IgnoreParenImpCasts()))
+      ThisCalls.push_back(Call);
+    if (!namesField(Object, Field))
+      return true;
+    llvm::StringRef Name =
+        Call->getMethodDecl() && Call->getMethodDecl()->getIdentifier()
+            ? Call->getMethodDecl()->getName()
+            : "";
+    if (Name == "join" && !Join)
+      Join = Call;
+    if ((Name == "join" || Name == "detach" || Name == "swap") && !Release)
+      Release = Call;
+    return true;
+  }
+  bool VisitCallExpr(CallExpr *Call) {
+    // std::move(worker_) handed somewhere else.
+    if (Call->isCallToStdMove() && Call->getNumArgs() == 1 &&
+        namesField(Call->getArg(0), Field) && !Release)
+      Release = Call;
+    return true;
+  }
+
+private:
+  const FieldDecl &Field;
+};
+
+/// Searches \p Function and the member functions of the same object it
+/// calls (up to \p Depth deep) for a join of \p Field.
+const Expr *findMemberJoin(const FunctionDecl *Function,
+                           const FieldDecl &Field, unsigned Depth,
+                           llvm::SmallPtrSetImpl<const FunctionDecl *> &Seen) {
+  if (!Function || !Function->getBody() || !Seen.insert(Function).second)
+    return nullptr;
+  MemberReleaseFinder Finder(Field);
+  Finder.TraverseStmt(Function->getBody());
+  if (Finder.Join)
+    return Finder.Join;
+  if (Depth == 0)
+    return nullptr;
+  for (const CXXMemberCallExpr *Call : Finder.ThisCalls)
+    if (const CXXMethodDecl *Method = Call->getMethodDecl())
+      if (const Expr *Join = findMemberJoin(Method->getDefinition(), Field,
+                                            Depth - 1, Seen))
+        return Join;
+  return nullptr;
+}
+
+//===----------------------------------------------------------------------===//
+// The fix-it: std::thread + endless lambda + final join -> std::jthread.
+//===----------------------------------------------------------------------===//
+
+class NameCollector : public RecursiveASTVisitor<NameCollector> {
+public:
+  llvm::StringSet<> Names;
+  bool VisitDeclRefExpr(DeclRefExpr *Ref) {
+    if (Ref->getDecl()->getIdentifier())
+      Names.insert(Ref->getDecl()->getName());
+    return true;
+  }
+  bool VisitNamedDecl(NamedDecl *D) {
+    if (D->getIdentifier())
+      Names.insert(D->getName());
+    return true;
+  }
+};
+
+/// Text of the source line around \p Stmt, extended so that removing a
+/// statement that stands alone on its line removes the line.
+CharSourceRange wholeLineRange(SourceRange Range, const SourceManager &SM,
+                               const LangOptions &LangOpts) {
+  SourceLocation End = Lexer::findLocationAfterToken(
+      Range.getEnd(), tok::semi, SM, LangOpts,
+      /*SkipTrailingWhitespaceAndNewLine=*/false);
+  if (End.isInvalid())
+    return {};
+  bool Invalid = false;
+  llvm::StringRef Buffer = SM.getBufferData(SM.getFileID(End), &Invalid);
+  if (Invalid)
+    return {};
+  unsigned BeginOffset = SM.getFileOffset(Range.getBegin());
+  unsigned EndOffset = SM.getFileOffset(End);
+  unsigned LineStart = BeginOffset;
+  while (LineStart > 0 && (Buffer[LineStart - 1] == ' ' ||
+                           Buffer[LineStart - 1] == '\t'))
+    --LineStart;
+  unsigned LineEnd = EndOffset;
+  while (LineEnd < Buffer.size() &&
+         (Buffer[LineEnd] == ' ' || Buffer[LineEnd] == '\t'))
+    ++LineEnd;
+  bool AloneOnLine = (LineStart == 0 || Buffer[LineStart - 1] == '\n') &&
+                     (LineEnd == Buffer.size() || Buffer[LineEnd] == '\n');
+  if (AloneOnLine) {
+    if (LineEnd < Buffer.size())
+      ++LineEnd; // the newline
+    return CharSourceRange::getCharRange(
+        Range.getBegin().getLocWithOffset(
+            -static_cast<int>(BeginOffset - LineStart)),
+        End.getLocWithOffset(static_cast<int>(LineEnd - EndOffset)));
+  }
+  return CharSourceRange::getCharRange(Range.getBegin(), End);
+}
+
+/// Builds the std::jthread fix-it, or returns no hints when the rewrite
+/// would not be mechanical.
+std::vector<FixItHint> jthreadFixIt(const utils::SpawnSite &Site,
+                                    const utils::EndlessLoop &Loop,
+                                    ASTContext &Context) {
+  const LangOptions &LangOpts = Context.getLangOpts();
+  const SourceManager &SM = Context.getSourceManager();
+  std::vector<FixItHint> None;
+  if (!LangOpts.CPlusPlus20 || Site.Kind != utils::SpawnKind::StdThread ||
+      Site.Handle != utils::HandleKind::Local || !Site.Entry.Lambda ||
+      !Site.Arguments.empty() || !Loop.CallPath.empty() ||
+      Loop.Function != Site.Entry.Function || !Site.EnclosingFunction)
+    return None;
+  const auto *Var = dyn_cast_or_null<VarDecl>(Site.HandleDecl);
+  const LambdaExpr *Lambda = Site.Entry.Lambda;
+  if (!Var || Var->getInit() != Site.Spawn ||
+      Var->getInitStyle() == VarDecl::CInit ||
+      Lambda->getCallOperator()->getNumParams() != 0 ||
+      Lambda->getTemplateParameterList() || !Var->getTypeSourceInfo())
+    return None;
+
+  // The declared type must be spelled `std::thread`.
+  SourceRange TypeRange =
+      Var->getTypeSourceInfo()->getTypeLoc().getSourceRange();
+  if (TypeRange.getBegin().isMacroID() || TypeRange.getEnd().isMacroID() ||
+      Lexer::getSourceText(CharSourceRange::getTokenRange(TypeRange), SM,
+                           LangOpts) != "std::thread")
+    return None;
+
+  // The thread must be used only by one `t.join();`, the last statement of
+  // the block that declares it.
+  const Stmt *Body = Site.EnclosingFunction->getBody();
+  const CompoundStmt *Block = nullptr;
+  const Stmt *DeclStatement = nullptr;
+  {
+    DynTypedNodeList Parents = Context.getParents(*Var);
+    if (Parents.empty() || !(DeclStatement = Parents[0].get<DeclStmt>()) ||
+        !cast<DeclStmt>(DeclStatement)->isSingleDecl())
+      return None;
+    DynTypedNodeList Grand = Context.getParents(*DeclStatement);
+    if (Grand.empty() || !(Block = Grand[0].get<CompoundStmt>()))
+      return None;
+  }
+  const auto *Join = dyn_cast_or_null<CXXMemberCallExpr>(Block->body_back());
+  if (!Join || !Join->getMethodDecl() ||
+      Join->getMethodDecl()->getName() != "join" ||
+      !namesVar(Join->getImplicitObjectArgument(), *Var))
+    return None;
+  unsigned Uses = 0;
+  class UseCounter : public RecursiveASTVisitor<UseCounter> {
+  public:
+    UseCounter(const VarDecl &Var, unsigned &Uses) : Var(Var), Uses(Uses) {}
+    bool VisitDeclRefExpr(DeclRefExpr *Ref) {
+      Uses += Ref->getDecl() == &Var;
+      return true;
+    }
+
+  private:
+    const VarDecl &Var;
+    unsigned &Uses;
+  } Counter(*Var, Uses);
+  Counter.TraverseStmt(const_cast<Stmt *>(Body));
+  if (Uses != 1)
+    return None;
+
+  // A name for the stop token that the lambda does not already use.
+  NameCollector Names;
+  Names.TraverseStmt(const_cast<Stmt *>(
+      static_cast<const Stmt *>(Lambda->getCallOperator()->getBody())));
+  for (const LambdaCapture &Capture : Lambda->captures())
+    if (Capture.capturesVariable())
+      Names.Names.insert(Capture.getCapturedVar()->getName());
+  std::string Token;
+  for (const char *Candidate : {"st", "stop", "stop_tok", "stoken"})
+    if (!Names.Names.count(Candidate)) {
+      Token = Candidate;
+      break;
+    }
+  if (Token.empty())
+    return None;
+  const std::string NewCond = "!" + Token + ".stop_requested()";
+
+  std::vector<FixItHint> Hints;
+  Hints.push_back(FixItHint::CreateReplacement(
+      CharSourceRange::getTokenRange(TypeRange), "std::jthread"));
+
+  // The lambda's parameter list.
+  const std::string Param = "std::stop_token " + Token;
+  if (Lambda->hasExplicitParameters()) {
+    TypeSourceInfo *TSI = Lambda->getCallOperator()->getTypeSourceInfo();
+    auto Proto = TSI ? TSI->getTypeLoc().getAsAdjusted<FunctionProtoTypeLoc>()
+                     : FunctionProtoTypeLoc();
+    if (!Proto || Proto.getLParenLoc().isMacroID())
+      return None;
+    Hints.push_back(FixItHint::CreateInsertion(
+        Proto.getLParenLoc().getLocWithOffset(1), Param));
+  } else {
+    SourceLocation AfterIntro = Lexer::getLocForEndOfToken(
+        Lambda->getIntroducerRange().getEnd(), 0, SM, LangOpts);
+    if (AfterIntro.isInvalid() || AfterIntro.isMacroID())
+      return None;
+    Hints.push_back(FixItHint::CreateInsertion(AfterIntro, "(" + Param + ")"));
+  }
+
+  // The loop condition.
+  const Expr *Cond = nullptr;
+  if (const auto *While = dyn_cast<WhileStmt>(Loop.Loop))
+    Cond = While->getCond();
+  else if (const auto *Do = dyn_cast<DoStmt>(Loop.Loop))
+    Cond = Do->getCond();
+  else if (const auto *For = dyn_cast<ForStmt>(Loop.Loop))
+    Cond = For->getCond();
+  if (Cond) {
+    SourceRange CondRange = Cond->getSourceRange();
+    if (CondRange.getBegin().isMacroID() || CondRange.getEnd().isMacroID())
+      return None;
+    Hints.push_back(FixItHint::CreateReplacement(
+        CharSourceRange::getTokenRange(CondRange), NewCond));
+  } else {
+    // `for (init; ; inc)`: insert after the first ';' inside the parentheses.
+    const auto *For = cast<ForStmt>(Loop.Loop);
+    SourceLocation Semi;
+    if (const Stmt *Init = For->getInit())
+      Semi = isa<DeclStmt>(Init)
+                 ? Init->getEndLoc()
+                 : Lexer::findNextToken(Init->getEndLoc(), SM, LangOpts)
+                       ->getLocation();
+    else if (std::optional<clang::Token> Tok =
+                 Lexer::findNextToken(For->getLParenLoc(), SM, LangOpts);
+             Tok && Tok->is(tok::semi))
+      Semi = Tok->getLocation();
+    if (Semi.isInvalid() || Semi.isMacroID())
+      return None;
+    Hints.push_back(FixItHint::CreateInsertion(Semi.getLocWithOffset(1),
+                                               NewCond));
+  }
+
+  // The final join: std::jthread's destructor requests stop and joins.
+  CharSourceRange JoinRange =
+      wholeLineRange(Join->getSourceRange(), SM, LangOpts);
+  if (JoinRange.isInvalid() || JoinRange.getBegin().isMacroID())
+    return None;
+  Hints.push_back(FixItHint::CreateRemoval(JoinRange));
+  return Hints;
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// The check
+//===----------------------------------------------------------------------===//
+
+UncancellableThreadCheck::UncancellableThreadCheck(StringRef Name,
+                                                   ClangTidyContext *Context)
+    : ClangTidyCheck(Name, Context),
+      RawSpawnFunctions(Options.get("SpawnFunctions", "")),
+      ReportDetach(Options.get("ReportDetach", true)),
+      MaxCallDepth(Options.get("MaxCallDepth", 3U)) {
+  std::vector<std::string> Invalid;
+  SpawnFunctions = utils::parseSpawnFunctions(RawSpawnFunctions, &Invalid);
+  for (const std::string &Entry : Invalid)
+    configurationDiag("invalid entry '%0' in option 'SpawnFunctions' of check "
+                      "'%1': expected 'qualified::name:index'")
+        << Entry << Name;
+}
+
+void UncancellableThreadCheck::storeOptions(
+    ClangTidyOptions::OptionMap &Opts) {
+  Options.store(Opts, "SpawnFunctions", RawSpawnFunctions);
+  Options.store(Opts, "ReportDetach", ReportDetach);
+  Options.store(Opts, "MaxCallDepth", MaxCallDepth);
+}
+
+void UncancellableThreadCheck::registerMatchers(MatchFinder *Finder) {
+  Finder->addMatcher(
+      expr(utils::spawnExpressionMatcher(SpawnFunctions),
+           unless(isExpansionInSystemHeader())),
+      this);
+  if (ReportDetach) {
+    Finder->addMatcher(
+        cxxMemberCallExpr(
+            callee(cxxMethodDecl(hasName("detach"),
+                                 ofClass(hasAnyName("::std::thread",
+                                                    "::std::jthread")))),
+            unless(isExpansionInSystemHeader()))
+            .bind("detach"),
+        this);
+    Finder->addMatcher(
+        callExpr(callee(functionDecl(hasName("::pthread_detach"))),
+                 unless(isExpansionInSystemHeader()))
+            .bind("detach"),
+        this);
+  }
+}
+
+void UncancellableThreadCheck::check(const MatchFinder::MatchResult &Result) {
+  ASTContext &Context = *Result.Context;
+  if (const auto *Detach = Result.Nodes.getNodeAs<Expr>("detach")) {
+    checkDetach(*Detach);
+    return;
+  }
+  const auto *Spawn = Result.Nodes.getNodeAs<Expr>("spawn");
+  if (!Spawn)
+    return;
+  if (std::optional<utils::SpawnSite> Site =
+          utils::analyzeSpawn(Spawn, Context, SpawnFunctions))
+    checkSpawn(*Site, Context);
+}
+
+void UncancellableThreadCheck::onEndOfTranslationUnit() {
+  AnalysedLocals.clear();
+  AnalysedMembers.clear();
+}
+
+void UncancellableThreadCheck::checkSpawn(const utils::SpawnSite &Site,
+                                          ASTContext &Context) {
+  checkEndlessBody(Site, Context);
+  if (Site.Kind != utils::SpawnKind::StdThread)
+    return;
+  if (Site.Handle == utils::HandleKind::Local)
+    checkLocalThreadLifetime(Site, Context);
+  else if (Site.Handle == utils::HandleKind::Member)
+    checkMemberThreadLifetime(Site);
+  else if (Site.ResultDiscarded && isa<CXXConstructExpr>(Site.Spawn))
+    diag(Site.Spawn->getBeginLoc(),
+         "temporary std::thread is destroyed while still joinable at the end "
+         "of the statement, which calls std::terminate");
+}
+
+void UncancellableThreadCheck::checkEndlessBody(const utils::SpawnSite &Site,
+                                                ASTContext &Context) {
+  const FunctionDecl *Entry = Site.Entry.Function;
+  if (!Entry || !Entry->hasBody())
+    return;
+  std::optional<utils::EndlessLoop> Loop =
+      utils::findEndlessLoop(*Entry, Context, MaxCallDepth);
+  if (!Loop)
+    return;
+  SourceLocation SpawnLoc = Site.Spawn->getBeginLoc();
+
+  auto AddLoopNotes = [&] {
+    if (!Loop->CallPath.empty())
+      diag(Loop->CallPath.front()->getBeginLoc(),
+           "the thread calls %0, which loops forever", DiagnosticIDs::Note)
+          << Loop->Function;
+    diag(Loop->Loop->getBeginLoc(), LoopNote, DiagnosticIDs::Note);
+  };
+
+  // A std::jthread callable that takes a stop_token and never reads it.
+  if (Site.Kind == utils::SpawnKind::JThread && Site.Entry.StopToken &&
+      !utils::refersTo(*Entry->getBody(), *Site.Entry.StopToken)) {
+    diag(SpawnLoc, "std::jthread callable takes a std::stop_token but never "
+                   "checks it; its loop cannot be stopped and the jthread's "
+                   "destructor will wait forever");
+    diag(Site.Entry.StopToken->getLocation(), "stop token declared here",
+         DiagnosticIDs::Note);
+    AddLoopNotes();
+    return;
+  }
+
+  // `std::async(...);` blocks in the destructor of the discarded future.
+  if (Site.Kind == utils::SpawnKind::Async && Site.ResultDiscarded) {
+    diag(SpawnLoc, "the future returned by std::async is discarded and its "
+                   "task never ends: this statement blocks forever");
+    AddLoopNotes();
+    return;
+  }
+
+  // A member thread started in a constructor and joined by the destructor.
+  if (Site.Handle == utils::HandleKind::Member &&
+      isa_and_nonnull<CXXConstructorDecl>(Site.EnclosingFunction)) {
+    const auto *Field = cast<FieldDecl>(Site.HandleDecl);
+    const auto *Class = cast<CXXRecordDecl>(Field->getParent());
+    llvm::SmallPtrSet<const FunctionDecl *, 8> Seen;
+    const CXXDestructorDecl *Dtor = Class->getDestructor();
+    if (const Expr *Join =
+            Dtor ? findMemberJoin(Dtor->getDefinition(), *Field,
+                                  MaxCallDepth, Seen)
+                 : nullptr) {
+      diag(SpawnLoc, "thread %0 runs a loop that can never end, and the "
+                     "destructor of %1 joins it: the destructor deadlocks")
+          << Field << Class;
+      diag(Join->getBeginLoc(), "joined here", DiagnosticIDs::Note);
+      AddLoopNotes();
+      return;
+    }
+  }
+
+  StringRef Message;
+  switch (Site.Kind) {
+  case utils::SpawnKind::JThread:
+    Message = "std::jthread runs a loop that can never end and takes no "
+              "std::stop_token: its destructor will request a stop the "
+              "thread never sees and wait forever";
+    break;
+  case utils::SpawnKind::Async:
+    Message = "std::async task runs a loop that can never end: waiting for "
+              "its future never returns";
+    break;
+  default:
+    Message = "thread runs a loop that can never end: nothing can stop the "
+              "thread or wait for it to finish";
+    break;
+  }
+  {
+    auto Diag = diag(SpawnLoc, Message);
+    for (FixItHint &Hint : jthreadFixIt(Site, *Loop, Context))
+      Diag << Hint;
+  }
+  AddLoopNotes();
+}
+
+void UncancellableThreadCheck::checkLocalThreadLifetime(
+    const utils::SpawnSite &Site, ASTContext &Context) {
+  const auto *Var = dyn_cast_or_null<VarDecl>(Site.HandleDecl);
+  if (!Var || !Site.EnclosingFunction || !utils::isStdThreadType(Var->getType()) ||
+      Var->getType()->isReferenceType() ||
+      !AnalysedLocals.insert(Var).second)
+    return;
+  std::optional<LifetimeFinding> Finding =
+      findJoinableDestruction(*Site.EnclosingFunction, *Var, Context);
+  if (!Finding || Finding->Where.isInvalid())
+    return;
+  if (Finding->IsAssignment)
+    diag(Finding->Where, "std::thread %0 is assigned a new thread while it "
+                         "may still be joinable, which calls std::terminate")
+        << Var;
+  else
+    diag(Finding->Where, "std::thread %0 may be destroyed here while still "
+                         "joinable, which calls std::terminate; join or "
+                         "detach it on every path")
+        << Var;
+  diag(Site.Spawn->getBeginLoc(), "thread started here", DiagnosticIDs::Note);
+}
+
+void UncancellableThreadCheck::checkMemberThreadLifetime(
+    const utils::SpawnSite &Site) {
+  const auto *Field = dyn_cast_or_null<FieldDecl>(Site.HandleDecl);
+  if (!Field || !utils::isStdThreadType(Field->getType()) ||
+      !AnalysedMembers.insert(Field).second)
+    return;
+  const auto *Class = cast<CXXRecordDecl>(Field->getParent());
+  // Any member function (or friend defined in the class) that joins,
+  // detaches or hands off the thread manages its lifetime.
+  for (const CXXMethodDecl *Method : Class->methods()) {
+    const FunctionDecl *Definition = Method->getDefinition();
+    if (!Definition || !Definition->getBody())
+      continue;
+    MemberReleaseFinder Finder(*Field);
+    Finder.TraverseStmt(Definition->getBody());
+    if (Finder.Release)
+      return;
+  }
+  const CXXDestructorDecl *Dtor = Class->getDestructor();
+  diag(Site.Spawn->getBeginLoc(),
+       "member std::thread %0 is never joined or detached: destroying a %1 "
+       "while the thread runs calls std::terminate")
+      << Field << Class;
+  if (Dtor && !Dtor->isImplicit())
+    diag(Dtor->getLocation(), "destructor of %0 declared here",
+         DiagnosticIDs::Note)
+        << Class;
+  else
+    diag(Field->getLocation(), "member declared here", DiagnosticIDs::Note);
+}
+
+void UncancellableThreadCheck::checkDetach(const Expr &Detach) {
+  diag(Detach.getBeginLoc(),
+       "detached thread can be neither stopped nor joined: keep the handle "
+       "and join it, or use std::jthread (C++ Core Guidelines CP.26)");
+  // Point at the start of the thread when the handle is a local variable
+  // initialized by a spawn.
+  if (const auto *Call = dyn_cast<CXXMemberCallExpr>(&Detach)) {
+    const auto *Ref = dyn_cast_or_null<DeclRefExpr>(
+        ignoreWrappers(Call->getImplicitObjectArgument()));
+    const auto *Var = Ref ? dyn_cast<VarDecl>(Ref->getDecl()) : nullptr;
+    if (Var && Var->getInit() && isStartingConstruct(Var->getInit()))
+      diag(ignoreWrappers(Var->getInit())->getBeginLoc(), "thread started here",
+           DiagnosticIDs::Note);
+  }
+}
+
+} // namespace clang::tidy::concguard

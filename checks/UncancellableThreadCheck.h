@@ -1,0 +1,56 @@
+//===--- UncancellableThreadCheck.h - concguard-uncancellable-thread ------===//
+//
+// Reports threads that their owner can neither stop nor wait for: thread
+// bodies with a loop that can never end, std::jthread callables that ignore
+// their stop_token, detached threads, std::thread objects destroyed while
+// joinable, discarded std::async futures of endless tasks, and destructors
+// that join a thread that never ends.
+//
+// Documentation: docs/checks/concguard-uncancellable-thread.md
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CONCGUARD_CHECKS_UNCANCELLABLETHREADCHECK_H
+#define CONCGUARD_CHECKS_UNCANCELLABLETHREADCHECK_H
+
+#include "utils/ThreadSpawns.h"
+
+#include "clang-tidy/ClangTidyCheck.h"
+#include "llvm/ADT/DenseSet.h"
+
+#include <vector>
+
+namespace clang::tidy::concguard {
+
+class UncancellableThreadCheck : public ClangTidyCheck {
+public:
+  UncancellableThreadCheck(StringRef Name, ClangTidyContext *Context);
+  bool isLanguageVersionSupported(const LangOptions &LangOpts) const override {
+    return LangOpts.CPlusPlus11;
+  }
+  void registerMatchers(ast_matchers::MatchFinder *Finder) override;
+  void check(const ast_matchers::MatchFinder::MatchResult &Result) override;
+  void storeOptions(ClangTidyOptions::OptionMap &Opts) override;
+  void onEndOfTranslationUnit() override;
+
+private:
+  void checkSpawn(const utils::SpawnSite &Site, ASTContext &Context);
+  void checkEndlessBody(const utils::SpawnSite &Site, ASTContext &Context);
+  void checkLocalThreadLifetime(const utils::SpawnSite &Site,
+                                ASTContext &Context);
+  void checkMemberThreadLifetime(const utils::SpawnSite &Site);
+  void checkDetach(const Expr &Detach);
+
+  const std::string RawSpawnFunctions;
+  std::vector<utils::SpawnFunction> SpawnFunctions;
+  const bool ReportDetach;
+  const unsigned MaxCallDepth;
+  /// Local threads already analysed (one report per variable).
+  llvm::DenseSet<const VarDecl *> AnalysedLocals;
+  /// Member threads already analysed.
+  llvm::DenseSet<const FieldDecl *> AnalysedMembers;
+};
+
+} // namespace clang::tidy::concguard
+
+#endif // CONCGUARD_CHECKS_UNCANCELLABLETHREADCHECK_H
