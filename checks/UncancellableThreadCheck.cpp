@@ -399,7 +399,7 @@ std::vector<FixItHint> jthreadFixIt(const utils::SpawnSite &Site,
     return None;
   const auto *Var = dyn_cast_or_null<VarDecl>(Site.HandleDecl);
   const LambdaExpr *Lambda = Site.Entry.Lambda;
-  if (!Var || Var->getInit() != Site.Spawn ||
+  if (!Var || ignoreWrappers(Var->getInit()) != Site.Spawn ||
       Var->getInitStyle() == VarDecl::CInit ||
       Lambda->getCallOperator()->getNumParams() != 0 ||
       Lambda->getTemplateParameterList() || !Var->getTypeSourceInfo())
@@ -518,7 +518,7 @@ std::vector<FixItHint> jthreadFixIt(const utils::SpawnSite &Site,
     if (Semi.isInvalid() || Semi.isMacroID())
       return None;
     Hints.push_back(FixItHint::CreateInsertion(Semi.getLocWithOffset(1),
-                                               NewCond));
+                                               " " + NewCond));
   }
 
   // The final join: std::jthread's destructor requests stop and joins.
@@ -625,10 +625,10 @@ void UncancellableThreadCheck::checkEndlessBody(const utils::SpawnSite &Site,
   SourceLocation SpawnLoc = Site.Spawn->getBeginLoc();
 
   auto AddLoopNotes = [&] {
-    if (!Loop->CallPath.empty())
-      diag(Loop->CallPath.front()->getBeginLoc(),
-           "the thread calls %0, which loops forever", DiagnosticIDs::Note)
-          << Loop->Function;
+    for (const CallExpr *Call : Loop->CallPath)
+      diag(Call->getBeginLoc(), "the thread calls %0 here",
+           DiagnosticIDs::Note)
+          << Call->getDirectCallee();
     diag(Loop->Loop->getBeginLoc(), LoopNote, DiagnosticIDs::Note);
   };
 

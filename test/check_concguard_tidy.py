@@ -121,6 +121,10 @@ def main():
     with open(temp_file, "w", encoding="utf-8") as f:
         f.write(cleaned)
 
+    # Without -config, clang-tidy would read the .clang-tidy files above the
+    # temporary file (the project's own, when the build tree is inside it).
+    if not any(a.startswith(("-config", "--config")) for a in tidy_args):
+        tidy_args = ["--config={}"] + tidy_args
     std_args = ["-std=" + args.std]
     cmd = tidy + [temp_file, "--fix", "--quiet",
                   "--checks=-*," + args.check_name] + tidy_args + [

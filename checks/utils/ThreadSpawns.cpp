@@ -18,7 +18,7 @@ parseSpawnFunctions(llvm::StringRef Option,
   std::vector<SpawnFunction> Result;
   llvm::SmallVector<llvm::StringRef, 8> Entries;
   std::string Normalized = Option.str();
-  llvm::replace(Normalized, ',', ';');
+  std::replace(Normalized.begin(), Normalized.end(), ',', ';');
   llvm::StringRef(Normalized).split(Entries, ';', -1, /*KeepEmpty=*/false);
   for (llvm::StringRef Entry : Entries) {
     Entry = Entry.trim();
@@ -266,7 +266,16 @@ static void findHandle(SpawnSite &Site, ASTContext &Context) {
     Site.Handle = Var->hasLocalStorage() ? HandleKind::Local : HandleKind::Global;
     return;
   }
-  if (const auto *Init = Parent.get<CXXCtorInitializer>()) {
+  // A member initializer: the parent map reports the constructor itself.
+  const CXXCtorInitializer *Init = Parent.get<CXXCtorInitializer>();
+  if (const auto *Ctor = Parent.get<CXXConstructorDecl>(); Ctor && !Init) {
+    for (const CXXCtorInitializer *Candidate : Ctor->inits())
+      if (Candidate->getInit() &&
+          Candidate->getInit()->IgnoreImplicit() ==
+              Site.Spawn->IgnoreImplicit())
+        Init = Candidate;
+  }
+  if (Init) {
     if (Init->getMember()) {
       Site.HandleDecl = Init->getMember();
       Site.Handle = HandleKind::Member;

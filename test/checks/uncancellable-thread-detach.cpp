@@ -1,0 +1,54 @@
+// RUN: %check_concguard -std=c++20 -check-suffix=ON %s concguard-uncancellable-thread %t
+// RUN: %check_concguard -std=c++20 -check-suffix=OFF %s concguard-uncancellable-thread %t -- \
+// RUN:   -config="{CheckOptions: {concguard-uncancellable-thread.ReportDetach: false}}"
+
+// detach() and pthread_detach() lose the only handle on a thread
+// (C++ Core Guidelines CP.26). Option ReportDetach turns this part off.
+
+#include <pthread.h>
+#include <thread>
+
+void work();
+void *entry(void *);
+
+void detachLocal() {
+  std::thread t(work);
+  t.detach();
+  // CHECK-MESSAGES-ON: :[[@LINE-1]]:3: warning: detached thread can be neither stopped nor joined: keep the handle and join it, or use std::jthread (C++ Core Guidelines CP.26) [concguard-uncancellable-thread]
+}
+
+void detachTemporary() {
+  std::thread(work).detach();
+  // CHECK-MESSAGES-ON: :[[@LINE-1]]:3: warning: detached thread can be neither stopped nor joined
+}
+
+void detachJThread() {
+  std::jthread t(work);
+  t.detach();
+  // CHECK-MESSAGES-ON: :[[@LINE-1]]:3: warning: detached thread can be neither stopped nor joined
+}
+
+void detachPthread() {
+  pthread_t T;
+  pthread_create(&T, nullptr, entry, nullptr);
+  pthread_detach(T);
+  // CHECK-MESSAGES-ON: :[[@LINE-1]]:3: warning: detached thread can be neither stopped nor joined
+}
+
+// The endless-loop part stays on when ReportDetach is off.
+void detachEndless() {
+  // CHECK-MESSAGES-ON: :[[@LINE+2]]:15: warning: thread runs a loop that can never end
+  // CHECK-MESSAGES-OFF: :[[@LINE+1]]:15: warning: thread runs a loop that can never end
+  std::thread t([] {
+    while (true)
+      work();
+  });
+  t.detach();
+  // CHECK-MESSAGES-ON: :[[@LINE-1]]:3: warning: detached thread can be neither stopped nor joined
+}
+
+// Not std::thread: a user type's detach() is not reported.
+struct Task {
+  void detach();
+};
+void userDetach(Task &T) { T.detach(); }
