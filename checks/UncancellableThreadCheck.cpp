@@ -310,8 +310,8 @@ private:
 
 /// Searches \p Function and the member functions of the same object it
 /// calls (up to \p Depth deep) for a join of \p Field.
-const Expr *findMemberJoin(const FunctionDecl *Function,
-                           const FieldDecl &Field, unsigned Depth,
+const Expr *findMemberJoin(const FunctionDecl *Function, const FieldDecl &Field,
+                           unsigned Depth,
                            llvm::SmallPtrSetImpl<const FunctionDecl *> &Seen) {
   if (!Function || !Function->getBody() || !Seen.insert(Function).second)
     return nullptr;
@@ -323,8 +323,8 @@ const Expr *findMemberJoin(const FunctionDecl *Function,
     return nullptr;
   for (const CXXMemberCallExpr *Call : Finder.ThisCalls)
     if (const CXXMethodDecl *Method = Call->getMethodDecl())
-      if (const Expr *Join = findMemberJoin(Method->getDefinition(), Field,
-                                            Depth - 1, Seen))
+      if (const Expr *Join =
+              findMemberJoin(Method->getDefinition(), Field, Depth - 1, Seen))
         return Join;
   return nullptr;
 }
@@ -352,9 +352,9 @@ public:
 /// statement that stands alone on its line removes the line.
 CharSourceRange wholeLineRange(SourceRange Range, const SourceManager &SM,
                                const LangOptions &LangOpts) {
-  SourceLocation End = Lexer::findLocationAfterToken(
-      Range.getEnd(), tok::semi, SM, LangOpts,
-      /*SkipTrailingWhitespaceAndNewLine=*/false);
+  SourceLocation End =
+      Lexer::findLocationAfterToken(Range.getEnd(), tok::semi, SM, LangOpts,
+                                    /*SkipTrailingWhitespaceAndNewLine=*/false);
   if (End.isInvalid())
     return {};
   bool Invalid = false;
@@ -364,8 +364,8 @@ CharSourceRange wholeLineRange(SourceRange Range, const SourceManager &SM,
   unsigned BeginOffset = SM.getFileOffset(Range.getBegin());
   unsigned EndOffset = SM.getFileOffset(End);
   unsigned LineStart = BeginOffset;
-  while (LineStart > 0 && (Buffer[LineStart - 1] == ' ' ||
-                           Buffer[LineStart - 1] == '\t'))
+  while (LineStart > 0 &&
+         (Buffer[LineStart - 1] == ' ' || Buffer[LineStart - 1] == '\t'))
     --LineStart;
   unsigned LineEnd = EndOffset;
   while (LineEnd < Buffer.size() &&
@@ -416,17 +416,15 @@ std::vector<FixItHint> jthreadFixIt(const utils::SpawnSite &Site,
   // The thread must be used only by one `t.join();`, the last statement of
   // the block that declares it.
   const Stmt *Body = Site.EnclosingFunction->getBody();
-  const CompoundStmt *Block = nullptr;
-  const Stmt *DeclStatement = nullptr;
-  {
-    DynTypedNodeList Parents = Context.getParents(*Var);
-    if (Parents.empty() || !(DeclStatement = Parents[0].get<DeclStmt>()) ||
-        !cast<DeclStmt>(DeclStatement)->isSingleDecl())
-      return None;
-    DynTypedNodeList Grand = Context.getParents(*DeclStatement);
-    if (Grand.empty() || !(Block = Grand[0].get<CompoundStmt>()))
-      return None;
-  }
+  DynTypedNodeList Parents = Context.getParents(*Var);
+  const auto *DeclStatement =
+      Parents.empty() ? nullptr : Parents[0].get<DeclStmt>();
+  if (!DeclStatement || !DeclStatement->isSingleDecl())
+    return None;
+  DynTypedNodeList Grand = Context.getParents(*DeclStatement);
+  const auto *Block = Grand.empty() ? nullptr : Grand[0].get<CompoundStmt>();
+  if (!Block || Block->body_empty())
+    return None;
   const auto *Join = dyn_cast_or_null<CXXMemberCallExpr>(Block->body_back());
   if (!Join || !Join->getMethodDecl() ||
       Join->getMethodDecl()->getName() != "join" ||
@@ -517,8 +515,8 @@ std::vector<FixItHint> jthreadFixIt(const utils::SpawnSite &Site,
       Semi = Tok->getLocation();
     if (Semi.isInvalid() || Semi.isMacroID())
       return None;
-    Hints.push_back(FixItHint::CreateInsertion(Semi.getLocWithOffset(1),
-                                               " " + NewCond));
+    Hints.push_back(
+        FixItHint::CreateInsertion(Semi.getLocWithOffset(1), " " + NewCond));
   }
 
   // The final join: std::jthread's destructor requests stop and joins.
@@ -550,24 +548,22 @@ UncancellableThreadCheck::UncancellableThreadCheck(StringRef Name,
         << Entry << Name;
 }
 
-void UncancellableThreadCheck::storeOptions(
-    ClangTidyOptions::OptionMap &Opts) {
+void UncancellableThreadCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
   Options.store(Opts, "SpawnFunctions", RawSpawnFunctions);
   Options.store(Opts, "ReportDetach", ReportDetach);
   Options.store(Opts, "MaxCallDepth", MaxCallDepth);
 }
 
 void UncancellableThreadCheck::registerMatchers(MatchFinder *Finder) {
-  Finder->addMatcher(
-      expr(utils::spawnExpressionMatcher(SpawnFunctions),
-           unless(isExpansionInSystemHeader())),
-      this);
+  Finder->addMatcher(expr(utils::spawnExpressionMatcher(SpawnFunctions),
+                          unless(isExpansionInSystemHeader())),
+                     this);
   if (ReportDetach) {
     Finder->addMatcher(
         cxxMemberCallExpr(
-            callee(cxxMethodDecl(hasName("detach"),
-                                 ofClass(hasAnyName("::std::thread",
-                                                    "::std::jthread")))),
+            callee(cxxMethodDecl(
+                hasName("detach"),
+                ofClass(hasAnyName("::std::thread", "::std::jthread")))),
             unless(isExpansionInSystemHeader()))
             .bind("detach"),
         this);
@@ -626,8 +622,7 @@ void UncancellableThreadCheck::checkEndlessBody(const utils::SpawnSite &Site,
 
   auto AddLoopNotes = [&] {
     for (const CallExpr *Call : Loop->CallPath)
-      diag(Call->getBeginLoc(), "the thread calls %0 here",
-           DiagnosticIDs::Note)
+      diag(Call->getBeginLoc(), "the thread calls %0 here", DiagnosticIDs::Note)
           << Call->getDirectCallee();
     diag(Loop->Loop->getBeginLoc(), LoopNote, DiagnosticIDs::Note);
   };
@@ -659,10 +654,9 @@ void UncancellableThreadCheck::checkEndlessBody(const utils::SpawnSite &Site,
     const auto *Class = cast<CXXRecordDecl>(Field->getParent());
     llvm::SmallPtrSet<const FunctionDecl *, 8> Seen;
     const CXXDestructorDecl *Dtor = Class->getDestructor();
-    if (const Expr *Join =
-            Dtor ? findMemberJoin(Dtor->getDefinition(), *Field,
-                                  MaxCallDepth, Seen)
-                 : nullptr) {
+    if (const Expr *Join = Dtor ? findMemberJoin(Dtor->getDefinition(), *Field,
+                                                 MaxCallDepth, Seen)
+                                : nullptr) {
       diag(SpawnLoc, "thread %0 runs a loop that can never end, and the "
                      "destructor of %1 joins it: the destructor deadlocks")
           << Field << Class;
@@ -699,9 +693,9 @@ void UncancellableThreadCheck::checkEndlessBody(const utils::SpawnSite &Site,
 void UncancellableThreadCheck::checkLocalThreadLifetime(
     const utils::SpawnSite &Site, ASTContext &Context) {
   const auto *Var = dyn_cast_or_null<VarDecl>(Site.HandleDecl);
-  if (!Var || !Site.EnclosingFunction || !utils::isStdThreadType(Var->getType()) ||
-      Var->getType()->isReferenceType() ||
-      !AnalysedLocals.insert(Var).second)
+  if (!Var || !Site.EnclosingFunction ||
+      !utils::isStdThreadType(Var->getType()) ||
+      Var->getType()->isReferenceType() || !AnalysedLocals.insert(Var).second)
     return;
   std::optional<LifetimeFinding> Finding =
       findJoinableDestruction(*Site.EnclosingFunction, *Var, Context);

@@ -13,8 +13,7 @@ using namespace clang::ast_matchers;
 namespace clang::tidy::concguard::utils {
 
 std::vector<SpawnFunction>
-parseSpawnFunctions(llvm::StringRef Option,
-                    std::vector<std::string> *Invalid) {
+parseSpawnFunctions(llvm::StringRef Option, std::vector<std::string> *Invalid) {
   std::vector<SpawnFunction> Result;
   llvm::SmallVector<llvm::StringRef, 8> Entries;
   std::string Normalized = Option.str();
@@ -27,12 +26,11 @@ parseSpawnFunctions(llvm::StringRef Option,
     SpawnFunction Function;
     // The index follows the last ':' that is not part of a '::'.
     size_t Colon = Entry.rfind(':');
-    bool HasIndex = Colon != llvm::StringRef::npos && Colon > 0 &&
-                    Entry[Colon - 1] != ':';
+    bool HasIndex =
+        Colon != llvm::StringRef::npos && Colon > 0 && Entry[Colon - 1] != ':';
     llvm::StringRef Name = HasIndex ? Entry.take_front(Colon) : Entry;
-    if (HasIndex &&
-        Entry.drop_front(Colon + 1).trim().getAsInteger(10,
-                                                        Function.CallableIndex)) {
+    if (HasIndex && Entry.drop_front(Colon + 1).trim().getAsInteger(
+                        10, Function.CallableIndex)) {
       if (Invalid)
         Invalid->push_back(Entry.str());
       continue;
@@ -54,8 +52,8 @@ std::string formatSpawnFunctions(llvm::ArrayRef<SpawnFunction> Functions) {
   for (const SpawnFunction &Function : Functions) {
     if (!Result.empty())
       Result += ';';
-    Result += Function.QualifiedName + ":" +
-              std::to_string(Function.CallableIndex);
+    Result +=
+        Function.QualifiedName + ":" + std::to_string(Function.CallableIndex);
   }
   return Result;
 }
@@ -78,22 +76,24 @@ bool isStopTokenType(QualType T) { return isStdRecordNamed(T, "stop_token"); }
 
 StatementMatcher
 spawnExpressionMatcher(llvm::ArrayRef<SpawnFunction> SpawnFunctions) {
-  auto ThreadClass = cxxRecordDecl(hasAnyName("::std::thread", "::std::jthread"));
+  auto ThreadClass =
+      cxxRecordDecl(hasAnyName("::std::thread", "::std::jthread"));
   // The constructor template that takes a callable; copy and move
   // constructors move an existing thread and start nothing.
-  auto StartingConstructor = cxxConstructExpr(
-      hasDeclaration(cxxConstructorDecl(ofClass(ThreadClass),
-                                        unless(isCopyConstructor()),
-                                        unless(isMoveConstructor()))),
-      argumentCountAtLeast(1));
+  auto StartingConstructor =
+      cxxConstructExpr(hasDeclaration(cxxConstructorDecl(
+                           ofClass(ThreadClass), unless(isCopyConstructor()),
+                           unless(isMoveConstructor()))),
+                       argumentCountAtLeast(1));
   auto ThreadContainer = classTemplateSpecializationDecl(hasTemplateArgument(
       0, refersToType(qualType(hasDeclaration(ThreadClass)))));
   auto EmplaceIntoContainer = cxxMemberCallExpr(
-      callee(cxxMethodDecl(hasAnyName("emplace_back", "emplace_front", "emplace"),
-                           ofClass(ThreadContainer))),
+      callee(
+          cxxMethodDecl(hasAnyName("emplace_back", "emplace_front", "emplace"),
+                        ofClass(ThreadContainer))),
       argumentCountAtLeast(1));
-  auto StdFunctions =
-      callExpr(callee(functionDecl(hasAnyName("::std::async", "::pthread_create"))));
+  auto StdFunctions = callExpr(
+      callee(functionDecl(hasAnyName("::std::async", "::pthread_create"))));
 
   std::vector<llvm::StringRef> Names;
   for (const SpawnFunction &Function : SpawnFunctions)
@@ -101,7 +101,8 @@ spawnExpressionMatcher(llvm::ArrayRef<SpawnFunction> SpawnFunctions) {
   if (Names.empty())
     return expr(anyOf(StartingConstructor, EmplaceIntoContainer, StdFunctions))
         .bind("spawn");
-  auto Configured = callExpr(callee(functionDecl(hasAnyName(llvm::ArrayRef<llvm::StringRef>(Names)))));
+  auto Configured = callExpr(
+      callee(functionDecl(hasAnyName(llvm::ArrayRef<llvm::StringRef>(Names)))));
   return expr(anyOf(StartingConstructor, EmplaceIntoContainer, StdFunctions,
                     Configured))
       .bind("spawn");
@@ -239,9 +240,9 @@ static DynTypedNode skipWrappers(DynTypedNode Node, ASTContext &Context) {
       return Node;
     const DynTypedNode &Parent = Parents[0];
     const auto *E = Parent.get<Expr>();
-    if (E && (isa<ExprWithCleanups, MaterializeTemporaryExpr,
-                  CXXBindTemporaryExpr, ImplicitCastExpr, ParenExpr,
-                  CXXFunctionalCastExpr>(E))) {
+    if (E &&
+        (isa<ExprWithCleanups, MaterializeTemporaryExpr, CXXBindTemporaryExpr,
+             ImplicitCastExpr, ParenExpr, CXXFunctionalCastExpr>(E))) {
       Node = Parent;
       continue;
     }
@@ -263,16 +264,16 @@ static void findHandle(SpawnSite &Site, ASTContext &Context) {
   DynTypedNode Parent = skipWrappers(Self, Context);
   if (const auto *Var = Parent.get<VarDecl>()) {
     Site.HandleDecl = Var;
-    Site.Handle = Var->hasLocalStorage() ? HandleKind::Local : HandleKind::Global;
+    Site.Handle =
+        Var->hasLocalStorage() ? HandleKind::Local : HandleKind::Global;
     return;
   }
   // A member initializer: the parent map reports the constructor itself.
   const CXXCtorInitializer *Init = Parent.get<CXXCtorInitializer>();
   if (const auto *Ctor = Parent.get<CXXConstructorDecl>(); Ctor && !Init) {
     for (const CXXCtorInitializer *Candidate : Ctor->inits())
-      if (Candidate->getInit() &&
-          Candidate->getInit()->IgnoreImplicit() ==
-              Site.Spawn->IgnoreImplicit())
+      if (Candidate->getInit() && Candidate->getInit()->IgnoreImplicit() ==
+                                      Site.Spawn->IgnoreImplicit())
         Init = Candidate;
   }
   if (Init) {
@@ -287,7 +288,8 @@ static void findHandle(SpawnSite &Site, ASTContext &Context) {
     return;
   }
   if (const auto *Assign = Parent.get<CXXOperatorCallExpr>();
-      Assign && Assign->getOperator() == OO_Equal && Assign->getNumArgs() == 2) {
+      Assign && Assign->getOperator() == OO_Equal &&
+      Assign->getNumArgs() == 2) {
     const Expr *Target = Assign->getArg(0)->IgnoreParenImpCasts();
     if (const auto *Ref = dyn_cast<DeclRefExpr>(Target)) {
       if (const auto *Var = dyn_cast<VarDecl>(Ref->getDecl())) {
@@ -352,7 +354,7 @@ analyzeSpawn(const Expr *Spawn, ASTContext &Context,
 
   if (const auto *Construct = dyn_cast<CXXConstructExpr>(Spawn)) {
     Site.Kind = isStdJThreadType(Construct->getType()) ? SpawnKind::JThread
-                                                        : SpawnKind::StdThread;
+                                                       : SpawnKind::StdThread;
     for (const Expr *Arg : Construct->arguments())
       Args.push_back(Arg);
   } else if (const auto *Member = dyn_cast<CXXMemberCallExpr>(Spawn);
@@ -365,8 +367,8 @@ analyzeSpawn(const Expr *Spawn, ASTContext &Context,
     if (!Specialization || Specialization->getTemplateArgs().size() == 0)
       return std::nullopt;
     QualType Element = Specialization->getTemplateArgs()[0].getAsType();
-    Site.Kind = isStdJThreadType(Element) ? SpawnKind::JThread
-                                          : SpawnKind::StdThread;
+    Site.Kind =
+        isStdJThreadType(Element) ? SpawnKind::JThread : SpawnKind::StdThread;
     Site.Handle = HandleKind::Container;
     for (const Expr *Arg : Member->arguments())
       Args.push_back(Arg);
@@ -387,8 +389,11 @@ analyzeSpawn(const Expr *Spawn, ASTContext &Context,
           return std::nullopt;
         CallableIndex = 1;
       }
-    } else if (Callee->getIdentifier() && Callee->getName() == "pthread_create" &&
-               Callee->getDeclContext()->getRedeclContext()->isTranslationUnit()) {
+    } else if (Callee->getIdentifier() &&
+               Callee->getName() == "pthread_create" &&
+               Callee->getDeclContext()
+                   ->getRedeclContext()
+                   ->isTranslationUnit()) {
       Site.Kind = SpawnKind::PthreadCreate;
       CallableIndex = 2;
     } else {

@@ -31,8 +31,8 @@ namespace {
 std::string findResourceDir(const char *Argv0) {
   std::string Exe = llvm::sys::fs::getMainExecutable(
       Argv0, reinterpret_cast<void *>(&findResourceDir));
-  llvm::SmallString<256> Beside(llvm::sys::path::parent_path(
-      llvm::sys::path::parent_path(Exe)));
+  llvm::SmallString<256> Beside(
+      llvm::sys::path::parent_path(llvm::sys::path::parent_path(Exe)));
   llvm::sys::path::append(Beside, "lib", "clang",
                           std::to_string(CONCGUARD_LLVM_VERSION_MAJOR),
                           "include");
@@ -60,6 +60,5 @@ int main(int Argc, const char **Argv) {
     // meaning.
     Args.insert(Args.begin() + 1, ExtraArg.c_str());
   }
-  return clang::tidy::clangTidyMain(static_cast<int>(Args.size()),
-                                    Args.data());
+  return clang::tidy::clangTidyMain(static_cast<int>(Args.size()), Args.data());
 }
