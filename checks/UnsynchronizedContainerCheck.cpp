@@ -1,0 +1,163 @@
+//===--- UnsynchronizedContainerCheck.cpp ---------------------------------===//
+
+#include "UnsynchronizedContainerCheck.h"
+
+#include "clang/AST/ASTContext.h"
+#include "clang/ASTMatchers/ASTMatchFinder.h"
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace clang::ast_matchers;
+
+namespace clang::tidy::concguard {
+
+UnsynchronizedContainerCheck::UnsynchronizedContainerCheck(
+    StringRef Name, ClangTidyContext *Context)
+    : ClangTidyCheck(Name, Context),
+      RawSpawnFunctions(Options.get("SpawnFunctions", "")),
+      RawContainerTypes(Options.get("ContainerTypes", "")),
+      RawMutexTypes(Options.get("MutexTypes", "")),
+      RawLockGuardTypes(Options.get("LockGuardTypes", "")) {
+  std::vector<std::string> Invalid;
+  Analysis.SpawnFunctions =
+      utils::parseSpawnFunctions(RawSpawnFunctions, &Invalid);
+  for (const std::string &Entry : Invalid)
+    configurationDiag("invalid entry '%0' in option 'SpawnFunctions' of check "
+                      "'%1': expected 'qualified::name:index'")
+        << Entry << Name;
+  Invalid.clear();
+  Analysis.ContainerTypes =
+      utils::parseContainerFamilies(RawContainerTypes, &Invalid);
+  for (const std::string &Entry : Invalid)
+    configurationDiag("invalid entry '%0' in option 'ContainerTypes' of check "
+                      "'%1': expected 'qualified::Name=family'")
+        << Entry << Name;
+  Analysis.Locks = utils::LockOptions::parse(RawMutexTypes, RawLockGuardTypes);
+  Analysis.StrictElementAccess = Options.get("StrictElementAccess", false);
+  Analysis.MaxCallDepth = Options.get("MaxCallDepth", 3U);
+}
+
+void UnsynchronizedContainerCheck::storeOptions(
+    ClangTidyOptions::OptionMap &Opts) {
+  Options.store(Opts, "SpawnFunctions", RawSpawnFunctions);
+  Options.store(Opts, "ContainerTypes", RawContainerTypes);
+  Options.store(Opts, "MutexTypes", RawMutexTypes);
+  Options.store(Opts, "LockGuardTypes", RawLockGuardTypes);
+  Options.store(Opts, "StrictElementAccess", Analysis.StrictElementAccess);
+  Options.store(Opts, "MaxCallDepth", Analysis.MaxCallDepth);
+}
+
+void UnsynchronizedContainerCheck::registerMatchers(MatchFinder *Finder) {
+  // The analysis is over the whole translation unit: it needs every spawn
+  // site and every function that may run beside them.
+  Finder->addMatcher(translationUnitDecl().bind("tu"), this);
+}
+
+namespace {
+
+unsigned lineOf(const Expr *E, const SourceManager &SM) {
+  return SM.getPresumedLineNumber(SM.getExpansionLoc(E->getBeginLoc()));
+}
+
+std::string functionName(const FunctionDecl *F) {
+  if (!F)
+    return "the function";
+  if (const auto *Method = dyn_cast<CXXMethodDecl>(F);
+      Method && Method->getParent()->isLambda())
+    return "a lambda";
+  return "'" + F->getQualifiedNameAsString() + "'";
+}
+
+/// Where an access runs, relative to the thread that makes it concurrent.
+/// \p Thread is the spawn site of the thread that the race is about: the
+/// Methods and Elsewhere contexts are shared by every thread.
+std::string describe(const utils::ContainerAccess &Access,
+                     const utils::SpawnSite &Thread,
+                     const utils::SharedContainerResult &Result,
+                     const SourceManager &SM) {
+  const utils::AccessContext &Ctx = Result.Contexts[Access.Context];
+  const utils::SpawnSite &Site =
+      Ctx.Kind == utils::ContextKind::Thread || !Ctx.Spawn ? *Ctx.Spawn
+      : Ctx.Kind == utils::ContextKind::Region             ? *Ctx.Spawn
+                                                           : Thread;
+  unsigned Line = lineOf(Site.Spawn, SM);
+  switch (Ctx.Kind) {
+  case utils::ContextKind::Thread:
+    return llvm::formatv("on the thread started at line {0}", Line);
+  case utils::ContextKind::Region:
+    return llvm::formatv("in {0} after it starts the thread at line {1}",
+                         functionName(Site.EnclosingFunction), Line);
+  case utils::ContextKind::Methods:
+    return llvm::formatv("in {0}, which may run concurrently with the thread "
+                         "started at line {1}",
+                         functionName(Access.Function), Line);
+  case utils::ContextKind::Elsewhere:
+    return llvm::formatv("in {0}, which may run concurrently with the thread "
+                         "started at line {1} and never joined there",
+                         functionName(Access.Function), Line);
+  }
+  return "";
+}
+
+bool isMap(const ValueDecl &D) {
+  const CXXRecordDecl *Record =
+      D.getType().getNonReferenceType()->getAsCXXRecordDecl();
+  if (!Record || !Record->isInStdNamespace() || !Record->getIdentifier())
+    return false;
+  StringRef Name = Record->getName();
+  return Name == "map" || Name == "unordered_map";
+}
+
+} // namespace
+
+void UnsynchronizedContainerCheck::check(
+    const MatchFinder::MatchResult &Result) {
+  ASTContext &Context = *Result.Context;
+  const SourceManager &SM = Context.getSourceManager();
+  utils::SharedContainerResult Found =
+      utils::analyzeSharedContainers(Context, Analysis);
+
+  for (const utils::SharedContainer &Container : Found.Racy) {
+    for (const utils::ContainerRace &Race : Container.Races) {
+      const utils::ContainerAccess &Write = *Race.Write;
+      const utils::ContainerAccess &Other = *Race.Other;
+      std::string Fix = isMap(*Container.Decl)
+                            ? " or make it a concguard::sharded_map or "
+                              "concguard::snapshot_map (concguard-rewrite "
+                              "can do that)"
+                            : "";
+      bool SameInstance = Write.Context == Other.Context;
+      const utils::AccessContext &WriteCtx = Found.Contexts[Write.Context];
+      const utils::SpawnSite &Thread =
+          WriteCtx.Kind == utils::ContextKind::Thread
+              ? *WriteCtx.Spawn
+              : *Found.Contexts[Other.Context].Spawn;
+      std::string OtherSide =
+          SameInstance
+              ? "another thread started at the same line may access it too"
+              : "it is " + utils::describeAccessKind(Other.Kind) + " " +
+                    describe(Other, Thread, Found, SM);
+      diag(Write.Operation->getBeginLoc(),
+           "%0 is %1 here %2 while %3, with no mutex held at both accesses; "
+           "guard every access with the same mutex%4")
+          << Container.Decl << utils::describeAccessKind(Write.Kind)
+          << describe(Write, Thread, Found, SM) << OtherSide << Fix;
+      for (const CallExpr *Call : Write.CallPath)
+        diag(Call->getBeginLoc(), "reached through this call",
+             DiagnosticIDs::Note);
+      if (!SameInstance) {
+        diag(Other.Operation->getBeginLoc(), "%0 here", DiagnosticIDs::Note)
+            << utils::describeAccessKind(Other.Kind);
+        for (const CallExpr *Call : Other.CallPath)
+          diag(Call->getBeginLoc(), "reached through this call",
+               DiagnosticIDs::Note);
+      }
+      diag(Thread.Spawn->getBeginLoc(), "thread started here",
+           DiagnosticIDs::Note);
+      diag(Container.Decl->getLocation(), "%0 declared here",
+           DiagnosticIDs::Note)
+          << Container.Decl;
+    }
+  }
+}
+
+} // namespace clang::tidy::concguard

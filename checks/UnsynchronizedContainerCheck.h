@@ -1,0 +1,46 @@
+//===--- UnsynchronizedContainerCheck.h - concguard-unsynchronized-container =//
+//
+// Reports containers that one thread modifies while another thread may access
+// them, with no mutex held at both accesses: the C++ form of Go's
+// "concurrent map writes". The analysis lives in utils/SharedContainers.h so
+// that concguard-rewrite and concguard-audit use the same findings.
+//
+// Documentation: docs/checks/concguard-unsynchronized-container.md
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CONCGUARD_CHECKS_UNSYNCHRONIZEDCONTAINERCHECK_H
+#define CONCGUARD_CHECKS_UNSYNCHRONIZEDCONTAINERCHECK_H
+
+#include "utils/SharedContainers.h"
+
+#include "clang-tidy/ClangTidyCheck.h"
+
+namespace clang::tidy::concguard {
+
+class UnsynchronizedContainerCheck : public ClangTidyCheck {
+public:
+  UnsynchronizedContainerCheck(StringRef Name, ClangTidyContext *Context);
+  bool isLanguageVersionSupported(const LangOptions &LangOpts) const override {
+    return LangOpts.CPlusPlus11;
+  }
+  void registerMatchers(ast_matchers::MatchFinder *Finder) override;
+  void check(const ast_matchers::MatchFinder::MatchResult &Result) override;
+  void storeOptions(ClangTidyOptions::OptionMap &Opts) override;
+
+  /// The options as the analysis takes them (shared with concguard-rewrite).
+  const utils::SharedContainerOptions &analysisOptions() const {
+    return Analysis;
+  }
+
+private:
+  const std::string RawSpawnFunctions;
+  const std::string RawContainerTypes;
+  const std::string RawMutexTypes;
+  const std::string RawLockGuardTypes;
+  utils::SharedContainerOptions Analysis;
+};
+
+} // namespace clang::tidy::concguard
+
+#endif // CONCGUARD_CHECKS_UNSYNCHRONIZEDCONTAINERCHECK_H

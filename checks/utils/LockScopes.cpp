@@ -1,0 +1,947 @@
+//===--- LockScopes.cpp - which locks are held at each statement ----------===//
+
+#include "LockScopes.h"
+
+#include "clang/AST/DeclCXX.h"
+#include "clang/AST/ExprCXX.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+#include "clang/AST/StmtCXX.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSwitch.h"
+
+#include <deque>
+
+namespace clang::tidy::concguard::utils {
+
+namespace {
+
+/// Looks through the nodes that do not change which object an expression
+/// names: parentheses, implicit casts, temporaries, elided copies.
+const Expr *strip(const Expr *E) {
+  while (E) {
+    const Expr *Next = E->IgnoreParenImpCasts();
+    if (const auto *Temp = dyn_cast<MaterializeTemporaryExpr>(Next))
+      Next = Temp->getSubExpr();
+    else if (const auto *Bind = dyn_cast<CXXBindTemporaryExpr>(Next))
+      Next = Bind->getSubExpr();
+    else if (const auto *Cleanups = dyn_cast<ExprWithCleanups>(Next))
+      Next = Cleanups->getSubExpr();
+    else if (const auto *Cast = dyn_cast<CXXFunctionalCastExpr>(Next))
+      Next = Cast->getSubExpr();
+    else if (const auto *Construct = dyn_cast<CXXConstructExpr>(Next);
+             Construct && Construct->getNumArgs() == 1 &&
+             Construct->isElidable())
+      Next = Construct->getArg(0);
+    if (Next == E)
+      return E;
+    E = Next;
+  }
+  return E;
+}
+
+const CXXRecordDecl *recordOf(QualType T) {
+  if (T.isNull())
+    return nullptr;
+  T = T.getNonReferenceType();
+  if (T->isPointerType())
+    T = T->getPointeeType();
+  return T.getCanonicalType()->getAsCXXRecordDecl();
+}
+
+std::string qualifiedName(const NamedDecl &D) {
+  return D.getQualifiedNameAsString();
+}
+
+/// Does \p D match the configured name \p Wanted (a qualified name, with or
+/// without the leading `::`, or a plain name that matches any scope)?
+bool nameMatches(const NamedDecl &D, llvm::StringRef Wanted) {
+  Wanted = Wanted.trim();
+  Wanted.consume_front("::");
+  if (Wanted.empty() || !D.getIdentifier())
+    return false;
+  if (Wanted.contains("::"))
+    return qualifiedName(D) == Wanted;
+  return D.getName() == Wanted;
+}
+
+bool isStdName(const NamedDecl *D, llvm::ArrayRef<llvm::StringRef> Names) {
+  if (!D || !D->getIdentifier() || !D->isInStdNamespace())
+    return false;
+  return llvm::is_contained(Names, D->getName());
+}
+
+bool isStdMutexRecord(const CXXRecordDecl *RD) {
+  return isStdName(RD, {"mutex", "recursive_mutex", "timed_mutex",
+                        "recursive_timed_mutex", "shared_mutex",
+                        "shared_timed_mutex"});
+}
+
+enum class StdGuard { None, LockGuard, ScopedLock, UniqueLock, SharedLock };
+
+StdGuard stdGuardKind(const CXXRecordDecl *RD) {
+  if (!RD || !RD->getIdentifier() || !RD->isInStdNamespace())
+    return StdGuard::None;
+  return llvm::StringSwitch<StdGuard>(RD->getName())
+      .Case("lock_guard", StdGuard::LockGuard)
+      .Case("scoped_lock", StdGuard::ScopedLock)
+      .Case("unique_lock", StdGuard::UniqueLock)
+      .Case("shared_lock", StdGuard::SharedLock)
+      .Default(StdGuard::None);
+}
+
+const GuardType *customGuard(const CXXRecordDecl *RD,
+                             const LockOptions &Options) {
+  if (!RD)
+    return nullptr;
+  for (const GuardType &G : Options.GuardTypes)
+    if (nameMatches(*RD, G.Name))
+      return &G;
+  return nullptr;
+}
+
+/// The name of a method with case and underscores removed, so that
+/// `lock_shared`, `LockShared` and `ReaderLock` style APIs compare alike.
+std::string normalizedName(const FunctionDecl *FD) {
+  if (!FD || !FD->getIdentifier())
+    return "";
+  std::string Out;
+  for (char C : FD->getName())
+    if (C != '_')
+      Out.push_back(llvm::toLower(C));
+  return Out;
+}
+
+enum class MutexOp { None, Lock, LockShared, Unlock, TryLock, TryLockShared };
+
+MutexOp mutexOp(const FunctionDecl *FD) {
+  std::string Name = normalizedName(FD);
+  if (Name == "lock" || Name == "writerlock")
+    return MutexOp::Lock;
+  if (Name == "lockshared" || Name == "readerlock")
+    return MutexOp::LockShared;
+  if (Name == "unlock" || Name == "unlockshared" || Name == "readerunlock" ||
+      Name == "writerunlock")
+    return MutexOp::Unlock;
+  if (Name == "trylock" || Name == "trylockfor" || Name == "trylockuntil" ||
+      Name == "writertrylock")
+    return MutexOp::TryLock;
+  if (Name == "trylockshared" || Name == "trylocksharedfor" ||
+      Name == "trylockshareduntil" || Name == "readertrylock")
+    return MutexOp::TryLockShared;
+  return MutexOp::None;
+}
+
+bool isStdFunction(const CallExpr &Call, llvm::StringRef Name) {
+  const FunctionDecl *FD = Call.getDirectCallee();
+  return FD && FD->getIdentifier() && FD->getName() == Name &&
+         FD->isInStdNamespace();
+}
+
+/// `std::move(x)` (or a cast to an rvalue reference) of a variable.
+const VarDecl *movedVar(const Expr *E) {
+  E = strip(E);
+  if (const auto *Call = dyn_cast_or_null<CallExpr>(E);
+      Call && Call->getNumArgs() == 1 && isStdFunction(*Call, "move"))
+    E = strip(Call->getArg(0));
+  else if (const auto *Cast = dyn_cast_or_null<CXXStaticCastExpr>(E))
+    E = strip(Cast->getSubExpr());
+  const auto *Ref = dyn_cast_or_null<DeclRefExpr>(E);
+  return Ref ? dyn_cast<VarDecl>(Ref->getDecl()) : nullptr;
+}
+
+const VarDecl *namedVar(const Expr *E) {
+  const auto *Ref = dyn_cast_or_null<DeclRefExpr>(strip(E));
+  return Ref ? dyn_cast<VarDecl>(Ref->getDecl()) : nullptr;
+}
+
+std::optional<MutexKey> keyOfImpl(const Expr *E, unsigned Depth) {
+  if (!E || Depth > 8)
+    return std::nullopt;
+  E = strip(E);
+  if (const auto *Unary = dyn_cast<UnaryOperator>(E)) {
+    if (Unary->getOpcode() == UO_AddrOf || Unary->getOpcode() == UO_Deref)
+      return keyOfImpl(Unary->getSubExpr(), Depth + 1);
+    return std::nullopt;
+  }
+  if (const auto *Ref = dyn_cast<DeclRefExpr>(E)) {
+    const auto *Var = dyn_cast<VarDecl>(Ref->getDecl());
+    if (!Var)
+      return std::nullopt;
+    // A local reference to a mutex names the mutex it is bound to.
+    if (Var->getType()->isReferenceType() && !isa<ParmVarDecl>(Var) &&
+        Var->hasLocalStorage() && Var->getInit())
+      if (std::optional<MutexKey> Bound = keyOfImpl(Var->getInit(), Depth + 1))
+        return Bound;
+    MutexKey Key;
+    Key.Path.push_back(Var->getCanonicalDecl());
+    return Key;
+  }
+  if (const auto *Member = dyn_cast<MemberExpr>(E)) {
+    const ValueDecl *D = Member->getMemberDecl();
+    if (const auto *Static = dyn_cast<VarDecl>(D)) {
+      MutexKey Key;
+      Key.Path.push_back(Static->getCanonicalDecl());
+      return Key;
+    }
+    const auto *Field = dyn_cast<FieldDecl>(D);
+    if (!Field)
+      return std::nullopt;
+    const Expr *Base = strip(Member->getBase());
+    if (isa<CXXThisExpr>(Base)) {
+      MutexKey Key;
+      Key.Path.push_back(Field);
+      return Key;
+    }
+    std::optional<MutexKey> Key = keyOfImpl(Base, Depth + 1);
+    if (Key)
+      Key->Path.push_back(Field);
+    return Key;
+  }
+  return std::nullopt;
+}
+
+SourceLocation triggerLocation(const Stmt *Trigger) {
+  if (!Trigger)
+    return {};
+  if (const auto *Compound = dyn_cast<CompoundStmt>(Trigger))
+    return Compound->getRBracLoc();
+  return Trigger->getBeginLoc();
+}
+
+const LockSet &emptyLockSet() {
+  static const LockSet Empty;
+  return Empty;
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// MutexKey, LockSet, LockOptions
+//===----------------------------------------------------------------------===//
+
+bool MutexKey::isThisMember() const {
+  return !Path.empty() && isa<FieldDecl>(Path[0]);
+}
+
+std::string MutexKey::name() const {
+  std::string Out;
+  for (const ValueDecl *D : Path) {
+    if (!Out.empty())
+      Out += '.';
+    if (!D) {
+      Out += "?";
+      continue;
+    }
+    // A static data member is best recognised with its class.
+    const auto *Var = dyn_cast<VarDecl>(D);
+    if (Var && Var->isStaticDataMember())
+      Out += qualifiedName(*Var);
+    else
+      Out += D->getNameAsString();
+  }
+  return Out;
+}
+
+const HeldLock *LockSet::find(const MutexKey &Key) const {
+  for (const HeldLock &Lock : Locks)
+    if (Lock.Key == Key)
+      return &Lock;
+  return nullptr;
+}
+
+bool LockSet::holdsExclusive(const MutexKey &Key) const {
+  const HeldLock *Lock = find(Key);
+  return Lock && Lock->Mode == LockMode::Exclusive;
+}
+
+void LockSet::acquire(HeldLock Lock) {
+  for (HeldLock &Existing : Locks)
+    if (Existing.Key == Lock.Key) {
+      // Re-locking (a recursive mutex, or a guard taking over a lock held by
+      // hand): the newest owner decides when it ends.
+      Existing = std::move(Lock);
+      return;
+    }
+  Locks.push_back(std::move(Lock));
+}
+
+void LockSet::release(const MutexKey &Key) {
+  llvm::erase_if(Locks, [&](const HeldLock &L) { return L.Key == Key; });
+}
+
+bool LockSet::releaseGuard(const VarDecl *Guard) {
+  size_t Before = Locks.size();
+  llvm::erase_if(Locks, [&](const HeldLock &L) { return L.Guard == Guard; });
+  return Locks.size() != Before;
+}
+
+void LockSet::detachGuard(const VarDecl *Guard) {
+  for (HeldLock &L : Locks)
+    if (L.Guard == Guard)
+      L.Guard = nullptr;
+}
+
+void LockSet::transferGuard(const VarDecl *From, const VarDecl *To) {
+  for (HeldLock &L : Locks)
+    if (L.Guard == From)
+      L.Guard = To;
+}
+
+void LockSet::intersectWith(const LockSet &Other) {
+  llvm::erase_if(Locks, [&](HeldLock &L) {
+    const HeldLock *O = Other.find(L.Key);
+    if (!O || O->Guard != L.Guard)
+      return true;
+    if (O->Mode == LockMode::Shared)
+      L.Mode = LockMode::Shared;
+    return false;
+  });
+}
+
+bool operator==(const LockSet &A, const LockSet &B) {
+  if (A.Locks.size() != B.Locks.size())
+    return false;
+  for (size_t I = 0; I < A.Locks.size(); ++I) {
+    const HeldLock &X = A.Locks[I];
+    const HeldLock &Y = B.Locks[I];
+    if (X.Key != Y.Key || X.Mode != Y.Mode || X.Guard != Y.Guard ||
+        X.AcquiredAt != Y.AcquiredAt)
+      return false;
+  }
+  return true;
+}
+
+LockOptions LockOptions::parse(llvm::StringRef MutexTypes,
+                               llvm::StringRef LockGuardTypes) {
+  LockOptions Options;
+  llvm::SmallVector<llvm::StringRef, 4> Parts;
+  auto Split = [&](llvm::StringRef Text) {
+    Parts.clear();
+    for (llvm::StringRef Part : llvm::split(Text, ';'))
+      for (llvm::StringRef Piece : llvm::split(Part, ','))
+        if (!Piece.trim().empty())
+          Parts.push_back(Piece.trim());
+  };
+  Split(MutexTypes);
+  for (llvm::StringRef Name : Parts)
+    Options.MutexTypes.push_back(Name.str());
+  Split(LockGuardTypes);
+  for (llvm::StringRef Entry : Parts) {
+    GuardType G;
+    llvm::StringRef Name = Entry;
+    // `Name:shared`, but not the `::` of a qualified name.
+    size_t Colon = Entry.rfind(':');
+    if (Colon != llvm::StringRef::npos && Colon > 0 &&
+        Entry[Colon - 1] != ':' && Entry.substr(Colon + 1).trim() == "shared") {
+      Name = Entry.substr(0, Colon).trim();
+      G.Mode = LockMode::Shared;
+    }
+    G.Name = Name.str();
+    Options.GuardTypes.push_back(std::move(G));
+  }
+  return Options;
+}
+
+std::string LockOptions::formatMutexTypes() const {
+  return llvm::join(MutexTypes, ";");
+}
+
+std::string LockOptions::formatGuardTypes() const {
+  std::vector<std::string> Entries;
+  Entries.reserve(GuardTypes.size());
+  for (const GuardType &G : GuardTypes)
+    Entries.push_back(G.Name + (G.Mode == LockMode::Shared ? ":shared" : ""));
+  return llvm::join(Entries, ";");
+}
+
+bool isMutexType(QualType T, const LockOptions &Options) {
+  const CXXRecordDecl *RD = recordOf(T);
+  if (!RD)
+    return false;
+  if (isStdMutexRecord(RD))
+    return true;
+  return llvm::any_of(Options.MutexTypes, [&](const std::string &Name) {
+    return nameMatches(*RD, Name);
+  });
+}
+
+bool isLockGuardType(QualType T, const LockOptions &Options) {
+  const CXXRecordDecl *RD = recordOf(T);
+  return RD && (stdGuardKind(RD) != StdGuard::None || customGuard(RD, Options));
+}
+
+//===----------------------------------------------------------------------===//
+// The analysis
+//===----------------------------------------------------------------------===//
+
+/// How a guard variable's initialisation affects the locks.
+struct GuardInit {
+  enum ActionKind { None, Acquire, Transfer } Action = None;
+  llvm::SmallVector<MutexKey, 1> Keys;
+  LockMode Mode = LockMode::Exclusive;
+  const VarDecl *From = nullptr;
+  /// The `std::move(other)` expression consumed by a transfer.
+  const Expr *MoveExpr = nullptr;
+};
+
+class LockScopeBuilder {
+public:
+  LockScopeBuilder(const FunctionDecl &Function, ASTContext &Context,
+                   const LockOptions &Options, LockScopeAnalysis &Out)
+      : Function(Function), Context(Context), Options(Options), Out(Out) {}
+
+  bool run();
+
+private:
+  friend class LockPrescan;
+
+  std::optional<GuardInit> classifyGuard(const VarDecl &Var);
+  void registerGuard(const VarDecl &Var, const GuardInit &Init);
+  GuardInfo *guard(const VarDecl *Var) {
+    auto It = GuardIndex.find(Var);
+    return It == GuardIndex.end() ? nullptr : &Out.Guards[It->second];
+  }
+  void transfer(const CFGElement &Element, LockSet &State, bool Record);
+  void transferStmt(const Stmt *S, LockSet &State, bool Record);
+  /// Refines \p State for the successor \p Index of \p Block.
+  void refineEdge(const CFGBlock &Block, unsigned Index, LockSet &State,
+                  bool Record);
+  void noteAcquisition(const VarDecl *Guard, const Stmt *At, bool Record) {
+    if (!Record || !Guard)
+      return;
+    if (GuardInfo *Info = guard(Guard))
+      if (!llvm::is_contained(Info->Acquisitions, At))
+        Info->Acquisitions.push_back(At);
+  }
+  void noteRelease(const ReleaseSite &Site, bool Record) {
+    if (!Record || !Site.Guard)
+      return;
+    if (GuardInfo *Info = guard(Site.Guard))
+      if (llvm::none_of(Info->Releases,
+                        [&](const ReleaseSite &R) { return R.At == Site.At; }))
+        Info->Releases.push_back(Site);
+  }
+
+  const FunctionDecl &Function;
+  ASTContext &Context;
+  const LockOptions &Options;
+  LockScopeAnalysis &Out;
+  llvm::DenseMap<const VarDecl *, unsigned> GuardIndex;
+  llvm::DenseMap<const VarDecl *, GuardInit> Inits;
+  /// `std::move(guard)` expressions that a transfer consumes.
+  llvm::SmallPtrSet<const Expr *, 4> TransferMoves;
+  bool TakesLocks = false;
+};
+
+std::optional<GuardInit> LockScopeBuilder::classifyGuard(const VarDecl &Var) {
+  const CXXRecordDecl *RD = recordOf(Var.getType());
+  if (!RD || Var.getType()->isReferenceType() || Var.getType()->isPointerType())
+    return std::nullopt;
+  StdGuard Std = stdGuardKind(RD);
+  const GuardType *Custom =
+      Std == StdGuard::None ? customGuard(RD, Options) : nullptr;
+  if (Std == StdGuard::None && !Custom)
+    return std::nullopt;
+  GuardInit Init;
+  Init.Mode = Std == StdGuard::SharedLock ? LockMode::Shared
+              : Custom                    ? Custom->Mode
+                                          : LockMode::Exclusive;
+  const auto *Construct = dyn_cast_or_null<CXXConstructExpr>(
+      Var.getInit() ? strip(Var.getInit()) : nullptr);
+  if (!Construct)
+    return Init; // declared without a constructor we can read
+  bool Deferred = false;
+  for (const Expr *Arg : Construct->arguments()) {
+    if (isa<CXXDefaultArgExpr>(Arg))
+      continue;
+    QualType T = Arg->getType();
+    const CXXRecordDecl *ArgRecord = recordOf(T);
+    if (ArgRecord && ArgRecord->getIdentifier() &&
+        ArgRecord->isInStdNamespace()) {
+      llvm::StringRef Name = ArgRecord->getName();
+      if (Name == "defer_lock_t" || Name == "try_to_lock_t" ||
+          Name == "duration" || Name == "time_point") {
+        // Deferred, or only tried: held on a branch that checks owns_lock().
+        Deferred = true;
+        continue;
+      }
+      if (Name == "adopt_lock_t")
+        continue;
+    }
+    if (ArgRecord && isLockGuardType(T, Options)) {
+      Init.Action = GuardInit::Transfer;
+      Init.From = movedVar(Arg);
+      Init.MoveExpr = strip(Arg);
+      return Init;
+    }
+    // The mutex: any object of class type (std guards work on any lockable
+    // type); for a project guard, the first reference or pointer argument.
+    if (!ArgRecord)
+      continue;
+    if (Custom && !Init.Keys.empty())
+      break;
+    if (std::optional<MutexKey> Key = LockScopeAnalysis::keyOf(Arg))
+      Init.Keys.push_back(std::move(*Key));
+    else
+      return Init; // a mutex we cannot name: never treated as held
+  }
+  if (!Deferred && !Init.Keys.empty())
+    Init.Action = GuardInit::Acquire;
+  return Init;
+}
+
+void LockScopeBuilder::registerGuard(const VarDecl &Var,
+                                     const GuardInit &Init) {
+  if (GuardIndex.count(&Var))
+    return;
+  GuardInfo Info;
+  Info.Var = &Var;
+  Info.Mode = Init.Mode;
+  Info.Keys = Init.Keys;
+  if (Init.Action == GuardInit::Transfer && Init.From)
+    if (const GuardInfo *Source = guard(Init.From)) {
+      Info.Keys = Source->Keys;
+      Info.Mode = Source->Mode;
+    }
+  GuardIndex[&Var] = Out.Guards.size();
+  Out.Guards.push_back(std::move(Info));
+  Inits[&Var] = Init;
+}
+
+/// Finds the guards and whether the function takes any lock, before any CFG
+/// is built.
+class LockPrescan : public RecursiveASTVisitor<LockPrescan> {
+public:
+  explicit LockPrescan(LockScopeBuilder &B) : B(B) {}
+  bool shouldVisitImplicitCode() const { return true; }
+  bool shouldVisitTemplateInstantiations() const { return false; }
+  // Nested lambdas are functions of their own.
+  bool TraverseLambdaExpr(LambdaExpr *) { return true; }
+  bool TraverseBlockExpr(BlockExpr *) { return true; }
+
+  bool VisitVarDecl(VarDecl *Var) {
+    if (!Var->hasLocalStorage())
+      return true;
+    if (std::optional<GuardInit> Init = B.classifyGuard(*Var)) {
+      B.registerGuard(*Var, *Init);
+      B.TakesLocks = true;
+      if (Init->Action == GuardInit::Transfer && Init->MoveExpr)
+        B.TransferMoves.insert(Init->MoveExpr);
+    }
+    return true;
+  }
+  bool VisitCXXMemberCallExpr(CXXMemberCallExpr *Call) {
+    const Expr *Object = Call->getImplicitObjectArgument();
+    if (Object && mutexOp(Call->getMethodDecl()) != MutexOp::None &&
+        isMutexType(Object->getType(), B.Options))
+      B.TakesLocks = true;
+    return true;
+  }
+  bool VisitCallExpr(CallExpr *Call) {
+    if (isStdFunction(*Call, "lock"))
+      B.TakesLocks = true;
+    return true;
+  }
+  bool VisitCXXOperatorCallExpr(CXXOperatorCallExpr *Call) {
+    // `a = std::move(b)` between guards.
+    if (Call->getOperator() == OO_Equal && Call->getNumArgs() == 2 &&
+        isLockGuardType(Call->getArg(0)->getType(), B.Options))
+      B.TransferMoves.insert(strip(Call->getArg(1)));
+    return true;
+  }
+
+private:
+  LockScopeBuilder &B;
+};
+
+void LockScopeBuilder::transferStmt(const Stmt *S, LockSet &State,
+                                    bool Record) {
+  if (const auto *Decl = dyn_cast<DeclStmt>(S)) {
+    for (const class Decl *D : Decl->decls()) {
+      const auto *Var = dyn_cast<VarDecl>(D);
+      if (!Var)
+        continue;
+      auto It = Inits.find(Var);
+      if (It == Inits.end())
+        continue;
+      const GuardInit &Init = It->second;
+      if (Init.Action == GuardInit::Acquire) {
+        for (const MutexKey &Key : Init.Keys)
+          State.acquire({Key, Init.Mode, S, Var});
+        noteAcquisition(Var, S, Record);
+      } else if (Init.Action == GuardInit::Transfer && Init.From) {
+        State.transferGuard(Init.From, Var);
+      }
+    }
+    return;
+  }
+
+  if (const auto *Call = dyn_cast<CXXMemberCallExpr>(S)) {
+    const Expr *Object = Call->getImplicitObjectArgument();
+    if (!Object)
+      return;
+    const CXXMethodDecl *Method = Call->getMethodDecl();
+    if (const VarDecl *GuardVar = namedVar(Object)) {
+      if (GuardInfo *Info = guard(GuardVar)) {
+        std::string Name = normalizedName(Method);
+        if (Name == "lock") {
+          for (const MutexKey &Key : Info->Keys)
+            State.acquire({Key, Info->Mode, S, GuardVar});
+          noteAcquisition(GuardVar, S, Record);
+        } else if (Name == "unlock") {
+          for (const MutexKey &Key : Info->Keys)
+            if (const HeldLock *L = State.find(Key); L && L->Guard == GuardVar)
+              noteRelease({S, S->getBeginLoc(), GuardVar, false}, Record);
+          State.releaseGuard(GuardVar);
+        } else if (Name == "release") {
+          State.detachGuard(GuardVar);
+        } else if (Name == "swap") {
+          // Which locks each guard owns afterwards is not tracked.
+          State.releaseGuard(GuardVar);
+          if (Call->getNumArgs() == 1)
+            if (const VarDecl *Other = namedVar(Call->getArg(0)))
+              State.releaseGuard(Other);
+        }
+        return;
+      }
+    }
+    if (!isMutexType(Object->getType(), Options))
+      return;
+    std::optional<MutexKey> Key = LockScopeAnalysis::keyOf(Object);
+    if (!Key)
+      return;
+    switch (mutexOp(Method)) {
+    case MutexOp::Lock:
+      State.acquire({*Key, LockMode::Exclusive, S, nullptr});
+      break;
+    case MutexOp::LockShared:
+      State.acquire({*Key, LockMode::Shared, S, nullptr});
+      break;
+    case MutexOp::Unlock:
+      State.release(*Key);
+      break;
+    default:
+      break;
+    }
+    return;
+  }
+
+  if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(S)) {
+    if (Op->getOperator() == OO_Equal && Op->getNumArgs() == 2)
+      if (const VarDecl *Target = namedVar(Op->getArg(0));
+          Target && guard(Target)) {
+        State.releaseGuard(Target);
+        if (const VarDecl *Source = movedVar(Op->getArg(1)))
+          State.transferGuard(Source, Target);
+      }
+    return;
+  }
+
+  if (const auto *Call = dyn_cast<CallExpr>(S)) {
+    if (isStdFunction(*Call, "lock")) {
+      for (const Expr *Arg : Call->arguments())
+        if (std::optional<MutexKey> Key = LockScopeAnalysis::keyOf(Arg))
+          State.acquire({*Key, LockMode::Exclusive, S, nullptr});
+      return;
+    }
+    // A guard handed to someone else (`return Locked{std::move(lk), x}`):
+    // the lock stays held, but no longer by this guard's destructor.
+    if (Call->getNumArgs() == 1 && isStdFunction(*Call, "move") &&
+        !TransferMoves.count(Call))
+      if (const VarDecl *Moved = movedVar(Call); Moved && guard(Moved))
+        State.detachGuard(Moved);
+  }
+}
+
+void LockScopeBuilder::transfer(const CFGElement &Element, LockSet &State,
+                                bool Record) {
+  if (std::optional<CFGStmt> S = Element.getAs<CFGStmt>()) {
+    transferStmt(S->getStmt(), State, Record);
+    return;
+  }
+  if (std::optional<CFGAutomaticObjDtor> Dtor =
+          Element.getAs<CFGAutomaticObjDtor>()) {
+    const VarDecl *Var = Dtor->getVarDecl();
+    if (!guard(Var))
+      return;
+    bool Owned =
+        llvm::any_of(State, [&](const HeldLock &L) { return L.Guard == Var; });
+    if (Owned) {
+      const Stmt *Trigger = Dtor->getTriggerStmt();
+      noteRelease({Trigger, triggerLocation(Trigger), Var,
+                   Trigger && isa<ReturnStmt>(Trigger)},
+                  Record);
+    }
+    State.releaseGuard(Var);
+  }
+}
+
+void LockScopeBuilder::refineEdge(const CFGBlock &Block, unsigned Index,
+                                  LockSet &State, bool Record) {
+  const auto *Cond = dyn_cast_or_null<Expr>(Block.getTerminatorCondition());
+  if (!Cond || Block.succ_size() != 2)
+    return;
+  bool OnTrue = Index == 0;
+  const Expr *E = strip(Cond);
+  while (const auto *Not = dyn_cast<UnaryOperator>(E)) {
+    if (Not->getOpcode() != UO_LNot)
+      return;
+    OnTrue = !OnTrue;
+    E = strip(Not->getSubExpr());
+  }
+  const auto *Call = dyn_cast<CXXMemberCallExpr>(E);
+  if (!Call || !Call->getImplicitObjectArgument())
+    return;
+  const CXXMethodDecl *Method = Call->getMethodDecl();
+  const Expr *Object = Call->getImplicitObjectArgument();
+  if (const VarDecl *GuardVar = namedVar(Object)) {
+    if (GuardInfo *Info = guard(GuardVar)) {
+      std::string Name = normalizedName(Method);
+      bool Query =
+          Name == "ownslock" || isa_and_nonnull<CXXConversionDecl>(Method);
+      bool Try = Name.rfind("trylock", 0) == 0;
+      if (!Query && !Try)
+        return;
+      if (OnTrue) {
+        for (const MutexKey &Key : Info->Keys)
+          if (const HeldLock *L = State.find(Key); !L || L->Guard != GuardVar)
+            State.acquire({Key, Info->Mode, Call, GuardVar});
+        noteAcquisition(GuardVar, Call, Record);
+      } else if (Query) {
+        State.releaseGuard(GuardVar);
+      }
+      return;
+    }
+  }
+  if (!OnTrue || !isMutexType(Object->getType(), Options))
+    return;
+  MutexOp Op = mutexOp(Method);
+  if (Op != MutexOp::TryLock && Op != MutexOp::TryLockShared)
+    return;
+  if (std::optional<MutexKey> Key = LockScopeAnalysis::keyOf(Object))
+    State.acquire(
+        {*Key, Op == MutexOp::TryLock ? LockMode::Exclusive : LockMode::Shared,
+         Call, nullptr});
+}
+
+bool LockScopeBuilder::run() {
+  Stmt *Body = Function.getBody();
+  if (!Body)
+    return false;
+  LockPrescan Prescan(*this);
+  Prescan.TraverseStmt(Body);
+  if (!TakesLocks)
+    return true;
+
+  CFG::BuildOptions BuildOptions;
+  BuildOptions.AddImplicitDtors = true;
+  BuildOptions.setAllAlwaysAdd();
+  Out.Graph = CFG::buildCFG(&Function, Body, &Context, BuildOptions);
+  if (!Out.Graph)
+    return false;
+  const CFG &Graph = *Out.Graph;
+  unsigned NumBlocks = Graph.getNumBlockIDs();
+
+  // Forward must-analysis: entry states start unknown (top) and only shrink.
+  std::vector<std::optional<LockSet>> Entry(NumBlocks);
+  Entry[Graph.getEntry().getBlockID()] = LockSet();
+  std::deque<const CFGBlock *> Worklist{&Graph.getEntry()};
+  std::vector<bool> Queued(NumBlocks, false);
+  Queued[Graph.getEntry().getBlockID()] = true;
+  unsigned Budget = 64 * NumBlocks + 64;
+  while (!Worklist.empty() && Budget-- > 0) {
+    const CFGBlock *Block = Worklist.front();
+    Worklist.pop_front();
+    Queued[Block->getBlockID()] = false;
+    LockSet State = *Entry[Block->getBlockID()];
+    for (const CFGElement &Element : *Block)
+      transfer(Element, State, /*Record=*/false);
+    unsigned Index = 0;
+    for (const CFGBlock::AdjacentBlock &Succ : Block->succs()) {
+      unsigned ThisIndex = Index++;
+      const CFGBlock *Next = Succ.getReachableBlock();
+      if (!Next)
+        continue;
+      LockSet OutState = State;
+      refineEdge(*Block, ThisIndex, OutState, /*Record=*/false);
+      std::optional<LockSet> &In = Entry[Next->getBlockID()];
+      bool Changed = false;
+      if (!In) {
+        In = OutState;
+        Changed = true;
+      } else {
+        LockSet Merged = *In;
+        Merged.intersectWith(OutState);
+        if (Merged != *In) {
+          In = std::move(Merged);
+          Changed = true;
+        }
+      }
+      if (Changed && !Queued[Next->getBlockID()]) {
+        Queued[Next->getBlockID()] = true;
+        Worklist.push_back(Next);
+      }
+    }
+  }
+  if (!Worklist.empty())
+    return false; // did not converge: answer nothing rather than guess
+
+  // Final pass: record the state at every element.
+  Out.States.assign(NumBlocks, {});
+  for (const CFGBlock *Block : Graph) {
+    if (!Block || !Entry[Block->getBlockID()])
+      continue;
+    std::vector<LockSet> &States = Out.States[Block->getBlockID()];
+    LockSet State = *Entry[Block->getBlockID()];
+    unsigned Index = 0;
+    for (const CFGElement &Element : *Block) {
+      States.push_back(State);
+      if (std::optional<CFGStmt> S = Element.getAs<CFGStmt>()) {
+        const Stmt *St = S->getStmt();
+        auto [It, Inserted] = Out.AtStmt.try_emplace(St, State);
+        if (!Inserted)
+          It->second.intersectWith(State);
+        Out.ElementOf.try_emplace(St, Block->getBlockID(), Index);
+      }
+      transfer(Element, State, /*Record=*/true);
+      ++Index;
+    }
+    States.push_back(State);
+    for (unsigned I = 0; I < Block->succ_size(); ++I) {
+      LockSet Scratch = State;
+      refineEdge(*Block, I, Scratch, /*Record=*/true);
+    }
+  }
+  return true;
+}
+
+std::unique_ptr<LockScopeAnalysis>
+LockScopeAnalysis::analyze(const FunctionDecl &Function, ASTContext &Context,
+                           const LockOptions &Options) {
+  std::unique_ptr<LockScopeAnalysis> Result(new LockScopeAnalysis());
+  LockScopeBuilder Builder(Function, Context, Options, *Result);
+  if (!Builder.run())
+    return nullptr;
+  return Result;
+}
+
+std::optional<MutexKey> LockScopeAnalysis::keyOf(const Expr *E) {
+  return keyOfImpl(E, 0);
+}
+
+const LockSet &LockScopeAnalysis::locksHeldAt(const Stmt *S) const {
+  if (!S || AtStmt.empty())
+    return emptyLockSet();
+  auto It = AtStmt.find(S);
+  if (It != AtStmt.end())
+    return It->second;
+  // Statements that are not CFG elements themselves (compound statements,
+  // `if`, ...): the state where their first evaluated part runs.
+  if (isa<LambdaExpr>(S) || isa<BlockExpr>(S))
+    return emptyLockSet();
+  for (const Stmt *Child : S->children()) {
+    if (!Child)
+      continue;
+    const LockSet &Found = locksHeldAt(Child);
+    if (&Found != &emptyLockSet() || AtStmt.count(Child))
+      return Found;
+  }
+  return emptyLockSet();
+}
+
+const LockSet &LockScopeAnalysis::locksBefore(const CFGBlock &Block,
+                                              unsigned Index) const {
+  if (Block.getBlockID() >= States.size())
+    return emptyLockSet();
+  const std::vector<LockSet> &S = States[Block.getBlockID()];
+  return Index < S.size() ? S[Index] : emptyLockSet();
+}
+
+const LockSet &LockScopeAnalysis::locksAfter(const CFGBlock &Block,
+                                             unsigned Index) const {
+  return locksBefore(Block, Index + 1);
+}
+
+const LockSet &LockScopeAnalysis::locksAtExit(const CFGBlock &Block) const {
+  if (Block.getBlockID() >= States.size() || States[Block.getBlockID()].empty())
+    return emptyLockSet();
+  return States[Block.getBlockID()].back();
+}
+
+const GuardInfo *LockScopeAnalysis::guardInfo(const VarDecl *Var) const {
+  for (const GuardInfo &G : Guards)
+    if (G.Var == Var)
+      return &G;
+  return nullptr;
+}
+
+ReleaseSite LockScopeAnalysis::releaseSiteOf(const CFGBlock &Block,
+                                             unsigned Index,
+                                             const MutexKey &Key) const {
+  ReleaseSite Site;
+  if (Index >= Block.size())
+    return Site;
+  const CFGElement &Element = Block[Index];
+  if (std::optional<CFGAutomaticObjDtor> Dtor =
+          Element.getAs<CFGAutomaticObjDtor>()) {
+    Site.At = Dtor->getTriggerStmt();
+    Site.Loc = triggerLocation(Site.At);
+    Site.Guard = Dtor->getVarDecl();
+    Site.OnReturn = Site.At && isa<ReturnStmt>(Site.At);
+  } else if (std::optional<CFGStmt> S = Element.getAs<CFGStmt>()) {
+    Site.At = S->getStmt();
+    Site.Loc = Site.At->getBeginLoc();
+    if (const HeldLock *L = locksBefore(Block, Index).find(Key))
+      if (const auto *Call = dyn_cast<CXXMemberCallExpr>(Site.At);
+          Call && L->Guard &&
+          namedVar(Call->getImplicitObjectArgument()) == L->Guard)
+        Site.Guard = nullptr; // an explicit guard.unlock()
+  }
+  return Site;
+}
+
+std::optional<ReleaseSite>
+LockScopeAnalysis::findRelease(const Stmt *From, const MutexKey &Key) const {
+  if (!Graph)
+    return std::nullopt;
+  auto It = ElementOf.find(From);
+  if (It == ElementOf.end())
+    return std::nullopt;
+  unsigned StartBlock = It->second.first;
+  const CFGBlock *Start = nullptr;
+  for (const CFGBlock *B : *Graph)
+    if (B && B->getBlockID() == StartBlock)
+      Start = B;
+  if (!Start)
+    return std::nullopt;
+  std::vector<bool> Seen(Graph->getNumBlockIDs(), false);
+  std::deque<std::pair<const CFGBlock *, unsigned>> Queue;
+  Queue.emplace_back(Start, It->second.second);
+  while (!Queue.empty()) {
+    auto [Block, First] = Queue.front();
+    Queue.pop_front();
+    bool Dropped = false;
+    for (unsigned I = First; I < Block->size(); ++I) {
+      if (!locksBefore(*Block, I).holds(Key)) {
+        Dropped = true; // not held on this path any more (merged away)
+        break;
+      }
+      if (!locksAfter(*Block, I).holds(Key))
+        return releaseSiteOf(*Block, I, Key);
+    }
+    if (Dropped || !locksAtExit(*Block).holds(Key))
+      continue;
+    for (const CFGBlock::AdjacentBlock &Succ : Block->succs()) {
+      const CFGBlock *Next = Succ.getReachableBlock();
+      if (!Next || Seen[Next->getBlockID()])
+        continue;
+      Seen[Next->getBlockID()] = true;
+      Queue.emplace_back(Next, 0);
+    }
+  }
+  return std::nullopt;
+}
+
+} // namespace clang::tidy::concguard::utils

@@ -1,0 +1,229 @@
+//===--- LockScopes.h - which locks are held at each statement ------------===//
+//
+// The shared lock-scope analysis: for every statement of one function, the
+// set of mutexes that are definitely held there (a must-analysis on the CFG:
+// a lock is held after a join only if it is held on every incoming path) and
+// in which mode.
+//
+// Recognised acquisitions and releases:
+//  - std::lock_guard, std::scoped_lock (several mutexes, adopt_lock),
+//    std::unique_lock and std::shared_lock (defer_lock, try_to_lock,
+//    adopt_lock, timed constructors, and their lock() / unlock() /
+//    try_lock*() / release() / owns_lock() / operator bool), released by the
+//    CFG's automatic destructors, so early returns and branches are right;
+//  - `m.lock()`, `m.unlock()`, `m.lock_shared()`, `m.unlock_shared()`,
+//    `m.try_lock*()` on the std mutex types and on the `MutexTypes` option's
+//    types (a try-lock counts only on the branch where it succeeded);
+//  - std::lock(m1, m2, ...);
+//  - the guard classes named in the `LockGuardTypes` option (first argument
+//    of the constructor, by reference or pointer, is the mutex).
+//
+// A mutex is identified by a MutexKey: the declaration chain that names it
+// (a member through `this`, a global or static, a parameter or local, plus
+// the fields that lead from it to the mutex).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CONCGUARD_CHECKS_UTILS_LOCKSCOPES_H
+#define CONCGUARD_CHECKS_UTILS_LOCKSCOPES_H
+
+#include "clang/AST/ASTContext.h"
+#include "clang/AST/Decl.h"
+#include "clang/AST/Expr.h"
+#include "clang/Analysis/CFG.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace clang::tidy::concguard::utils {
+
+enum class LockMode { Exclusive, Shared };
+
+/// The identity of a mutex object. Path[0] is the root declaration: a
+/// FieldDecl for a member reached through `this`, otherwise a VarDecl
+/// (global, static, local) or ParmVarDecl; the following entries are the
+/// fields selected from it (`p->inner.mu` is {p, inner, mu}). Pointers and
+/// references are looked through, so `p->mu` and `(*p).mu` are one key.
+struct MutexKey {
+  llvm::SmallVector<const ValueDecl *, 2> Path;
+
+  const ValueDecl *root() const { return Path.empty() ? nullptr : Path[0]; }
+  /// True when the mutex is a member of `*this` (Path[0] is a FieldDecl).
+  bool isThisMember() const;
+  /// The mutex as the source would name it: `mu_`, `Registry::mu`, `p.mu`.
+  std::string name() const;
+
+  friend bool operator==(const MutexKey &A, const MutexKey &B) {
+    return A.Path == B.Path;
+  }
+  friend bool operator!=(const MutexKey &A, const MutexKey &B) {
+    return !(A == B);
+  }
+};
+
+/// One lock held at a program point.
+struct HeldLock {
+  MutexKey Key;
+  LockMode Mode = LockMode::Exclusive;
+  /// The statement that took the lock: the guard's DeclStmt, the `lock()`
+  /// call, the try-lock call whose success branch this is, ...
+  const Stmt *AcquiredAt = nullptr;
+  /// The guard variable that releases it, or null for a lock taken by hand
+  /// (`m.lock()`, std::lock, a guard's release(), a guard moved away).
+  const VarDecl *Guard = nullptr;
+};
+
+/// The locks definitely held at a program point (small; order of
+/// acquisition).
+class LockSet {
+public:
+  bool empty() const { return Locks.empty(); }
+  size_t size() const { return Locks.size(); }
+  auto begin() const { return Locks.begin(); }
+  auto end() const { return Locks.end(); }
+  /// The entry for \p Key, or null when it is not held.
+  const HeldLock *find(const MutexKey &Key) const;
+  bool holds(const MutexKey &Key) const { return find(Key) != nullptr; }
+  /// Held in exclusive mode?
+  bool holdsExclusive(const MutexKey &Key) const;
+
+  // Mutators used by the analysis.
+  void acquire(HeldLock Lock);
+  void release(const MutexKey &Key);
+  /// Releases every lock that \p Guard owns; returns whether it owned one.
+  bool releaseGuard(const VarDecl *Guard);
+  /// Makes the locks of \p Guard manual (guard.release(), moved away).
+  void detachGuard(const VarDecl *Guard);
+  /// Moves the locks of \p From to \p To.
+  void transferGuard(const VarDecl *From, const VarDecl *To);
+  /// Keeps only the locks held in both; a lock held exclusively on one side
+  /// and shared on the other is held shared; a lock owned by different
+  /// guards is dropped (no single destructor releases it).
+  void intersectWith(const LockSet &Other);
+
+  friend bool operator==(const LockSet &A, const LockSet &B);
+  friend bool operator!=(const LockSet &A, const LockSet &B) {
+    return !(A == B);
+  }
+
+private:
+  llvm::SmallVector<HeldLock, 2> Locks;
+};
+
+/// A project-specific RAII guard class (e.g. `MutexLock`).
+struct GuardType {
+  std::string Name;
+  LockMode Mode = LockMode::Exclusive;
+};
+
+/// Which types the analysis recognises besides the std ones.
+struct LockOptions {
+  /// Extra mutex classes: their lock()/unlock()/lock_shared()/... calls are
+  /// followed. Qualified (`::base::Lock`, `base::Lock`) or plain names.
+  std::vector<std::string> MutexTypes;
+  /// Extra RAII guard classes; the first constructor argument that refers to
+  /// an object (by reference or pointer) is the mutex.
+  std::vector<GuardType> GuardTypes;
+
+  /// Parses the options' syntax: names separated by ';' or ','; a guard may
+  /// end in `:shared` (`ReaderMutexLock:shared`).
+  static LockOptions parse(llvm::StringRef MutexTypes,
+                           llvm::StringRef LockGuardTypes);
+  std::string formatMutexTypes() const;
+  std::string formatGuardTypes() const;
+};
+
+/// Where a lock is given up: the statement and a location for a note.
+struct ReleaseSite {
+  /// The unlock call, or the statement that ends the guard's life (the
+  /// enclosing compound statement, a return, break, ...).
+  const Stmt *At = nullptr;
+  SourceLocation Loc;
+  /// The guard whose destructor releases it; null for an explicit unlock.
+  const VarDecl *Guard = nullptr;
+  /// True when the release is a guard destructor run by a `return`.
+  bool OnReturn = false;
+};
+
+/// A guard variable of the function and what it guards.
+struct GuardInfo {
+  const VarDecl *Var = nullptr;
+  llvm::SmallVector<MutexKey, 1> Keys;
+  LockMode Mode = LockMode::Exclusive;
+  /// Statements where the guard takes its locks (declaration, lock(), the
+  /// success branch of try_lock()).
+  llvm::SmallVector<const Stmt *, 2> Acquisitions;
+  /// Where it gives them up (unlock(), destructor).
+  llvm::SmallVector<ReleaseSite, 2> Releases;
+};
+
+class LockScopeAnalysis {
+public:
+  /// Analyses \p Function. Returns null when it has no body or the CFG
+  /// cannot be built. A function that takes no lock at all is answered
+  /// without building a CFG (holdsAnyLock() is false).
+  static std::unique_ptr<LockScopeAnalysis>
+  analyze(const FunctionDecl &Function, ASTContext &Context,
+          const LockOptions &Options);
+
+  /// The locks definitely held when \p S is evaluated (before it). Empty for
+  /// statements outside the function, in unreachable code, or in a nested
+  /// lambda (its body is a function of its own).
+  const LockSet &locksHeldAt(const Stmt *S) const;
+
+  /// Does the function take any lock at all?
+  bool holdsAnyLock() const { return Graph != nullptr; }
+
+  /// The CFG the analysis ran on (null when holdsAnyLock() is false), and the
+  /// state before and after each of its elements, for clients that run their
+  /// own dataflow alongside.
+  const CFG *cfg() const { return Graph.get(); }
+  const LockSet &locksBefore(const CFGBlock &Block, unsigned Index) const;
+  const LockSet &locksAfter(const CFGBlock &Block, unsigned Index) const;
+  /// The locks held at the end of \p Block (before its terminator branches).
+  const LockSet &locksAtExit(const CFGBlock &Block) const;
+
+  /// The first place, following the CFG from the element that evaluates
+  /// \p From, where the lock on \p Key is released. Nothing when it stays
+  /// held until the function returns.
+  std::optional<ReleaseSite> findRelease(const Stmt *From,
+                                         const MutexKey &Key) const;
+
+  /// The release performed by element \p Index of \p Block, for a lock held
+  /// before it and not after it.
+  ReleaseSite releaseSiteOf(const CFGBlock &Block, unsigned Index,
+                            const MutexKey &Key) const;
+
+  llvm::ArrayRef<GuardInfo> guards() const { return Guards; }
+  const GuardInfo *guardInfo(const VarDecl *Var) const;
+
+  /// The key of the mutex that \p E names, if it names one we can identify.
+  static std::optional<MutexKey> keyOf(const Expr *E);
+
+private:
+  friend class LockScopeBuilder;
+  LockScopeAnalysis() = default;
+
+  std::unique_ptr<CFG> Graph;
+  /// Per block: the state before each element, then the exit state.
+  std::vector<std::vector<LockSet>> States;
+  llvm::DenseMap<const Stmt *, LockSet> AtStmt;
+  llvm::DenseMap<const Stmt *, std::pair<unsigned, unsigned>> ElementOf;
+  std::vector<GuardInfo> Guards;
+};
+
+/// Is \p T (cv, references, typedefs ignored) a std mutex type or one of
+/// \p Options' MutexTypes?
+bool isMutexType(QualType T, const LockOptions &Options);
+/// Is \p T a std lock guard type (lock_guard, scoped_lock, unique_lock,
+/// shared_lock) or one of \p Options' GuardTypes?
+bool isLockGuardType(QualType T, const LockOptions &Options);
+
+} // namespace clang::tidy::concguard::utils
+
+#endif // CONCGUARD_CHECKS_UTILS_LOCKSCOPES_H

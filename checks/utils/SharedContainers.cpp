@@ -1,0 +1,1050 @@
+//===--- SharedContainers.cpp - containers shared between threads ---------===//
+
+#include "SharedContainers.h"
+
+#include "clang/AST/Attr.h"
+#include "clang/AST/ParentMapContext.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+#include "clang/AST/StmtCXX.h"
+#include "clang/ASTMatchers/ASTMatchFinder.h"
+#include "clang/Analysis/CFG.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/STLExtras.h"
+
+#include <map>
+
+namespace clang::tidy::concguard::utils {
+
+bool isExcludedFromSharing(const ValueDecl &D) {
+  if (D.hasAttr<GuardedByAttr>() || D.hasAttr<PtGuardedByAttr>())
+    return true;
+  if (const auto *Var = dyn_cast<VarDecl>(&D); Var && Var->getTLSKind())
+    return true;
+  QualType T = D.getType().getNonReferenceType().getCanonicalType();
+  return T->isAtomicType() ||
+         (T->getAsCXXRecordDecl() && T->getAsCXXRecordDecl()->getIdentifier() &&
+          T->getAsCXXRecordDecl()->isInStdNamespace() &&
+          T->getAsCXXRecordDecl()->getName().starts_with("atomic"));
+}
+
+std::string describeAccessKind(AccessKind Kind) {
+  switch (Kind) {
+  case AccessKind::Read:
+    return "read";
+  case AccessKind::ElementWrite:
+    return "written";
+  case AccessKind::StructuralWrite:
+    return "modified";
+  }
+  return "accessed";
+}
+
+namespace {
+
+const Expr *strip(const Expr *E) {
+  while (E) {
+    E = E->IgnoreParenImpCasts();
+    if (const auto *Temp = dyn_cast<MaterializeTemporaryExpr>(E))
+      E = Temp->getSubExpr();
+    else if (const auto *Bind = dyn_cast<CXXBindTemporaryExpr>(E))
+      E = Bind->getSubExpr();
+    else if (const auto *Cleanups = dyn_cast<ExprWithCleanups>(E))
+      E = Cleanups->getSubExpr();
+    else
+      return E;
+  }
+  return E;
+}
+
+/// `std::ref(x)` / `std::cref(x)` -> x.
+const Expr *unwrapRef(const Expr *E, bool *IsConst = nullptr) {
+  E = strip(E);
+  if (const auto *Call = dyn_cast_or_null<CallExpr>(E))
+    if (const FunctionDecl *Callee = Call->getDirectCallee();
+        Callee && Callee->isInStdNamespace() && Callee->getIdentifier() &&
+        (Callee->getName() == "ref" || Callee->getName() == "cref") &&
+        Call->getNumArgs() == 1) {
+      if (IsConst)
+        *IsConst = Callee->getName() == "cref";
+      return strip(Call->getArg(0));
+    }
+  return E;
+}
+
+using KeyPath = llvm::SmallVector<const ValueDecl *, 2>;
+
+ObjectKey makeKey(llvm::ArrayRef<const ValueDecl *> Path) {
+  ObjectKey Key;
+  Key.Path.assign(Path.begin(), Path.end());
+  return Key;
+}
+
+/// The key of the object \p E names, looking through local pointers that
+/// were initialized with an object's address.
+std::optional<ObjectKey> objectKeyOf(const Expr *E) {
+  E = unwrapRef(E);
+  if (E)
+    E = E->IgnoreParenCasts(); // static_cast<std::vector<int> *>(Arg)
+  std::optional<ObjectKey> Key = LockScopeAnalysis::keyOf(E);
+  for (unsigned Depth = 0; Key && Depth < 4; ++Depth) {
+    const auto *Var = dyn_cast_or_null<VarDecl>(Key->root());
+    if (!Var || !Var->hasLocalStorage() || isa<ParmVarDecl>(Var) ||
+        !Var->getType()->isPointerType() || !Var->getInit())
+      break;
+    std::optional<ObjectKey> Pointee =
+        LockScopeAnalysis::keyOf(Var->getInit()->IgnoreParenCasts());
+    if (!Pointee)
+      break;
+    Pointee->Path.append(std::next(Key->Path.begin()), Key->Path.end());
+    Key = std::move(Pointee);
+  }
+  return Key;
+}
+
+struct LocalAccess {
+  ObjectKey Key;
+  const Expr *Object = nullptr;
+  const Expr *Operation = nullptr;
+  AccessKind Kind = AccessKind::Read;
+  llvm::SmallVector<HeldMutex, 2> Locks;
+};
+
+struct LocalCall {
+  const CallExpr *Call = nullptr;
+  const FunctionDecl *Callee = nullptr;
+  /// For a member call on another object: that object's key.
+  std::optional<ObjectKey> Object;
+  bool OnThis = false;
+  /// Per callee parameter: the object bound to it (by reference, pointer or
+  /// std::ref), if any.
+  llvm::SmallVector<std::optional<ObjectKey>, 4> Bound;
+  llvm::SmallVector<HeldMutex, 2> Locks;
+};
+
+struct FunctionSummary {
+  std::vector<LocalAccess> Accesses;
+  std::vector<LocalCall> Calls;
+};
+
+llvm::SmallVector<HeldMutex, 2> heldAt(const LockScopeAnalysis *Locks,
+                                       const Stmt *S) {
+  llvm::SmallVector<HeldMutex, 2> Held;
+  if (!Locks)
+    return Held;
+  for (const HeldLock &Lock : Locks->locksHeldAt(S))
+    Held.push_back({Lock.Key, Lock.Mode});
+  return Held;
+}
+
+/// Collects the container accesses and the calls of one function body.
+class SummaryBuilder : public RecursiveASTVisitor<SummaryBuilder> {
+public:
+  SummaryBuilder(ASTContext &Context, const ContainerModel &Model,
+                 const LockScopeAnalysis *Locks, FunctionSummary &Summary)
+      : Context(Context), Model(Model), Locks(Locks), Summary(Summary) {}
+
+  bool TraverseLambdaExpr(LambdaExpr *Lambda) {
+    // The closure is created here; its body runs where it is called. A
+    // capture by copy (or an init-capture) reads its source now; a capture
+    // by reference accesses nothing yet.
+    auto Init = Lambda->capture_init_begin();
+    for (const LambdaCapture &Capture : Lambda->captures()) {
+      if (*Init && !(Capture.getCaptureKind() == LCK_ByRef &&
+                     !Lambda->isInitCapture(&Capture)))
+        TraverseStmt(*Init);
+      ++Init;
+    }
+    return true;
+  }
+  bool TraverseBlockExpr(BlockExpr *) { return true; }
+  bool TraverseUnaryExprOrTypeTraitExpr(UnaryExprOrTypeTraitExpr *) {
+    return true; // sizeof, alignof: unevaluated
+  }
+  bool TraverseDecl(Decl *D) {
+    if (D && isa<TagDecl>(D))
+      return true; // local classes
+    return RecursiveASTVisitor::TraverseDecl(D);
+  }
+
+  bool VisitDeclRefExpr(DeclRefExpr *Ref) {
+    noteObject(Ref);
+    return true;
+  }
+  bool VisitMemberExpr(MemberExpr *Member) {
+    if (isa<FieldDecl, VarDecl>(Member->getMemberDecl()))
+      noteObject(Member);
+    return true;
+  }
+  bool VisitCallExpr(CallExpr *Call) {
+    const FunctionDecl *Callee = Call->getDirectCallee();
+    if (!Callee)
+      return true;
+    LocalCall Entry;
+    Entry.Call = Call;
+    Entry.Callee = Callee;
+    Entry.Locks = heldAt(Locks, Call);
+    llvm::ArrayRef<const Expr *> Args(Call->getArgs(), Call->getNumArgs());
+    unsigned FirstParamArg = 0;
+    if (const auto *Member = dyn_cast<CXXMemberCallExpr>(Call)) {
+      const Expr *Object = strip(Member->getImplicitObjectArgument());
+      if (Object && isa<CXXThisExpr>(Object))
+        Entry.OnThis = true;
+      else if (Object)
+        Entry.Object = objectKeyOf(Object);
+    } else if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(Call);
+               Op && isa<CXXMethodDecl>(Callee) && Op->getNumArgs() > 0) {
+      // `obj(args)`, `obj[i]` on a class: argument 0 is the object.
+      const Expr *Object = strip(Op->getArg(0));
+      if (isa<CXXThisExpr>(Object))
+        Entry.OnThis = true;
+      else
+        Entry.Object = objectKeyOf(Object);
+      FirstParamArg = 1;
+    }
+    for (unsigned I = 0; I < Callee->getNumParams(); ++I) {
+      std::optional<ObjectKey> Bound;
+      if (FirstParamArg + I < Args.size()) {
+        QualType ParamType = Callee->getParamDecl(I)->getType();
+        if (ParamType->isReferenceType() || ParamType->isPointerType())
+          Bound = objectKeyOf(Args[FirstParamArg + I]);
+      }
+      Entry.Bound.push_back(std::move(Bound));
+    }
+    Summary.Calls.push_back(std::move(Entry));
+    return true;
+  }
+
+private:
+  ASTContext &Context;
+  const ContainerModel &Model;
+  const LockScopeAnalysis *Locks;
+  FunctionSummary &Summary;
+
+  const Stmt *parentOf(const Stmt *S) {
+    DynTypedNodeList Parents = Context.getParents(*S);
+    return Parents.empty() ? nullptr : Parents[0].get<Stmt>();
+  }
+
+  /// Climbs over implicit casts and parentheses.
+  const Stmt *semanticParent(const Expr *E, const Expr *&Child) {
+    Child = E;
+    const Stmt *Parent = parentOf(E);
+    while (Parent && isa<ImplicitCastExpr, ParenExpr, MaterializeTemporaryExpr,
+                         CXXBindTemporaryExpr>(Parent)) {
+      Child = cast<Expr>(Parent);
+      Parent = parentOf(Parent);
+    }
+    return Parent;
+  }
+
+  /// Is the value \p E (an element handed out by the container) written by
+  /// its user?
+  bool resultIsWritten(const Expr *E) {
+    const Expr *Child = nullptr;
+    const Stmt *Parent = semanticParent(E, Child);
+    if (!Parent)
+      return false;
+    if (const auto *Binary = dyn_cast<BinaryOperator>(Parent))
+      return Binary->isAssignmentOp() &&
+             Binary->getLHS()->IgnoreParenImpCasts() ==
+                 Child->IgnoreParenImpCasts();
+    if (const auto *Unary = dyn_cast<UnaryOperator>(Parent))
+      return Unary->isIncrementDecrementOp();
+    if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(Parent)) {
+      if (Op->getNumArgs() == 0 || strip(Op->getArg(0)) != strip(Child))
+        return false;
+      if (Op->isAssignmentOp() || Op->getOperator() == OO_PlusPlus ||
+          Op->getOperator() == OO_MinusMinus)
+        return true;
+      if (const auto *Method =
+              dyn_cast_or_null<CXXMethodDecl>(Op->getCalleeDecl()))
+        return !Method->isConst() && Op->getOperator() != OO_Subscript &&
+               Op->getOperator() != OO_Call;
+      return false;
+    }
+    if (const auto *Member = dyn_cast<MemberExpr>(Parent)) {
+      // `elem.push_back(x)`, `elem.field = x`.
+      const Stmt *Grand = parentOf(Member);
+      if (const auto *Call = dyn_cast_or_null<CXXMemberCallExpr>(Grand)) {
+        const CXXMethodDecl *Method = Call->getMethodDecl();
+        if (!Method || Method->isConst())
+          return false;
+        if (std::optional<ContainerOp> Op = Model.classify(*Call))
+          return ContainerModel::accessKind(*Op) != AccessKind::Read ||
+                 resultIsWritten(Call);
+        return true;
+      }
+      if (isa<FieldDecl>(Member->getMemberDecl()))
+        return resultIsWritten(Member);
+    }
+    return false;
+  }
+
+  AccessKind kindOf(const Expr *Object, const Expr *&Operation) {
+    Operation = Object;
+    const Expr *Child = nullptr;
+    const Stmt *Parent = semanticParent(Object, Child);
+    if (!Parent)
+      return AccessKind::Read;
+    // `m.method(...)`: the object is the base of the callee MemberExpr.
+    if (const auto *Member = dyn_cast<MemberExpr>(Parent)) {
+      const auto *Call = dyn_cast_or_null<CXXMemberCallExpr>(parentOf(Member));
+      if (!Call || Call->getCallee()->IgnoreParens() != Member)
+        return AccessKind::Read;
+      Operation = Call;
+      std::optional<ContainerOp> Op = Model.classify(*Call);
+      if (!Op)
+        return AccessKind::Read;
+      AccessKind Kind = ContainerModel::accessKind(*Op);
+      if (Kind == AccessKind::Read && Call->getMethodDecl() &&
+          !Call->getMethodDecl()->isConst() &&
+          Call->getMethodDecl()->getReturnType()->isReferenceType() &&
+          resultIsWritten(Call))
+        return AccessKind::ElementWrite;
+      return Kind;
+    }
+    if (const auto *OpCall = dyn_cast<CXXOperatorCallExpr>(Parent)) {
+      if (OpCall->getNumArgs() == 0 ||
+          strip(OpCall->getArg(0)) != strip(Object))
+        return AccessKind::Read;
+      Operation = OpCall;
+      std::optional<ContainerOp> Op = Model.classify(*OpCall);
+      if (!Op)
+        return AccessKind::Read;
+      AccessKind Kind = ContainerModel::accessKind(*Op);
+      if (Kind == AccessKind::Read && resultIsWritten(OpCall))
+        return AccessKind::ElementWrite;
+      return Kind;
+    }
+    // Passed to a function: by non-const reference or pointer to code we
+    // cannot see counts as a modification; visible callees are followed.
+    const Expr *Arg = Child;
+    const Stmt *CallSite = Parent;
+    if (const auto *AddrOf = dyn_cast<UnaryOperator>(Parent);
+        AddrOf && AddrOf->getOpcode() == UO_AddrOf) {
+      Arg = AddrOf;
+      CallSite = parentOf(AddrOf);
+      while (CallSite && isa<ImplicitCastExpr, ParenExpr>(CallSite))
+        CallSite = parentOf(CallSite);
+    }
+    if (const auto *Call = dyn_cast_or_null<CallExpr>(CallSite)) {
+      const FunctionDecl *Callee = Call->getDirectCallee();
+      unsigned Shift =
+          isa<CXXOperatorCallExpr>(Call) && Callee && isa<CXXMethodDecl>(Callee)
+              ? 1
+              : 0;
+      for (unsigned I = 0; I < Call->getNumArgs(); ++I) {
+        if (strip(Call->getArg(I)) != strip(Arg))
+          continue;
+        if (!Callee || I < Shift || I - Shift >= Callee->getNumParams())
+          return AccessKind::StructuralWrite;
+        QualType Param = Callee->getParamDecl(I - Shift)->getType();
+        QualType Pointee = Param->isReferenceType() ? Param->getPointeeType()
+                           : Param->isPointerType() ? Param->getPointeeType()
+                                                    : QualType();
+        if (Pointee.isNull() || Pointee.isConstQualified())
+          return AccessKind::Read;
+        const FunctionDecl *Definition = Callee->getDefinition();
+        if (Definition && Definition->hasBody() &&
+            !Context.getSourceManager().isInSystemHeader(
+                Definition->getLocation()))
+          return AccessKind::Read; // followed as a call
+        Operation = Call;
+        // std::swap, std::sort(container), ...: may modify.
+        return AccessKind::StructuralWrite;
+      }
+    }
+    return AccessKind::Read;
+  }
+
+  void noteObject(const Expr *E) {
+    // A pointer to a container is an access to the container when it is
+    // dereferenced: `p->push_back(x)`, `(*p)[k]`.
+    QualType Type = E->getType();
+    const Expr *Used = E;
+    if (Type->isPointerType()) {
+      Type = Type->getPointeeType();
+      const Expr *Child = nullptr;
+      const Stmt *Parent = semanticParent(E, Child);
+      if (const auto *Member = dyn_cast_or_null<MemberExpr>(Parent);
+          Member && Member->isArrow()) {
+        // kindOf() climbs from E to the member call.
+      } else if (const auto *Deref = dyn_cast_or_null<UnaryOperator>(Parent);
+                 Deref && Deref->getOpcode() == UO_Deref) {
+        Used = Deref;
+      } else {
+        return; // the pointer itself is copied or compared
+      }
+    }
+    if (!Model.classifyContainer(Type))
+      return;
+    const ValueDecl *D = nullptr;
+    if (const auto *Ref = dyn_cast<DeclRefExpr>(E))
+      D = Ref->getDecl();
+    else if (const auto *Member = dyn_cast<MemberExpr>(E))
+      D = Member->getMemberDecl();
+    if (!D || isExcludedFromSharing(*D))
+      return;
+    std::optional<ObjectKey> Key = objectKeyOf(E);
+    if (!Key)
+      return;
+    LocalAccess Access;
+    Access.Key = std::move(*Key);
+    Access.Object = E;
+    Access.Kind = kindOf(Used, Access.Operation);
+    Access.Locks = heldAt(Locks, Access.Operation);
+    if (Access.Locks.empty() && Access.Operation != E)
+      Access.Locks = heldAt(Locks, E);
+    Summary.Accesses.push_back(std::move(Access));
+  }
+};
+
+/// The statements of the spawning function that run while the thread does.
+struct Region {
+  llvm::DenseSet<const Stmt *> Stmts;
+  bool Escapes = false;       ///< reaches the end of the function unjoined
+  bool MultiInstance = false; ///< reaches the spawn again
+};
+
+/// Collects the statements that join the thread of a spawn site.
+class JoinFinder : public RecursiveASTVisitor<JoinFinder> {
+public:
+  JoinFinder(const SpawnSite &Site, std::optional<ObjectKey> Handle,
+             std::optional<ObjectKey> PthreadHandle)
+      : Site(Site), Handle(std::move(Handle)),
+        PthreadHandle(std::move(PthreadHandle)) {}
+
+  llvm::DenseSet<const Stmt *> Stops;
+
+  bool TraverseLambdaExpr(LambdaExpr *) { return true; }
+
+  bool VisitCallExpr(CallExpr *Call) {
+    if (isJoin(Call))
+      Stops.insert(Call);
+    return true;
+  }
+  bool TraverseIfStmt(IfStmt *If) {
+    if (containsJoin(If->getThen()))
+      return markAll(If);
+    return RecursiveASTVisitor::TraverseIfStmt(If);
+  }
+  bool TraverseForStmt(ForStmt *For) {
+    if (containsJoin(For->getBody()))
+      return markAll(For);
+    return RecursiveASTVisitor::TraverseForStmt(For);
+  }
+  bool TraverseCXXForRangeStmt(CXXForRangeStmt *For) {
+    if (containsJoin(For->getBody()))
+      return markAll(For);
+    return RecursiveASTVisitor::TraverseCXXForRangeStmt(For);
+  }
+  bool TraverseWhileStmt(WhileStmt *While) {
+    if (containsJoin(While->getBody()))
+      return markAll(While);
+    return RecursiveASTVisitor::TraverseWhileStmt(While);
+  }
+
+  bool isJoin(const CallExpr *Call) const {
+    if (const auto *Member = dyn_cast<CXXMemberCallExpr>(Call)) {
+      const CXXMethodDecl *Method = Member->getMethodDecl();
+      if (!Method || !Method->getIdentifier())
+        return false;
+      llvm::StringRef Name = Method->getName();
+      const Expr *Object = strip(Member->getImplicitObjectArgument());
+      if (Site.Kind == SpawnKind::Async)
+        return (Name == "get" || Name == "wait") && sameObject(Object);
+      if (Name != "join")
+        return false;
+      if (Site.Handle == HandleKind::Container)
+        return isStdThreadType(Object->getType()) ||
+               isStdJThreadType(Object->getType());
+      return sameObject(Object);
+    }
+    if (const FunctionDecl *Callee = Call->getDirectCallee();
+        Callee && Callee->getIdentifier() &&
+        Callee->getName() == "pthread_join" && Call->getNumArgs() > 0 &&
+        PthreadHandle)
+      return LockScopeAnalysis::keyOf(strip(Call->getArg(0))) == PthreadHandle;
+    return false;
+  }
+
+private:
+  const SpawnSite &Site;
+  std::optional<ObjectKey> Handle;
+  std::optional<ObjectKey> PthreadHandle;
+
+  bool sameObject(const Expr *Object) const {
+    return Handle && LockScopeAnalysis::keyOf(Object) == Handle;
+  }
+
+  bool containsJoin(const Stmt *S) const {
+    if (!S)
+      return false;
+    if (const auto *Call = dyn_cast<CallExpr>(S); Call && isJoin(Call))
+      return true;
+    if (isa<LambdaExpr>(S))
+      return false;
+    return llvm::any_of(S->children(),
+                        [&](const Stmt *Child) { return containsJoin(Child); });
+  }
+
+  bool markAll(const Stmt *S) {
+    if (!S)
+      return true;
+    Stops.insert(S);
+    for (const Stmt *Child : S->children())
+      markAll(Child);
+    return true;
+  }
+};
+
+Region computeRegion(const SpawnSite &Site, ASTContext &Context) {
+  Region Result;
+  const FunctionDecl *Function = Site.EnclosingFunction;
+  if (!Function || !Function->hasBody())
+    return Result;
+  // A discarded std::async future waits at the end of its statement.
+  if (Site.Kind == SpawnKind::Async && Site.ResultDiscarded)
+    return Result;
+
+  std::optional<ObjectKey> Handle;
+  if (const auto *Var = dyn_cast_or_null<VarDecl>(Site.HandleDecl))
+    Handle = makeKey({Var->getCanonicalDecl()});
+  else if (Site.HandleDecl)
+    Handle = makeKey({Site.HandleDecl});
+  if (Site.Handle == HandleKind::Container)
+    if (const auto *Call = dyn_cast<CXXMemberCallExpr>(Site.Spawn))
+      Handle = objectKeyOf(Call->getImplicitObjectArgument());
+  std::optional<ObjectKey> PthreadHandle;
+  if (Site.Kind == SpawnKind::PthreadCreate)
+    if (const auto *Call = dyn_cast<CallExpr>(Site.Spawn);
+        Call && Call->getNumArgs() > 0)
+      PthreadHandle = LockScopeAnalysis::keyOf(strip(Call->getArg(0)));
+
+  JoinFinder Joins(Site, Handle, PthreadHandle);
+  Joins.TraverseStmt(Function->getBody());
+
+  CFG::BuildOptions Options;
+  Options.AddImplicitDtors = true;
+  Options.setAllAlwaysAdd();
+  std::unique_ptr<CFG> Graph =
+      CFG::buildCFG(Function, Function->getBody(), &Context, Options);
+  if (!Graph)
+    return Result;
+
+  // The jthread (or std::future of std::async) joins in its destructor.
+  auto IsJoiningDtor = [&](const CFGElement &Element) {
+    std::optional<CFGAutomaticObjDtor> Dtor =
+        Element.getAs<CFGAutomaticObjDtor>();
+    if (!Dtor || !Handle)
+      return false;
+    const VarDecl *Var = Dtor->getVarDecl();
+    if (!Var || makeKey({Var->getCanonicalDecl()}) != *Handle)
+      return false;
+    // A container of jthreads joins them all when it is destroyed.
+    return Site.Kind == SpawnKind::JThread || Site.Kind == SpawnKind::Async;
+  };
+
+  // Locate the spawn.
+  const CFGBlock *StartBlock = nullptr;
+  unsigned StartIndex = 0;
+  for (const CFGBlock *Block : *Graph) {
+    for (unsigned I = 0; I < Block->size() && !StartBlock; ++I)
+      if (std::optional<CFGStmt> S = (*Block)[I].getAs<CFGStmt>();
+          S && S->getStmt() == Site.Spawn) {
+        StartBlock = Block;
+        StartIndex = I + 1;
+      }
+    if (StartBlock)
+      break;
+  }
+  if (!StartBlock)
+    return Result;
+
+  llvm::DenseSet<const CFGBlock *> Visited;
+  llvm::SmallVector<std::pair<const CFGBlock *, unsigned>, 16> Worklist;
+  Worklist.push_back({StartBlock, StartIndex});
+  while (!Worklist.empty()) {
+    auto [Block, From] = Worklist.pop_back_val();
+    bool Stopped = false;
+    for (unsigned I = From; I < Block->size(); ++I) {
+      const CFGElement &Element = (*Block)[I];
+      if (IsJoiningDtor(Element)) {
+        Stopped = true;
+        break;
+      }
+      std::optional<CFGStmt> S = Element.getAs<CFGStmt>();
+      if (!S)
+        continue;
+      if (Joins.Stops.count(S->getStmt())) {
+        Stopped = true;
+        break;
+      }
+      if (S->getStmt() == Site.Spawn)
+        Result.MultiInstance = true;
+      Result.Stmts.insert(S->getStmt());
+    }
+    if (Stopped)
+      continue;
+    if (const Stmt *Terminator = Block->getTerminatorStmt();
+        Terminator && Joins.Stops.count(Terminator))
+      continue;
+    if (Block == &Graph->getExit())
+      Result.Escapes = true;
+    for (const CFGBlock::AdjacentBlock &Succ : Block->succs())
+      if (const CFGBlock *Next = Succ.getReachableBlock())
+        if (Visited.insert(Next).second)
+          Worklist.push_back({Next, 0});
+  }
+  return Result;
+}
+
+/// Does \p Site run its thread on `this` of its enclosing member function?
+const CXXRecordDecl *threadClass(const SpawnSite &Site) {
+  if (Site.Entry.Object && isa<CXXThisExpr>(strip(Site.Entry.Object)))
+    if (const auto *Method =
+            dyn_cast_or_null<CXXMethodDecl>(Site.Entry.Function))
+      return Method->getParent();
+  if (Site.Entry.Lambda &&
+      llvm::any_of(Site.Entry.Lambda->captures(),
+                   [](const LambdaCapture &C) { return C.capturesThis(); }))
+    if (const auto *Method =
+            dyn_cast_or_null<CXXMethodDecl>(Site.EnclosingFunction))
+      return Method->getParent();
+  if (Site.Handle == HandleKind::Member)
+    if (const auto *Method =
+            dyn_cast_or_null<CXXMethodDecl>(Site.Entry.Function);
+        Method && Site.Entry.Object &&
+        isa<CXXThisExpr>(strip(Site.Entry.Object)))
+      return Method->getParent();
+  return nullptr;
+}
+
+class Analysis {
+public:
+  Analysis(ASTContext &Context, const SharedContainerOptions &Options)
+      : Context(Context), Options(Options), Model(Options.ContainerTypes) {}
+
+  SharedContainerResult run();
+
+private:
+  ASTContext &Context;
+  const SharedContainerOptions &Options;
+  ContainerModel Model;
+  SharedContainerResult Result;
+  std::map<const FunctionDecl *, std::unique_ptr<FunctionSummary>> Summaries;
+  /// Accesses per context.
+  std::vector<std::vector<const ContainerAccess *>> ByContext;
+  /// Functions each context visits.
+  std::vector<llvm::DenseSet<const FunctionDecl *>> FunctionsOf;
+
+  const FunctionSummary &summary(const FunctionDecl &F) {
+    auto &Slot = Summaries[&F];
+    if (!Slot) {
+      Slot = std::make_unique<FunctionSummary>();
+      std::unique_ptr<LockScopeAnalysis> Locks =
+          LockScopeAnalysis::analyze(F, Context, Options.Locks);
+      SummaryBuilder Builder(Context, Model, Locks.get(), *Slot);
+      Builder.TraverseStmt(F.getBody());
+    }
+    return *Slot;
+  }
+
+  bool followable(const FunctionDecl *F) const {
+    return F && F->hasBody() &&
+           !Context.getSourceManager().isInSystemHeader(F->getLocation());
+  }
+
+  /// How keys of one function translate into keys of the context's root.
+  struct Frame {
+    /// Object that `this` stands for (none: the context's own `this`).
+    std::optional<ObjectKey> This;
+    bool ThisUnknown = false;
+    llvm::DenseMap<const ValueDecl *, ObjectKey> Params;
+  };
+
+  std::optional<ObjectKey> rebase(const ObjectKey &Key, const Frame &F) const {
+    const ValueDecl *Root = Key.root();
+    if (!Root)
+      return std::nullopt;
+    if (isa<FieldDecl>(Root)) {
+      if (F.ThisUnknown)
+        return std::nullopt;
+      if (!F.This)
+        return Key;
+      ObjectKey Out = *F.This;
+      Out.Path.append(Key.Path.begin(), Key.Path.end());
+      return Out;
+    }
+    auto It = F.Params.find(Root);
+    if (It != F.Params.end()) {
+      ObjectKey Out = It->second;
+      Out.Path.append(std::next(Key.Path.begin()), Key.Path.end());
+      return Out;
+    }
+    return Key;
+  }
+
+  /// Can an object with this (rebased) key be seen by two threads?
+  bool shareable(const ObjectKey &Key, const AccessContext &Ctx) const {
+    const ValueDecl *Root = Key.root();
+    if (!Root)
+      return false;
+    // Elsewhere has no `this` in common with the thread: only globals.
+    if (isa<FieldDecl>(Root))
+      return Ctx.Kind != ContextKind::Elsewhere;
+    const auto *Var = dyn_cast<VarDecl>(Root);
+    if (!Var)
+      return false;
+    if (!Var->hasLocalStorage())
+      return !Var->getTLSKind();
+    if (Ctx.Kind == ContextKind::Methods || Ctx.Kind == ContextKind::Elsewhere)
+      return false;
+    const SpawnSite &Site = *Ctx.Spawn;
+    if (Var->getParentFunctionOrMethod() !=
+        static_cast<const DeclContext *>(Site.EnclosingFunction))
+      return false;
+    // A capture by copy is the thread's own copy (of a pointer: the pointee
+    // is still shared).
+    if (Ctx.Kind == ContextKind::Thread && Site.Entry.Lambda &&
+        !Var->getType()->isPointerType() && Key.Path.size() >= 1)
+      for (const LambdaCapture &Capture : Site.Entry.Lambda->captures())
+        if (Capture.capturesVariable() &&
+            Capture.getCapturedVar()->getCanonicalDecl() == Var &&
+            Capture.getCaptureKind() == LCK_ByCopy)
+          return false;
+    return true;
+  }
+
+  void walk(const FunctionDecl &F, const Frame &Scope,
+            llvm::ArrayRef<HeldMutex> Inherited,
+            llvm::SmallVectorImpl<const CallExpr *> &Path, unsigned Depth,
+            unsigned CtxIndex, const llvm::DenseSet<const Stmt *> *Only,
+            llvm::DenseSet<const FunctionDecl *> &OnStack) {
+    if (!OnStack.insert(&F).second)
+      return;
+    FunctionsOf[CtxIndex].insert(&F);
+    const FunctionSummary &S = summary(F);
+    const AccessContext &Ctx = Result.Contexts[CtxIndex];
+    auto Rebased = [&](llvm::ArrayRef<HeldMutex> Local) {
+      llvm::SmallVector<HeldMutex, 2> Out(Inherited.begin(), Inherited.end());
+      for (const HeldMutex &Lock : Local)
+        if (std::optional<ObjectKey> Key = rebase(Lock.Key, Scope))
+          Out.push_back({std::move(*Key), Lock.Mode});
+      return Out;
+    };
+    for (const LocalAccess &Local : S.Accesses) {
+      if (Only && !Only->count(Local.Object) && !Only->count(Local.Operation))
+        continue;
+      std::optional<ObjectKey> Key = rebase(Local.Key, Scope);
+      if (!Key || !shareable(*Key, Ctx))
+        continue;
+      auto Access = std::make_unique<ContainerAccess>();
+      Access->Object = Local.Object;
+      Access->Operation = Local.Operation;
+      Access->Kind = Local.Kind;
+      Access->Function = &F;
+      Access->Context = CtxIndex;
+      Access->Locks = Rebased(Local.Locks);
+      Access->CallPath.assign(Path.begin(), Path.end());
+      KeyOf[Access.get()] = std::move(*Key);
+      ByContext[CtxIndex].push_back(Access.get());
+      Result.AllAccesses.push_back(std::move(Access));
+    }
+    if (Depth == 0) {
+      OnStack.erase(&F);
+      return;
+    }
+    for (const LocalCall &Call : S.Calls) {
+      if (Only && !Only->count(Call.Call))
+        continue;
+      const FunctionDecl *Callee =
+          Call.Callee ? Call.Callee->getDefinition() : nullptr;
+      if (!followable(Callee))
+        continue;
+      Frame Next;
+      if (Call.OnThis) {
+        Next.This = Scope.This;
+        Next.ThisUnknown = Scope.ThisUnknown;
+      } else if (Call.Object) {
+        Next.This = rebase(*Call.Object, Scope);
+        Next.ThisUnknown = !Next.This;
+      } else {
+        Next.ThisUnknown = isa<CXXMethodDecl>(Callee) &&
+                           !cast<CXXMethodDecl>(Callee)->isStatic();
+      }
+      for (unsigned I = 0; I < Call.Bound.size() && I < Callee->getNumParams();
+           ++I)
+        if (Call.Bound[I])
+          if (std::optional<ObjectKey> Bound = rebase(*Call.Bound[I], Scope))
+            Next.Params[Callee->getParamDecl(I)] = std::move(*Bound);
+      llvm::SmallVector<HeldMutex, 2> Locks = Rebased(Call.Locks);
+      Path.push_back(Call.Call);
+      walk(*Callee, Next, Locks, Path, Depth - 1, CtxIndex, nullptr, OnStack);
+      Path.pop_back();
+    }
+    OnStack.erase(&F);
+  }
+
+  unsigned addContext(AccessContext Ctx) {
+    Result.Contexts.push_back(Ctx);
+    ByContext.emplace_back();
+    FunctionsOf.emplace_back();
+    return Result.Contexts.size() - 1;
+  }
+
+  void walkRoot(const FunctionDecl &F, const Frame &Scope, unsigned Ctx,
+                const llvm::DenseSet<const Stmt *> *Only) {
+    llvm::SmallVector<const CallExpr *, 4> Path;
+    llvm::DenseSet<const FunctionDecl *> OnStack;
+    walk(F, Scope, {}, Path, Options.MaxCallDepth, Ctx, Only, OnStack);
+  }
+
+  llvm::DenseMap<const ContainerAccess *, ObjectKey> KeyOf;
+
+  static bool conflicting(AccessKind A, AccessKind B, bool Strict) {
+    if (A == AccessKind::StructuralWrite || B == AccessKind::StructuralWrite)
+      return true;
+    return Strict &&
+           (A == AccessKind::ElementWrite || B == AccessKind::ElementWrite);
+  }
+
+  static bool holds(const ContainerAccess &A, const ObjectKey &M,
+                    bool NeedExclusive) {
+    for (const HeldMutex &Lock : A.Locks)
+      if (Lock.Key == M && (!NeedExclusive || Lock.Mode == LockMode::Exclusive))
+        return true;
+    return false;
+  }
+
+  static bool guarded(const ContainerAccess &A, const ContainerAccess &B) {
+    for (const HeldMutex &Lock : A.Locks)
+      if (holds(A, Lock.Key, A.Kind != AccessKind::Read) &&
+          holds(B, Lock.Key, B.Kind != AccessKind::Read))
+        return true;
+    return false;
+  }
+
+  bool before(const ContainerAccess *A, const ContainerAccess *B) const {
+    return Context.getSourceManager().isBeforeInTranslationUnit(
+        A->Operation->getBeginLoc(), B->Operation->getBeginLoc());
+  }
+};
+
+SharedContainerResult Analysis::run() {
+  using namespace ast_matchers;
+  const SourceManager &SM = Context.getSourceManager();
+  for (const BoundNodes &Nodes :
+       match(spawnExpressionMatcher(Options.SpawnFunctions), Context)) {
+    const auto *Spawn = Nodes.getNodeAs<Expr>("spawn");
+    if (!Spawn || SM.isInSystemHeader(Spawn->getBeginLoc()))
+      continue;
+    std::optional<SpawnSite> Site =
+        analyzeSpawn(Spawn, Context, Options.SpawnFunctions);
+    if (!Site || !Site->Entry.Function || !Site->Entry.Function->hasBody() ||
+        !Site->EnclosingFunction)
+      continue;
+    Result.Spawns.push_back(std::make_unique<SpawnSite>(std::move(*Site)));
+  }
+  if (Result.Spawns.empty())
+    return std::move(Result);
+
+  struct PerSpawn {
+    unsigned Thread = 0, Region = 0;
+    std::optional<unsigned> Methods;
+    utils::Region Stmts;
+  };
+  std::vector<PerSpawn> Info(Result.Spawns.size());
+  std::map<const CXXRecordDecl *, unsigned> MethodContexts;
+  std::optional<unsigned> Elsewhere;
+
+  for (unsigned I = 0; I < Result.Spawns.size(); ++I) {
+    const SpawnSite &Site = *Result.Spawns[I];
+    PerSpawn &P = Info[I];
+    P.Stmts = computeRegion(Site, Context);
+
+    P.Thread = addContext({ContextKind::Thread, &Site, nullptr});
+    Frame ThreadScope;
+    const CXXRecordDecl *Class = threadClass(Site);
+    // Arguments passed by reference, pointer or std::ref are the thread's
+    // view of the parent's objects.
+    const FunctionDecl &Entry = *Site.Entry.Function->getDefinition();
+    unsigned FirstParam = 0;
+    if (!Site.Entry.Lambda && isa<CXXMethodDecl>(Entry) &&
+        !cast<CXXMethodDecl>(Entry).isStatic() && Site.Entry.Object) {
+      FirstParam = 1; // the object argument
+      if (!isa<CXXThisExpr>(strip(Site.Entry.Object))) {
+        ThreadScope.This = objectKeyOf(Site.Entry.Object);
+        ThreadScope.ThisUnknown = !ThreadScope.This;
+      }
+    }
+    if (Site.Kind == SpawnKind::PthreadCreate) {
+      // void *(*)(void *): the argument is a pointer to shared state.
+      if (!Site.Arguments.empty() && Entry.getNumParams() == 1)
+        if (std::optional<ObjectKey> Bound = objectKeyOf(Site.Arguments[0]))
+          ThreadScope.Params[Entry.getParamDecl(0)] = *Bound;
+    } else {
+      unsigned Param = Site.Entry.StopToken ? 1 : 0;
+      for (unsigned A = FirstParam; A < Site.Arguments.size(); ++A, ++Param) {
+        if (Param >= Entry.getNumParams())
+          break;
+        QualType Type = Entry.getParamDecl(Param)->getType();
+        const Expr *Arg = Site.Arguments[A];
+        const Expr *Unwrapped = unwrapRef(Arg);
+        // std::thread copies its arguments: only std::ref and pointers
+        // reach the parent's objects.
+        if ((Type->isReferenceType() && Unwrapped != strip(Arg)) ||
+            Type->isPointerType())
+          if (std::optional<ObjectKey> Bound = objectKeyOf(Arg))
+            ThreadScope.Params[Entry.getParamDecl(Param)] = *Bound;
+      }
+    }
+    walkRoot(Entry, ThreadScope, P.Thread, nullptr);
+
+    P.Region = addContext({ContextKind::Region, &Site, nullptr});
+    walkRoot(*Site.EnclosingFunction, Frame(), P.Region, &P.Stmts.Stmts);
+
+    if (Class) {
+      auto [It, Inserted] = MethodContexts.try_emplace(Class, 0);
+      if (Inserted) {
+        It->second = addContext({ContextKind::Methods, &Site, Class});
+        for (const CXXMethodDecl *Method : Class->methods()) {
+          if (isa<CXXConstructorDecl, CXXDestructorDecl>(Method) ||
+              Method->isStatic())
+            continue;
+          const FunctionDecl *Definition = Method->getDefinition();
+          if (followable(Definition))
+            walkRoot(*Definition, Frame(), It->second, nullptr);
+        }
+      }
+      P.Methods = It->second;
+    }
+    if (P.Stmts.Escapes && !Elsewhere) {
+      Elsewhere = addContext({ContextKind::Elsewhere, &Site, nullptr});
+      for (const BoundNodes &Nodes :
+           match(functionDecl(isDefinition(), isExpansionInMainFile())
+                     .bind("function"),
+                 Context))
+        // Lambda bodies run where the lambda is called, not on their own.
+        if (const auto *F = Nodes.getNodeAs<FunctionDecl>("function");
+            F && followable(F) && !F->isDependentContext() &&
+            !(isa<CXXMethodDecl>(F) &&
+              cast<CXXMethodDecl>(F)->getParent()->isLambda()))
+          walkRoot(*F, Frame(), *Elsewhere, nullptr);
+    }
+  }
+
+  // Pairs of contexts that may run at the same time.
+  struct Pair {
+    unsigned A, B;
+    const llvm::DenseSet<const FunctionDecl *> *ExcludeB = nullptr;
+    const FunctionDecl *ExcludeRoot = nullptr;
+  };
+  std::vector<Pair> Pairs;
+  for (unsigned I = 0; I < Info.size(); ++I) {
+    PerSpawn &P = Info[I];
+    Pairs.push_back({P.Thread, P.Region});
+    if (P.Stmts.MultiInstance)
+      Pairs.push_back({P.Thread, P.Thread});
+    for (unsigned J = 0; J < Info.size(); ++J)
+      if (J != I && P.Stmts.Stmts.count(Result.Spawns[J]->Spawn))
+        Pairs.push_back({P.Thread, Info[J].Thread});
+    if (P.Methods)
+      Pairs.push_back({P.Thread, *P.Methods, &FunctionsOf[P.Thread]});
+    if (P.Stmts.Escapes && Elsewhere)
+      Pairs.push_back({P.Thread, *Elsewhere, &FunctionsOf[P.Thread],
+                       Result.Spawns[I]->EnclosingFunction});
+  }
+
+  // Races, one per container and pair of contexts.
+  std::vector<std::pair<ObjectKey, ContainerRace>> Found;
+  for (const Pair &Pair : Pairs) {
+    std::map<std::vector<const ValueDecl *>, bool> Reported;
+    auto Excluded = [&](const ContainerAccess *B) {
+      return (Pair.ExcludeB && Pair.ExcludeB->count(B->Function)) ||
+             B->Function == Pair.ExcludeRoot;
+    };
+    std::vector<std::pair<const ContainerAccess *, const ContainerAccess *>>
+        Candidates;
+    for (const ContainerAccess *A : ByContext[Pair.A])
+      for (const ContainerAccess *B : ByContext[Pair.B]) {
+        if (Excluded(B) || KeyOf[A] != KeyOf[B])
+          continue;
+        if (Pair.A == Pair.B && A->Kind == AccessKind::Read &&
+            B->Kind == AccessKind::Read)
+          continue;
+        if (!conflicting(A->Kind, B->Kind, Options.StrictElementAccess) ||
+            guarded(*A, *B))
+          continue;
+        Candidates.push_back({A, B});
+      }
+    // The first race in source order: a write first, preferring a write on
+    // the thread.
+    llvm::sort(Candidates, [&](const auto &X, const auto &Y) {
+      const ContainerAccess *XW =
+          X.first->Kind != AccessKind::Read ? X.first : X.second;
+      const ContainerAccess *YW =
+          Y.first->Kind != AccessKind::Read ? Y.first : Y.second;
+      if (XW != YW)
+        return before(XW, YW);
+      const ContainerAccess *XO = XW == X.first ? X.second : X.first;
+      const ContainerAccess *YO = YW == Y.first ? Y.second : Y.first;
+      return XO != YO && before(XO, YO);
+    });
+    for (const auto &[A, B] : Candidates) {
+      const ObjectKey &Key = KeyOf[A];
+      std::vector<const ValueDecl *> Id(Key.Path.begin(), Key.Path.end());
+      if (Reported[Id])
+        continue;
+      Reported[Id] = true;
+      ContainerRace Race;
+      bool AWrites = A->Kind != AccessKind::Read;
+      Race.Write = AWrites ? A : B;
+      Race.Other = AWrites ? B : A;
+      Found.push_back({Key, Race});
+    }
+  }
+
+  for (auto &[Key, Race] : Found) {
+    auto It = llvm::find_if(
+        Result.Racy, [&](const SharedContainer &C) { return C.Key == Key; });
+    if (It == Result.Racy.end()) {
+      SharedContainer Container;
+      Container.Key = Key;
+      Container.Decl = Key.Path.back();
+      if (std::optional<ContainerFamily> Family =
+              Model.classifyContainer(Container.Decl->getType()))
+        Container.Family = *Family;
+      for (const auto &Access : Result.AllAccesses)
+        if (KeyOf[Access.get()] == Key)
+          Container.Accesses.push_back(Access.get());
+      Result.Racy.push_back(std::move(Container));
+      It = std::prev(Result.Racy.end());
+    }
+    // Two pairs of contexts may find the same two expressions (a member
+    // function is both a method of the thread's class and a function
+    // elsewhere), possibly the other way round.
+    auto Same = [](const ContainerAccess *X, const ContainerAccess *Y) {
+      return X->Operation == Y->Operation;
+    };
+    bool Duplicate = llvm::any_of(It->Races, [&](const ContainerRace &R) {
+      return (Same(R.Write, Race.Write) && Same(R.Other, Race.Other)) ||
+             (Same(R.Write, Race.Other) && Same(R.Other, Race.Write));
+    });
+    if (!Duplicate)
+      It->Races.push_back(Race);
+  }
+  return std::move(Result);
+}
+
+} // namespace
+
+SharedContainerResult
+analyzeSharedContainers(ASTContext &Context,
+                        const SharedContainerOptions &Options) {
+  Analysis Run(Context, Options);
+  return Run.run();
+}
+
+} // namespace clang::tidy::concguard::utils
