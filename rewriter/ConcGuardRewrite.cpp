@@ -1,0 +1,470 @@
+//===--- ConcGuardRewrite.cpp - concguard-rewrite
+//--------------------------===//
+//
+// Rewrites the maps that concguard-unsynchronized-container flags into
+// concguard::sharded_map or concguard::snapshot_map. By default it prints a
+// unified diff and changes nothing; --in-place writes the files (through a
+// temporary file renamed over the original, never a file that changed since
+// it was parsed); --export-fixes writes clang-apply-replacements YAML.
+//
+//===----------------------------------------------------------------------===//
+
+#include "MapRewriter.h"
+
+#include "clang-tidy/ClangTidyOptions.h"
+#include "clang/AST/ASTConsumer.h"
+#include "clang/Basic/SourceManager.h"
+#include "clang/Format/Format.h"
+#include "clang/Frontend/CompilerInstance.h"
+#include "clang/Frontend/FrontendAction.h"
+#include "clang/Tooling/CommonOptionsParser.h"
+#include "clang/Tooling/Core/Replacement.h"
+#include "clang/Tooling/Inclusions/HeaderIncludes.h"
+#include "clang/Tooling/ReplacementsYaml.h"
+#include "clang/Tooling/Tooling.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/YAMLTraits.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <map>
+#include <set>
+
+using namespace clang;
+using namespace clang::concguard;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory RewriteCategory("concguard-rewrite options");
+static cl::extrahelp CommonHelp(tooling::CommonOptionsParser::HelpMessage);
+static cl::extrahelp MoreHelp(R"(
+Rewrites every std::map / std::unordered_map that
+concguard-unsynchronized-container flags into concguard::sharded_map or
+concguard::snapshot_map, with all of its uses. Prints a unified diff unless
+--in-place or --export-fixes is given. Check options
+(concguard-unsynchronized-container.*) come from the .clang-tidy files
+above each source file, as for clang-tidy.
+)");
+
+static cl::opt<bool> InPlace("in-place", cl::desc("Write the rewritten files"),
+                             cl::cat(RewriteCategory));
+static cl::opt<std::string>
+    ExportFixes("export-fixes",
+                cl::desc("Write the edits as clang-apply-replacements YAML "
+                         "to this file"),
+                cl::value_desc("file.yaml"), cl::cat(RewriteCategory));
+static cl::opt<MapPolicy> Policy(
+    "policy", cl::desc("Which concurrent map to use"),
+    cl::values(clEnumValN(MapPolicy::Auto, "auto",
+                          "snapshot_map for read-mostly maps and std::map, "
+                          "sharded_map otherwise (see docs/rewriter.md)"),
+               clEnumValN(MapPolicy::Sharded, "sharded",
+                          "always concguard::sharded_map"),
+               clEnumValN(MapPolicy::Snapshot, "snapshot",
+                          "always concguard::snapshot_map")),
+    cl::init(MapPolicy::Auto), cl::cat(RewriteCategory));
+static cl::list<std::string>
+    Only("only", cl::desc("Rewrite only these maps (qualified names)"),
+         cl::CommaSeparated, cl::value_desc("name,..."),
+         cl::cat(RewriteCategory));
+static cl::opt<bool> PrintRuntimeIncludeDir(
+    "print-runtime-include-dir",
+    cl::desc("Print the directory that holds concguard/sharded_map.hpp and "
+             "exit"),
+    cl::cat(RewriteCategory));
+
+namespace {
+
+std::string runtimeIncludeDir(const char *Argv0) {
+  std::string Exe = llvm::sys::fs::getMainExecutable(
+      Argv0, reinterpret_cast<void *>(&runtimeIncludeDir));
+  llvm::SmallString<256> Installed(
+      llvm::sys::path::parent_path(llvm::sys::path::parent_path(Exe)));
+  llvm::sys::path::append(Installed, "include");
+  llvm::SmallString<256> Header(Installed);
+  llvm::sys::path::append(Header, "concguard", "sharded_map.hpp");
+  if (llvm::sys::fs::exists(Header))
+    return std::string(Installed);
+  return CONCGUARD_RUNTIME_SOURCE_INCLUDE_DIR;
+}
+
+/// The check options for \p File, from the .clang-tidy files above it.
+RewriteOptions optionsFor(llvm::StringRef File) {
+  static tidy::FileOptionsProvider Provider(
+      tidy::ClangTidyGlobalOptions(), tidy::ClangTidyOptions::getDefaults(),
+      tidy::ClangTidyOptions());
+  tidy::ClangTidyOptions Opts = Provider.getOptions(File);
+  auto Get = [&](llvm::StringRef Name) -> std::string {
+    auto It = Opts.CheckOptions.find(
+        ("concguard-unsynchronized-container." + Name).str());
+    return It == Opts.CheckOptions.end() ? "" : It->second.Value;
+  };
+  RewriteOptions Options;
+  using namespace tidy::concguard::utils;
+  Options.Analysis.SpawnFunctions = parseSpawnFunctions(Get("SpawnFunctions"));
+  Options.Analysis.ContainerTypes =
+      parseContainerFamilies(Get("ContainerTypes"));
+  Options.Analysis.Locks =
+      LockOptions::parse(Get("MutexTypes"), Get("LockGuardTypes"));
+  std::string Strict = Get("StrictElementAccess");
+  Options.Analysis.StrictElementAccess = Strict == "true" || Strict == "1";
+  unsigned Depth = 3;
+  if (!llvm::StringRef(Get("MaxCallDepth")).getAsInteger(10, Depth))
+    Options.Analysis.MaxCallDepth = Depth;
+  Options.Policy = Policy;
+  Options.Only.assign(Only.begin(), Only.end());
+  return Options;
+}
+
+/// What every translation unit said about one map.
+struct MergedMap {
+  std::string Name, Location;
+  bool Skipped = false;
+  std::string Reason, ReasonLocation, Target;
+  std::vector<tooling::Replacement> Edits;
+};
+
+class PassAction : public ASTFrontendAction {
+public:
+  using Callback = std::function<void(ASTContext &, llvm::StringRef)>;
+  explicit PassAction(Callback Run) : Run(std::move(Run)) {}
+  std::unique_ptr<ASTConsumer>
+  CreateASTConsumer(CompilerInstance &, llvm::StringRef File) override {
+    class Consumer : public ASTConsumer {
+    public:
+      Consumer(Callback &Run, std::string File)
+          : Run(Run), File(std::move(File)) {}
+      void HandleTranslationUnit(ASTContext &Context) override {
+        if (Context.getDiagnostics().hasErrorOccurred())
+          return;
+        Run(Context, File);
+      }
+
+    private:
+      Callback &Run;
+      std::string File;
+    };
+    return std::make_unique<Consumer>(Run, File.str());
+  }
+
+private:
+  Callback Run;
+};
+
+class PassFactory : public tooling::FrontendActionFactory {
+public:
+  explicit PassFactory(PassAction::Callback Run) : Run(std::move(Run)) {}
+  std::unique_ptr<FrontendAction> create() override {
+    return std::make_unique<PassAction>(Run);
+  }
+
+private:
+  PassAction::Callback Run;
+};
+
+std::optional<std::string> readFile(llvm::StringRef Path) {
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> Buffer =
+      llvm::MemoryBuffer::getFile(Path, /*IsText=*/true);
+  if (!Buffer)
+    return std::nullopt;
+  return (*Buffer)->getBuffer().str();
+}
+
+/// Prints `diff -u` of two texts.
+bool printDiff(llvm::StringRef File, llvm::StringRef Old, llvm::StringRef New) {
+  llvm::SmallString<128> OldPath, NewPath, OutPath;
+  if (llvm::sys::fs::createTemporaryFile("concguard-old", "txt", OldPath) ||
+      llvm::sys::fs::createTemporaryFile("concguard-new", "txt", NewPath) ||
+      llvm::sys::fs::createTemporaryFile("concguard-diff", "txt", OutPath))
+    return false;
+  auto Write = [](llvm::StringRef Path, llvm::StringRef Text) {
+    std::error_code EC;
+    llvm::raw_fd_ostream OS(Path, EC);
+    OS << Text;
+    return !EC;
+  };
+  bool Ok = Write(OldPath, Old) && Write(NewPath, New);
+  llvm::ErrorOr<std::string> Diff = llvm::sys::findProgramByName("diff");
+  if (Ok && Diff) {
+    // Paths below the working directory are shown relative to it.
+    llvm::SmallString<256> Shown(File), Cwd;
+    if (!llvm::sys::fs::current_path(Cwd))
+      llvm::sys::path::replace_path_prefix(Shown, (Cwd + "/").str(), "");
+    llvm::StringRef Rel = llvm::StringRef(Shown).ltrim('/');
+    std::string A = ("a/" + Rel).str(), B = ("b/" + Rel).str();
+    llvm::SmallVector<llvm::StringRef, 8> Args = {
+        *Diff, "-u", "--label", A, "--label", B, OldPath, NewPath};
+    std::optional<llvm::StringRef> Redirects[] = {
+        std::nullopt, llvm::StringRef(OutPath), std::nullopt};
+    int Status =
+        llvm::sys::ExecuteAndWait(*Diff, Args, std::nullopt, Redirects);
+    Ok = Status == 0 || Status == 1;
+    if (std::optional<std::string> Text = readFile(OutPath))
+      llvm::outs() << *Text;
+  } else {
+    Ok = false;
+  }
+  llvm::sys::fs::remove(OldPath);
+  llvm::sys::fs::remove(NewPath);
+  llvm::sys::fs::remove(OutPath);
+  return Ok;
+}
+
+/// Writes \p Text over \p Path through a temporary file in the same
+/// directory, keeping the original's permissions.
+llvm::Error writeAtomically(llvm::StringRef Path, llvm::StringRef Text) {
+  llvm::ErrorOr<llvm::sys::fs::perms> Perms =
+      llvm::sys::fs::getPermissions(Path);
+  llvm::SmallString<256> Temp;
+  int FD = -1;
+  if (std::error_code EC =
+          llvm::sys::fs::createUniqueFile(Path + ".concguard-%%%%%%", FD, Temp))
+    return llvm::createStringError(EC, "cannot create a file beside %s",
+                                   Path.str().c_str());
+  {
+    llvm::raw_fd_ostream OS(FD, /*shouldClose=*/true);
+    OS << Text;
+    OS.close();
+    if (OS.has_error()) {
+      llvm::sys::fs::remove(Temp);
+      return llvm::createStringError(OS.error(), "cannot write %s",
+                                     Temp.c_str());
+    }
+  }
+  if (Perms)
+    llvm::sys::fs::setPermissions(Temp, *Perms);
+  if (std::error_code EC = llvm::sys::fs::rename(Temp, Path)) {
+    llvm::sys::fs::remove(Temp);
+    return llvm::createStringError(EC, "cannot replace %s", Path.str().c_str());
+  }
+  return llvm::Error::success();
+}
+
+} // namespace
+
+int main(int Argc, const char **Argv) {
+  llvm::Expected<tooling::CommonOptionsParser> Parser =
+      tooling::CommonOptionsParser::create(Argc, Argv, RewriteCategory,
+                                           cl::ZeroOrMore);
+  if (!Parser) {
+    llvm::errs() << "concguard-rewrite: " << llvm::toString(Parser.takeError())
+                 << "\n";
+    return 2;
+  }
+  if (PrintRuntimeIncludeDir) {
+    llvm::outs() << runtimeIncludeDir(Argv[0]) << "\n";
+    return 0;
+  }
+  if (Parser->getSourcePathList().empty()) {
+    llvm::errs() << "concguard-rewrite: no source files given (usage: "
+                    "concguard-rewrite [options] <source>... [-- <compiler "
+                    "flags>] or -p <build dir>)\n";
+    return 2;
+  }
+
+  tooling::ClangTool Tool(Parser->getCompilations(),
+                          Parser->getSourcePathList());
+  // Clang's builtin headers, as for concguard-tidy.
+  Tool.appendArgumentsAdjuster(tooling::getInsertArgumentAdjuster(
+      ("-resource-dir=" + llvm::StringRef(CONCGUARD_CLANG_RESOURCE_DIR))
+          .str()
+          .c_str(),
+      tooling::ArgumentInsertPosition::BEGIN));
+  // Code rewritten before includes the runtime: a second run must parse it
+  // (and then finds nothing left to rewrite).
+  Tool.appendArgumentsAdjuster(tooling::getInsertArgumentAdjuster(
+      ("-isystem" + runtimeIncludeDir(Argv[0])).c_str(),
+      tooling::ArgumentInsertPosition::END));
+
+  // Pass 1: which maps does the analysis flag, in any translation unit?
+  std::vector<FlaggedMap> Targets;
+  std::set<std::string> Seen;
+  PassFactory Find([&](ASTContext &Context, llvm::StringRef File) {
+    for (FlaggedMap &Map : findFlaggedMaps(Context, optionsFor(File)))
+      if (!Map.USR.empty() && Seen.insert(Map.USR).second)
+        Targets.push_back(std::move(Map));
+  });
+  if (int Status = Tool.run(&Find)) {
+    llvm::errs() << "concguard-rewrite: some files could not be parsed "
+                    "(errors above); nothing was changed\n";
+    return Status;
+  }
+
+  // Pass 2: plan every use in every translation unit.
+  std::map<std::string, MergedMap> Merged;
+  std::map<std::string, std::string> ParsedContent;
+  for (const FlaggedMap &Map : Targets) {
+    MergedMap &M = Merged[Map.USR];
+    M.Name = Map.Name;
+    M.Location = Map.Location;
+  }
+  PassFactory Plan([&](ASTContext &Context, llvm::StringRef File) {
+    const SourceManager &SM = Context.getSourceManager();
+    for (MapPlan &P : planMapRewrites(Context, optionsFor(File), Targets)) {
+      MergedMap &M = Merged[P.USR];
+      M.Target = P.Target;
+      if (!P.Rewritten) {
+        if (!M.Skipped) {
+          M.Skipped = true;
+          M.Reason = P.Reason;
+          M.ReasonLocation = P.ReasonLocation;
+        }
+        continue;
+      }
+      for (tooling::Replacement &R : P.Edits) {
+        std::string Path = R.getFilePath().str();
+        if (!ParsedContent.count(Path))
+          if (auto FE = SM.getFileManager().getOptionalFileRef(Path))
+            if (FileID ID = SM.translateFile(*FE); ID.isValid())
+              ParsedContent[Path] = SM.getBufferData(ID).str();
+        M.Edits.push_back(std::move(R));
+      }
+    }
+  });
+  if (int Status = Tool.run(&Plan)) {
+    llvm::errs() << "concguard-rewrite: some files could not be parsed; "
+                    "nothing was changed\n";
+    return Status;
+  }
+
+  // Merge the edits of the maps that every translation unit could rewrite.
+  std::map<std::string, tooling::Replacements> ByFile;
+  std::map<std::string, std::set<std::string>> Includes;
+  unsigned Rewritten = 0;
+  for (auto &[USR, M] : Merged) {
+    if (M.Skipped)
+      continue;
+    std::map<std::string, tooling::Replacements> Mine = ByFile;
+    bool Conflict = false;
+    for (const tooling::Replacement &R : M.Edits) {
+      if (R.getOffset() == UINT_MAX) {
+        continue;
+      }
+      tooling::Replacements &Set = Mine[R.getFilePath().str()];
+      if (llvm::Error E = Set.add(R)) {
+        // The same edit seen from two translation units is fine; anything
+        // else is a conflict.
+        llvm::consumeError(std::move(E));
+        bool Identical = llvm::any_of(
+            Set, [&](const tooling::Replacement &X) { return X == R; });
+        if (!Identical) {
+          Conflict = true;
+          break;
+        }
+      }
+    }
+    if (Conflict) {
+      M.Skipped = true;
+      M.Reason = "conflicting edits from different translation units";
+      M.ReasonLocation = M.Location;
+      continue;
+    }
+    ByFile = std::move(Mine);
+    for (const tooling::Replacement &R : M.Edits)
+      if (R.getOffset() == UINT_MAX)
+        Includes[R.getFilePath().str()].insert(R.getReplacementText().str());
+    ++Rewritten;
+  }
+  for (const auto &[File, Headers] : Includes)
+    ByFile[File]; // files that only need an include
+
+  // Insert the includes, format the changed ranges, and apply.
+  bool Failed = false;
+  tooling::TranslationUnitReplacements Exported;
+  Exported.MainSourceFile = Parser->getSourcePathList().front();
+  for (auto &[File, Replaces] : ByFile) {
+    std::optional<std::string> Disk = readFile(File);
+    if (!Disk) {
+      llvm::errs() << "concguard-rewrite: cannot read " << File << "\n";
+      Failed = true;
+      continue;
+    }
+    auto Parsed = ParsedContent.find(File);
+    if (Parsed != ParsedContent.end() && Parsed->second != *Disk) {
+      llvm::errs() << "concguard-rewrite: " << File
+                   << " changed since it was parsed; not rewriting it\n";
+      Failed = true;
+      continue;
+    }
+    llvm::Expected<format::FormatStyle> Style =
+        format::getStyle("file", File, "LLVM", *Disk);
+    if (!Style) {
+      llvm::consumeError(Style.takeError());
+      Style = format::getLLVMStyle();
+    }
+    tooling::HeaderIncludes Headers(File, *Disk, Style->IncludeStyle);
+    for (const std::string &Include : Includes[File]) {
+      llvm::StringRef Name = llvm::StringRef(Include).drop_front(
+          llvm::StringRef("#include ").size());
+      bool Angled = Name.starts_with("<");
+      Name = Name.drop_front().drop_back();
+      if (std::optional<tooling::Replacement> R =
+              Headers.insert(Name, Angled, tooling::IncludeDirective::Include))
+        if (llvm::Error E = Replaces.add(*R))
+          llvm::consumeError(std::move(E));
+    }
+    llvm::Expected<tooling::Replacements> Formatted =
+        format::formatReplacements(*Disk, Replaces, *Style);
+    if (!Formatted) {
+      llvm::consumeError(Formatted.takeError());
+      Formatted = Replaces;
+    }
+    llvm::Expected<std::string> New =
+        tooling::applyAllReplacements(*Disk, *Formatted);
+    if (!New) {
+      llvm::errs() << "concguard-rewrite: cannot apply the edits to " << File
+                   << ": " << llvm::toString(New.takeError()) << "\n";
+      Failed = true;
+      continue;
+    }
+    for (const tooling::Replacement &R : *Formatted)
+      Exported.Replacements.push_back(R);
+    if (InPlace) {
+      if (*New != *Disk)
+        if (llvm::Error E = writeAtomically(File, *New)) {
+          llvm::errs() << "concguard-rewrite: " << llvm::toString(std::move(E))
+                       << "\n";
+          Failed = true;
+        }
+    } else if (ExportFixes.empty()) {
+      if (!printDiff(File, *Disk, *New)) {
+        llvm::errs() << "concguard-rewrite: cannot run diff\n";
+        Failed = true;
+      }
+    }
+  }
+  if (!ExportFixes.empty()) {
+    std::error_code EC;
+    llvm::raw_fd_ostream OS(ExportFixes, EC);
+    if (EC) {
+      llvm::errs() << "concguard-rewrite: cannot write " << ExportFixes << ": "
+                   << EC.message() << "\n";
+      Failed = true;
+    } else {
+      llvm::yaml::Output YAML(OS);
+      YAML << Exported;
+    }
+  }
+
+  // The summary.
+  unsigned Skipped = 0;
+  for (const auto &[USR, M] : Merged)
+    Skipped += M.Skipped;
+  llvm::errs() << "concguard-rewrite: rewrote " << Rewritten << " of "
+               << Merged.size() << " flagged map"
+               << (Merged.size() == 1 ? "" : "s");
+  if (Skipped)
+    llvm::errs() << ", skipped " << Skipped << ":";
+  llvm::errs() << "\n";
+  for (const auto &[USR, M] : Merged)
+    if (M.Skipped)
+      llvm::errs() << "  " << M.Name << " (" << M.Location << "): " << M.Reason
+                   << " [" << M.ReasonLocation << "]\n";
+  for (const auto &[USR, M] : Merged)
+    if (!M.Skipped)
+      llvm::errs() << "  rewrote " << M.Name << " (" << M.Location << ") -> "
+                   << M.Target << "\n";
+  return Failed ? 1 : 0;
+}

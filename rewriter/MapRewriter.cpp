@@ -1,0 +1,770 @@
+//===--- MapRewriter.cpp - plan the rewrite of racy maps
+//-------------------===//
+
+#include "MapRewriter.h"
+
+#include "clang/AST/ParentMapContext.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+#include "clang/AST/StmtCXX.h"
+#include "clang/Analysis/Analyses/ExprMutationAnalyzer.h"
+#include "clang/Index/USRGeneration.h"
+#include "clang/Lex/Lexer.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <map>
+#include <optional>
+
+namespace clang::concguard {
+
+using tidy::concguard::utils::analyzeSharedContainers;
+using tidy::concguard::utils::SharedContainer;
+
+namespace {
+
+std::string usrOf(const Decl *D) {
+  llvm::SmallString<128> USR;
+  if (index::generateUSRForDecl(D, USR))
+    return "";
+  return std::string(USR);
+}
+
+std::string where(SourceLocation Loc, const SourceManager &SM) {
+  PresumedLoc P = SM.getPresumedLoc(SM.getExpansionLoc(Loc));
+  if (P.isInvalid())
+    return "<unknown>";
+  return llvm::formatv("{0}:{1}:{2}", P.getFilename(), P.getLine(),
+                       P.getColumn());
+}
+
+/// The map type of a flagged declaration, printed as written.
+struct MapType {
+  bool Ordered = false; ///< std::map (iteration in key order)
+  std::string Key, Value, Hash, Equal;
+};
+
+std::optional<MapType> mapTypeOf(QualType T, const ASTContext &Context,
+                                 std::string &Reason) {
+  T = T.getNonReferenceType();
+  const CXXRecordDecl *Record = T->getAsCXXRecordDecl();
+  if (!Record || !Record->isInStdNamespace() || !Record->getIdentifier())
+    return std::nullopt;
+  MapType Result;
+  if (Record->getName() == "map")
+    Result.Ordered = true;
+  else if (Record->getName() != "unordered_map")
+    return std::nullopt;
+  const auto *Written = T->getAs<TemplateSpecializationType>();
+  if (!Written) {
+    Reason = "its type is not spelled as a std::map or std::unordered_map "
+             "specialization";
+    return std::nullopt;
+  }
+  PrintingPolicy Policy(Context.getLangOpts());
+  Policy.SuppressUnwrittenScope = true;
+  llvm::ArrayRef<TemplateArgument> Args = Written->template_arguments();
+  auto Print = [&](const TemplateArgument &Arg) {
+    return Arg.getKind() == TemplateArgument::Type
+               ? Arg.getAsType().getAsString(Policy)
+               : std::string();
+  };
+  if (Args.size() < 2) {
+    Reason = "its template arguments are not spelled out";
+    return std::nullopt;
+  }
+  Result.Key = Print(Args[0]);
+  Result.Value = Print(Args[1]);
+  if (Result.Ordered && Args.size() > 2) {
+    Reason = "it has a custom comparator";
+    return std::nullopt;
+  }
+  if (!Result.Ordered && Args.size() > 2)
+    Result.Hash = Print(Args[2]);
+  if (!Result.Ordered && Args.size() > 3)
+    Result.Equal = Print(Args[3]);
+  if ((Result.Ordered && Args.size() > 3) || Args.size() > 4) {
+    Reason = "it has a custom allocator";
+    return std::nullopt;
+  }
+  if (Result.Key.empty() || Result.Value.empty()) {
+    Reason = "its template arguments are not types";
+    return std::nullopt;
+  }
+  return Result;
+}
+
+/// Finds every expression that names a target declaration.
+class UseFinder : public RecursiveASTVisitor<UseFinder> {
+public:
+  UseFinder(const SourceManager &SM,
+            const llvm::DenseMap<const Decl *, unsigned> &Targets)
+      : SM(SM), Targets(Targets) {}
+
+  std::vector<std::pair<unsigned, const Expr *>> Uses;
+  std::vector<std::pair<unsigned, const DeclaratorDecl *>> Decls;
+
+  bool shouldVisitTemplateInstantiations() const { return false; }
+
+  bool VisitDeclRefExpr(DeclRefExpr *Ref) {
+    note(Ref->getDecl(), Ref);
+    return true;
+  }
+  bool VisitMemberExpr(MemberExpr *Member) {
+    note(Member->getMemberDecl(), Member);
+    return true;
+  }
+  bool VisitDeclaratorDecl(DeclaratorDecl *D) {
+    if (isa<VarDecl, FieldDecl>(D) && !SM.isInSystemHeader(D->getLocation()))
+      if (auto It = Targets.find(D->getCanonicalDecl()); It != Targets.end())
+        Decls.push_back({It->second, D});
+    return true;
+  }
+
+private:
+  const SourceManager &SM;
+  const llvm::DenseMap<const Decl *, unsigned> &Targets;
+
+  void note(const Decl *D, const Expr *E) {
+    if (!D || SM.isInSystemHeader(E->getBeginLoc()))
+      return;
+    auto It = Targets.find(D->getCanonicalDecl());
+    if (It != Targets.end())
+      Uses.push_back({It->second, E});
+  }
+};
+
+class Planner {
+public:
+  Planner(ASTContext &Context, MapPlan &Plan, const MapType &Type,
+          bool Snapshot)
+      : Context(Context), SM(Context.getSourceManager()),
+        LangOpts(Context.getLangOpts()), Plan(Plan), Type(Type),
+        Snapshot(Snapshot) {}
+
+  /// Plans the edit of one use; false (with Plan.Reason set) when it cannot
+  /// be rewritten faithfully.
+  bool use(const Expr *Use);
+  bool declaration(const DeclaratorDecl &D);
+  void addInclude(const DeclaratorDecl &D);
+
+  std::string newType() const {
+    std::string Args = Type.Key + ", " + Type.Value;
+    if (Snapshot) {
+      if (Type.Ordered)
+        return "concguard::snapshot_map<" + Args + ", std::map<" + Args + ">>";
+      return "concguard::snapshot_map<" + Args + ">";
+    }
+    if (!Type.Hash.empty())
+      Args += ", " + Type.Hash;
+    if (!Type.Equal.empty())
+      Args += ", " + Type.Equal;
+    return "concguard::sharded_map<" + Args + ">";
+  }
+
+private:
+  ASTContext &Context;
+  const SourceManager &SM;
+  const LangOptions &LangOpts;
+  MapPlan &Plan;
+  const MapType &Type;
+  bool Snapshot;
+  llvm::DenseSet<const Expr *> Consumed;
+
+  bool skip(const Stmt *At, llvm::StringRef Reason) {
+    return skipAt(At ? At->getBeginLoc() : SourceLocation(), Reason);
+  }
+  bool skipAt(SourceLocation Loc, llvm::StringRef Reason) {
+    Plan.Reason = Reason.str();
+    Plan.ReasonLocation = where(Loc, SM);
+    return false;
+  }
+
+  std::string text(SourceRange Range) const {
+    return Lexer::getSourceText(CharSourceRange::getTokenRange(Range), SM,
+                                LangOpts)
+        .str();
+  }
+
+  bool replace(SourceRange Range, llvm::StringRef Text, const Stmt *At) {
+    CharSourceRange Chars = CharSourceRange::getTokenRange(Range);
+    if (Range.getBegin().isMacroID() || Range.getEnd().isMacroID())
+      return skip(At, "a use is inside a macro expansion");
+    Plan.Edits.emplace_back(SM, Chars, Text, LangOpts);
+    return true;
+  }
+
+  const Stmt *parent(const Stmt *S) const {
+    DynTypedNodeList Parents = Context.getParents(*S);
+    return Parents.empty() ? nullptr : Parents[0].get<Stmt>();
+  }
+
+  /// The parent, skipping implicit nodes.
+  const Stmt *semanticParent(const Expr *E, const Expr *&Child) const {
+    Child = E;
+    const Stmt *P = parent(E);
+    while (P && isa<ImplicitCastExpr, ParenExpr, MaterializeTemporaryExpr,
+                    CXXBindTemporaryExpr, ExprWithCleanups>(P)) {
+      Child = cast<Expr>(P);
+      P = parent(P);
+    }
+    return P;
+  }
+
+  /// Is \p E evaluated only for its side effects, as a statement?
+  bool isStatement(const Expr *E) const {
+    const Expr *Child = nullptr;
+    const Stmt *P = semanticParent(E, Child);
+    if (!P)
+      return false;
+    if (isa<CompoundStmt, LabelStmt, CaseStmt, DefaultStmt>(P))
+      return true;
+    if (const auto *If = dyn_cast<IfStmt>(P))
+      return If->getThen() == Child || If->getElse() == Child;
+    if (const auto *For = dyn_cast<ForStmt>(P))
+      return For->getBody() == Child || For->getInc() == Child;
+    if (const auto *While = dyn_cast<WhileStmt>(P))
+      return While->getBody() == Child;
+    if (const auto *Range = dyn_cast<CXXForRangeStmt>(P))
+      return Range->getBody() == Child;
+    if (const auto *Do = dyn_cast<DoStmt>(P))
+      return Do->getBody() == Child;
+    return false;
+  }
+
+  /// A name for the lambda parameter that none of \p Texts uses.
+  static std::string freshName(llvm::ArrayRef<std::string> Texts) {
+    for (const char *Candidate : {"value", "element", "concguard_value"}) {
+      bool Used = llvm::any_of(Texts, [&](const std::string &T) {
+        return llvm::StringRef(T).contains(Candidate);
+      });
+      if (!Used)
+        return Candidate;
+    }
+    return "concguard_value_";
+  }
+
+  bool subscript(const CXXOperatorCallExpr &Sub, const Expr *Use);
+  bool memberCall(const CXXMemberCallExpr &Call, const Expr *Use);
+  bool rangeFor(const CXXForRangeStmt &For, const Expr *Use);
+};
+
+bool Planner::declaration(const DeclaratorDecl &D) {
+  TypeSourceInfo *TSI = D.getTypeSourceInfo();
+  if (!TSI)
+    return skipAt(D.getLocation(), "its type is not written in the source");
+  if (const auto *Var = dyn_cast<VarDecl>(&D); Var && Var->hasInit()) {
+    const auto *Construct =
+        dyn_cast<CXXConstructExpr>(Var->getInit()->IgnoreImplicit());
+    if (!Construct || Construct->getNumArgs() > 0)
+      return skip(Var->getInit(), "it has an initializer");
+  }
+  if (const auto *Field = dyn_cast<FieldDecl>(&D);
+      Field && Field->hasInClassInitializer())
+    return skipAt(D.getLocation(), "it has an initializer");
+  if (D.getType().isConstQualified() || D.getType()->isReferenceType())
+    return skipAt(D.getLocation(), "it is a reference or const");
+  SourceRange TypeRange = TSI->getTypeLoc().getSourceRange();
+  if (TypeRange.getBegin().isMacroID() || TypeRange.getEnd().isMacroID())
+    return skipAt(D.getLocation(), "its type is spelled by a macro");
+  Plan.Edits.emplace_back(SM, CharSourceRange::getTokenRange(TypeRange),
+                          newType(), LangOpts);
+  return true;
+}
+
+bool Planner::use(const Expr *Use) {
+  if (Consumed.count(Use))
+    return true;
+  if (Use->getBeginLoc().isMacroID())
+    return skip(Use, "a use is inside a macro expansion");
+  // The range of a range-for initializes the hidden `__range` variable.
+  for (DynTypedNodeList Parents = Context.getParents(*Use); !Parents.empty();) {
+    if (const auto *Range = Parents[0].get<VarDecl>()) {
+      for (DynTypedNodeList Up = Context.getParents(*Range); !Up.empty();
+           Up = Context.getParents(Up[0]))
+        if (const auto *For = Up[0].get<CXXForRangeStmt>())
+          return rangeFor(*For, Use);
+        else if (!Up[0].get<DeclStmt>())
+          break;
+      break;
+    }
+    const auto *E = Parents[0].get<Expr>();
+    if (!E || !isa<ImplicitCastExpr, ParenExpr, MaterializeTemporaryExpr>(E))
+      break;
+    Parents = Context.getParents(*E);
+  }
+  const Expr *Child = nullptr;
+  const Stmt *P = semanticParent(Use, Child);
+  if (!P)
+    return skip(Use, "a use the rewriter does not understand");
+  if (const auto *Member = dyn_cast<MemberExpr>(P)) {
+    if (const auto *Call = dyn_cast_or_null<CXXMemberCallExpr>(parent(Member));
+        Call && Call->getCallee()->IgnoreParens() == Member)
+      return memberCall(*Call, Use);
+    return skip(Use, "a member of the map is used without a call");
+  }
+  if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(P)) {
+    if (Op->getOperator() == OO_Subscript && Op->getNumArgs() == 2 &&
+        Op->getArg(0)->IgnoreImplicit() == Use->IgnoreImplicit())
+      return subscript(*Op, Use);
+    return skip(Use, "the map is used with an operator the concurrent map "
+                     "does not have");
+  }
+  if (isa<CallExpr>(P))
+    return skip(Use, "the map is passed to a function");
+  if (const auto *Unary = dyn_cast<UnaryOperator>(P);
+      Unary && Unary->getOpcode() == UO_AddrOf)
+    return skip(Use, "the map's address is taken");
+  return skip(Use, "a use the rewriter does not understand");
+}
+
+bool Planner::subscript(const CXXOperatorCallExpr &Sub, const Expr *Use) {
+  std::string Map = text(Use->getSourceRange());
+  std::string Key = text(Sub.getArg(1)->getSourceRange());
+  const Expr *Child = nullptr;
+  const Stmt *P = semanticParent(&Sub, Child);
+
+  // m[k] = v;  ->  m.insert_or_assign(k, v);
+  auto IsLhs = [&](const Expr *Lhs) {
+    return Lhs->IgnoreImplicit() == Sub.IgnoreImplicit();
+  };
+  if (const auto *Assign = dyn_cast_or_null<CXXOperatorCallExpr>(P);
+      Assign && Assign->getNumArgs() == 2 && IsLhs(Assign->getArg(0))) {
+    if (!isStatement(Assign))
+      return skip(Assign, "the result of an assignment to m[k] is used");
+    std::string Rhs = text(Assign->getArg(1)->getSourceRange());
+    if (Assign->getOperator() == OO_Equal)
+      return replace(Assign->getSourceRange(),
+                     Map + ".insert_or_assign(" + Key + ", " + Rhs + ")",
+                     Assign);
+    std::string Name = freshName({Key, Rhs});
+    std::string Spelling = getOperatorSpelling(Assign->getOperator());
+    return replace(Assign->getSourceRange(),
+                   Map + ".upsert(" + Key + ", [&](auto &" + Name + ") { " +
+                       Name + " " + Spelling + " " + Rhs + "; })",
+                   Assign);
+  }
+  if (const auto *Assign = dyn_cast_or_null<BinaryOperator>(P);
+      Assign && Assign->isAssignmentOp() && IsLhs(Assign->getLHS())) {
+    if (!isStatement(Assign))
+      return skip(Assign, "the result of an assignment to m[k] is used");
+    std::string Rhs = text(Assign->getRHS()->getSourceRange());
+    if (Assign->getOpcode() == BO_Assign)
+      return replace(Assign->getSourceRange(),
+                     Map + ".insert_or_assign(" + Key + ", " + Rhs + ")",
+                     Assign);
+    std::string Name = freshName({Key, Rhs});
+    return replace(Assign->getSourceRange(),
+                   Map + ".upsert(" + Key + ", [&](auto &" + Name + ") { " +
+                       Name + " " + Assign->getOpcodeStr().str() + " " + Rhs +
+                       "; })",
+                   Assign);
+  }
+  // ++m[k];  ->  m.upsert(k, [&](auto &value) { ++value; });
+  if (const auto *Unary = dyn_cast_or_null<UnaryOperator>(P);
+      Unary && Unary->isIncrementDecrementOp()) {
+    if (!isStatement(Unary))
+      return skip(Unary, "the result of ++/-- on m[k] is used");
+    std::string Name = freshName({Key});
+    std::string Op = Unary->isIncrementOp() ? "++" : "--";
+    return replace(Unary->getSourceRange(),
+                   Map + ".upsert(" + Key + ", [&](auto &" + Name + ") { " +
+                       Op + Name + "; })",
+                   Unary);
+  }
+  // m[k].f(args);  ->  m.upsert(k, [&](auto &value) { value.f(args); });
+  if (const auto *Member = dyn_cast_or_null<MemberExpr>(P)) {
+    const auto *Call = dyn_cast_or_null<CXXMemberCallExpr>(parent(Member));
+    if (!Call || Call->getCallee()->IgnoreParens() != Member)
+      return skip(Member, "a member of m[k] is used without a call");
+    const CXXMethodDecl *Method = Call->getMethodDecl();
+    bool Modifies = Method && !Method->isConst();
+    if (Modifies) {
+      if (!isStatement(Call))
+        return skip(Call, "the result of a modifying call on m[k] is used");
+      std::string Name = freshName({Key, text(Call->getSourceRange())});
+      std::string Rest =
+          Lexer::getSourceText(
+              CharSourceRange::getCharRange(
+                  Lexer::getLocForEndOfToken(Sub.getEndLoc(), 0, SM, LangOpts),
+                  Lexer::getLocForEndOfToken(Call->getEndLoc(), 0, SM,
+                                             LangOpts)),
+              SM, LangOpts)
+              .str();
+      return replace(Call->getSourceRange(),
+                     Map + ".upsert(" + Key + ", [&](auto &" + Name + ") { " +
+                         Name + Rest + "; })",
+                     Call);
+    }
+  }
+  // A read of m[k] inserts a default value when the key is missing; so does
+  // get_or_insert_default, which returns a copy.
+  if (const auto *Decl = dyn_cast_or_null<DeclStmt>(P)) {
+    for (const class Decl *D : Decl->decls())
+      if (const auto *V = dyn_cast<VarDecl>(D);
+          V && V->getType()->isReferenceType())
+        return skip(Decl, "a reference into the map escapes");
+  }
+  if (Sub.isLValue()) {
+    // Bound to a reference parameter, or written in another way.
+    if (const auto *Call = dyn_cast_or_null<CallExpr>(P)) {
+      for (unsigned I = 0; I < Call->getNumArgs(); ++I)
+        if (Call->getArg(I)->IgnoreImplicit() == Sub.IgnoreImplicit())
+          if (const FunctionDecl *Callee = Call->getDirectCallee();
+              !Callee || I >= Callee->getNumParams() ||
+              (Callee->getParamDecl(I)->getType()->isReferenceType() &&
+               !Callee->getParamDecl(I)
+                    ->getType()
+                    ->getPointeeType()
+                    .isConstQualified()))
+            return skip(Call, "m[k] is passed by non-const reference");
+    }
+    if (const auto *Unary = dyn_cast_or_null<UnaryOperator>(P);
+        Unary && Unary->getOpcode() == UO_AddrOf)
+      return skip(Unary, "the address of m[k] is taken");
+  }
+  return replace(Sub.getSourceRange(),
+                 Map + ".get_or_insert_default(" + Key + ")", &Sub);
+}
+
+bool Planner::memberCall(const CXXMemberCallExpr &Call, const Expr *Use) {
+  const CXXMethodDecl *Method = Call.getMethodDecl();
+  if (!Method || !Method->getIdentifier())
+    return skip(&Call, "an operator of the map is called");
+  llvm::StringRef Name = Method->getName();
+  std::string Map = text(Use->getSourceRange());
+  auto Arg = [&](unsigned I) { return text(Call.getArg(I)->getSourceRange()); };
+  auto KeyArg = [&](unsigned I) {
+    QualType T = Call.getArg(I)->getType().getCanonicalType();
+    return !T->isRecordType() || !T->getAsCXXRecordDecl()->getIdentifier() ||
+           !T->getAsCXXRecordDecl()->getName().contains("iterator");
+  };
+
+  if (Name == "size" || Name == "empty" || Name == "clear")
+    return true; // same name and meaning
+  if ((Name == "count" || Name == "contains") && Call.getNumArgs() == 1)
+    return true;
+  if (Name == "erase" && Call.getNumArgs() == 1 && KeyArg(0))
+    return true;
+  if (Name == "reserve" && !Snapshot)
+    return true;
+  if (Name == "at" && Call.getNumArgs() == 1) {
+    // The concurrent map's at() returns a copy: fine where the element is
+    // only read.
+    const Expr *Child = nullptr;
+    const Stmt *P = semanticParent(&Call, Child);
+    if (const auto *Decl = dyn_cast_or_null<DeclStmt>(P))
+      for (const class Decl *D : Decl->decls())
+        if (const auto *V = dyn_cast<VarDecl>(D);
+            V && V->getType()->isReferenceType())
+          return skip(Decl, "a reference into the map escapes");
+    if (const auto *Member = dyn_cast_or_null<MemberExpr>(P))
+      if (const auto *Inner =
+              dyn_cast_or_null<CXXMemberCallExpr>(parent(Member));
+          Inner && Inner->getMethodDecl() && !Inner->getMethodDecl()->isConst())
+        return skip(Inner, "an element is modified through at()");
+    if (const auto *Op = dyn_cast_or_null<CXXOperatorCallExpr>(P);
+        Op && Op->isAssignmentOp())
+      return skip(Op, "an element is assigned through at()");
+    if (const auto *Bin = dyn_cast_or_null<BinaryOperator>(P);
+        Bin && Bin->isAssignmentOp())
+      return skip(Bin, "an element is assigned through at()");
+    return true;
+  }
+  if ((Name == "emplace" || Name == "try_emplace" ||
+       Name == "insert_or_assign") &&
+      Call.getNumArgs() >= 2 && KeyArg(0)) {
+    if (!isStatement(&Call))
+      return skip(&Call,
+                  "the iterator returned by " + Name.str() + "() is used");
+    return true;
+  }
+  if (Name == "insert" && Call.getNumArgs() == 1) {
+    if (!isStatement(&Call))
+      return skip(&Call, "the iterator returned by insert() is used");
+    const Expr *Value = Call.getArg(0)->IgnoreImplicit();
+    if (const auto *Construct = dyn_cast<CXXConstructExpr>(Value);
+        Construct && Construct->getNumArgs() == 1)
+      Value = Construct->getArg(0)->IgnoreImplicit();
+    std::string Key, Mapped;
+    if (const auto *Init = dyn_cast<InitListExpr>(Value);
+        Init && Init->getNumInits() == 2) {
+      Key = text(Init->getInit(0)->getSourceRange());
+      Mapped = text(Init->getInit(1)->getSourceRange());
+    } else if (const auto *Make = dyn_cast<CallExpr>(Value);
+               Make && Make->getDirectCallee() &&
+               Make->getDirectCallee()->getIdentifier() &&
+               Make->getDirectCallee()->getName() == "make_pair" &&
+               Make->getNumArgs() == 2) {
+      Key = text(Make->getArg(0)->getSourceRange());
+      Mapped = text(Make->getArg(1)->getSourceRange());
+    } else if (const auto *Temp = dyn_cast<CXXTemporaryObjectExpr>(Value);
+               Temp && Temp->getNumArgs() == 2) {
+      Key = text(Temp->getArg(0)->getSourceRange());
+      Mapped = text(Temp->getArg(1)->getSourceRange());
+    } else {
+      return skip(&Call, "insert() of a value that is not a {key, value} pair");
+    }
+    return replace(Call.getSourceRange(),
+                   Map + ".insert(" + Key + ", " + Mapped + ")", &Call);
+  }
+  if (Name == "find" && Call.getNumArgs() == 1) {
+    // m.find(k) != m.end()  ->  m.contains(k)
+    const Expr *Child = nullptr;
+    const Stmt *P = semanticParent(&Call, Child);
+    const Expr *Other = nullptr;
+    bool Equal = false;
+    SourceRange Whole;
+    if (const auto *Op = dyn_cast_or_null<CXXOperatorCallExpr>(P);
+        Op &&
+        (Op->getOperator() == OO_ExclaimEqual ||
+         Op->getOperator() == OO_EqualEqual) &&
+        Op->getNumArgs() == 2) {
+      Equal = Op->getOperator() == OO_EqualEqual;
+      Other = Op->getArg(0)->IgnoreImplicit() == Call.IgnoreImplicit()
+                  ? Op->getArg(1)
+                  : Op->getArg(0);
+      Whole = Op->getSourceRange();
+    } else if (const auto *Bin = dyn_cast_or_null<BinaryOperator>(P);
+               Bin && Bin->isEqualityOp()) {
+      Equal = Bin->getOpcode() == BO_EQ;
+      Other = Bin->getLHS()->IgnoreImplicit() == Call.IgnoreImplicit()
+                  ? Bin->getRHS()
+                  : Bin->getLHS();
+      Whole = Bin->getSourceRange();
+    }
+    // C++20 rewrites `a != b` into `!(a == b)`.
+    if (Other)
+      for (DynTypedNodeList Up = Context.getParents(*P); !Up.empty();
+           Up = Context.getParents(Up[0])) {
+        if (const auto *Rewritten = Up[0].get<CXXRewrittenBinaryOperator>()) {
+          Equal = Rewritten->getOpcode() == BO_EQ;
+          Whole = Rewritten->getSourceRange();
+          break;
+        }
+        const auto *Unary = Up[0].get<UnaryOperator>();
+        if (!Unary || Unary->getOpcode() != UO_LNot)
+          if (!Up[0].get<ImplicitCastExpr>() && !Up[0].get<ParenExpr>())
+            break;
+      }
+    const auto *End =
+        Other ? dyn_cast<CXXMemberCallExpr>(Other->IgnoreImplicit()) : nullptr;
+    if (End && End->getMethodDecl() && End->getMethodDecl()->getIdentifier() &&
+        (End->getMethodDecl()->getName() == "end" ||
+         End->getMethodDecl()->getName() == "cend") &&
+        text(End->getImplicitObjectArgument()->getSourceRange()) == Map) {
+      Consumed.insert(End->getImplicitObjectArgument()->IgnoreImplicit());
+      Consumed.insert(End->getImplicitObjectArgument());
+      return replace(
+          Whole, (Equal ? "!" : "") + Map + ".contains(" + Arg(0) + ")", &Call);
+    }
+    return skip(&Call, "an iterator from find() is kept");
+  }
+  return skip(&Call, "the concurrent map has no equivalent of " + Name.str() +
+                         "() here");
+}
+
+bool Planner::rangeFor(const CXXForRangeStmt &For, const Expr *Use) {
+  // The loop runs over a copy: the body must not modify the elements.
+  const VarDecl *LoopVar = For.getLoopVariable();
+  ExprMutationAnalyzer Mutations(*For.getBody(), Context);
+  if (LoopVar) {
+    if (Mutations.isMutated(LoopVar))
+      return skip(&For, "the loop modifies the map's elements");
+    if (const auto *Decomp = dyn_cast<DecompositionDecl>(LoopVar))
+      for (const BindingDecl *Binding : Decomp->bindings())
+        if (Mutations.isMutated(Binding))
+          return skip(&For, "the loop modifies the map's elements");
+  }
+  std::string Map = text(Use->getSourceRange());
+  return replace(Use->getSourceRange(),
+                 Snapshot ? "*" + Map + ".snapshot()" : Map + ".snapshot()",
+                 &For);
+}
+
+void Planner::addInclude(const DeclaratorDecl &D) {
+  // A marker replacement: the driver turns it into an #include placed by
+  // tooling::HeaderIncludes in the declaring file.
+  std::string Header =
+      Snapshot ? "<concguard/snapshot_map.hpp>" : "<concguard/sharded_map.hpp>";
+  SourceLocation Loc = SM.getExpansionLoc(D.getLocation());
+  llvm::StringRef File = SM.getFilename(Loc);
+  Plan.Edits.emplace_back(File, UINT_MAX, 0, "#include " + Header);
+}
+
+/// The policy rule of --policy=auto: a std::map keeps its order only in a
+/// snapshot_map over a std::map; otherwise a map whose writes are all
+/// outside loops and are at most a quarter of its uses is read-mostly and
+/// becomes a snapshot_map; every other map becomes a sharded_map.
+bool chooseSnapshot(const SharedContainer &Container, const MapType &Type,
+                    MapPolicy Policy, ASTContext &Context) {
+  if (Policy != MapPolicy::Auto)
+    return Policy == MapPolicy::Snapshot;
+  if (Type.Ordered)
+    return true;
+  unsigned Reads = 0, Writes = 0;
+  bool WriteInLoop = false;
+  for (const auto *Access : Container.Accesses) {
+    if (Access->Kind == tidy::concguard::utils::AccessKind::Read) {
+      ++Reads;
+      continue;
+    }
+    ++Writes;
+    for (DynTypedNodeList Parents = Context.getParents(*Access->Operation);
+         !Parents.empty(); Parents = Context.getParents(Parents[0])) {
+      if (Parents[0].get<FunctionDecl>())
+        break;
+      const auto *S = Parents[0].get<Stmt>();
+      if (S && isa<ForStmt, WhileStmt, DoStmt, CXXForRangeStmt>(S))
+        WriteInLoop = true;
+    }
+  }
+  return !WriteInLoop && Writes * 4 <= Reads + Writes;
+}
+
+bool matchesOnly(const std::string &Name,
+                 const std::vector<std::string> &Only) {
+  if (Only.empty())
+    return true;
+  return llvm::any_of(Only, [&](const std::string &Wanted) {
+    llvm::StringRef W(Wanted);
+    W.consume_front("::");
+    return W == Name;
+  });
+}
+
+} // namespace
+
+std::vector<FlaggedMap> findFlaggedMaps(ASTContext &Context,
+                                        const RewriteOptions &Options) {
+  std::vector<FlaggedMap> Result;
+  tidy::concguard::utils::SharedContainerResult Found =
+      analyzeSharedContainers(Context, Options.Analysis);
+  for (const SharedContainer &Container : Found.Racy) {
+    const ValueDecl *D = Container.Decl;
+    if (!isa<VarDecl, FieldDecl>(D))
+      continue;
+    std::string Reason;
+    QualType T = D->getType().getNonReferenceType();
+    const CXXRecordDecl *Record = T->getAsCXXRecordDecl();
+    if (!Record || !Record->isInStdNamespace() || !Record->getIdentifier() ||
+        (Record->getName() != "map" && Record->getName() != "unordered_map"))
+      continue;
+    std::string Name = D->getQualifiedNameAsString();
+    if (!matchesOnly(Name, Options.Only))
+      continue;
+    Result.push_back(
+        {usrOf(D), Name, where(D->getLocation(), Context.getSourceManager())});
+  }
+  return Result;
+}
+
+std::vector<MapPlan> planMapRewrites(ASTContext &Context,
+                                     const RewriteOptions &Options,
+                                     const std::vector<FlaggedMap> &Targets) {
+  const SourceManager &SM = Context.getSourceManager();
+  // The declarations of this translation unit that are targets.
+  llvm::DenseMap<const Decl *, unsigned> TargetDecls;
+  class DeclIndex : public RecursiveASTVisitor<DeclIndex> {
+  public:
+    DeclIndex(const std::vector<FlaggedMap> &Targets,
+              llvm::DenseMap<const Decl *, unsigned> &Out)
+        : Targets(Targets), Out(Out) {}
+    bool VisitDeclaratorDecl(DeclaratorDecl *D) {
+      if (!isa<VarDecl, FieldDecl>(D) || isa<ParmVarDecl>(D))
+        return true;
+      std::string USR = usrOf(D);
+      for (unsigned I = 0; I < Targets.size(); ++I)
+        if (Targets[I].USR == USR)
+          Out[D->getCanonicalDecl()] = I;
+      return true;
+    }
+
+  private:
+    const std::vector<FlaggedMap> &Targets;
+    llvm::DenseMap<const Decl *, unsigned> &Out;
+  } Index(Targets, TargetDecls);
+  Index.TraverseDecl(Context.getTranslationUnitDecl());
+  if (TargetDecls.empty())
+    return {};
+
+  UseFinder Finder(SM, TargetDecls);
+  Finder.TraverseDecl(Context.getTranslationUnitDecl());
+
+  // The analysis of this translation unit, for the policy rule.
+  tidy::concguard::utils::SharedContainerResult Found =
+      analyzeSharedContainers(Context, Options.Analysis);
+
+  std::vector<MapPlan> Plans;
+  for (const auto &[D, I] : TargetDecls) {
+    MapPlan Plan;
+    Plan.USR = Targets[I].USR;
+    Plan.Name = Targets[I].Name;
+    Plan.Location = Targets[I].Location;
+    const auto *Declarator = cast<DeclaratorDecl>(D);
+    std::string Reason;
+    std::optional<MapType> Type =
+        mapTypeOf(Declarator->getType(), Context, Reason);
+    if (!Type) {
+      Plan.Reason =
+          Reason.empty() ? "not a std::map or std::unordered_map" : Reason;
+      Plan.ReasonLocation = Plan.Location;
+      Plans.push_back(std::move(Plan));
+      continue;
+    }
+    const SharedContainer *Container = nullptr;
+    for (const SharedContainer &C : Found.Racy)
+      if (C.Decl->getCanonicalDecl() == D)
+        Container = &C;
+    SharedContainer Empty;
+    bool Snapshot = chooseSnapshot(Container ? *Container : Empty, *Type,
+                                   Options.Policy, Context);
+    Planner P(Context, Plan, *Type, Snapshot);
+    Plan.Target = P.newType();
+    bool Ok = true;
+    for (const auto &[Target, Declared] : Finder.Decls)
+      if (Target == I && Ok) {
+        Ok = P.declaration(*Declared);
+        if (Ok)
+          P.addInclude(*Declared);
+      }
+    // Uses in source order, so that a consumed `m.end()` follows its find().
+    std::vector<const Expr *> Uses;
+    for (const auto &[Target, Use] : Finder.Uses)
+      if (Target == I)
+        Uses.push_back(Use);
+    llvm::sort(Uses, [&](const Expr *A, const Expr *B) {
+      return SM.isBeforeInTranslationUnit(A->getBeginLoc(), B->getBeginLoc());
+    });
+    for (const Expr *Use : Uses)
+      if (Ok)
+        Ok = P.use(Use);
+    // Two edits of one expression (`m[a] = m[b]`) cannot both apply.
+    if (Ok) {
+      std::vector<const tooling::Replacement *> Sorted;
+      for (const tooling::Replacement &R : Plan.Edits)
+        if (R.getOffset() != UINT_MAX)
+          Sorted.push_back(&R);
+      llvm::sort(Sorted, [](const auto *A, const auto *B) {
+        return std::make_pair(A->getFilePath(), A->getOffset()) <
+               std::make_pair(B->getFilePath(), B->getOffset());
+      });
+      for (size_t J = 1; J < Sorted.size() && Ok; ++J)
+        if (Sorted[J]->getFilePath() == Sorted[J - 1]->getFilePath() &&
+            Sorted[J]->getOffset() <
+                Sorted[J - 1]->getOffset() + Sorted[J - 1]->getLength()) {
+          Plan.Reason = "the map is used twice in one expression that must "
+                        "be rewritten";
+          Plan.ReasonLocation = Plan.Location;
+          Ok = false;
+        }
+    }
+    Plan.Rewritten = Ok;
+    if (!Ok)
+      Plan.Edits.clear();
+    Plans.push_back(std::move(Plan));
+  }
+  return Plans;
+}
+
+} // namespace clang::concguard
