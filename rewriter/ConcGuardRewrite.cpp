@@ -244,7 +244,34 @@ llvm::Error writeAtomically(llvm::StringRef Path, llvm::StringRef Text) {
 
 } // namespace
 
+/// The directory given with -p, if any.
+static std::optional<std::string> buildPathArgument(int Argc,
+                                                    const char **Argv) {
+  for (int I = 1; I < Argc; ++I) {
+    llvm::StringRef Arg = Argv[I];
+    if (Arg == "--")
+      break;
+    if ((Arg == "-p" || Arg == "--p") && I + 1 < Argc)
+      return std::string(Argv[I + 1]);
+    if (Arg.consume_front("-p=") || Arg.consume_front("--p="))
+      return Arg.str();
+  }
+  return std::nullopt;
+}
+
 int main(int Argc, const char **Argv) {
+  // CommonOptionsParser falls back to "no flags" when -p names no database;
+  // a user who asked for one should hear that it is missing instead.
+  if (std::optional<std::string> BuildPath = buildPathArgument(Argc, Argv)) {
+    std::string Error;
+    if (!tooling::CompilationDatabase::autoDetectFromDirectory(*BuildPath,
+                                                               Error)) {
+      llvm::errs() << "concguard-rewrite: no compilation database "
+                      "(compile_commands.json) in "
+                   << *BuildPath << " or its parent directories\n";
+      return 2;
+    }
+  }
   llvm::Expected<tooling::CommonOptionsParser> Parser =
       tooling::CommonOptionsParser::create(Argc, Argv, RewriteCategory,
                                            cl::ZeroOrMore);
@@ -282,9 +309,19 @@ int main(int Argc, const char **Argv) {
   std::vector<FlaggedMap> Targets;
   std::set<std::string> Seen;
   PassFactory Find([&](ASTContext &Context, llvm::StringRef File) {
-    for (FlaggedMap &Map : findFlaggedMaps(Context, optionsFor(File)))
-      if (!Map.USR.empty() && Seen.insert(Map.USR).second)
+    for (FlaggedMap &Map : findFlaggedMaps(Context, optionsFor(File))) {
+      if (Map.USR.empty())
+        continue;
+      if (Seen.insert(Map.USR).second) {
         Targets.push_back(std::move(Map));
+        continue;
+      }
+      // Flagged in several translation units: a sharded map if any of them
+      // writes it too often for a snapshot map.
+      for (FlaggedMap &Known : Targets)
+        if (Known.USR == Map.USR)
+          Known.Snapshot = Known.Snapshot && Map.Snapshot;
+    }
   });
   if (int Status = Tool.run(&Find)) {
     llvm::errs() << "concguard-rewrite: some files could not be parsed "
@@ -313,7 +350,13 @@ int main(int Argc, const char **Argv) {
         }
         continue;
       }
-      for (tooling::Replacement &R : P.Edits) {
+      for (tooling::Replacement &Edit : P.Edits) {
+        // Paths relative to the compile command's directory, made absolute.
+        llvm::SmallString<256> Absolute(Edit.getFilePath());
+        SM.getFileManager().getVirtualFileSystem().makeAbsolute(Absolute);
+        llvm::sys::path::remove_dots(Absolute, /*remove_dot_dot=*/true);
+        tooling::Replacement R(Absolute, Edit.getOffset(), Edit.getLength(),
+                               Edit.getReplacementText());
         std::string Path = R.getFilePath().str();
         if (!ParsedContent.count(Path))
           if (auto FE = SM.getFileManager().getOptionalFileRef(Path))
@@ -394,7 +437,10 @@ int main(int Argc, const char **Argv) {
       llvm::consumeError(Style.takeError());
       Style = format::getLLVMStyle();
     }
+    // Includes go where tooling::HeaderIncludes puts them; two headers for
+    // the same place become one insertion.
     tooling::HeaderIncludes Headers(File, *Disk, Style->IncludeStyle);
+    std::map<unsigned, std::string> Insertions;
     for (const std::string &Include : Includes[File]) {
       llvm::StringRef Name = llvm::StringRef(Include).drop_front(
           llvm::StringRef("#include ").size());
@@ -402,9 +448,15 @@ int main(int Argc, const char **Argv) {
       Name = Name.drop_front().drop_back();
       if (std::optional<tooling::Replacement> R =
               Headers.insert(Name, Angled, tooling::IncludeDirective::Include))
-        if (llvm::Error E = Replaces.add(*R))
-          llvm::consumeError(std::move(E));
+        Insertions[R->getOffset()] += R->getReplacementText().str();
     }
+    for (const auto &[Offset, Text] : Insertions)
+      if (llvm::Error E =
+              Replaces.add(tooling::Replacement(File, Offset, 0, Text))) {
+        llvm::errs() << "concguard-rewrite: cannot add an include to " << File
+                     << ": " << llvm::toString(std::move(E)) << "\n";
+        Failed = true;
+      }
     llvm::Expected<tooling::Replacements> Formatted =
         format::formatReplacements(*Disk, Replaces, *Style);
     if (!Formatted) {

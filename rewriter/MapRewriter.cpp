@@ -211,6 +211,30 @@ private:
     return P;
   }
 
+  /// Is the value of \p E bound to a reference variable, or returned by
+  /// reference (a view into the map that outlives the expression)?
+  bool boundToReference(const Expr *E) const {
+    DynTypedNodeList Parents = Context.getParents(*E);
+    while (!Parents.empty()) {
+      if (const auto *Var = Parents[0].get<VarDecl>())
+        return Var->getType()->isReferenceType();
+      const auto *S = Parents[0].get<Stmt>();
+      if (const auto *Return = dyn_cast_or_null<ReturnStmt>(S)) {
+        (void)Return;
+        for (DynTypedNodeList Up = Context.getParents(*S); !Up.empty();
+             Up = Context.getParents(Up[0]))
+          if (const auto *F = Up[0].get<FunctionDecl>())
+            return F->getReturnType()->isReferenceType();
+        return false;
+      }
+      if (!S || !isa<ImplicitCastExpr, ParenExpr, MaterializeTemporaryExpr,
+                     CXXBindTemporaryExpr, ExprWithCleanups>(S))
+        return false;
+      Parents = Context.getParents(Parents[0]);
+    }
+    return false;
+  }
+
   /// Is \p E evaluated only for its side effects, as a statement?
   bool isStatement(const Expr *E) const {
     const Expr *Child = nullptr;
@@ -399,12 +423,8 @@ bool Planner::subscript(const CXXOperatorCallExpr &Sub, const Expr *Use) {
   }
   // A read of m[k] inserts a default value when the key is missing; so does
   // get_or_insert_default, which returns a copy.
-  if (const auto *Decl = dyn_cast_or_null<DeclStmt>(P)) {
-    for (const class Decl *D : Decl->decls())
-      if (const auto *V = dyn_cast<VarDecl>(D);
-          V && V->getType()->isReferenceType())
-        return skip(Decl, "a reference into the map escapes");
-  }
+  if (boundToReference(&Sub))
+    return skip(&Sub, "a reference into the map escapes");
   if (Sub.isLValue()) {
     // Bound to a reference parameter, or written in another way.
     if (const auto *Call = dyn_cast_or_null<CallExpr>(P)) {
@@ -453,22 +473,25 @@ bool Planner::memberCall(const CXXMemberCallExpr &Call, const Expr *Use) {
     // only read.
     const Expr *Child = nullptr;
     const Stmt *P = semanticParent(&Call, Child);
-    if (const auto *Decl = dyn_cast_or_null<DeclStmt>(P))
-      for (const class Decl *D : Decl->decls())
-        if (const auto *V = dyn_cast<VarDecl>(D);
-            V && V->getType()->isReferenceType())
-          return skip(Decl, "a reference into the map escapes");
+    if (boundToReference(&Call))
+      return skip(&Call, "a reference into the map escapes");
     if (const auto *Member = dyn_cast_or_null<MemberExpr>(P))
       if (const auto *Inner =
               dyn_cast_or_null<CXXMemberCallExpr>(parent(Member));
           Inner && Inner->getMethodDecl() && !Inner->getMethodDecl()->isConst())
         return skip(Inner, "an element is modified through at()");
     if (const auto *Op = dyn_cast_or_null<CXXOperatorCallExpr>(P);
-        Op && Op->isAssignmentOp())
+        Op && Op->isAssignmentOp() && Op->getNumArgs() > 0 &&
+        Op->getArg(0)->IgnoreImplicit() == Call.IgnoreImplicit())
       return skip(Op, "an element is assigned through at()");
     if (const auto *Bin = dyn_cast_or_null<BinaryOperator>(P);
-        Bin && Bin->isAssignmentOp())
+        Bin && Bin->isAssignmentOp() &&
+        Bin->getLHS()->IgnoreImplicit() == Call.IgnoreImplicit())
       return skip(Bin, "an element is assigned through at()");
+    if (const auto *Unary = dyn_cast_or_null<UnaryOperator>(P);
+        Unary &&
+        (Unary->isIncrementDecrementOp() || Unary->getOpcode() == UO_AddrOf))
+      return skip(Unary, "an element is modified through at()");
     return true;
   }
   if ((Name == "emplace" || Name == "try_emplace" ||
@@ -498,10 +521,11 @@ bool Planner::memberCall(const CXXMemberCallExpr &Call, const Expr *Use) {
                Make->getNumArgs() == 2) {
       Key = text(Make->getArg(0)->getSourceRange());
       Mapped = text(Make->getArg(1)->getSourceRange());
-    } else if (const auto *Temp = dyn_cast<CXXTemporaryObjectExpr>(Value);
-               Temp && Temp->getNumArgs() == 2) {
-      Key = text(Temp->getArg(0)->getSourceRange());
-      Mapped = text(Temp->getArg(1)->getSourceRange());
+    } else if (const auto *Pair = dyn_cast<CXXConstructExpr>(Value);
+               Pair && Pair->getNumArgs() == 2) {
+      // `{k, v}` and `std::pair<K, V>(k, v)` construct the pair in place.
+      Key = text(Pair->getArg(0)->getSourceRange());
+      Mapped = text(Pair->getArg(1)->getSourceRange());
     } else {
       return skip(&Call, "insert() of a value that is not a {key, value} pair");
     }
@@ -653,8 +677,12 @@ std::vector<FlaggedMap> findFlaggedMaps(ASTContext &Context,
     std::string Name = D->getQualifiedNameAsString();
     if (!matchesOnly(Name, Options.Only))
       continue;
-    Result.push_back(
-        {usrOf(D), Name, where(D->getLocation(), Context.getSourceManager())});
+    std::optional<MapType> Type = mapTypeOf(D->getType(), Context, Reason);
+    bool Snapshot =
+        Type && chooseSnapshot(Container, *Type, Options.Policy, Context);
+    Result.push_back({usrOf(D), Name,
+                      where(D->getLocation(), Context.getSourceManager()),
+                      Snapshot});
   }
   return Result;
 }
@@ -691,10 +719,6 @@ std::vector<MapPlan> planMapRewrites(ASTContext &Context,
   UseFinder Finder(SM, TargetDecls);
   Finder.TraverseDecl(Context.getTranslationUnitDecl());
 
-  // The analysis of this translation unit, for the policy rule.
-  tidy::concguard::utils::SharedContainerResult Found =
-      analyzeSharedContainers(Context, Options.Analysis);
-
   std::vector<MapPlan> Plans;
   for (const auto &[D, I] : TargetDecls) {
     MapPlan Plan;
@@ -712,13 +736,7 @@ std::vector<MapPlan> planMapRewrites(ASTContext &Context,
       Plans.push_back(std::move(Plan));
       continue;
     }
-    const SharedContainer *Container = nullptr;
-    for (const SharedContainer &C : Found.Racy)
-      if (C.Decl->getCanonicalDecl() == D)
-        Container = &C;
-    SharedContainer Empty;
-    bool Snapshot = chooseSnapshot(Container ? *Container : Empty, *Type,
-                                   Options.Policy, Context);
+    bool Snapshot = Targets[I].Snapshot;
     Planner P(Context, Plan, *Type, Snapshot);
     Plan.Target = P.newType();
     bool Ok = true;

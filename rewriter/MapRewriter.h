@@ -51,6 +51,9 @@ struct FlaggedMap {
   std::string USR;
   std::string Name;
   std::string Location;
+  /// The policy's choice, made where the map is flagged (the accesses that
+  /// the rule counts are those of that translation unit).
+  bool Snapshot = false;
 };
 
 /// Pass 1: the maps the analysis flags in this translation unit (those of

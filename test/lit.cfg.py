@@ -15,7 +15,8 @@ site = runpy.run_path(site_path)
 config.name = "concguard"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".cpp", ".test"]
-config.excludes = ["Inputs", "runtime", "bench", "CMakeLists.txt"]
+config.excludes = ["Inputs", "runtime", "bench", "unit", "cppcheck-compare",
+                   "CMakeLists.txt"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(site["concguard_build_dir"], "test")
 
@@ -37,6 +38,8 @@ runner = " ".join([
 config.substitutions.extend([
     ("%check_concguard", runner),
     ("%concguard_tidy", concguard_tidy),
+    ("%concguard_rewrite", os.path.join(build, "bin", "concguard-rewrite")),
+    ("%runtime_include", os.path.join(src, "rewriter", "runtime", "include")),
     ("%clang_tidy_load", stock_tidy + " --load=" + plugin),
     ("%clangxx", site["clangxx"]),
     ("%python", site["python"]),

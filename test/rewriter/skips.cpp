@@ -1,0 +1,61 @@
+// Maps with a use that cannot be rewritten faithfully are skipped whole,
+// with the reason and the place; nothing of them is changed.
+// RUN: sed 's#// CHECK.*#//#' %s > %t.cpp
+// RUN: cp %t.cpp %t.orig.cpp
+// RUN: %concguard_rewrite %t.cpp --in-place -- -std=c++20 2>&1 | FileCheck %s
+// RUN: diff %t.cpp %t.orig.cpp
+
+// CHECK: concguard-rewrite: rewrote 0 of 7 flagged maps, skipped 7:
+// CHECK-DAG: AddressTaken ({{.*}}): the map's address is taken [{{.*}}.cpp:[[#@LINE+35]]:
+// CHECK-DAG: Escapes ({{.*}}): a reference into the map escapes [{{.*}}.cpp:[[#@LINE+35]]:
+// CHECK-DAG: Initialized ({{.*}}): it has an initializer [{{.*}}.cpp:[[#@LINE+16]]:
+// CHECK-DAG: IteratorKept ({{.*}}): an iterator from find() is kept [{{.*}}.cpp:[[#@LINE+35]]:
+// CHECK-DAG: LoopModifies ({{.*}}): the loop modifies the map's elements [{{.*}}.cpp:[[#@LINE+36]]:
+// CHECK-DAG: Passed ({{.*}}): the map is passed to a function [{{.*}}.cpp:[[#@LINE+37]]:
+// CHECK-DAG: ThroughAt ({{.*}}): an element is modified through at() [{{.*}}.cpp:[[#@LINE+37]]:
+
+#include <map>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+void consume(const std::unordered_map<int, int> &);
+
+std::unordered_map<int, int> AddressTaken;
+std::unordered_map<int, int> Escapes;
+std::unordered_map<int, int> Initialized{{1, 2}};
+std::unordered_map<int, int> IteratorKept;
+std::unordered_map<int, std::vector<int>> LoopModifies;
+std::unordered_map<int, int> Passed;
+std::unordered_map<int, std::vector<int>> ThroughAt;
+
+void writer() {
+  AddressTaken[1] = 1;
+  Escapes[1] = 1;
+  Initialized[1] = 1;
+  IteratorKept[1] = 1;
+  LoopModifies[1].push_back(1);
+  Passed[1] = 1;
+  ThroughAt[1].push_back(1);
+}
+
+int reader() {
+  auto *P = &AddressTaken;
+  int &Ref = Escapes[1];
+  int N = Initialized.count(1) ? 1 : 0;
+  auto It = IteratorKept.find(1);
+  N += It == IteratorKept.end() ? 0 : It->second;
+  for (auto &[K, V] : LoopModifies)
+    V.push_back(K);
+  consume(Passed);
+  ThroughAt.at(1).push_back(2);
+  return N + Ref + static_cast<int>(P->size());
+}
+
+int run() {
+  std::thread T(writer);
+  int N = reader();
+  T.join();
+  return N;
+}
