@@ -1,0 +1,1697 @@
+//===--- DanglingContainerViewCheck.cpp - dangling-container-view ---------===//
+//
+// The analysis, per function that creates a view:
+//  1. one pass over the body finds the views (a local variable, a field of a
+//     local aggregate, or the hidden iterator of a range-for, initialised or
+//     assigned from an expression that points into a container), the
+//     operations that may invalidate views (container members, calls that
+//     reach a container through a non-const reference, pointer or `this`),
+//     and the uses of each view;
+//  2. a forward may-analysis on the CFG carries, per view, where it was
+//     obtained and whether an invalidating operation has been seen since;
+//     a use of an invalidated view is reported with both places as notes.
+// Containers are named by access paths (`m`, `this->items`, `m[k]`), so a
+// view into an inner container is invalidated by operations on that inner
+// container, and by operations on the outer one only when they destroy or
+// relocate the inner element.
+//
+//===----------------------------------------------------------------------===//
+
+#include "DanglingContainerViewCheck.h"
+
+#include "clang/AST/ASTContext.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+#include "clang/AST/StmtCXX.h"
+#include "clang/ASTMatchers/ASTMatchFinder.h"
+#include "clang/Analysis/CFG.h"
+#include "clang/Lex/Lexer.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/FoldingSet.h"
+#include "llvm/ADT/SmallPtrSet.h"
+
+#include <map>
+#include <memory>
+#include <tuple>
+
+using namespace clang::ast_matchers;
+
+namespace clang::tidy::concguard {
+
+namespace {
+
+using utils::ContainerFamily;
+using utils::ContainerOp;
+using utils::ViewScope;
+
+/// How deep calls are followed to find an invalidation in a callee.
+constexpr unsigned MaxCallDepth = 3;
+
+//===----------------------------------------------------------------------===//
+// Access paths
+//===----------------------------------------------------------------------===//
+
+/// One step of an access path: a root (a variable or `this`), a field, or an
+/// element selected by a key (`[k]`, `.at(k)`, `.front()`, `.back()`).
+struct Step {
+  enum KindTy : unsigned char { Var, This, Field, Elem } Kind;
+  const void *Decl = nullptr; ///< VarDecl (Var) or FieldDecl (Field)
+  unsigned Key = 0;           ///< Elem: hash of the key expression
+  /// The family of the object this prefix of the path denotes, if a
+  /// container.
+  std::optional<ContainerFamily> Family;
+
+  bool operator==(const Step &Other) const {
+    return Kind == Other.Kind && Decl == Other.Decl && Key == Other.Key;
+  }
+  bool operator!=(const Step &Other) const { return !(*this == Other); }
+};
+using Path = llvm::SmallVector<Step, 4>;
+
+constexpr unsigned FrontKey = 0x46524f4e; // arbitrary tags for front()/back()
+constexpr unsigned BackKey = 0x4241434b;
+
+const Expr *strip(const Expr *E) {
+  while (E) {
+    const Expr *Old = E;
+    E = E->IgnoreParens();
+    if (const auto *Cast = dyn_cast<ImplicitCastExpr>(E))
+      E = Cast->getSubExpr();
+    else if (const auto *Temp = dyn_cast<MaterializeTemporaryExpr>(E))
+      E = Temp->getSubExpr();
+    else if (const auto *Bind = dyn_cast<CXXBindTemporaryExpr>(E))
+      E = Bind->getSubExpr();
+    else if (const auto *Cleanups = dyn_cast<ExprWithCleanups>(E))
+      E = Cleanups->getSubExpr();
+    else if (const auto *Functional = dyn_cast<CXXFunctionalCastExpr>(E))
+      E = Functional->getSubExpr();
+    else if (const auto *Static = dyn_cast<CXXStaticCastExpr>(E))
+      E = Static->getSubExpr();
+    else if (const auto *CStyle = dyn_cast<CStyleCastExpr>(E))
+      E = CStyle->getSubExpr();
+    if (E == Old)
+      return E;
+  }
+  return E;
+}
+
+bool isStdFunction(const FunctionDecl *F, llvm::StringRef Name) {
+  return F && F->isInStdNamespace() && F->getIdentifier() &&
+         F->getName() == Name;
+}
+
+bool isStdRecord(QualType T, llvm::StringRef Name) {
+  const auto *R = T.isNull() ? nullptr : T->getAsCXXRecordDecl();
+  return R && R->isInStdNamespace() && R->getIdentifier() &&
+         R->getName() == Name;
+}
+
+bool isViewType(QualType T) {
+  T = T.getNonReferenceType();
+  return isStdRecord(T, "basic_string_view") || isStdRecord(T, "span");
+}
+
+//===----------------------------------------------------------------------===//
+// Views
+//===----------------------------------------------------------------------===//
+
+enum class ViewKind { Iterator, Reference };
+/// Which element a view designates, as far as the syntax tells.
+enum class Origin { Unknown, Begin, End, Front, Back, Whole, Key, Iter };
+
+struct ViewInfo {
+  Path Container;
+  ContainerFamily Family = ContainerFamily::Vector;
+  ViewKind Kind = ViewKind::Reference;
+  Origin Where = Origin::Unknown;
+  unsigned Key = 0;                    ///< Origin::Key
+  const VarDecl *IterVar = nullptr;    ///< Origin::Iter
+  const Expr *ContainerExpr = nullptr; ///< for the container's name
+};
+
+/// A view slot: a variable, or a field of a local aggregate.
+using Slot = std::pair<const VarDecl *, const FieldDecl *>;
+
+/// Where a view is created (or overwritten by a non-view).
+struct Creation {
+  Slot Target;
+  std::optional<ViewInfo> View; ///< none: the slot stops being a view
+  const Stmt *Site = nullptr;
+};
+
+//===----------------------------------------------------------------------===//
+// Invalidating operations
+//===----------------------------------------------------------------------===//
+
+struct OpEvent {
+  Path Container;
+  ContainerFamily Family = ContainerFamily::Vector;
+  ContainerOp Op = ContainerOp::Unknown;
+  /// erase(it): the iterator variable erased; Advanced for erase(it++).
+  const VarDecl *EraseIter = nullptr;
+  bool EraseAdvanced = false;
+  /// erase(key) on a map or set.
+  std::optional<unsigned> EraseKey;
+  /// erase(c.begin()): everything shifts.
+  bool EraseAtBegin = false;
+  /// Found through a call rather than on the container itself.
+  const FunctionDecl *Callee = nullptr;
+  /// reserve(n) with a constant n.
+  std::optional<uint64_t> Amount;
+  /// push_back/emplace_back: exactly one element more.
+  bool SingleInsert = false;
+};
+
+/// Why a view is invalid, for the messages.
+enum class Reason { Reallocate, Rehash, Erase, Destroy, Call };
+
+Reason reasonOf(const OpEvent &E) {
+  if (E.Op == ContainerOp::Unknown)
+    return Reason::Call;
+  switch (E.Op) {
+  case ContainerOp::Erase:
+  case ContainerOp::EraseBack:
+  case ContainerOp::EraseFront:
+    return Reason::Erase;
+  case ContainerOp::Clear:
+  case ContainerOp::Assign:
+  case ContainerOp::Swap:
+    return Reason::Destroy;
+  default:
+    return E.Family == ContainerFamily::Unordered ? Reason::Rehash
+                                                  : Reason::Reallocate;
+  }
+}
+
+/// Does scope \p Scope of an operation reach a view designating \p Where?
+bool scopeHits(ViewScope Scope, const OpEvent &E, ContainerFamily Family,
+               const Slot &View, Origin Where, unsigned Key,
+               const VarDecl *IterVar) {
+  // The view is the erased iterator itself (not advanced past it), or was
+  // obtained by dereferencing it.
+  bool IsErasedIter =
+      E.EraseIter &&
+      ((View.first == E.EraseIter && !View.second && !E.EraseAdvanced) ||
+       (Where == Origin::Iter && IterVar == E.EraseIter));
+  // `v.erase(it++)` leaves `it` after the erased position.
+  bool IsAfterErased = E.EraseIter && E.EraseAdvanced &&
+                       View.first == E.EraseIter && !View.second;
+  switch (Scope) {
+  case ViewScope::None:
+    return false;
+  case ViewScope::All:
+    return true;
+  case ViewScope::AtOrAfter:
+    return E.EraseAtBegin || Where == Origin::End || Where == Origin::Back ||
+           Where == Origin::Whole || IsErasedIter || IsAfterErased;
+  case ViewScope::Erased:
+    return IsErasedIter ||
+           (E.EraseKey && Where == Origin::Key && Key == *E.EraseKey);
+  case ViewScope::Back:
+    return Where == Origin::Back ||
+           (Family != ContainerFamily::Node &&
+            (Where == Origin::End || Where == Origin::Whole));
+  case ViewScope::Front:
+    return Where == Origin::Front || Where == Origin::Begin ||
+           (Family != ContainerFamily::Node && Where == Origin::Whole);
+  }
+  return false;
+}
+
+/// Does \p E invalidate the view \p V held in \p Target?
+///
+/// \p NoRealloc: the operation is a single insertion at the end of a vector
+/// whose capacity is known to suffice, so it only moves end().
+bool invalidates(const OpEvent &E, const ViewInfo &V, const Slot &Target,
+                 bool NoRealloc) {
+  const Path &PE = E.Container, &PV = V.Container;
+  if (PE.size() > PV.size() || !std::equal(PE.begin(), PE.end(), PV.begin()))
+    return false;
+  if (NoRealloc)
+    return PE.size() == PV.size() && V.Kind == ViewKind::Iterator &&
+           V.Where == Origin::End;
+  if (PE.size() == PV.size()) {
+    utils::Invalidation Inv = utils::invalidationOf(V.Family, E.Op);
+    ViewScope Scope =
+        V.Kind == ViewKind::Iterator ? Inv.Iterators : Inv.References;
+    return scopeHits(Scope, E, V.Family, Target, V.Where, V.Key, V.IterVar);
+  }
+  // The operation is on an outer container; the view is into the element
+  // PV[PE.size()] (or deeper). That element is hit like a reference to it.
+  const Step &Element = PV[PE.size()];
+  if (Element.Kind != Step::Elem)
+    return false;
+  utils::Invalidation Inv = utils::invalidationOf(E.Family, E.Op);
+  Origin Where = Element.Key == FrontKey  ? Origin::Front
+                 : Element.Key == BackKey ? Origin::Back
+                                          : Origin::Key;
+  if (!scopeHits(Inv.References, E, E.Family, Slot{}, Where, Element.Key,
+                 nullptr))
+    return false;
+  if (utils::destroysElements(E.Op))
+    return true;
+  // Relocation moves the inner container: its heap buffer survives a move,
+  // except for small strings and libstdc++'s deque (not nothrow-movable, so
+  // copied).
+  return Element.Family && (*Element.Family == ContainerFamily::String ||
+                            *Element.Family == ContainerFamily::Deque);
+}
+
+//===----------------------------------------------------------------------===//
+// The per-function model
+//===----------------------------------------------------------------------===//
+
+/// Caches what each callee may invalidate, as events whose paths start at
+/// the callee's parameters, `this`, or variables it shares with the caller.
+class SummaryCache {
+public:
+  SummaryCache(const utils::ContainerModel &Model, ASTContext &Context,
+               bool AssumeUnknown)
+      : Model(Model), Context(Context), AssumeUnknown(AssumeUnknown) {}
+
+  const std::vector<OpEvent> &summary(const FunctionDecl &F, unsigned Depth);
+
+  const utils::ContainerModel &Model;
+  ASTContext &Context;
+  const bool AssumeUnknown;
+
+private:
+  llvm::DenseMap<const FunctionDecl *, std::unique_ptr<std::vector<OpEvent>>>
+      Cache;
+};
+
+/// Resolves expressions to paths, views and operations within one function.
+class Resolver {
+public:
+  Resolver(SummaryCache &Cache, const FunctionDecl &Function)
+      : Cache(Cache), Model(Cache.Model), Context(Cache.Context),
+        Function(Function) {}
+
+  /// Views known per variable (the first creation), for derived views.
+  llvm::DenseMap<const VarDecl *, ViewInfo> VarViews;
+
+  unsigned keyOf(const Expr *E) const {
+    llvm::FoldingSetNodeID ID;
+    E->IgnoreParenImpCasts()->Profile(ID, Context, /*Canonical=*/true);
+    return ID.ComputeHash();
+  }
+
+  /// The access path of the object \p E denotes (through pointers for `->`).
+  std::optional<Path> pathOf(const Expr *E, const Expr **Named = nullptr,
+                             unsigned Depth = 0) const {
+    E = strip(E);
+    if (!E || Depth > 8)
+      return std::nullopt;
+    auto Finish = [&](Path P) -> std::optional<Path> {
+      P.back().Family = Model.classifyContainer(E->getType());
+      return P;
+    };
+    if (const auto *Ref = dyn_cast<DeclRefExpr>(E)) {
+      const auto *Var = dyn_cast<VarDecl>(Ref->getDecl());
+      if (!Var)
+        return std::nullopt;
+      // A reference bound to a container (or element) is an alias of it.
+      if (Var->getType()->isReferenceType() && Var->getInit() &&
+          !isa<ParmVarDecl>(Var))
+        if (std::optional<Path> Aliased =
+                pathOf(Var->getInit(), Named, Depth + 1))
+          return Aliased;
+      if (Named && !*Named)
+        *Named = E;
+      return Finish(Path{Step{Step::Var, Var, 0, std::nullopt}});
+    }
+    if (Named && !*Named)
+      *Named = E;
+    if (isa<CXXThisExpr>(E))
+      return Path{Step{Step::This, nullptr, 0, std::nullopt}};
+    if (const auto *Member = dyn_cast<MemberExpr>(E)) {
+      const auto *Field = dyn_cast<FieldDecl>(Member->getMemberDecl());
+      if (!Field)
+        return std::nullopt;
+      std::optional<Path> Base = pathOf(Member->getBase(), nullptr, Depth + 1);
+      if (!Base)
+        return std::nullopt;
+      Base->push_back(Step{Step::Field, Field, 0, std::nullopt});
+      return Finish(std::move(*Base));
+    }
+    if (const auto *Unary = dyn_cast<UnaryOperator>(E);
+        Unary && Unary->getOpcode() == UO_Deref)
+      return pathOf(Unary->getSubExpr(), nullptr, Depth + 1);
+    // An element that is itself a container: m[k], v.at(i), v.front().
+    if (std::optional<std::pair<const Expr *, unsigned>> Elem =
+            elementAccess(E)) {
+      std::optional<Path> Base = pathOf(Elem->first, nullptr, Depth + 1);
+      if (!Base)
+        return std::nullopt;
+      Base->push_back(Step{Step::Elem, nullptr, Elem->second, std::nullopt});
+      return Finish(std::move(*Base));
+    }
+    return std::nullopt;
+  }
+
+  /// If \p E is `c[k]`, `c.at(k)`, `c.front()` or `c.back()` on a container
+  /// c: c and the element's key.
+  std::optional<std::pair<const Expr *, unsigned>>
+  elementAccess(const Expr *E) const {
+    if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(E)) {
+      if (Op->getOperator() == OO_Subscript && Op->getNumArgs() == 2 &&
+          isContainer(Op->getArg(0)))
+        return std::make_pair(Op->getArg(0), keyOf(Op->getArg(1)));
+      return std::nullopt;
+    }
+    const auto *Call = dyn_cast<CXXMemberCallExpr>(E);
+    if (!Call || !Call->getMethodDecl() ||
+        !Call->getMethodDecl()->getIdentifier() ||
+        !isContainer(Call->getImplicitObjectArgument()))
+      return std::nullopt;
+    llvm::StringRef Name = Call->getMethodDecl()->getName();
+    if (Name == "at" && Call->getNumArgs() == 1)
+      return std::make_pair(Call->getImplicitObjectArgument(),
+                            keyOf(Call->getArg(0)));
+    if (Name == "front")
+      return std::make_pair(Call->getImplicitObjectArgument(), FrontKey);
+    if (Name == "back")
+      return std::make_pair(Call->getImplicitObjectArgument(), BackKey);
+    return std::nullopt;
+  }
+
+  std::optional<ContainerFamily> familyOf(const Expr *E) const {
+    if (!E)
+      return std::nullopt;
+    QualType T = E->getType();
+    if (T->isPointerType())
+      T = T->getPointeeType();
+    return Model.classifyContainer(T);
+  }
+
+  bool isContainer(const Expr *E) const { return familyOf(E).has_value(); }
+
+  /// A view into container expression \p Object.
+  std::optional<ViewInfo> viewInto(const Expr *Object, ViewKind Kind,
+                                   Origin Where, unsigned Key = 0) const {
+    std::optional<ContainerFamily> Family = familyOf(Object);
+    if (!Family || *Family == ContainerFamily::Array)
+      return std::nullopt;
+    const Expr *Named = nullptr;
+    std::optional<Path> P = pathOf(Object, &Named);
+    if (!P)
+      return std::nullopt;
+    ViewInfo V;
+    V.Container = std::move(*P);
+    V.Family = *Family;
+    V.Kind = Kind;
+    V.Where = Where;
+    V.Key = Key;
+    V.ContainerExpr = Named ? Named : Object;
+    return V;
+  }
+
+  /// The view held by the pointer, iterator or view variable \p Var.
+  std::optional<ViewInfo> viewOfVar(const VarDecl *Var) const {
+    if (Var->getType()->isReferenceType())
+      return std::nullopt; // a reference to an element: its value is a copy
+    auto It = VarViews.find(Var);
+    if (It == VarViews.end())
+      return std::nullopt;
+    return It->second;
+  }
+
+  /// \p E's value points into a container: pointer, iterator, string_view or
+  /// span.
+  std::optional<ViewInfo> viewValue(const Expr *E, unsigned Depth = 0) const {
+    E = strip(E);
+    if (!E || Depth > 8)
+      return std::nullopt;
+    if (const auto *Ref = dyn_cast<DeclRefExpr>(E)) {
+      const auto *Var = dyn_cast<VarDecl>(Ref->getDecl());
+      return Var ? viewOfVar(Var) : std::nullopt;
+    }
+    if (const auto *Call = dyn_cast<CXXMemberCallExpr>(E)) {
+      const CXXMethodDecl *Method = Call->getMethodDecl();
+      const Expr *Object = Call->getImplicitObjectArgument();
+      if (!Method || !Object)
+        return std::nullopt;
+      if (isa<CXXConversionDecl>(Method))
+        return isViewType(Call->getType())
+                   ? viewInto(Object, ViewKind::Reference, Origin::Whole)
+                   : std::nullopt;
+      if (!Method->getIdentifier())
+        return std::nullopt;
+      llvm::StringRef Name = Method->getName();
+      if (isContainer(Object)) {
+        QualType Result = Call->getType();
+        if (Result->isReferenceType() || Result->isVoidType() ||
+            Result->isIntegralOrEnumerationType() || Result->isBooleanType())
+          return std::nullopt;
+        if (Name == "begin" || Name == "cbegin" || Name == "rend" ||
+            Name == "crend" || Name == "before_begin")
+          return viewInto(Object, ViewKind::Iterator, Origin::Begin);
+        if (Name == "end" || Name == "cend" || Name == "rbegin" ||
+            Name == "crbegin")
+          return viewInto(Object, ViewKind::Iterator, Origin::End);
+        if ((Name == "find" || Name == "lower_bound" || Name == "upper_bound" ||
+             Name == "equal_range") &&
+            Call->getNumArgs() >= 1)
+          return viewInto(Object, ViewKind::Iterator, Origin::Key,
+                          keyOf(Call->getArg(0)));
+        if (Name == "insert" || Name == "emplace" || Name == "emplace_hint" ||
+            Name == "try_emplace" || Name == "insert_or_assign" ||
+            Name == "erase" || Name == "insert_after" ||
+            Name == "emplace_after" || Name == "erase_after")
+          return viewInto(Object, ViewKind::Iterator, Origin::Unknown);
+        if (Name == "data" || Name == "c_str")
+          return viewInto(Object, ViewKind::Reference, Origin::Whole);
+        return std::nullopt;
+      }
+      // Sub-views of a view: sv.substr(), sp.subspan(), sp.first(n), ...
+      if (isViewType(Object->getType()) && isViewType(Call->getType()))
+        return viewValue(Object, Depth + 1);
+      if (isViewType(Object->getType()) &&
+          (Name == "data" || Name == "begin" || Name == "end"))
+        return viewValue(Object, Depth + 1);
+      return std::nullopt;
+    }
+    if (const auto *Construct = dyn_cast<CXXConstructExpr>(E)) {
+      if (Construct->getNumArgs() == 0)
+        return std::nullopt;
+      const Expr *Arg = Construct->getArg(0);
+      if (isViewType(Construct->getType())) {
+        if (isContainer(Arg) && !isViewType(Arg->getType()))
+          return viewInto(Arg, ViewKind::Reference, Origin::Whole);
+        if (std::optional<ViewInfo> Inner = viewValue(Arg, Depth + 1)) {
+          Inner->Kind = ViewKind::Reference;
+          return Inner;
+        }
+        return std::nullopt;
+      }
+      if (Construct->getConstructor() &&
+          Construct->getConstructor()->isCopyOrMoveConstructor())
+        return viewValue(Arg, Depth + 1);
+      return std::nullopt;
+    }
+    if (const auto *Unary = dyn_cast<UnaryOperator>(E)) {
+      switch (Unary->getOpcode()) {
+      case UO_AddrOf:
+        return elementLValue(Unary->getSubExpr(), Depth + 1);
+      case UO_PreInc:
+      case UO_PreDec:
+      case UO_PostInc:
+      case UO_PostDec:
+        return derived(Unary->getSubExpr(), Depth);
+      default:
+        return std::nullopt;
+      }
+    }
+    if (const auto *Binary = dyn_cast<BinaryOperator>(E)) {
+      if (Binary->getOpcode() == BO_Add || Binary->getOpcode() == BO_Sub) {
+        if (Binary->getLHS()->getType()->isPointerType())
+          return derived(Binary->getLHS(), Depth);
+        if (Binary->getRHS()->getType()->isPointerType())
+          return derived(Binary->getRHS(), Depth);
+      }
+      return std::nullopt;
+    }
+    if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(E)) {
+      switch (Op->getOperator()) {
+      case OO_Plus:
+      case OO_Minus:
+        if (Op->getNumArgs() == 2 && !isIntegral(Op))
+          return derived(Op->getArg(0), Depth);
+        return std::nullopt;
+      case OO_PlusPlus:
+      case OO_MinusMinus:
+      case OO_Arrow:
+        return derived(Op->getArg(0), Depth);
+      default:
+        return std::nullopt;
+      }
+    }
+    if (const auto *Call = dyn_cast<CallExpr>(E)) {
+      const FunctionDecl *Callee = Call->getDirectCallee();
+      if (!Callee || Call->getNumArgs() == 0)
+        return std::nullopt;
+      const Expr *Arg = Call->getArg(0);
+      if (isStdFunction(Callee, "begin") || isStdFunction(Callee, "cbegin"))
+        return viewInto(Arg, ViewKind::Iterator, Origin::Begin);
+      if (isStdFunction(Callee, "end") || isStdFunction(Callee, "cend"))
+        return viewInto(Arg, ViewKind::Iterator, Origin::End);
+      if (isStdFunction(Callee, "data"))
+        return viewInto(Arg, ViewKind::Reference, Origin::Whole);
+      if (isStdFunction(Callee, "next") || isStdFunction(Callee, "prev"))
+        return derived(Arg, Depth);
+      if (isStdFunction(Callee, "addressof"))
+        return elementLValue(Arg, Depth + 1);
+      if (isStdFunction(Callee, "to_address"))
+        if (std::optional<ViewInfo> V = derived(Arg, Depth)) {
+          V->Kind = ViewKind::Reference;
+          return V;
+        }
+      return std::nullopt;
+    }
+    return std::nullopt;
+  }
+
+  static bool isIntegral(const CXXOperatorCallExpr *Op) {
+    // `it - it2` is a distance, not a view.
+    return Op->getType()->isIntegralOrEnumerationType();
+  }
+
+  /// A view computed from the view \p E (arithmetic, std::next, ...): same
+  /// container, unknown element.
+  std::optional<ViewInfo> derived(const Expr *E, unsigned Depth) const {
+    std::optional<ViewInfo> V = viewValue(E, Depth + 1);
+    if (V)
+      V->Where = Origin::Unknown;
+    return V;
+  }
+
+  /// \p E denotes an element of a container (or a subobject of one).
+  std::optional<ViewInfo> elementLValue(const Expr *E,
+                                        unsigned Depth = 0) const {
+    if (const auto *Cleanups = dyn_cast_or_null<ExprWithCleanups>(E))
+      E = Cleanups->getSubExpr();
+    E = E ? E->IgnoreParens() : nullptr;
+    while (const auto *Cast = dyn_cast_or_null<ImplicitCastExpr>(E)) {
+      if (Cast->getCastKind() != CK_NoOp &&
+          Cast->getCastKind() != CK_DerivedToBase &&
+          Cast->getCastKind() != CK_UncheckedDerivedToBase)
+        return std::nullopt;
+      E = Cast->getSubExpr()->IgnoreParens();
+    }
+    if (isa_and_nonnull<MaterializeTemporaryExpr>(E))
+      return std::nullopt; // a temporary copy, not an element
+    if (!E || Depth > 8)
+      return std::nullopt;
+    if (std::optional<std::pair<const Expr *, unsigned>> Elem =
+            elementAccess(E)) {
+      Origin Where = Elem->second == FrontKey  ? Origin::Front
+                     : Elem->second == BackKey ? Origin::Back
+                                               : Origin::Key;
+      return viewInto(Elem->first, ViewKind::Reference, Where, Elem->second);
+    }
+    if (const auto *Ref = dyn_cast<DeclRefExpr>(E)) {
+      const auto *Var = dyn_cast<VarDecl>(Ref->getDecl());
+      if (Var && Var->getType()->isReferenceType())
+        if (auto It = VarViews.find(Var); It != VarViews.end())
+          return It->second;
+      return std::nullopt;
+    }
+    // C++17 emplace_back/emplace_front return a reference to the new element.
+    if (const auto *Call = dyn_cast<CXXMemberCallExpr>(E);
+        Call && Call->isLValue() && Call->getMethodDecl() &&
+        Call->getMethodDecl()->getIdentifier() &&
+        isContainer(Call->getImplicitObjectArgument())) {
+      llvm::StringRef Name = Call->getMethodDecl()->getName();
+      if (Name == "emplace_back")
+        return viewInto(Call->getImplicitObjectArgument(), ViewKind::Reference,
+                        Origin::Back);
+      if (Name == "emplace_front")
+        return viewInto(Call->getImplicitObjectArgument(), ViewKind::Reference,
+                        Origin::Front);
+    }
+    const Expr *Pointer = nullptr;
+    if (const auto *Unary = dyn_cast<UnaryOperator>(E);
+        Unary && Unary->getOpcode() == UO_Deref)
+      Pointer = Unary->getSubExpr();
+    else if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(E);
+             Op && Op->getOperator() == OO_Star && Op->getNumArgs() == 1)
+      Pointer = Op->getArg(0);
+    else if (const auto *Subscript = dyn_cast<ArraySubscriptExpr>(E))
+      Pointer = Subscript->getBase();
+    else if (const auto *Member = dyn_cast<MemberExpr>(E)) {
+      if (!isa<FieldDecl>(Member->getMemberDecl()))
+        return std::nullopt;
+      if (Member->isArrow())
+        Pointer = Member->getBase();
+      else
+        return elementLValue(Member->getBase(), Depth + 1);
+    }
+    if (!Pointer)
+      return std::nullopt;
+    std::optional<ViewInfo> V = viewValue(Pointer, Depth + 1);
+    if (!V)
+      return std::nullopt;
+    V->Kind = ViewKind::Reference;
+    const auto *Ref = dyn_cast<DeclRefExpr>(strip(Pointer));
+    const auto *IterVar = Ref ? dyn_cast<VarDecl>(Ref->getDecl()) : nullptr;
+    if (IterVar && VarViews.count(IterVar) &&
+        VarViews.find(IterVar)->second.Kind == ViewKind::Iterator) {
+      V->Where = Origin::Iter;
+      V->IterVar = IterVar;
+    } else if (V->Where == Origin::Begin || V->Where == Origin::Whole) {
+      V->Where = isa<ArraySubscriptExpr>(E) ? Origin::Unknown : Origin::Front;
+    } else if (V->Where == Origin::End) {
+      V->Where = Origin::Back;
+    }
+    return V;
+  }
+
+  /// The operation \p E performs directly on a container, if any.
+  std::optional<OpEvent> directOp(const Expr *E) const {
+    const Expr *Object = nullptr;
+    std::optional<ContainerOp> Op;
+    llvm::ArrayRef<const Expr *> Args;
+    if (const auto *Call = dyn_cast<CXXMemberCallExpr>(E)) {
+      Op = Model.classify(*Call);
+      Object = Call->getImplicitObjectArgument();
+      Args = llvm::ArrayRef(Call->getArgs(), Call->getNumArgs());
+    } else if (const auto *OpCall = dyn_cast<CXXOperatorCallExpr>(E)) {
+      Op = Model.classify(*OpCall);
+      if (OpCall->getNumArgs() > 0)
+        Object = OpCall->getArg(0);
+    }
+    if (!Op || !Object || *Op == ContainerOp::Read)
+      return std::nullopt;
+    std::optional<Path> P = pathOf(Object);
+    std::optional<ContainerFamily> Family = familyOf(Object);
+    if (!P || !Family)
+      return std::nullopt;
+    OpEvent Event;
+    Event.Container = std::move(*P);
+    Event.Family = *Family;
+    Event.Op = *Op;
+    if (*Op == ContainerOp::Erase && !Args.empty())
+      describeErase(Event, Object, Args[0]);
+    if (const auto *Call = dyn_cast<CXXMemberCallExpr>(E);
+        Call && *Op == ContainerOp::InsertBack && Call->getMethodDecl() &&
+        Call->getMethodDecl()->getIdentifier())
+      Event.SingleInsert = Call->getMethodDecl()->getName() == "push_back" ||
+                           Call->getMethodDecl()->getName() == "emplace_back";
+    if (*Op == ContainerOp::Reserve && Args.size() == 1)
+      if (std::optional<llvm::APSInt> N =
+              Args[0]->getIntegerConstantExpr(Context))
+        if (N->isNonNegative() && N->getActiveBits() <= 32)
+          Event.Amount = N->getZExtValue();
+    return Event;
+  }
+
+  void describeErase(OpEvent &Event, const Expr *Object,
+                     const Expr *Arg) const {
+    auto Unwrap = [](const Expr *E) {
+      // iterator -> const_iterator conversions
+      E = strip(E);
+      if (const auto *Construct = dyn_cast<CXXConstructExpr>(E);
+          Construct && Construct->getNumArgs() == 1)
+        E = strip(Construct->getArg(0));
+      return E;
+    };
+    const Expr *Stripped = Unwrap(Arg);
+    bool Advanced = false;
+    if (const auto *Unary = dyn_cast<UnaryOperator>(Stripped);
+        Unary && Unary->getOpcode() == UO_PostInc) {
+      Stripped = Unwrap(Unary->getSubExpr());
+      Advanced = true;
+    } else if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(Stripped);
+               Op && Op->getOperator() == OO_PlusPlus &&
+               Op->getNumArgs() == 2) {
+      Stripped = Unwrap(Op->getArg(0));
+      Advanced = true;
+    }
+    Stripped = Unwrap(Stripped);
+    if (const auto *Ref = dyn_cast<DeclRefExpr>(Stripped)) {
+      const auto *Var = dyn_cast<VarDecl>(Ref->getDecl());
+      if (Var && VarViews.count(Var) &&
+          VarViews.find(Var)->second.Kind == ViewKind::Iterator) {
+        Event.EraseIter = Var;
+        Event.EraseAdvanced = Advanced;
+        return;
+      }
+      // erase(x) where x is a reference to a set element from *it.
+      if (Var)
+        if (auto It = VarViews.find(Var);
+            It != VarViews.end() && It->second.Where == Origin::Iter) {
+          Event.EraseIter = It->second.IterVar;
+          return;
+        }
+    }
+    // erase(x.first) where x refers to a map element obtained from *it.
+    if (const auto *Member = dyn_cast<MemberExpr>(Stripped))
+      if (const auto *Ref = dyn_cast<DeclRefExpr>(strip(Member->getBase())))
+        if (const auto *Var = dyn_cast<VarDecl>(Ref->getDecl()))
+          if (auto It = VarViews.find(Var);
+              It != VarViews.end() && It->second.Where == Origin::Iter) {
+            Event.EraseIter = It->second.IterVar;
+            return;
+          }
+    if (const auto *Call = dyn_cast<CXXMemberCallExpr>(Stripped);
+        Call && Call->getMethodDecl() &&
+        Call->getMethodDecl()->getIdentifier() &&
+        (Call->getMethodDecl()->getName() == "begin" ||
+         Call->getMethodDecl()->getName() == "cbegin")) {
+      std::optional<Path> Erased = pathOf(Call->getImplicitObjectArgument());
+      std::optional<Path> Self = pathOf(Object);
+      if (Erased && Self && *Erased == *Self) {
+        Event.EraseAtBegin = true;
+        return;
+      }
+    }
+    if ((Event.Family == ContainerFamily::Unordered ||
+         Event.Family == ContainerFamily::Node) &&
+        !Arg->getType()->isRecordType())
+      Event.EraseKey = keyOf(Arg);
+    else if (Event.Family == ContainerFamily::Unordered ||
+             Event.Family == ContainerFamily::Node) {
+      // A key of class type (std::string): not an iterator of this container.
+      const auto *Record = Arg->getType()->getAsCXXRecordDecl();
+      if (Record && !Record->getName().contains("iterator"))
+        Event.EraseKey = keyOf(Arg);
+    }
+  }
+
+  /// What a call that is not a container member may invalidate, in this
+  /// function's terms.
+  std::vector<OpEvent> callEffects(const Expr *E, unsigned Depth) const;
+
+  SummaryCache &Cache;
+  const utils::ContainerModel &Model;
+  ASTContext &Context;
+  const FunctionDecl &Function;
+};
+
+/// Is \p Var local to \p F (a parameter or a local of F itself)?
+bool isLocalTo(const VarDecl *Var, const FunctionDecl &F) {
+  if (!Var->isLocalVarDeclOrParm())
+    return false;
+  const DeclContext *DC = Var->getDeclContext();
+  while (DC && !isa<FunctionDecl>(DC))
+    DC = DC->getParent();
+  return DC == &F;
+}
+
+std::vector<OpEvent> Resolver::callEffects(const Expr *E,
+                                           unsigned Depth) const {
+  std::vector<OpEvent> Result;
+  const FunctionDecl *Callee = nullptr;
+  llvm::SmallVector<const Expr *, 4> Args;
+  const Expr *Object = nullptr;
+  bool IsLambda = false;
+  if (const auto *Member = dyn_cast<CXXMemberCallExpr>(E)) {
+    Callee = Member->getMethodDecl();
+    Object = Member->getImplicitObjectArgument();
+    Args.append(Member->arg_begin(), Member->arg_end());
+  } else if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(E)) {
+    Callee = Op->getDirectCallee();
+    const auto *Method = dyn_cast_or_null<CXXMethodDecl>(Callee);
+    if (Method && Op->getNumArgs() > 0) {
+      Object = Op->getArg(0);
+      Args.append(Op->arg_begin() + 1, Op->arg_end());
+      IsLambda = Method->getParent()->isLambda();
+    } else {
+      Args.append(Op->arg_begin(), Op->arg_end());
+    }
+  } else if (const auto *Call = dyn_cast<CallExpr>(E)) {
+    Callee = Call->getDirectCallee();
+    Args.append(Call->arg_begin(), Call->arg_end());
+  } else if (const auto *Construct = dyn_cast<CXXConstructExpr>(E)) {
+    Callee = Construct->getConstructor();
+    Args.append(Construct->arg_begin(), Construct->arg_end());
+  }
+  if (!Callee)
+    return Result;
+  if (Object && isContainer(Object))
+    return Result; // a container member: directOp() handles it
+
+  // std::back_inserter(c) and friends exist to insert into c.
+  if ((isStdFunction(Callee, "back_inserter") ||
+       isStdFunction(Callee, "front_inserter") ||
+       isStdFunction(Callee, "inserter")) &&
+      !Args.empty()) {
+    if (std::optional<Path> P = pathOf(Args[0]))
+      if (std::optional<ContainerFamily> F = familyOf(Args[0])) {
+        OpEvent Event;
+        Event.Container = std::move(*P);
+        Event.Family = *F;
+        Event.Op = ContainerOp::Insert;
+        Event.Callee = Callee;
+        Result.push_back(std::move(Event));
+      }
+    return Result;
+  }
+
+  // Bind the parameters that can reach a caller's object.
+  llvm::DenseMap<const VarDecl *, Path> Bindings;
+  llvm::SmallVector<std::pair<Path, ContainerFamily>, 2> UnknownTargets;
+  for (unsigned I = 0; I < Args.size() && I < Callee->getNumParams(); ++I) {
+    const ParmVarDecl *Param = Callee->getParamDecl(I);
+    QualType T = Param->getType();
+    const Expr *Arg = Args[I];
+    std::optional<Path> P;
+    if (T->isReferenceType() && !T.getNonReferenceType().isConstQualified())
+      P = pathOf(Arg);
+    else if (T->isPointerType() && !T->getPointeeType().isConstQualified()) {
+      const Expr *Stripped = strip(Arg);
+      if (const auto *Unary = dyn_cast<UnaryOperator>(Stripped);
+          Unary && Unary->getOpcode() == UO_AddrOf)
+        P = pathOf(Unary->getSubExpr());
+      else if (isa<CXXThisExpr>(Stripped))
+        P = pathOf(Stripped);
+    }
+    if (!P)
+      continue;
+    if (std::optional<ContainerFamily> F = Model.classifyContainer(
+            T->isPointerType() ? T->getPointeeType() : T.getNonReferenceType()))
+      UnknownTargets.push_back({*P, *F});
+    Bindings[Param] = std::move(*P);
+  }
+  std::optional<Path> ThisPath;
+  if (IsLambda)
+    ThisPath = Path{Step{Step::This, nullptr, 0, std::nullopt}};
+  else if (Object && isa<CXXMethodDecl>(Callee) &&
+           !cast<CXXMethodDecl>(Callee)->isConst() &&
+           !cast<CXXMethodDecl>(Callee)->isStatic())
+    ThisPath = pathOf(Object);
+
+  const FunctionDecl *Definition = Callee->getDefinition();
+  if (!Definition || !Definition->hasBody()) {
+    if (Cache.AssumeUnknown)
+      for (auto &[P, F] : UnknownTargets) {
+        OpEvent Event;
+        Event.Container = P;
+        Event.Family = F;
+        Event.Op = ContainerOp::Unknown;
+        Event.Callee = Callee;
+        Result.push_back(std::move(Event));
+      }
+    return Result;
+  }
+  if (Depth >= MaxCallDepth)
+    return Result;
+  // Library internals that cannot reach a caller's container are skipped.
+  if (Bindings.empty() && Callee->isInStdNamespace())
+    return Result;
+
+  for (const OpEvent &Inner : Cache.summary(*Definition, Depth + 1)) {
+    const Step &Root = Inner.Container.front();
+    Path Mapped;
+    if (Root.Kind == Step::This) {
+      if (!ThisPath)
+        continue;
+      Mapped = *ThisPath;
+    } else if (Root.Kind == Step::Var) {
+      const auto *Var = static_cast<const VarDecl *>(Root.Decl);
+      if (const auto *Param = dyn_cast<ParmVarDecl>(Var);
+          Param && isLocalTo(Param, *Definition)) {
+        auto It = Bindings.find(Param);
+        if (It == Bindings.end())
+          continue;
+        Mapped = It->second;
+      } else {
+        Mapped.push_back(Root); // a global, or a variable a lambda captured
+      }
+    } else {
+      continue;
+    }
+    Mapped.append(Inner.Container.begin() + 1, Inner.Container.end());
+    OpEvent Event = Inner;
+    Event.Container = std::move(Mapped);
+    if (!Event.Callee)
+      Event.Callee = Callee;
+    Result.push_back(std::move(Event));
+  }
+  return Result;
+}
+
+/// Collects the invalidating operations anywhere in a callee's body.
+class SummaryCollector : public RecursiveASTVisitor<SummaryCollector> {
+public:
+  SummaryCollector(const Resolver &R, unsigned Depth, std::vector<OpEvent> &Out)
+      : R(R), Depth(Depth), Out(Out) {}
+  bool shouldVisitImplicitCode() const { return true; }
+  bool TraverseLambdaExpr(LambdaExpr *) { return true; }
+
+  bool VisitExpr(Expr *E) {
+    if (!isa<CallExpr>(E) && !isa<CXXConstructExpr>(E))
+      return true;
+    if (std::optional<OpEvent> Event = R.directOp(E)) {
+      keep(std::move(*Event));
+      return true;
+    }
+    for (OpEvent &Event : R.callEffects(E, Depth))
+      keep(std::move(Event));
+    return true;
+  }
+
+private:
+  void keep(OpEvent Event) {
+    const Step &Root = Event.Container.front();
+    if (Root.Kind == Step::Var) {
+      const auto *Var = static_cast<const VarDecl *>(Root.Decl);
+      if (isLocalTo(Var, R.Function) && !isa<ParmVarDecl>(Var))
+        return; // the callee's own locals are invisible to the caller
+    }
+    // Element identities are the callee's: drop them.
+    Event.EraseIter = nullptr;
+    Event.EraseKey.reset();
+    Event.EraseAtBegin = false;
+    Out.push_back(std::move(Event));
+  }
+
+  const Resolver &R;
+  unsigned Depth;
+  std::vector<OpEvent> &Out;
+};
+
+const std::vector<OpEvent> &SummaryCache::summary(const FunctionDecl &F,
+                                                  unsigned Depth) {
+  auto [It, Inserted] = Cache.try_emplace(&F, nullptr);
+  if (!Inserted) {
+    static const std::vector<OpEvent> Empty;
+    return It->second ? *It->second : Empty; // recursion: in progress
+  }
+  auto Events = std::make_unique<std::vector<OpEvent>>();
+  if (const Stmt *Body = F.getBody()) {
+    Resolver R(*this, F);
+    SummaryCollector Collector(R, Depth, *Events);
+    Collector.TraverseStmt(const_cast<Stmt *>(Body));
+  }
+  auto &Slot = Cache[&F];
+  Slot = std::move(Events);
+  return *Slot;
+}
+
+//===----------------------------------------------------------------------===//
+// Pass 1 over the analysed function
+//===----------------------------------------------------------------------===//
+
+struct FunctionFacts {
+  llvm::DenseMap<const Stmt *, std::vector<const Creation *>> CreationsAt;
+  llvm::DenseMap<const VarDecl *, std::vector<const Creation *>> CreationsOfVar;
+  llvm::DenseMap<const Stmt *, std::vector<OpEvent>> OpsAt;
+  llvm::DenseMap<const Stmt *, std::vector<Slot>> UsesAt;
+  /// The hidden begin/end iterators of range-for loops.
+  llvm::DenseMap<const VarDecl *, const CXXForRangeStmt *> HiddenIterators;
+  llvm::DenseSet<const VarDecl *> SlotVars;
+  std::vector<std::unique_ptr<Creation>> Storage;
+};
+
+class FunctionCollector : public RecursiveASTVisitor<FunctionCollector> {
+public:
+  FunctionCollector(Resolver &R, FunctionFacts &Facts) : R(R), Facts(Facts) {}
+  bool shouldVisitImplicitCode() const { return true; }
+
+  bool TraverseLambdaExpr(LambdaExpr *Lambda) {
+    // The body is analysed as its own function; captures are uses here.
+    for (Expr *Init : Lambda->capture_inits())
+      if (Init)
+        TraverseStmt(Init);
+    return true;
+  }
+
+  bool VisitCXXForRangeStmt(CXXForRangeStmt *For) {
+    if (const VarDecl *Begin = For->getBeginStmt()
+                                   ? dyn_cast_or_null<VarDecl>(
+                                         For->getBeginStmt()->getSingleDecl())
+                                   : nullptr)
+      Facts.HiddenIterators[Begin] = For;
+    if (const VarDecl *End =
+            For->getEndStmt()
+                ? dyn_cast_or_null<VarDecl>(For->getEndStmt()->getSingleDecl())
+                : nullptr)
+      Facts.HiddenIterators[End] = For;
+    return true;
+  }
+
+  bool VisitVarDecl(VarDecl *Var) {
+    if (!Var->hasLocalStorage() || isa<ParmVarDecl>(Var) || !Var->getInit())
+      return true;
+    QualType T = Var->getType();
+    const Expr *Init = Var->getInit();
+    if (!T->isReferenceType() && R.Model.classifyContainer(T))
+      return true; // a copy of a container is no view
+    std::optional<ViewInfo> View;
+    if (T->isReferenceType()) {
+      View = R.elementLValue(Init);
+      if (!View && isViewType(T))
+        View = R.viewValue(Init);
+    } else if (T->isPointerType() || T->isRecordType()) {
+      View = R.viewValue(Init);
+      if (!View && T->isRecordType())
+        if (const auto *List = dyn_cast<InitListExpr>(strip(Init)))
+          aggregate(Var, List);
+    }
+    if (View)
+      record(Slot{Var, nullptr}, std::move(View), nullptr);
+    return true;
+  }
+
+  /// `S s{v.data(), ...}`: views stored in the fields of a local aggregate.
+  void aggregate(const VarDecl *Var, const InitListExpr *List) {
+    const auto *Record = Var->getType()->getAsCXXRecordDecl();
+    if (!Record || Record->isUnion())
+      return;
+    if (List->isSyntacticForm() && List->getSemanticForm())
+      List = List->getSemanticForm();
+    unsigned Index = 0;
+    for (const FieldDecl *Field : Record->fields()) {
+      if (Index >= List->getNumInits())
+        break;
+      const Expr *Init = List->getInit(Index++);
+      std::optional<ViewInfo> View = Field->getType()->isReferenceType()
+                                         ? R.elementLValue(Init)
+                                         : R.viewValue(Init);
+      if (View)
+        record(Slot{Var, Field}, std::move(View), nullptr);
+    }
+  }
+
+  bool VisitBinaryOperator(BinaryOperator *Op) {
+    if (Op->getOpcode() == BO_Assign)
+      assignment(Op->getLHS(), Op->getRHS(), Op);
+    return true;
+  }
+
+  bool VisitCXXOperatorCallExpr(CXXOperatorCallExpr *Op) {
+    if (Op->getOperator() == OO_Equal && Op->getNumArgs() == 2)
+      assignment(Op->getArg(0), Op->getArg(1), Op);
+    return true;
+  }
+
+  void assignment(const Expr *LHS, const Expr *RHS, const Stmt *Site) {
+    LHS = LHS->IgnoreParenImpCasts();
+    Slot Target;
+    QualType T;
+    if (const auto *Ref = dyn_cast<DeclRefExpr>(LHS)) {
+      const auto *Var = dyn_cast<VarDecl>(Ref->getDecl());
+      if (!Var || !Var->hasLocalStorage() || Var->getType()->isReferenceType())
+        return; // assigning through a reference writes the element
+      Target = {Var, nullptr};
+      T = Var->getType();
+      AssignTargets.insert(Ref);
+    } else if (const auto *Member = dyn_cast<MemberExpr>(LHS)) {
+      const auto *Field = dyn_cast<FieldDecl>(Member->getMemberDecl());
+      const auto *Base =
+          Member->isArrow()
+              ? nullptr
+              : dyn_cast<DeclRefExpr>(Member->getBase()->IgnoreParenImpCasts());
+      const auto *Var = Base ? dyn_cast<VarDecl>(Base->getDecl()) : nullptr;
+      if (!Field || !Var || !Var->hasLocalStorage() ||
+          Var->getType()->isReferenceType() ||
+          Field->getType()->isReferenceType())
+        return;
+      Target = {Var, Field};
+      T = Field->getType();
+      AssignTargets.insert(Base);
+    } else {
+      return;
+    }
+    if (R.Model.classifyContainer(T))
+      return;
+    std::optional<ViewInfo> View = R.viewValue(RHS);
+    record(Target, std::move(View), Site);
+  }
+
+  /// Records that \p Target becomes \p View (or stops being a view) at
+  /// \p Site, or at its declaration when \p Site is null.
+  void record(Slot Target, std::optional<ViewInfo> View, const Stmt *Site) {
+    auto C = std::make_unique<Creation>();
+    C->Target = Target;
+    C->View = std::move(View);
+    C->Site = Site;
+    if (C->View && !Target.second && !R.VarViews.count(Target.first))
+      R.VarViews[Target.first] = *C->View;
+    if (C->View)
+      Facts.SlotVars.insert(Target.first);
+    if (Site)
+      Facts.CreationsAt[Site].push_back(C.get());
+    else
+      Facts.CreationsOfVar[Target.first].push_back(C.get());
+    Facts.Storage.push_back(std::move(C));
+  }
+
+  bool VisitMemberExpr(MemberExpr *Member) {
+    if (const auto *Base =
+            dyn_cast<DeclRefExpr>(Member->getBase()->IgnoreParenImpCasts()))
+      if (const auto *Field = dyn_cast<FieldDecl>(Member->getMemberDecl()))
+        MemberBases[Base] = Field;
+    return true;
+  }
+
+  bool VisitExpr(Expr *E) {
+    if (isa<CallExpr>(E) || isa<CXXConstructExpr>(E))
+      Calls.push_back(E);
+    return true;
+  }
+
+  /// What the calls may invalidate; computed only once the function is known
+  /// to create a view, since following callees is the expensive part.
+  void collectOperations() {
+    for (const Expr *E : Calls) {
+      std::vector<OpEvent> Events;
+      if (std::optional<OpEvent> Event = R.directOp(E))
+        Events.push_back(std::move(*Event));
+      else
+        Events = R.callEffects(E, 0);
+      if (Events.empty())
+        continue;
+      auto &Slot = Facts.OpsAt[E];
+      for (OpEvent &Event : Events)
+        Slot.push_back(std::move(Event));
+    }
+  }
+
+  bool VisitDeclRefExpr(DeclRefExpr *Ref) {
+    const ValueDecl *D = Ref->getDecl();
+    if (const auto *Binding = dyn_cast<BindingDecl>(D))
+      D = Binding->getDecomposedDecl();
+    const auto *Var = dyn_cast_or_null<VarDecl>(D);
+    if (!Var)
+      return true;
+    RefsToResolve.push_back({Ref, Var});
+    return true;
+  }
+
+  /// After the traversal (the assignment and member marks are complete).
+  void finish() {
+    for (auto [Ref, Var] : RefsToResolve) {
+      if (!Facts.SlotVars.count(Var))
+        continue;
+      auto Member = MemberBases.find(Ref);
+      if (AssignTargets.count(Ref)) {
+        // `p = ...` overwrites the view; `s.f = ...` uses no field.
+        continue;
+      }
+      if (Member != MemberBases.end()) {
+        // `s.f` uses the view in field f; `r.first` of a pair-valued view
+        // (from insert()) uses the whole view.
+        Facts.UsesAt[Ref].push_back(Slot{Var, Member->second});
+        Facts.UsesAt[Ref].push_back(Slot{Var, nullptr});
+        continue;
+      }
+      // The whole variable: itself, and every view stored in its fields.
+      Facts.UsesAt[Ref].push_back(Slot{Var, nullptr});
+      for (const auto &C : Facts.Storage)
+        if (C->Target.first == Var && C->Target.second)
+          Facts.UsesAt[Ref].push_back(C->Target);
+    }
+  }
+
+private:
+  Resolver &R;
+  FunctionFacts &Facts;
+  llvm::SmallPtrSet<const DeclRefExpr *, 8> AssignTargets;
+  llvm::DenseMap<const DeclRefExpr *, const FieldDecl *> MemberBases;
+  std::vector<std::pair<const DeclRefExpr *, const VarDecl *>> RefsToResolve;
+  std::vector<const Expr *> Calls;
+};
+
+//===----------------------------------------------------------------------===//
+// Pass 2: the flow analysis
+//===----------------------------------------------------------------------===//
+
+/// What one view may be at a program point: obtained at Creation, and
+/// invalidated by the operation Op at OpSite (if any).
+struct Fact {
+  const Creation *From = nullptr;
+  const Stmt *OpSite = nullptr;
+  const OpEvent *Op = nullptr;
+  bool operator<(const Fact &Other) const {
+    return std::tie(From, OpSite, Op) <
+           std::tie(Other.From, Other.OpSite, Other.Op);
+  }
+  bool operator==(const Fact &Other) const {
+    return From == Other.From && OpSite == Other.OpSite && Op == Other.Op;
+  }
+};
+/// What is known of a local vector's size and capacity: an upper bound on
+/// the size and a lower bound on the capacity (for `reserve` then
+/// `push_back`, which does not reallocate while the capacity suffices).
+struct Capacity {
+  bool Known = false;
+  uint64_t Size = 0;
+  uint64_t Cap = 0;
+  bool operator==(const Capacity &O) const {
+    return Known == O.Known && (!Known || (Size == O.Size && Cap == O.Cap));
+  }
+};
+
+struct State {
+  std::map<Slot, std::vector<Fact>> Views;
+  std::map<const VarDecl *, Capacity> Caps;
+};
+
+void addFact(std::vector<Fact> &Facts, const Fact &F) {
+  auto It = std::lower_bound(Facts.begin(), Facts.end(), F);
+  if (It == Facts.end() || !(*It == F))
+    Facts.insert(It, F);
+}
+
+bool joinInto(State &Into, const State &From) {
+  bool Changed = false;
+  for (const auto &[Var, C] : From.Caps) {
+    auto [It, Inserted] = Into.Caps.try_emplace(Var, C);
+    if (Inserted) {
+      Changed = true;
+      continue;
+    }
+    Capacity &T = It->second;
+    if (!T.Known)
+      continue;
+    // Different facts from different paths: give up rather than iterate
+    // (this is also the widening that ends loops that push_back).
+    if (!C.Known || C.Size != T.Size || C.Cap != T.Cap) {
+      T.Known = false;
+      Changed = true;
+    }
+  }
+  for (const auto &[Key, Facts] : From.Views) {
+    std::vector<Fact> &Target = Into.Views[Key];
+    for (const Fact &F : Facts) {
+      size_t Before = Target.size();
+      addFact(Target, F);
+      Changed |= Target.size() != Before;
+    }
+  }
+  return Changed;
+}
+
+/// The size and capacity of a local vector right after its declaration:
+/// empty, or built from an initializer list.
+std::optional<Capacity> initialCapacity(const VarDecl &Var) {
+  if (!Var.hasLocalStorage() || Var.getType()->isReferenceType() ||
+      !isStdRecord(Var.getType(), "vector"))
+    return std::nullopt;
+  const auto *Construct = dyn_cast_or_null<CXXConstructExpr>(
+      Var.getInit() ? strip(Var.getInit()) : nullptr);
+  if (!Construct)
+    return std::nullopt;
+  if (Construct->getNumArgs() == 0 ||
+      (Construct->getNumArgs() == 1 &&
+       isa<CXXDefaultArgExpr>(Construct->getArg(0))))
+    return Capacity{true, 0, 0};
+  if (Construct->getNumArgs() >= 1)
+    if (const auto *List =
+            dyn_cast<CXXStdInitializerListExpr>(strip(Construct->getArg(0))))
+      if (const auto *Array = dyn_cast<InitListExpr>(strip(List->getSubExpr())))
+        return Capacity{true, Array->getNumInits(), Array->getNumInits()};
+  return std::nullopt;
+}
+
+/// Applies \p Event to the tracked sizes and capacities; returns whether it
+/// is an insertion at the end that cannot reallocate.
+bool updateCapacity(State &S, const OpEvent &Event) {
+  const Step &Root = Event.Container.front();
+  if (Root.Kind != Step::Var || Event.Container.size() != 1)
+    return false;
+  auto It = S.Caps.find(static_cast<const VarDecl *>(Root.Decl));
+  if (It == S.Caps.end() || !It->second.Known)
+    return false;
+  Capacity &C = It->second;
+  // A callee may insert any number of times.
+  if (Event.Callee) {
+    C.Known = false;
+    return false;
+  }
+  switch (Event.Op) {
+  case ContainerOp::InsertBack: {
+    if (!Event.SingleInsert) {
+      C.Known = false;
+      return false;
+    }
+    bool Fits = C.Size + 1 <= C.Cap;
+    C.Size += 1;
+    C.Cap = std::max(C.Cap, C.Size);
+    return Fits;
+  }
+  case ContainerOp::Reserve:
+    if (Event.Amount)
+      C.Cap = std::max(C.Cap, *Event.Amount);
+    else
+      C.Known = false;
+    return false;
+  case ContainerOp::EraseBack:
+    C.Size = C.Size ? C.Size - 1 : 0;
+    return false;
+  case ContainerOp::Clear:
+    C.Size = 0;
+    return false;
+  default:
+    C.Known = false;
+    return false;
+  }
+}
+
+struct Finding {
+  Slot View;
+  const Stmt *Use;
+  Fact Cause;
+};
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// The check
+//===----------------------------------------------------------------------===//
+
+DanglingContainerViewCheck::DanglingContainerViewCheck(
+    StringRef Name, ClangTidyContext *Context)
+    : ClangTidyCheck(Name, Context),
+      RawContainerFamilies(Options.get("ContainerFamilies", "")),
+      AssumeUnknownCallsInvalidate(
+          Options.get("AssumeUnknownCallsInvalidate", true)) {
+  std::vector<std::string> Invalid;
+  Model = utils::ContainerModel(
+      utils::parseContainerFamilies(RawContainerFamilies, &Invalid));
+  for (const std::string &Entry : Invalid)
+    configurationDiag("invalid entry '%0' in option 'ContainerFamilies' of "
+                      "check '%1': expected 'qualified::Name=family' with "
+                      "family one of vector, string, deque, unordered, map, "
+                      "set, list, forward_list, array")
+        << Entry << Name;
+}
+
+void DanglingContainerViewCheck::storeOptions(
+    ClangTidyOptions::OptionMap &Opts) {
+  Options.store(Opts, "ContainerFamilies", RawContainerFamilies);
+  Options.store(Opts, "AssumeUnknownCallsInvalidate",
+                AssumeUnknownCallsInvalidate);
+}
+
+void DanglingContainerViewCheck::registerMatchers(MatchFinder *Finder) {
+  Finder->addMatcher(functionDecl(isDefinition(), hasBody(stmt()),
+                                  unless(isExpansionInSystemHeader()))
+                         .bind("function"),
+                     this);
+  Finder->addMatcher(
+      lambdaExpr(unless(isExpansionInSystemHeader())).bind("lambda"), this);
+}
+
+void DanglingContainerViewCheck::check(const MatchFinder::MatchResult &Result) {
+  const FunctionDecl *Function =
+      Result.Nodes.getNodeAs<FunctionDecl>("function");
+  if (const auto *Lambda = Result.Nodes.getNodeAs<LambdaExpr>("lambda"))
+    Function = Lambda->getCallOperator();
+  if (!Function || !Function->hasBody() || Function->isDependentContext() ||
+      Function->isInvalidDecl() || !Analysed.insert(Function).second)
+    return;
+  analyzeFunction(*Function, *Result.Context);
+}
+
+void DanglingContainerViewCheck::onEndOfTranslationUnit() {
+  Analysed.clear();
+  Reported.clear();
+}
+
+static std::string sourceText(const Expr *E, const ASTContext &Context) {
+  if (!E)
+    return "the container";
+  CharSourceRange Range = CharSourceRange::getTokenRange(E->getSourceRange());
+  if (Range.isInvalid() || Range.getBegin().isMacroID() ||
+      Range.getEnd().isMacroID())
+    return "the container";
+  StringRef Text = Lexer::getSourceText(Range, Context.getSourceManager(),
+                                        Context.getLangOpts());
+  if (Text.empty() || Text.size() > 60 || Text.contains('\n'))
+    return "the container";
+  return Text.str();
+}
+
+void DanglingContainerViewCheck::analyzeFunction(const FunctionDecl &Function,
+                                                 ASTContext &Context) {
+  SummaryCache Cache(Model, Context, AssumeUnknownCallsInvalidate);
+  Resolver R(Cache, Function);
+  FunctionFacts Facts;
+  FunctionCollector Collector(R, Facts);
+  Collector.TraverseStmt(Function.getBody());
+  // Only functions that create a view pay for a CFG.
+  if (Facts.SlotVars.empty())
+    return;
+  Collector.finish();
+  Collector.collectOperations();
+
+  CFG::BuildOptions Options;
+  Options.setAllAlwaysAdd();
+  Options.AddImplicitDtors = false;
+  Options.AddLifetime = false;
+  Options.AddCXXDefaultInitExprInCtors = true;
+  std::unique_ptr<CFG> Graph =
+      CFG::buildCFG(&Function, Function.getBody(), &Context, Options);
+  if (!Graph)
+    return;
+
+  std::vector<State> Entry(Graph->getNumBlockIDs());
+  std::vector<bool> Seen(Graph->getNumBlockIDs(), false);
+  std::vector<Finding> Findings;
+  // Per view, the uses at which it may be invalid and why.
+  std::map<Slot, llvm::DenseMap<const Stmt *, Fact>> Candidates;
+  llvm::SmallPtrSet<const CXXForRangeStmt *, 4> ReportedLoops;
+
+  auto Transfer = [&](const CFGBlock &Block, State S, bool Record) {
+    auto Create = [&](const Creation &C) {
+      std::vector<Fact> &Target = S.Views[C.Target];
+      Target.clear();
+      if (C.View)
+        Target.push_back(Fact{&C, nullptr, nullptr});
+      // Overwriting a whole aggregate drops the views in its fields.
+      if (!C.Target.second)
+        for (auto &[Key, Facts] : S.Views)
+          if (Key.first == C.Target.first && Key.second && !C.View)
+            Facts.clear();
+    };
+    for (const CFGElement &Element : Block) {
+      std::optional<CFGStmt> CS = Element.getAs<CFGStmt>();
+      if (!CS)
+        continue;
+      const Stmt *St = CS->getStmt();
+      bool Touched = false;
+      if (auto It = Facts.UsesAt.find(St); It != Facts.UsesAt.end() && Record)
+        for (const Slot &Used : It->second) {
+          auto Found = S.Views.find(Used);
+          if (Found == S.Views.end())
+            continue;
+          for (const Fact &F : Found->second)
+            if (F.Op) {
+              Candidates[Used].try_emplace(St, F);
+              break;
+            }
+        }
+      if (auto It = Facts.OpsAt.find(St); It != Facts.OpsAt.end())
+        for (const OpEvent &Event : It->second) {
+          Touched = true;
+          bool NoRealloc = updateCapacity(S, Event);
+          for (auto &[Key, List] : S.Views)
+            for (Fact &F : List)
+              if (!F.Op && F.From->View &&
+                  invalidates(Event, *F.From->View, Key, NoRealloc)) {
+                F.Op = &Event;
+                F.OpSite = St;
+              }
+        }
+      if (auto It = Facts.CreationsAt.find(St); It != Facts.CreationsAt.end())
+        for (const Creation *C : It->second) {
+          Touched = true;
+          Create(*C);
+        }
+      if (const auto *Decl = dyn_cast<DeclStmt>(St))
+        for (const class Decl *D : Decl->decls())
+          if (const auto *Var = dyn_cast<VarDecl>(D)) {
+            if (std::optional<Capacity> C = initialCapacity(*Var))
+              S.Caps[Var] = *C;
+            if (auto It = Facts.CreationsOfVar.find(Var);
+                It != Facts.CreationsOfVar.end())
+              for (const Creation *C : It->second) {
+                Touched = true;
+                Create(*C);
+              }
+          }
+      if (!Touched)
+        continue;
+      // Facts lists must stay sorted after in-place updates.
+      for (auto &[Key, List] : S.Views) {
+        std::sort(List.begin(), List.end());
+        List.erase(std::unique(List.begin(), List.end()), List.end());
+      }
+    }
+    return S;
+  };
+
+  // Fixpoint over the blocks in reverse post-order.
+  // Reverse post-order (llvm::ReversePostOrderTraversal would follow the
+  // null successors that stand for pruned edges).
+  std::vector<const CFGBlock *> Order;
+  {
+    std::vector<bool> Visited(Graph->getNumBlockIDs(), false);
+    llvm::SmallVector<std::pair<const CFGBlock *, unsigned>, 32> Stack;
+    Stack.push_back({&Graph->getEntry(), 0});
+    Visited[Graph->getEntry().getBlockID()] = true;
+    while (!Stack.empty()) {
+      auto &[Block, Next] = Stack.back();
+      if (Next < Block->succ_size()) {
+        const CFGBlock *Succ = Block->succ_begin()[Next++].getReachableBlock();
+        if (Succ && !Visited[Succ->getBlockID()]) {
+          Visited[Succ->getBlockID()] = true;
+          Stack.push_back({Succ, 0});
+        }
+        continue;
+      }
+      Order.push_back(Block);
+      Stack.pop_back();
+    }
+    std::reverse(Order.begin(), Order.end());
+  }
+  bool Changed = true;
+  Seen[Graph->getEntry().getBlockID()] = true;
+  unsigned Rounds = 0;
+  while (Changed && Rounds++ < 64) {
+    Changed = false;
+    for (const CFGBlock *Block : Order) {
+      if (!Block || !Seen[Block->getBlockID()])
+        continue;
+      State Out = Transfer(*Block, Entry[Block->getBlockID()], false);
+      for (const CFGBlock::AdjacentBlock &Succ : Block->succs()) {
+        const CFGBlock *Next = Succ.getReachableBlock();
+        if (!Next)
+          continue;
+        bool First = !Seen[Next->getBlockID()];
+        Seen[Next->getBlockID()] = true;
+        if (joinInto(Entry[Next->getBlockID()], Out) || First)
+          Changed = true;
+      }
+    }
+  }
+  // Report from the fixpoint states.
+  for (const CFGBlock *Block : Order)
+    if (Block && Seen[Block->getBlockID()])
+      Transfer(*Block, Entry[Block->getBlockID()], true);
+
+  // Report, per view, the use that comes first after the invalidation:
+  // breadth-first from the invalidating statement.
+  std::vector<const CFGBlock *> ByID(Graph->getNumBlockIDs(), nullptr);
+  llvm::DenseMap<const Stmt *, std::pair<unsigned, unsigned>> Position;
+  for (const CFGBlock *Block : *Graph) {
+    ByID[Block->getBlockID()] = Block;
+    unsigned Index = 0;
+    for (const CFGElement &Element : *Block) {
+      if (std::optional<CFGStmt> CS = Element.getAs<CFGStmt>())
+        Position.try_emplace(CS->getStmt(), Block->getBlockID(), Index);
+      ++Index;
+    }
+  }
+  for (auto &[View, Uses] : Candidates) {
+    // The invalidation of the textually first candidate use.
+    const Stmt *FirstUse = nullptr;
+    Fact FirstFact;
+    for (const auto &[Use, Why] : Uses)
+      if (!FirstUse || Use->getBeginLoc() < FirstUse->getBeginLoc()) {
+        FirstUse = Use;
+        FirstFact = Why;
+      }
+    if (!FirstUse)
+      continue;
+    const Stmt *Chosen = nullptr;
+    auto Start = Position.find(FirstFact.OpSite);
+    if (Start != Position.end()) {
+      llvm::SmallVector<std::pair<unsigned, unsigned>, 16> Queue;
+      std::vector<bool> Queued(ByID.size(), false);
+      Queue.push_back(Start->second);
+      for (size_t Next = 0; Next < Queue.size() && !Chosen; ++Next) {
+        auto [ID, From] = Queue[Next];
+        const CFGBlock *Block = ByID[ID];
+        if (!Block)
+          continue;
+        unsigned Index = 0;
+        for (const CFGElement &Element : *Block) {
+          if (Index++ < From)
+            continue;
+          if (std::optional<CFGStmt> CS = Element.getAs<CFGStmt>())
+            if (Uses.count(CS->getStmt())) {
+              Chosen = CS->getStmt();
+              break;
+            }
+        }
+        for (const CFGBlock::AdjacentBlock &Succ : Block->succs())
+          if (const CFGBlock *To = Succ.getReachableBlock();
+              To && !Queued[To->getBlockID()]) {
+            Queued[To->getBlockID()] = true;
+            Queue.push_back({To->getBlockID(), 0});
+          }
+      }
+    }
+    if (!Chosen)
+      Chosen = FirstUse;
+    Findings.push_back(Finding{View, Chosen, Uses.find(Chosen)->second});
+  }
+  llvm::sort(Findings, [](const Finding &A, const Finding &B) {
+    return A.Use->getBeginLoc() < B.Use->getBeginLoc();
+  });
+
+  static constexpr const char *Reasons[] = {
+      "reallocated", "rehashed", "erased the element it refers to",
+      "destroyed its elements", "been invalidated by a call"};
+  for (const Finding &F : Findings) {
+    const Creation &C = *F.Cause.From;
+    const OpEvent &Op = *F.Cause.Op;
+    Reason Why = reasonOf(Op);
+    std::string Container = sourceText(C.View->ContainerExpr, Context);
+    auto Hidden = Facts.HiddenIterators.find(F.View.first);
+    SourceLocation UseLoc = F.Use->getBeginLoc();
+    if (Hidden != Facts.HiddenIterators.end()) {
+      const CXXForRangeStmt *Loop = Hidden->second;
+      if (!ReportedLoops.insert(Loop).second)
+        continue;
+      Container = sourceText(Loop->getRangeInit(), Context);
+      UseLoc = Loop->getRangeInit() ? Loop->getRangeInit()->getBeginLoc()
+                                    : Loop->getBeginLoc();
+      if (UseLoc.isInvalid() ||
+          !Reported.insert(UseLoc.getRawEncoding()).second)
+        continue;
+      diag(UseLoc, "range-for loop over '%0' goes on after '%0' may have %1; "
+                   "its hidden iterator is invalid")
+          << Container << Reasons[static_cast<unsigned>(Why)];
+    } else {
+      if (UseLoc.isInvalid() ||
+          !Reported.insert(UseLoc.getRawEncoding()).second)
+        continue;
+      std::string Name = F.View.first->getName().str();
+      // A structured binding is named by the binding, not the hidden object.
+      if (const auto *Ref = dyn_cast<DeclRefExpr>(F.Use);
+          Ref && isa<BindingDecl>(Ref->getDecl()))
+        Name = Ref->getDecl()->getName().str();
+      if (F.View.second)
+        Name += "." + F.View.second->getName().str();
+      diag(UseLoc, "'%0' is used after '%1' may have %2")
+          << Name << Container << Reasons[static_cast<unsigned>(Why)];
+    }
+    std::string Via;
+    if (const auto *Method = dyn_cast_or_null<CXXMethodDecl>(Op.Callee);
+        Method && Method->getParent()->isLambda())
+      Via = " (in a lambda)";
+    else if (Op.Callee)
+      Via = " (in '" + Op.Callee->getNameAsString() + "')";
+    SourceLocation OpLoc = F.Cause.OpSite->getBeginLoc();
+    if (const auto *Member = dyn_cast<CXXMemberCallExpr>(F.Cause.OpSite))
+      if (const auto *Callee =
+              dyn_cast<MemberExpr>(Member->getCallee()->IgnoreParens());
+          Callee && Callee->getMemberLoc().isValid())
+        OpLoc = Callee->getMemberLoc();
+    switch (Why) {
+    case Reason::Reallocate:
+      diag(OpLoc, "'%0' may reallocate here%1", DiagnosticIDs::Note)
+          << Container << Via;
+      break;
+    case Reason::Rehash:
+      diag(OpLoc, "'%0' may rehash here%1", DiagnosticIDs::Note)
+          << Container << Via;
+      break;
+    case Reason::Erase:
+      diag(OpLoc, "the element may be erased here%0", DiagnosticIDs::Note)
+          << Via;
+      break;
+    case Reason::Destroy:
+      diag(OpLoc, "'%0' destroys or replaces its elements here%1",
+           DiagnosticIDs::Note)
+          << Container << Via;
+      break;
+    case Reason::Call:
+      diag(OpLoc, "'%0' is passed to a function that may invalidate it here",
+           DiagnosticIDs::Note)
+          << Container;
+      break;
+    }
+    if (Hidden == Facts.HiddenIterators.end()) {
+      SourceLocation CreatedAt =
+          C.Site ? C.Site->getBeginLoc() : C.Target.first->getLocation();
+      diag(CreatedAt, "view obtained here", DiagnosticIDs::Note);
+    }
+  }
+}
+
+} // namespace clang::tidy::concguard
