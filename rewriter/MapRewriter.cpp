@@ -321,6 +321,19 @@ bool Planner::use(const Expr *Use) {
   const Stmt *P = semanticParent(Use, Child);
   if (!P)
     return skip(Use, "a use the rewriter does not understand");
+  // An explicit capture: by reference the lambda's uses are rewritten like
+  // any other; a copy of a concurrent map does not exist.
+  if (const auto *Lambda = dyn_cast<LambdaExpr>(P)) {
+    auto Init = Lambda->capture_init_begin();
+    for (const LambdaCapture &Capture : Lambda->captures()) {
+      if (*Init && (*Init)->IgnoreImplicit() == Use->IgnoreImplicit())
+        return Capture.getCaptureKind() == LCK_ByRef
+                   ? true
+                   : skip(Use, "the map is captured by copy");
+      ++Init;
+    }
+    return skip(Use, "a use the rewriter does not understand");
+  }
   if (const auto *Member = dyn_cast<MemberExpr>(P)) {
     if (const auto *Call = dyn_cast_or_null<CXXMemberCallExpr>(parent(Member));
         Call && Call->getCallee()->IgnoreParens() == Member)
