@@ -10,7 +10,8 @@
 #   -DVAR=VALUE      passed to cmake
 #
 # Package lists live in tools/deps/*.txt (one package a line, %V = LLVM
-# version); tools/deps/bench.txt is installed only by tools/bench-runtime.sh.
+# version, `package:command` = only when the command is missing);
+# tools/deps/bench.txt is installed only by tools/bench-runtime.sh.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -46,7 +47,15 @@ for list in "$root"/tools/deps/*.txt; do
   while IFS= read -r line; do
     line=${line%%#*}
     line=$(echo "$line" | xargs)
-    [ -n "$line" ] && packages+=("${line//%V/$llvm}")
+    [ -n "$line" ] || continue
+    line=${line//%V/$llvm}
+    # `package:command` installs the package only when the command is
+    # missing (npm ships inside some nodejs packages and conflicts there).
+    if [[ "$line" == *:* ]]; then
+      command -v "${line#*:}" >/dev/null 2>&1 && continue
+      line=${line%%:*}
+    fi
+    packages+=("$line")
   done < "$list"
 done
 

@@ -15,7 +15,7 @@
 std::unordered_map<int, std::string> Cache;
 
 void load() {
-  for (int I = 0; I < 5000; ++I)
+  for (int I = 0; I < 20000; ++I)
     if (Cache.find(I % 500) == Cache.end())
       Cache.emplace(I % 500, std::to_string(I % 500));
 }
@@ -24,7 +24,7 @@ int main() {
   std::thread Loader(load);
   SERIAL_JOIN(Loader);
   int Hits = 0;
-  for (int I = 0; I < 5000; ++I)
+  for (int I = 0; I < 50000; ++I)
     if (Cache.count(I % 700))
       ++Hits;
   if (Loader.joinable())

@@ -1,0 +1,1173 @@
+//===--- EscapingGuardedReferenceCheck.cpp - escaping-guarded-reference ---===//
+
+#include "EscapingGuardedReferenceCheck.h"
+
+#include "clang/AST/ASTContext.h"
+#include "clang/AST/DeclCXX.h"
+#include "clang/AST/ExprCXX.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+#include "clang/AST/TypeLoc.h"
+#include "clang/ASTMatchers/ASTMatchFinder.h"
+#include "clang/Lex/Lexer.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/ADT/StringExtras.h"
+
+#include <map>
+
+using namespace clang::ast_matchers;
+
+namespace clang::tidy::concguard {
+
+namespace {
+
+using utils::HeldLock;
+using utils::LockScopeAnalysis;
+using utils::LockSet;
+using utils::MutexKey;
+using utils::ReleaseSite;
+
+//===----------------------------------------------------------------------===//
+// Types
+//===----------------------------------------------------------------------===//
+
+/// What kind of handle into an object a value of some type is.
+enum class HandleKind { None, Reference, Pointer, Iterator, View };
+
+llvm::StringRef handleName(HandleKind Kind) {
+  switch (Kind) {
+  case HandleKind::Reference:
+    return "reference";
+  case HandleKind::Pointer:
+    return "pointer";
+  case HandleKind::Iterator:
+    return "iterator";
+  case HandleKind::View:
+    return "view";
+  case HandleKind::None:
+    break;
+  }
+  return "handle";
+}
+
+const CXXRecordDecl *recordOf(QualType T) {
+  if (T.isNull())
+    return nullptr;
+  return T.getNonReferenceType().getCanonicalType()->getAsCXXRecordDecl();
+}
+
+bool isStdRecord(const CXXRecordDecl *RD,
+                 llvm::ArrayRef<llvm::StringRef> Names) {
+  return RD && RD->getIdentifier() && RD->isInStdNamespace() &&
+         llvm::is_contained(Names, RD->getName());
+}
+
+/// A pointer, iterator or view type (a reference is not a value of its own).
+HandleKind valueHandleKind(QualType T) {
+  if (T.isNull())
+    return HandleKind::None;
+  T = T.getNonReferenceType().getCanonicalType();
+  if (T->isPointerType() && !T->isFunctionPointerType())
+    return HandleKind::Pointer;
+  const CXXRecordDecl *RD = T->getAsCXXRecordDecl();
+  if (!RD || !RD->getIdentifier())
+    return HandleKind::None;
+  if (isStdRecord(RD, {"basic_string_view", "span"}))
+    return HandleKind::View;
+  if (RD->getName().contains_insensitive("iterator"))
+    return HandleKind::Iterator;
+  return HandleKind::None;
+}
+
+bool nameMatches(const NamedDecl &D, llvm::StringRef Wanted) {
+  Wanted = Wanted.trim();
+  Wanted.consume_front("::");
+  if (Wanted.empty() || !D.getIdentifier())
+    return false;
+  if (Wanted.contains("::"))
+    return D.getQualifiedNameAsString() == Wanted;
+  return D.getName() == Wanted;
+}
+
+/// Objects that are synchronised by themselves: a handle to them is not a
+/// handle to lock-guarded data.
+bool isSelfSynchronized(QualType T, const utils::LockOptions &Locks) {
+  if (utils::isMutexType(T, Locks) || utils::isLockGuardType(T, Locks))
+    return true;
+  return isStdRecord(
+      recordOf(T),
+      {"atomic", "atomic_ref", "atomic_flag", "condition_variable",
+       "condition_variable_any", "once_flag", "thread", "jthread",
+       "counting_semaphore", "latch", "barrier", "stop_source", "stop_token",
+       "promise", "future", "shared_future", "mutex", "shared_mutex"});
+}
+
+//===----------------------------------------------------------------------===//
+// Where guarded data lives, and handles into it
+//===----------------------------------------------------------------------===//
+
+/// The lock-guarded object a handle points into.
+struct Origin {
+  enum KindT { ThisMember, Global, ParamMember } Kind = ThisMember;
+  /// The field of `*this`, the global/static variable, or the parameter.
+  const ValueDecl *Base = nullptr;
+  std::string Name;
+};
+
+/// A local variable that refers into guarded data.
+struct Taint {
+  Origin From;
+  MutexKey Key;
+  const Stmt *AcquiredAt = nullptr;
+  /// A reference variable bound to the guarded object itself (as opposed to
+  /// a pointer, iterator or view variable).
+  bool IsStorage = false;
+  bool Released = false;
+  ReleaseSite Release;
+};
+
+using TaintMap = std::map<const VarDecl *, Taint>;
+
+struct Derivation {
+  Origin From;
+  /// The local variable the handle was read from, if any, and its taint.
+  const Taint *Via = nullptr;
+  const VarDecl *ViaVar = nullptr;
+};
+
+bool isLocalVar(const VarDecl *V) {
+  // Structured bindings are not followed (their DecompositionDecl has no
+  // name to report, and the bindings are not variables).
+  return V && V->hasLocalStorage() && !isa<ParmVarDecl>(V) &&
+         !isa<DecompositionDecl>(V) && V->getIdentifier();
+}
+
+const DeclRefExpr *asLocalRef(const Expr *E) {
+  const auto *Ref = dyn_cast_or_null<DeclRefExpr>(E ? E->IgnoreParens() : E);
+  if (!Ref)
+    return nullptr;
+  const auto *Var = dyn_cast<VarDecl>(Ref->getDecl());
+  return isLocalVar(Var) ? Ref : nullptr;
+}
+
+/// Uses of a variable that do not read through it: the left side of an
+/// assignment, a null test.
+class IgnoredUses : public RecursiveASTVisitor<IgnoredUses> {
+public:
+  llvm::SmallPtrSet<const Expr *, 16> Refs;
+  bool TraverseLambdaExpr(LambdaExpr *) { return true; }
+
+  bool VisitBinaryOperator(BinaryOperator *Op) {
+    if (Op->isAssignmentOp())
+      add(Op->getLHS());
+    if (Op->isEqualityOp()) {
+      if (isNull(Op->getRHS()))
+        add(Op->getLHS()->IgnoreParenImpCasts());
+      if (isNull(Op->getLHS()))
+        add(Op->getRHS()->IgnoreParenImpCasts());
+    }
+    return true;
+  }
+  bool VisitCXXOperatorCallExpr(CXXOperatorCallExpr *Call) {
+    if (Call->getOperator() == OO_Equal && Call->getNumArgs() == 2)
+      add(Call->getArg(0));
+    return true;
+  }
+  bool VisitImplicitCastExpr(ImplicitCastExpr *Cast) {
+    if (Cast->getCastKind() == CK_PointerToBoolean)
+      add(Cast->getSubExpr()->IgnoreParenImpCasts());
+    return true;
+  }
+  bool VisitUnaryOperator(UnaryOperator *Op) {
+    if (Op->getOpcode() == UO_LNot)
+      add(Op->getSubExpr()->IgnoreParenImpCasts());
+    return true;
+  }
+
+private:
+  static bool isNull(const Expr *E) {
+    E = E->IgnoreParenImpCasts();
+    return isa<CXXNullPtrLiteralExpr>(E) || isa<GNUNullExpr>(E) ||
+           (isa<IntegerLiteral>(E) &&
+            cast<IntegerLiteral>(E)->getValue().isZero());
+  }
+  void add(const Expr *E) {
+    if (const DeclRefExpr *Ref = asLocalRef(E))
+      Refs.insert(Ref);
+  }
+};
+
+/// The target of an assignment that outlives the function.
+struct StoreTarget {
+  enum KindT { Member, Global, OutParam } Kind = Member;
+  const ValueDecl *Decl = nullptr;
+};
+
+std::optional<StoreTarget> storeTargetOf(const Expr *LHS) {
+  bool ThroughIndirection = false;
+  const ValueDecl *LastField = nullptr;
+  for (unsigned Depth = 0; LHS && Depth < 16; ++Depth) {
+    LHS = LHS->IgnoreParenImpCasts();
+    if (const auto *Member = dyn_cast<MemberExpr>(LHS)) {
+      if (const auto *Static = dyn_cast<VarDecl>(Member->getMemberDecl()))
+        return StoreTarget{StoreTarget::Global, Static};
+      LastField = Member->getMemberDecl();
+      ThroughIndirection |= Member->isArrow();
+      LHS = Member->getBase();
+      continue;
+    }
+    if (isa<CXXThisExpr>(LHS))
+      return LastField ? std::optional<StoreTarget>(
+                             StoreTarget{StoreTarget::Member, LastField})
+                       : std::nullopt;
+    if (const auto *Unary = dyn_cast<UnaryOperator>(LHS)) {
+      if (Unary->getOpcode() != UO_Deref)
+        return std::nullopt;
+      ThroughIndirection = true;
+      LHS = Unary->getSubExpr();
+      continue;
+    }
+    if (const auto *Subscript = dyn_cast<ArraySubscriptExpr>(LHS)) {
+      ThroughIndirection = true;
+      LHS = Subscript->getBase();
+      continue;
+    }
+    if (const auto *Ref = dyn_cast<DeclRefExpr>(LHS)) {
+      const auto *Var = dyn_cast<VarDecl>(Ref->getDecl());
+      if (!Var)
+        return std::nullopt;
+      if (const auto *Parm = dyn_cast<ParmVarDecl>(Var)) {
+        bool Indirect =
+            Parm->getType()->isReferenceType() ||
+            (ThroughIndirection && Parm->getType()->isPointerType());
+        if (Indirect)
+          return StoreTarget{StoreTarget::OutParam, Parm};
+        return std::nullopt;
+      }
+      if (Var->hasGlobalStorage() && !Var->getTLSKind())
+        return StoreTarget{StoreTarget::Global, Var};
+      return std::nullopt;
+    }
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+//===----------------------------------------------------------------------===//
+// The per-function analysis
+//===----------------------------------------------------------------------===//
+
+class EscapeFinder {
+public:
+  EscapeFinder(EscapingGuardedReferenceCheck &Check,
+               const utils::LockOptions &Locks, const FunctionDecl &Function,
+               ASTContext &Context, const LockScopeAnalysis &Analysis)
+      : Check(Check), Locks(Locks), Function(Function), Context(Context),
+        Analysis(Analysis) {}
+
+  void run();
+
+private:
+  std::optional<Derivation> storage(const Expr *E, const TaintMap &State,
+                                    unsigned Depth = 0) const;
+  std::optional<Derivation> handle(const Expr *E, const TaintMap &State,
+                                   unsigned Depth = 0) const;
+  std::optional<Origin> fieldOrigin(const FieldDecl *Field) const;
+  std::optional<Origin> globalOrigin(const VarDecl *Var) const;
+  bool isAccessorClass(QualType T) const;
+  const HeldLock *lockFor(const Origin &O, const LockSet &Held) const;
+
+  void step(const CFGBlock &Block, unsigned Index, TaintMap &State,
+            bool Report);
+  void setTaint(const VarDecl *Var, std::optional<Derivation> D, bool IsStorage,
+                const LockSet &Held, TaintMap &State) const;
+  static bool merge(TaintMap &Into, const TaintMap &From);
+
+  void reportUse(const DeclRefExpr &Ref, const Taint &T);
+  void reportReturn(const ReturnStmt &Return, const TaintMap &State);
+  void reportStore(const Stmt &S, const Expr *LHS, const Expr *RHS,
+                   const TaintMap &State);
+  void reportStatic(const VarDecl &Var, const Stmt &S, const TaintMap &State);
+  /// Resolves the lock of \p D at \p S and where it is released afterwards.
+  bool resolveLock(const Derivation &D, const Stmt &S, MutexKey &Key,
+                   const Stmt *&AcquiredAt, ReleaseSite &Release) const;
+  void addNotes(const MutexKey &Key, const Stmt *AcquiredAt,
+                const ReleaseSite &Release);
+  std::vector<FixItHint> returnTypeFixes() const;
+
+  EscapingGuardedReferenceCheck &Check;
+  const utils::LockOptions &Locks;
+  const FunctionDecl &Function;
+  ASTContext &Context;
+  const LockScopeAnalysis &Analysis;
+  IgnoredUses Ignored;
+  llvm::SmallPtrSet<const VarDecl *, 4> ReportedVars;
+  bool FixOffered = false;
+};
+
+bool EscapeFinder::isAccessorClass(QualType T) const {
+  const CXXRecordDecl *RD = recordOf(T);
+  if (!RD)
+    return false;
+  if (isStdRecord(RD, {"vector", "deque", "list", "forward_list", "array",
+                       "map", "multimap", "set", "multiset", "unordered_map",
+                       "unordered_multimap", "unordered_set",
+                       "unordered_multiset", "basic_string", "optional",
+                       "stack", "queue", "priority_queue", "valarray"}))
+    return true;
+  return llvm::any_of(Check.containerTypes(), [&](const std::string &Name) {
+    return nameMatches(*RD, Name);
+  });
+}
+
+std::optional<Origin> EscapeFinder::fieldOrigin(const FieldDecl *Field) const {
+  if (!Field)
+    return std::nullopt;
+  QualType T = Field->getType();
+  if (T->isReferenceType() || T.isConstQualified() ||
+      Context.getBaseElementType(T).isConstQualified() ||
+      isSelfSynchronized(T, Locks))
+    return std::nullopt;
+  return Origin{Origin::ThisMember, Field, Field->getNameAsString()};
+}
+
+std::optional<Origin> EscapeFinder::globalOrigin(const VarDecl *Var) const {
+  if (!Var || !Var->hasGlobalStorage() || Var->getTLSKind() ||
+      Var->isConstexpr())
+    return std::nullopt;
+  QualType T = Var->getType();
+  if (T->isReferenceType() || T.isConstQualified() ||
+      Context.getBaseElementType(T).isConstQualified() ||
+      isSelfSynchronized(T, Locks))
+    return std::nullopt;
+  std::string Name = Var->isStaticDataMember() ? Var->getQualifiedNameAsString()
+                                               : Var->getNameAsString();
+  return Origin{Origin::Global, Var, Name};
+}
+
+std::optional<Derivation> EscapeFinder::storage(const Expr *E,
+                                                const TaintMap &State,
+                                                unsigned Depth) const {
+  if (!E || Depth > 24)
+    return std::nullopt;
+  E = E->IgnoreParens();
+  ++Depth;
+  if (const auto *Cast = dyn_cast<ImplicitCastExpr>(E)) {
+    switch (Cast->getCastKind()) {
+    case CK_NoOp:
+    case CK_DerivedToBase:
+    case CK_UncheckedDerivedToBase:
+      return storage(Cast->getSubExpr(), State, Depth);
+    default:
+      return std::nullopt; // a copy, or a conversion to something else
+    }
+  }
+  if (const auto *Cleanups = dyn_cast<ExprWithCleanups>(E))
+    return storage(Cleanups->getSubExpr(), State, Depth);
+  if (const auto *Ref = dyn_cast<DeclRefExpr>(E)) {
+    const auto *Var = dyn_cast<VarDecl>(Ref->getDecl());
+    if (!Var)
+      return std::nullopt;
+    if (isLocalVar(Var)) {
+      auto It = State.find(Var);
+      if (It != State.end() && It->second.IsStorage)
+        return Derivation{It->second.From, &It->second, Var};
+      return std::nullopt;
+    }
+    // The singleton idiom (`static Foo Instance; return Instance;` under a
+    // lock that only guards the initialisation) hands out the whole object,
+    // which synchronises itself; its elements are still followed when it is
+    // a container.
+    if (Var->isStaticLocal() && !isAccessorClass(Var->getType()))
+      return std::nullopt;
+    if (std::optional<Origin> O = globalOrigin(Var))
+      return Derivation{*O, nullptr};
+    return std::nullopt;
+  }
+  if (const auto *Member = dyn_cast<MemberExpr>(E)) {
+    const ValueDecl *D = Member->getMemberDecl();
+    if (const auto *Static = dyn_cast<VarDecl>(D)) {
+      if (std::optional<Origin> O = globalOrigin(Static))
+        return Derivation{*O, nullptr};
+      return std::nullopt;
+    }
+    const auto *Field = dyn_cast<FieldDecl>(D);
+    if (!Field || Field->getType()->isReferenceType())
+      return std::nullopt;
+    const Expr *Base = Member->getBase();
+    const Expr *Bare = Base->IgnoreParenImpCasts();
+    if (isa<CXXThisExpr>(Bare)) {
+      if (std::optional<Origin> O = fieldOrigin(Field))
+        return Derivation{*O, nullptr};
+      return std::nullopt;
+    }
+    // A sub-object of guarded data is guarded data.
+    if (std::optional<Derivation> D = Member->isArrow()
+                                          ? handle(Base, State, Depth)
+                                          : storage(Base, State, Depth))
+      return D;
+    // A member of an object reached through a parameter: guarded only by a
+    // lock of that same object (checked in lockFor()).
+    if (const auto *Ref = dyn_cast<DeclRefExpr>(Bare))
+      if (const auto *Parm = dyn_cast<ParmVarDecl>(Ref->getDecl());
+          Parm && (Parm->getType()->isReferenceType() ||
+                   (Member->isArrow() && Parm->getType()->isPointerType()))) {
+        QualType T = Field->getType();
+        if (T.isConstQualified() || isSelfSynchronized(T, Locks))
+          return std::nullopt;
+        return Derivation{
+            Origin{Origin::ParamMember, Parm,
+                   Parm->getNameAsString() + "." + Field->getNameAsString()},
+            nullptr};
+      }
+    return std::nullopt;
+  }
+  if (const auto *Subscript = dyn_cast<ArraySubscriptExpr>(E)) {
+    const Expr *Base = Subscript->getBase()->IgnoreParens();
+    if (const auto *Decay = dyn_cast<ImplicitCastExpr>(Base);
+        Decay && Decay->getCastKind() == CK_ArrayToPointerDecay)
+      return storage(Decay->getSubExpr(), State, Depth);
+    return handle(Base, State, Depth);
+  }
+  if (const auto *Unary = dyn_cast<UnaryOperator>(E)) {
+    if (Unary->getOpcode() == UO_Deref)
+      return handle(Unary->getSubExpr(), State, Depth);
+    return std::nullopt;
+  }
+  if (!E->isGLValue())
+    return std::nullopt;
+  if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(E)) {
+    if (Op->getNumArgs() < 1)
+      return std::nullopt;
+    OverloadedOperatorKind Kind = Op->getOperator();
+    if (Kind != OO_Star && Kind != OO_Subscript)
+      return std::nullopt;
+    const Expr *Object = Op->getArg(0);
+    if (isAccessorClass(Object->getType()))
+      return storage(Object, State, Depth);
+    if (valueHandleKind(Object->getType()) == HandleKind::Iterator)
+      return handle(Object, State, Depth);
+    return std::nullopt;
+  }
+  if (const auto *Call = dyn_cast<CXXMemberCallExpr>(E)) {
+    const CXXMethodDecl *Method = Call->getMethodDecl();
+    const Expr *Object = Call->getImplicitObjectArgument();
+    if (!Method || !Method->getIdentifier() || !Object)
+      return std::nullopt;
+    llvm::StringRef Name = Method->getName();
+    if (!llvm::is_contained({"at", "front", "back", "top", "value",
+                             "emplace_back", "emplace_front"},
+                            Name))
+      return std::nullopt;
+    bool Arrow = false;
+    if (const auto *Callee = dyn_cast<MemberExpr>(Call->getCallee()))
+      Arrow = Callee->isArrow();
+    QualType ObjectType = Object->getType();
+    if (Arrow)
+      ObjectType = ObjectType->getPointeeType();
+    if (ObjectType.isNull() || !isAccessorClass(ObjectType))
+      return std::nullopt;
+    return Arrow ? handle(Object, State, Depth) : storage(Object, State, Depth);
+  }
+  if (const auto *Cond = dyn_cast<AbstractConditionalOperator>(E)) {
+    if (std::optional<Derivation> D =
+            storage(Cond->getTrueExpr(), State, Depth))
+      return D;
+    return storage(Cond->getFalseExpr(), State, Depth);
+  }
+  return std::nullopt;
+}
+
+std::optional<Derivation> EscapeFinder::handle(const Expr *E,
+                                               const TaintMap &State,
+                                               unsigned Depth) const {
+  if (!E || Depth > 24)
+    return std::nullopt;
+  E = E->IgnoreParens();
+  ++Depth;
+  if (const auto *Cast = dyn_cast<ImplicitCastExpr>(E)) {
+    switch (Cast->getCastKind()) {
+    case CK_ArrayToPointerDecay:
+      return storage(Cast->getSubExpr(), State, Depth);
+    case CK_NoOp:
+    case CK_LValueToRValue:
+    case CK_DerivedToBase:
+    case CK_UncheckedDerivedToBase:
+    case CK_BitCast:
+    case CK_ConstructorConversion:
+    case CK_UserDefinedConversion:
+      return handle(Cast->getSubExpr(), State, Depth);
+    default:
+      return std::nullopt;
+    }
+  }
+  if (const auto *Cast = dyn_cast<ExplicitCastExpr>(E)) {
+    if (Cast->getCastKind() == CK_ArrayToPointerDecay)
+      return storage(Cast->getSubExpr(), State, Depth);
+    return handle(Cast->getSubExpr(), State, Depth);
+  }
+  if (const auto *Cleanups = dyn_cast<ExprWithCleanups>(E))
+    return handle(Cleanups->getSubExpr(), State, Depth);
+  if (const auto *Temp = dyn_cast<MaterializeTemporaryExpr>(E))
+    return handle(Temp->getSubExpr(), State, Depth);
+  if (const auto *Bind = dyn_cast<CXXBindTemporaryExpr>(E))
+    return handle(Bind->getSubExpr(), State, Depth);
+  if (const auto *Ref = dyn_cast<DeclRefExpr>(E)) {
+    const auto *Var = dyn_cast<VarDecl>(Ref->getDecl());
+    if (!isLocalVar(Var))
+      return std::nullopt;
+    auto It = State.find(Var);
+    if (It != State.end() && !It->second.IsStorage)
+      return Derivation{It->second.From, &It->second, Var};
+    return std::nullopt;
+  }
+  if (const auto *Unary = dyn_cast<UnaryOperator>(E)) {
+    switch (Unary->getOpcode()) {
+    case UO_AddrOf:
+      return storage(Unary->getSubExpr(), State, Depth);
+    case UO_PreInc:
+    case UO_PreDec:
+    case UO_PostInc:
+    case UO_PostDec:
+      return handle(Unary->getSubExpr(), State, Depth);
+    default:
+      return std::nullopt;
+    }
+  }
+  if (const auto *Binary = dyn_cast<BinaryOperator>(E)) {
+    if (Binary->getOpcode() == BO_Comma)
+      return handle(Binary->getRHS(), State, Depth);
+    if (Binary->isAdditiveOp() && E->getType()->isPointerType()) {
+      if (std::optional<Derivation> D = handle(Binary->getLHS(), State, Depth))
+        return D;
+      return handle(Binary->getRHS(), State, Depth);
+    }
+    return std::nullopt;
+  }
+  if (const auto *Cond = dyn_cast<AbstractConditionalOperator>(E)) {
+    if (std::optional<Derivation> D = handle(Cond->getTrueExpr(), State, Depth))
+      return D;
+    return handle(Cond->getFalseExpr(), State, Depth);
+  }
+  if (const auto *Construct = dyn_cast<CXXConstructExpr>(E)) {
+    if (Construct->getNumArgs() < 1 ||
+        isa<CXXDefaultArgExpr>(Construct->getArg(0)))
+      return std::nullopt;
+    const Expr *Arg = Construct->getArg(0);
+    const CXXConstructorDecl *Ctor = Construct->getConstructor();
+    if (Ctor && Ctor->isCopyOrMoveConstructor())
+      return handle(Arg, State, Depth);
+    if (valueHandleKind(Construct->getType()) == HandleKind::View) {
+      if (std::optional<Derivation> D = storage(Arg, State, Depth))
+        return D;
+      return handle(Arg, State, Depth);
+    }
+    return std::nullopt;
+  }
+  if (const auto *Call = dyn_cast<CXXMemberCallExpr>(E)) {
+    const CXXMethodDecl *Method = Call->getMethodDecl();
+    const Expr *Object = Call->getImplicitObjectArgument();
+    if (!Method || !Object)
+      return std::nullopt;
+    bool Arrow = false;
+    if (const auto *Callee = dyn_cast<MemberExpr>(Call->getCallee()))
+      Arrow = Callee->isArrow();
+    QualType ObjectType = Object->getType();
+    if (Arrow)
+      ObjectType = ObjectType->getPointeeType();
+    if (ObjectType.isNull())
+      return std::nullopt;
+    auto FromObject = [&]() {
+      return Arrow ? handle(Object, State, Depth)
+                   : storage(Object, State, Depth);
+    };
+    // `std::string` -> `std::string_view`.
+    if (isa<CXXConversionDecl>(Method)) {
+      if (valueHandleKind(Call->getType()) == HandleKind::View &&
+          isAccessorClass(ObjectType))
+        return FromObject();
+      return std::nullopt;
+    }
+    if (!Method->getIdentifier() || !isAccessorClass(ObjectType) ||
+        valueHandleKind(Call->getType()) == HandleKind::None)
+      return std::nullopt;
+    if (llvm::is_contained({"data", "c_str", "begin", "end", "cbegin", "cend",
+                            "rbegin", "rend", "crbegin", "crend", "find",
+                            "lower_bound", "upper_bound"},
+                           Method->getName()))
+      return FromObject();
+    return std::nullopt;
+  }
+  if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(E)) {
+    if (Op->getNumArgs() < 1)
+      return std::nullopt;
+    const Expr *Object = Op->getArg(0);
+    switch (Op->getOperator()) {
+    case OO_Arrow:
+      if (isAccessorClass(Object->getType()))
+        return storage(Object, State, Depth);
+      if (valueHandleKind(Object->getType()) == HandleKind::Iterator)
+        return handle(Object, State, Depth);
+      return std::nullopt;
+    case OO_Plus:
+    case OO_Minus:
+    case OO_PlusPlus:
+    case OO_MinusMinus:
+    case OO_PlusEqual:
+    case OO_MinusEqual:
+      if (valueHandleKind(Op->getType()) == HandleKind::None)
+        return std::nullopt;
+      for (const Expr *Arg : Op->arguments())
+        if (valueHandleKind(Arg->getType()) != HandleKind::None)
+          return handle(Arg, State, Depth);
+      return std::nullopt;
+    default:
+      return std::nullopt;
+    }
+  }
+  if (const auto *Call = dyn_cast<CallExpr>(E)) {
+    const FunctionDecl *Callee = Call->getDirectCallee();
+    if (!Callee || !Callee->getIdentifier() || !Callee->isInStdNamespace() ||
+        Call->getNumArgs() < 1)
+      return std::nullopt;
+    llvm::StringRef Name = Callee->getName();
+    if (llvm::is_contained(
+            {"begin", "end", "cbegin", "cend", "data", "addressof"}, Name))
+      return storage(Call->getArg(0), State, Depth);
+    if (Name == "next" || Name == "prev")
+      return handle(Call->getArg(0), State, Depth);
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+const HeldLock *EscapeFinder::lockFor(const Origin &O,
+                                      const LockSet &Held) const {
+  for (const HeldLock &L : Held) {
+    const ValueDecl *Root = L.Key.root();
+    const auto *RootVar = dyn_cast_or_null<VarDecl>(Root);
+    bool GlobalLock = RootVar && RootVar->hasGlobalStorage();
+    switch (O.Kind) {
+    case Origin::ThisMember:
+    case Origin::Global:
+      if (L.Key.isThisMember() || GlobalLock)
+        return &L;
+      break;
+    case Origin::ParamMember:
+      if (Root == O.Base)
+        return &L;
+      break;
+    }
+  }
+  return nullptr;
+}
+
+void EscapeFinder::setTaint(const VarDecl *Var, std::optional<Derivation> D,
+                            bool IsStorage, const LockSet &Held,
+                            TaintMap &State) const {
+  if (!D) {
+    State.erase(Var);
+    return;
+  }
+  if (D->Via) {
+    Taint Copy = *D->Via;
+    if (Copy.Released && !(D->ViaVar && D->ViaVar->isImplicit())) {
+      // Reading it was reported already; do not report its copies too. The
+      // implicit iterator of a range-for is not reported, so its loop
+      // variable inherits the released state and is reported instead.
+      State.erase(Var);
+      return;
+    }
+    Copy.IsStorage = IsStorage;
+    State[Var] = std::move(Copy);
+    return;
+  }
+  const HeldLock *Lock = lockFor(D->From, Held);
+  if (!Lock) {
+    State.erase(Var);
+    return;
+  }
+  Taint T;
+  T.From = D->From;
+  T.Key = Lock->Key;
+  T.AcquiredAt = Lock->AcquiredAt;
+  T.IsStorage = IsStorage;
+  State[Var] = std::move(T);
+}
+
+void EscapeFinder::step(const CFGBlock &Block, unsigned Index, TaintMap &State,
+                        bool Report) {
+  const CFGElement &Element = Block[Index];
+  const LockSet &Before = Analysis.locksBefore(Block, Index);
+  if (std::optional<CFGStmt> CS = Element.getAs<CFGStmt>()) {
+    const Stmt *S = CS->getStmt();
+    if (const auto *Ref = dyn_cast<DeclRefExpr>(S)) {
+      const auto *Var = dyn_cast<VarDecl>(Ref->getDecl());
+      auto It = Var ? State.find(Var) : State.end();
+      // The implicit variables of a range-for (__begin1, ...) are followed
+      // but not reported: the loop variable's use is.
+      if (Report && It != State.end() && It->second.Released &&
+          !Var->isImplicit() && !Ignored.Refs.count(Ref))
+        reportUse(*Ref, It->second);
+    } else if (const auto *Decl = dyn_cast<DeclStmt>(S)) {
+      for (const class Decl *D : Decl->decls()) {
+        const auto *Var = dyn_cast<VarDecl>(D);
+        if (!Var)
+          continue;
+        if (Var->isStaticLocal()) {
+          if (Report)
+            reportStatic(*Var, *S, State);
+          continue;
+        }
+        if (!isLocalVar(Var))
+          continue;
+        const Expr *Init = Var->getInit();
+        QualType T = Var->getType();
+        if (Init && T->isReferenceType())
+          setTaint(Var, storage(Init, State), /*IsStorage=*/true, Before,
+                   State);
+        else if (Init && valueHandleKind(T) != HandleKind::None)
+          setTaint(Var, handle(Init, State), /*IsStorage=*/false, Before,
+                   State);
+        else
+          State.erase(Var);
+      }
+    } else if (const auto *Return = dyn_cast<ReturnStmt>(S)) {
+      if (Report)
+        reportReturn(*Return, State);
+    } else {
+      const Expr *LHS = nullptr;
+      const Expr *RHS = nullptr;
+      if (const auto *Binary = dyn_cast<BinaryOperator>(S);
+          Binary && Binary->getOpcode() == BO_Assign) {
+        LHS = Binary->getLHS();
+        RHS = Binary->getRHS();
+      } else if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(S);
+                 Op && Op->getOperator() == OO_Equal && Op->getNumArgs() == 2) {
+        LHS = Op->getArg(0);
+        RHS = Op->getArg(1);
+      }
+      if (LHS && valueHandleKind(LHS->getType()) != HandleKind::None) {
+        if (const DeclRefExpr *Ref = asLocalRef(LHS)) {
+          const auto *Var = cast<VarDecl>(Ref->getDecl());
+          if (!Var->getType()->isReferenceType())
+            setTaint(Var, handle(RHS, State), /*IsStorage=*/false, Before,
+                     State);
+        } else if (Report) {
+          reportStore(*S, LHS, RHS, State);
+        }
+      }
+    }
+  }
+  // Locks given up by this element: every handle derived under them now
+  // dangles (or may be invalidated by another thread).
+  const LockSet &After = Analysis.locksAfter(Block, Index);
+  for (const HeldLock &L : Before) {
+    if (After.holds(L.Key))
+      continue;
+    for (auto &[Var, T] : State)
+      if (!T.Released && T.Key == L.Key) {
+        T.Released = true;
+        T.Release = Analysis.releaseSiteOf(Block, Index, L.Key);
+      }
+  }
+}
+
+bool EscapeFinder::merge(TaintMap &Into, const TaintMap &From) {
+  bool Changed = false;
+  for (const auto &[Var, T] : From) {
+    auto [It, Inserted] = Into.try_emplace(Var, T);
+    if (Inserted) {
+      Changed = true;
+    } else if (T.Released && !It->second.Released) {
+      It->second.Released = true;
+      It->second.Release = T.Release;
+      Changed = true;
+    }
+  }
+  return Changed;
+}
+
+void EscapeFinder::run() {
+  const CFG *Graph = Analysis.cfg();
+  if (!Graph)
+    return;
+  Ignored.TraverseStmt(Function.getBody());
+  unsigned NumBlocks = Graph->getNumBlockIDs();
+  std::vector<std::optional<TaintMap>> Entry(NumBlocks);
+  std::vector<const CFGBlock *> ById(NumBlocks, nullptr);
+  for (const CFGBlock *Block : *Graph)
+    if (Block)
+      ById[Block->getBlockID()] = Block;
+  const CFGBlock &Start = Graph->getEntry();
+  Entry[Start.getBlockID()] = TaintMap();
+  std::vector<const CFGBlock *> Worklist{&Start};
+  unsigned Budget = 32 * NumBlocks + 64;
+  while (!Worklist.empty() && Budget-- > 0) {
+    const CFGBlock *Block = Worklist.back();
+    Worklist.pop_back();
+    TaintMap State = *Entry[Block->getBlockID()];
+    for (unsigned I = 0; I < Block->size(); ++I)
+      step(*Block, I, State, /*Report=*/false);
+    for (const CFGBlock::AdjacentBlock &Succ : Block->succs()) {
+      const CFGBlock *Next = Succ.getReachableBlock();
+      if (!Next)
+        continue;
+      std::optional<TaintMap> &In = Entry[Next->getBlockID()];
+      bool Changed = !In;
+      if (!In)
+        In = State;
+      else
+        Changed = merge(*In, State);
+      if (Changed)
+        Worklist.push_back(Next);
+    }
+  }
+  if (!Worklist.empty())
+    return; // no fixpoint within the budget: report nothing
+
+  for (unsigned Id = 0; Id < NumBlocks; ++Id) {
+    if (!ById[Id] || !Entry[Id])
+      continue;
+    TaintMap State = *Entry[Id];
+    for (unsigned I = 0; I < ById[Id]->size(); ++I)
+      step(*ById[Id], I, State, /*Report=*/true);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Reports
+//===----------------------------------------------------------------------===//
+
+enum ReportKind : unsigned { UseReport, ReturnReport, StoreReport };
+
+bool EscapeFinder::resolveLock(const Derivation &D, const Stmt &S,
+                               MutexKey &Key, const Stmt *&AcquiredAt,
+                               ReleaseSite &Release) const {
+  if (D.Via) {
+    if (D.Via->Released)
+      return false; // its use is reported on its own
+    Key = D.Via->Key;
+    AcquiredAt = D.Via->AcquiredAt;
+  } else {
+    const HeldLock *Lock = lockFor(D.From, Analysis.locksHeldAt(&S));
+    if (!Lock)
+      return false;
+    Key = Lock->Key;
+    AcquiredAt = Lock->AcquiredAt;
+  }
+  // A lock that this function never releases (taken by hand and kept, or
+  // handed to the caller together with the reference) does not end here.
+  std::optional<ReleaseSite> Site = Analysis.findRelease(&S, Key);
+  if (!Site || Site->Loc.isInvalid())
+    return false;
+  Release = *Site;
+  return true;
+}
+
+void EscapeFinder::addNotes(const MutexKey &Key, const Stmt *AcquiredAt,
+                            const ReleaseSite &Release) {
+  if (AcquiredAt && AcquiredAt->getBeginLoc().isValid())
+    Check.diag(AcquiredAt->getBeginLoc(), "lock on '%0' taken here",
+               DiagnosticIDs::Note)
+        << Key.name();
+  if (Release.Loc.isInvalid())
+    return;
+  if (Release.Guard) {
+    llvm::StringRef When = Release.OnReturn ? "when the function returns"
+                           : isa_and_nonnull<CompoundStmt>(Release.At)
+                               ? "at the end of its scope"
+                               : "when it goes out of scope";
+    Check.diag(Release.Loc, "'%0' releases '%1' here, %2", DiagnosticIDs::Note)
+        << Release.Guard->getNameAsString() << Key.name() << When;
+  } else {
+    Check.diag(Release.Loc, "'%0' is released here", DiagnosticIDs::Note)
+        << Key.name();
+  }
+}
+
+void EscapeFinder::reportUse(const DeclRefExpr &Ref, const Taint &T) {
+  const auto *Var = cast<VarDecl>(Ref.getDecl());
+  if (!ReportedVars.insert(Var).second ||
+      !Check.firstReportAt(Ref.getLocation(), UseReport))
+    return;
+  Check.diag(Ref.getLocation(),
+             "'%0' refers into '%1' and is used after the lock on '%2' that "
+             "guards it is released")
+      << Var->getNameAsString() << T.From.Name << T.Key.name();
+  addNotes(T.Key, T.AcquiredAt, T.Release);
+}
+
+void EscapeFinder::reportReturn(const ReturnStmt &Return,
+                                const TaintMap &State) {
+  const Expr *Value = Return.getRetValue();
+  if (!Value)
+    return;
+  QualType ReturnType = Function.getReturnType();
+  std::optional<Derivation> D;
+  HandleKind Kind = ReturnType->isReferenceType() ? HandleKind::Reference
+                                                  : valueHandleKind(ReturnType);
+  if (Kind == HandleKind::Reference)
+    D = storage(Value, State);
+  else if (Kind != HandleKind::None)
+    D = handle(Value, State);
+  MutexKey Key;
+  const Stmt *AcquiredAt = nullptr;
+  ReleaseSite Release;
+  if (!D || !resolveLock(*D, Return, Key, AcquiredAt, Release))
+    return;
+  SourceLocation Loc = Value->getBeginLoc();
+  if (Loc.isInvalid() || !Check.firstReportAt(Loc, ReturnReport))
+    return;
+  std::vector<FixItHint> Fixes;
+  if (Kind == HandleKind::Reference && !FixOffered) {
+    Fixes = returnTypeFixes();
+    FixOffered = true;
+  }
+  Check.diag(Loc, "returned %0 into '%1' outlives the lock on '%2' that "
+                  "guards it")
+      << handleName(Kind) << D->From.Name << Key.name() << Fixes;
+  addNotes(Key, AcquiredAt, Release);
+}
+
+void EscapeFinder::reportStore(const Stmt &S, const Expr *LHS, const Expr *RHS,
+                               const TaintMap &State) {
+  std::optional<StoreTarget> Target = storeTargetOf(LHS);
+  if (!Target)
+    return;
+  std::optional<Derivation> D = handle(RHS, State);
+  MutexKey Key;
+  const Stmt *AcquiredAt = nullptr;
+  ReleaseSite Release;
+  if (!D || !resolveLock(*D, S, Key, AcquiredAt, Release))
+    return;
+  SourceLocation Loc = LHS->getBeginLoc();
+  if (Loc.isInvalid() || !Check.firstReportAt(Loc, StoreReport))
+    return;
+  llvm::StringRef Where = Target->Kind == StoreTarget::Member ? "member"
+                          : Target->Kind == StoreTarget::Global
+                              ? "global"
+                              : "out-parameter";
+  if (Target->Kind == StoreTarget::Global) {
+    const auto *Var = dyn_cast<VarDecl>(Target->Decl);
+    if (Var && (Var->isStaticLocal() || Var->isStaticDataMember()))
+      Where = "static";
+  }
+  Check.diag(Loc, "%0 into '%1' stored in %2 '%3' outlives the lock on '%4' "
+                  "that guards it")
+      << handleName(valueHandleKind(LHS->getType())) << D->From.Name << Where
+      << Target->Decl->getNameAsString() << Key.name();
+  addNotes(Key, AcquiredAt, Release);
+}
+
+void EscapeFinder::reportStatic(const VarDecl &Var, const Stmt &S,
+                                const TaintMap &State) {
+  const Expr *Init = Var.getInit();
+  if (!Init)
+    return;
+  std::optional<Derivation> D;
+  HandleKind Kind = Var.getType()->isReferenceType()
+                        ? HandleKind::Reference
+                        : valueHandleKind(Var.getType());
+  if (Kind == HandleKind::Reference)
+    D = storage(Init, State);
+  else if (Kind != HandleKind::None)
+    D = handle(Init, State);
+  MutexKey Key;
+  const Stmt *AcquiredAt = nullptr;
+  ReleaseSite Release;
+  if (!D || !resolveLock(*D, S, Key, AcquiredAt, Release))
+    return;
+  if (!Check.firstReportAt(Var.getLocation(), StoreReport))
+    return;
+  Check.diag(Var.getLocation(), "%0 into '%1' stored in static '%2' outlives "
+                                "the lock on '%3' that guards it")
+      << handleName(Kind) << D->From.Name << Var.getNameAsString()
+      << Key.name();
+  addNotes(Key, AcquiredAt, Release);
+}
+
+//===----------------------------------------------------------------------===//
+// Fix-it: `const T &get()` -> `T get()`
+//===----------------------------------------------------------------------===//
+
+bool isCopyable(QualType T) {
+  T = T.getCanonicalType().getUnqualifiedType();
+  if (T->isDependentType() || T->isIncompleteType() || T->isArrayType() ||
+      T->isFunctionType() || T->isVoidType())
+    return false;
+  if (T->isScalarType())
+    return true;
+  const CXXRecordDecl *RD = T->getAsCXXRecordDecl();
+  // A polymorphic class would be sliced: the reference may denote a derived
+  // object.
+  if (!RD || !RD->hasDefinition() || RD->isAbstract() || RD->isPolymorphic())
+    return false;
+  if (RD->needsImplicitCopyConstructor())
+    return !RD->defaultedCopyConstructorIsDeleted();
+  for (const CXXConstructorDecl *Ctor : RD->ctors())
+    if (Ctor->isCopyConstructor() && !Ctor->isDeleted() &&
+        Ctor->getAccess() == AS_public)
+      return true;
+  return false;
+}
+
+/// The replacement of one declaration's `const T &` return type by `T`.
+std::optional<FixItHint> returnTypeFix(const FunctionDecl &Decl,
+                                       const SourceManager &SM,
+                                       const LangOptions &LangOpts) {
+  const TypeSourceInfo *TSI = Decl.getTypeSourceInfo();
+  if (!TSI)
+    return std::nullopt;
+  FunctionTypeLoc FTL = TSI->getTypeLoc().getAsAdjusted<FunctionTypeLoc>();
+  if (!FTL)
+    return std::nullopt;
+  auto Ref = FTL.getReturnLoc().getAs<LValueReferenceTypeLoc>();
+  if (!Ref)
+    return std::nullopt;
+  TypeLoc Pointee = Ref.getPointeeLoc();
+  if (auto Qualified = Pointee.getAs<QualifiedTypeLoc>())
+    Pointee = Qualified.getUnqualifiedLoc();
+  SourceRange Range = Pointee.getSourceRange();
+  SourceLocation Sigil = Ref.getSigilLoc();
+  if (Range.isInvalid() || Sigil.isInvalid() || Range.getBegin().isMacroID() ||
+      Range.getEnd().isMacroID() || Sigil.isMacroID())
+    return std::nullopt;
+  llvm::StringRef TypeText =
+      Lexer::getSourceText(CharSourceRange::getTokenRange(Range), SM, LangOpts);
+  if (TypeText.empty())
+    return std::nullopt;
+
+  // Find the `const`: just before the type (`const T &`) or between the
+  // type and the `&` (`T const &`). Anything else (volatile, macros): no fix.
+  SourceLocation Start = Range.getBegin();
+  SourceLocation DeclStart = Decl.getOuterLocStart();
+  if (DeclStart.isInvalid() || DeclStart.isMacroID() ||
+      SM.getFileID(DeclStart) != SM.getFileID(Start))
+    return std::nullopt;
+  Token Tok;
+  if (Lexer::getRawToken(DeclStart, Tok, SM, LangOpts,
+                         /*IgnoreWhiteSpace=*/true))
+    return std::nullopt;
+  std::optional<Token> Previous;
+  for (unsigned Steps = 0;; ++Steps) {
+    SourceLocation Loc = Tok.getLocation();
+    if (Loc == Start || SM.isBeforeInTranslationUnit(Start, Loc))
+      break;
+    std::optional<Token> Next = Lexer::findNextToken(Loc, SM, LangOpts);
+    if (!Next || Steps > 256)
+      return std::nullopt;
+    Previous = Tok;
+    Tok = *Next;
+  }
+  bool ConstBefore = Previous && Previous->is(tok::raw_identifier) &&
+                     Previous->getRawIdentifier() == "const";
+  if (ConstBefore)
+    Start = Previous->getLocation();
+  // Tokens between the type and the sigil.
+  bool ConstAfter = false;
+  for (SourceLocation Loc = Range.getEnd();;) {
+    std::optional<Token> Tok = Lexer::findNextToken(Loc, SM, LangOpts);
+    if (!Tok)
+      return std::nullopt;
+    if (Tok->getLocation() == Sigil)
+      break;
+    if (Tok->is(tok::raw_identifier) && Tok->getRawIdentifier() == "const" &&
+        !ConstAfter && !ConstBefore) {
+      ConstAfter = true;
+      Loc = Tok->getLocation();
+      continue;
+    }
+    return std::nullopt;
+  }
+  if (!ConstBefore && !ConstAfter)
+    return std::nullopt;
+  // Keep the name apart from the type: `const T &get()` -> `T get()`.
+  bool Invalid = false;
+  const char *AfterSigil =
+      SM.getCharacterData(Sigil.getLocWithOffset(1), &Invalid);
+  std::string Replacement = TypeText.str();
+  if (!Invalid && AfterSigil && !isWhitespace(*AfterSigil))
+    Replacement += ' ';
+  return FixItHint::CreateReplacement(
+      CharSourceRange::getTokenRange(Start, Sigil), Replacement);
+}
+
+std::vector<FixItHint> EscapeFinder::returnTypeFixes() const {
+  const auto *Method = dyn_cast<CXXMethodDecl>(&Function);
+  if ((Method && Method->isVirtual()) || Function.isOverloadedOperator() ||
+      isa<CXXConversionDecl>(Function) ||
+      Function.getTemplateInstantiationPattern() ||
+      Function.isTemplateInstantiation() || Function.isDependentContext())
+    return {};
+  QualType ReturnType = Function.getReturnType();
+  if (!ReturnType->isLValueReferenceType())
+    return {};
+  QualType Pointee = ReturnType->getPointeeType();
+  if (!Pointee.isConstQualified() || Pointee.isVolatileQualified() ||
+      !isCopyable(Pointee))
+    return {};
+  const SourceManager &SM = Context.getSourceManager();
+  std::vector<FixItHint> Fixes;
+  for (const FunctionDecl *Decl : Function.redecls()) {
+    std::optional<FixItHint> Fix =
+        returnTypeFix(*Decl, SM, Context.getLangOpts());
+    if (!Fix)
+      return {};
+    Fixes.push_back(std::move(*Fix));
+  }
+  return Fixes;
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// The check
+//===----------------------------------------------------------------------===//
+
+EscapingGuardedReferenceCheck::EscapingGuardedReferenceCheck(
+    StringRef Name, ClangTidyContext *Context)
+    : ClangTidyCheck(Name, Context),
+      RawMutexTypes(Options.get("MutexTypes", "")),
+      RawLockGuardTypes(Options.get("LockGuardTypes", "")),
+      RawContainerTypes(Options.get("ContainerTypes", "")),
+      Locks(utils::LockOptions::parse(RawMutexTypes, RawLockGuardTypes)) {
+  for (llvm::StringRef Part : llvm::split(RawContainerTypes, ';'))
+    for (llvm::StringRef Piece : llvm::split(Part, ','))
+      if (!Piece.trim().empty())
+        ContainerTypes.push_back(Piece.trim().str());
+}
+
+void EscapingGuardedReferenceCheck::storeOptions(
+    ClangTidyOptions::OptionMap &Opts) {
+  Options.store(Opts, "MutexTypes", RawMutexTypes);
+  Options.store(Opts, "LockGuardTypes", RawLockGuardTypes);
+  Options.store(Opts, "ContainerTypes", RawContainerTypes);
+}
+
+void EscapingGuardedReferenceCheck::registerMatchers(MatchFinder *Finder) {
+  Finder->addMatcher(functionDecl(isDefinition(), hasBody(stmt()),
+                                  unless(isExpansionInSystemHeader()))
+                         .bind("function"),
+                     this);
+}
+
+void EscapingGuardedReferenceCheck::check(
+    const MatchFinder::MatchResult &Result) {
+  const auto *Function = Result.Nodes.getNodeAs<FunctionDecl>("function");
+  if (!Function || Function->isDependentContext() || !Function->getBody() ||
+      Function->isInvalidDecl())
+    return;
+  ASTContext &Context = *Result.Context;
+  std::unique_ptr<LockScopeAnalysis> Analysis =
+      LockScopeAnalysis::analyze(*Function, Context, Locks);
+  if (!Analysis || !Analysis->holdsAnyLock())
+    return;
+  EscapeFinder(*this, Locks, *Function, Context, *Analysis).run();
+}
+
+void EscapingGuardedReferenceCheck::onEndOfTranslationUnit() {
+  Reported.clear();
+}
+
+} // namespace clang::tidy::concguard

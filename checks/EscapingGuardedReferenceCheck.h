@@ -1,0 +1,55 @@
+//===--- EscapingGuardedReferenceCheck.h - escaping-guarded-reference -----===//
+//
+// Reports references, pointers, iterators and views into data accessed under
+// a lock that escape the lock's scope: returned, written to an out-parameter,
+// stored in a member, global or static, or used after the lock is released.
+//
+// Documentation: docs/checks/concguard-escaping-guarded-reference.md
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CONCGUARD_CHECKS_ESCAPINGGUARDEDREFERENCECHECK_H
+#define CONCGUARD_CHECKS_ESCAPINGGUARDEDREFERENCECHECK_H
+
+#include "utils/LockScopes.h"
+
+#include "clang-tidy/ClangTidyCheck.h"
+#include "llvm/ADT/DenseSet.h"
+
+#include <string>
+#include <vector>
+
+namespace clang::tidy::concguard {
+
+class EscapingGuardedReferenceCheck : public ClangTidyCheck {
+public:
+  EscapingGuardedReferenceCheck(StringRef Name, ClangTidyContext *Context);
+  bool isLanguageVersionSupported(const LangOptions &LangOpts) const override {
+    return LangOpts.CPlusPlus11;
+  }
+  void registerMatchers(ast_matchers::MatchFinder *Finder) override;
+  void check(const ast_matchers::MatchFinder::MatchResult &Result) override;
+  void storeOptions(ClangTidyOptions::OptionMap &Opts) override;
+  void onEndOfTranslationUnit() override;
+
+  /// Classes besides the std containers whose accessors (at, operator[],
+  /// front, back, data, begin, find, ...) hand out references into them.
+  llvm::ArrayRef<std::string> containerTypes() const { return ContainerTypes; }
+  /// Reports each diagnostic location once (template instantiations share
+  /// the locations of their pattern). Returns false when already reported.
+  bool firstReportAt(SourceLocation Loc, unsigned Kind) {
+    return Reported.insert({Loc.getRawEncoding(), Kind}).second;
+  }
+
+private:
+  const std::string RawMutexTypes;
+  const std::string RawLockGuardTypes;
+  const std::string RawContainerTypes;
+  utils::LockOptions Locks;
+  std::vector<std::string> ContainerTypes;
+  llvm::DenseSet<std::pair<SourceLocation::UIntTy, unsigned>> Reported;
+};
+
+} // namespace clang::tidy::concguard
+
+#endif // CONCGUARD_CHECKS_ESCAPINGGUARDEDREFERENCECHECK_H

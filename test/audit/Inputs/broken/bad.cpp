@@ -1,0 +1,2 @@
+// Does not compile: an undeclared identifier.
+void f() { undeclared_function(); }

@@ -1,0 +1,5 @@
+#include <thread>
+void work();
+void start() {
+  std::thread([] { for (;;) work(); }).detach();
+}

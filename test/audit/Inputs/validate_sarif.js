@@ -1,0 +1,50 @@
+// Validates SARIF logs against the SARIF 2.1.0 JSON schema (the copy that
+// @microsoft/jest-sarif ships, draft-04) and against the constraints GitHub
+// code scanning documents for uploads.
+//   node validate_sarif.js <log.sarif>...
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const Ajv = require("ajv-draft-04");
+const addFormats = require("ajv-formats");
+
+const schemaPath = require.resolve("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json");
+const schema = JSON.parse(fs.readFileSync(schemaPath, "utf8"));
+// unicodeRegExp off: the schema's "language" pattern has a stray "]" that
+// only a non-Unicode regular expression accepts.
+const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
+addFormats(ajv);
+const validate = ajv.compile(schema);
+
+let failed = false;
+for (const file of process.argv.slice(2)) {
+  const log = JSON.parse(fs.readFileSync(file, "utf8"));
+  const problems = [];
+  if (!validate(log))
+    for (const e of validate.errors) problems.push("schema: " + e.instancePath + " " + e.message);
+  // GitHub code scanning: version 2.1.0, a driver name, every result with a
+  // rule id, a message text and a physical location with a start line.
+  if (log.version !== "2.1.0") problems.push("version is not 2.1.0");
+  for (const run of log.runs || []) {
+    if (!run.tool || !run.tool.driver || !run.tool.driver.name) problems.push("run without tool.driver.name");
+    const ruleIds = new Set((run.tool.driver.rules || []).map((r) => r.id));
+    for (const r of run.results || []) {
+      if (!r.ruleId || !ruleIds.has(r.ruleId)) problems.push("result with unknown ruleId " + r.ruleId);
+      if (!r.message || !r.message.text) problems.push("result without message text");
+      const pl = r.locations && r.locations[0] && r.locations[0].physicalLocation;
+      if (!pl || !pl.artifactLocation || !pl.artifactLocation.uri || !pl.region || !pl.region.startLine)
+        problems.push("result without a physical location and start line");
+      if (!r.partialFingerprints || !Object.keys(r.partialFingerprints).length)
+        problems.push("result without partialFingerprints");
+    }
+  }
+  const n = (log.runs || []).reduce((s, r) => s + (r.results || []).length, 0);
+  if (problems.length) {
+    failed = true;
+    console.log(path.basename(file) + ": INVALID");
+    for (const p of problems) console.log("  " + p);
+  } else {
+    console.log(path.basename(file) + ": valid SARIF 2.1.0, " + n + " results");
+  }
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,452 @@
+// Unit tests of concguard::sharded_map: every member function, shard
+// selection spread, copy semantics.
+#include "concguard/sharded_map.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+
+using concguard::sharded_map;
+using Map = sharded_map<int, std::string>;
+
+TEST(ShardedMap, StartsEmpty) {
+  Map m;
+  EXPECT_TRUE(m.empty());
+  EXPECT_EQ(m.size(), 0u);
+  EXPECT_FALSE(m.get(1).has_value());
+  EXPECT_FALSE(m.contains(1));
+  EXPECT_EQ(m.count(1), 0u);
+  EXPECT_EQ(m.shard_count(), Map::default_shard_count);
+}
+
+TEST(ShardedMap, ShardCountRoundsToPowerOfTwo) {
+  EXPECT_EQ(Map(0).shard_count(), 1u);
+  EXPECT_EQ(Map(1).shard_count(), 1u);
+  EXPECT_EQ(Map(3).shard_count(), 4u);
+  EXPECT_EQ(Map(64).shard_count(), 64u);
+  EXPECT_EQ(Map(100).shard_count(), 128u);
+  EXPECT_EQ(Map(std::size_t(1) << 30).shard_count(), Map::max_shard_count);
+}
+
+TEST(ShardedMap, InsertDoesNotOverwrite) {
+  Map m;
+  EXPECT_TRUE(m.insert(1, "one"));
+  EXPECT_FALSE(m.insert(1, "uno"));
+  EXPECT_EQ(m.get(1), std::optional<std::string>("one"));
+  EXPECT_EQ(m.size(), 1u);
+  EXPECT_FALSE(m.empty());
+}
+
+TEST(ShardedMap, EmplaceAndTryEmplaceConstructInPlace) {
+  Map m;
+  EXPECT_TRUE(m.emplace(1, 3u, 'a'));
+  EXPECT_EQ(m.at(1), "aaa");
+  EXPECT_FALSE(m.emplace(1, 2u, 'b'));
+  EXPECT_EQ(m.at(1), "aaa");
+  EXPECT_TRUE(m.try_emplace(2, "two"));
+  EXPECT_FALSE(m.try_emplace(2, "deux"));
+  EXPECT_EQ(m.at(2), "two");
+}
+
+TEST(ShardedMap, TryEmplaceLeavesArgumentsAloneWhenKeyExists) {
+  sharded_map<int, std::unique_ptr<int>> m;
+  auto p = std::make_unique<int>(5);
+  EXPECT_TRUE(m.try_emplace(1, std::move(p)));
+  auto q = std::make_unique<int>(6);
+  EXPECT_FALSE(m.try_emplace(1, std::move(q)));
+  ASSERT_NE(q, nullptr); // not moved from
+  EXPECT_FALSE(m.emplace(1, std::move(q)));
+  ASSERT_NE(q, nullptr);
+  int seen = 0;
+  EXPECT_TRUE(m.visit(1, [&](const std::unique_ptr<int> &v) { seen = *v; }));
+  EXPECT_EQ(seen, 5);
+}
+
+TEST(ShardedMap, InsertOrAssignReportsInsertion) {
+  Map m;
+  EXPECT_TRUE(m.insert_or_assign(1, "a"));
+  EXPECT_FALSE(m.insert_or_assign(1, "b"));
+  EXPECT_EQ(m.at(1), "b");
+}
+
+TEST(ShardedMap, AtThrowsOutOfRange) {
+  Map m;
+  EXPECT_THROW(m.at(42), std::out_of_range);
+  m.insert(42, "x");
+  EXPECT_EQ(m.at(42), "x");
+}
+
+TEST(ShardedMap, GetReturnsACopy) {
+  Map m;
+  m.insert(1, "abc");
+  std::optional<std::string> v = m.get(1);
+  ASSERT_TRUE(v);
+  *v = "changed";
+  EXPECT_EQ(m.at(1), "abc");
+}
+
+TEST(ShardedMap, VisitSeesValueWithoutCopy) {
+  Map m;
+  m.insert(1, "abc");
+  const std::string *first = nullptr;
+  const std::string *second = nullptr;
+  EXPECT_TRUE(m.visit(1, [&](const std::string &v) { first = &v; }));
+  EXPECT_TRUE(m.visit(1, [&](const std::string &v) { second = &v; }));
+  EXPECT_EQ(first, second); // the element itself, not a temporary copy
+  bool called = false;
+  EXPECT_FALSE(m.visit(2, [&](const std::string &) { called = true; }));
+  EXPECT_FALSE(called);
+}
+
+TEST(ShardedMap, UpdateOnlyTouchesExistingKeys) {
+  Map m;
+  EXPECT_FALSE(m.update(1, [](std::string &v) { v += "!"; }));
+  EXPECT_FALSE(m.contains(1));
+  m.insert(1, "a");
+  EXPECT_TRUE(m.update(1, [](std::string &v) { v += "!"; }));
+  EXPECT_EQ(m.at(1), "a!");
+}
+
+TEST(ShardedMap, UpsertDefaultConstructsThenApplies) {
+  sharded_map<int, std::vector<int>> m;
+  m.upsert(7, [](std::vector<int> &v) { v.push_back(1); });
+  m.upsert(7, [](std::vector<int> &v) { v.push_back(2); });
+  EXPECT_EQ(m.at(7), (std::vector<int>{1, 2}));
+  sharded_map<int, int> counts;
+  counts.upsert(1, [](int &v) {
+    EXPECT_EQ(v, 0);
+    ++v;
+  });
+  EXPECT_EQ(counts.at(1), 1);
+}
+
+TEST(ShardedMap, GetOrInsertDefaultBehavesLikeSubscriptRead) {
+  sharded_map<int, int> m;
+  EXPECT_EQ(m.get_or_insert_default(3), 0);
+  EXPECT_TRUE(m.contains(3));
+  m.insert_or_assign(3, 9);
+  EXPECT_EQ(m.get_or_insert_default(3), 9);
+  EXPECT_EQ(m.size(), 1u);
+}
+
+TEST(ShardedMap, EraseAndEraseIf) {
+  sharded_map<int, int> m(8);
+  for (int i = 0; i < 100; ++i)
+    m.insert(i, i * i);
+  EXPECT_EQ(m.erase(5), 1u);
+  EXPECT_EQ(m.erase(5), 0u);
+  EXPECT_EQ(m.size(), 99u);
+  std::size_t removed =
+      m.erase_if([](const int &k, const int &) { return k % 2 == 0; });
+  EXPECT_EQ(removed, 50u);
+  EXPECT_EQ(m.size(), 49u);
+  m.for_each([](const int &k, const int &v) {
+    EXPECT_EQ(k % 2, 1);
+    EXPECT_EQ(v, k * k);
+  });
+  EXPECT_EQ(m.erase_if([](const int &, const int &v) { return v > 1000000; }),
+            0u);
+}
+
+template <class V> void erase_if_calls_pred_once_per_element() {
+  // One shard, so one table with long clusters and wrap-around; remove
+  // various fractions and check that each element is seen exactly once.
+  for (int modulus : {2, 3, 7, 1}) {
+    sharded_map<std::uint64_t, V> m(1);
+    std::set<std::uint64_t> keys;
+    std::mt19937_64 rng{std::uint64_t(modulus)};
+    for (int i = 0; i < 3000; ++i) {
+      std::uint64_t k = rng() % 100000;
+      keys.insert(k);
+      m.insert(k, V(1, 'x'));
+    }
+    std::map<std::uint64_t, int> calls;
+    const std::size_t removed =
+        m.erase_if([&](const std::uint64_t &k, const V &) {
+          ++calls[k];
+          return k % std::uint64_t(modulus) == 0;
+        });
+    ASSERT_EQ(calls.size(), keys.size()) << "modulus " << modulus;
+    std::size_t expected_removed = 0;
+    for (std::uint64_t k : keys) {
+      EXPECT_EQ(calls[k], 1) << "key " << k;
+      expected_removed += k % std::uint64_t(modulus) == 0;
+      EXPECT_EQ(m.contains(k), k % std::uint64_t(modulus) != 0) << "key " << k;
+    }
+    EXPECT_EQ(removed, expected_removed);
+    EXPECT_EQ(m.size(), keys.size() - expected_removed);
+  }
+}
+
+struct throwing_move_string : std::string {
+  using std::string::string;
+  throwing_move_string(const throwing_move_string &) = default;
+  throwing_move_string(throwing_move_string &&o) noexcept(false)
+      : std::string(std::move(static_cast<std::string &>(o))) {}
+  throwing_move_string &operator=(const throwing_move_string &) = default;
+  throwing_move_string &operator=(throwing_move_string &&) = default;
+};
+
+TEST(ShardedMap, EraseIfCallsPredicateOncePerElement) {
+  erase_if_calls_pred_once_per_element<std::string>(); // open addressing
+  erase_if_calls_pred_once_per_element<throwing_move_string>(); // node based
+}
+
+TEST(ShardedMap, EraseKeepsEveryOtherKeyReachable) {
+  // Many erasures in one table: after each, every remaining key must still
+  // be found (a wrong backward shift strands elements behind a hole).
+  sharded_map<std::uint64_t, int> m(1);
+  std::vector<std::uint64_t> keys;
+  for (std::uint64_t k = 0; k < 2000; ++k) {
+    keys.push_back(k * 0x9e3779b97f4a7c15ULL);
+    m.insert(keys.back(), int(k));
+  }
+  std::mt19937_64 rng(3);
+  std::shuffle(keys.begin(), keys.end(), rng);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    ASSERT_EQ(m.erase(keys[i]), 1u);
+    if (i % 97 == 0)
+      for (std::size_t j = i + 1; j < keys.size(); ++j)
+        ASSERT_TRUE(m.contains(keys[j])) << "after erasing " << i + 1;
+  }
+  EXPECT_TRUE(m.empty());
+}
+
+TEST(ShardedMap, StringKeysSurviveGrowthAndBackwardShifts) {
+  // Non-trivial keys and values in the open-addressing tables: they move on
+  // every growth and on deletions.
+  sharded_map<std::string, std::string> m(4);
+  for (int i = 0; i < 5000; ++i)
+    ASSERT_TRUE(m.insert("key-" + std::to_string(i), std::string(i % 50, 'v')));
+  for (int i = 0; i < 5000; i += 2)
+    ASSERT_EQ(m.erase("key-" + std::to_string(i)), 1u);
+  for (int i = 0; i < 5000; ++i) {
+    auto v = m.get("key-" + std::to_string(i));
+    ASSERT_EQ(v.has_value(), i % 2 == 1) << i;
+    if (v)
+      EXPECT_EQ(*v, std::string(i % 50, 'v'));
+  }
+  EXPECT_EQ(m.size(), 2500u);
+  sharded_map<std::string, std::string> copy(m);
+  m.clear();
+  EXPECT_EQ(copy.size(), 2500u);
+  EXPECT_EQ(copy.at("key-4999"), std::string(4999 % 50, 'v'));
+}
+
+TEST(ShardedMap, ClearEmptiesEveryShard) {
+  sharded_map<int, int> m(16);
+  for (int i = 0; i < 1000; ++i)
+    m.insert(i, i);
+  EXPECT_EQ(m.size(), 1000u);
+  m.clear();
+  EXPECT_TRUE(m.empty());
+  EXPECT_EQ(m.size(), 0u);
+  EXPECT_FALSE(m.contains(10));
+  EXPECT_TRUE(m.insert(10, 1)); // still usable
+  EXPECT_EQ(m.size(), 1u);
+}
+
+TEST(ShardedMap, ReserveKeepsContents) {
+  sharded_map<int, int> m(4);
+  m.insert(1, 1);
+  m.reserve(10000);
+  m.reserve(0);
+  EXPECT_EQ(m.at(1), 1);
+  for (int i = 2; i < 5000; ++i)
+    m.insert(i, i);
+  EXPECT_EQ(m.size(), 4999u);
+}
+
+TEST(ShardedMap, ForEachAndForEachMutVisitEverything) {
+  sharded_map<int, int> m(32);
+  for (int i = 0; i < 500; ++i)
+    m.insert(i, 1);
+  m.for_each_mut([](const int &k, int &v) { v = k + 1; });
+  long sum = 0;
+  std::size_t seen = 0;
+  m.for_each([&](const int &k, const int &v) {
+    EXPECT_EQ(v, k + 1);
+    sum += v;
+    ++seen;
+  });
+  EXPECT_EQ(seen, 500u);
+  EXPECT_EQ(sum, 500L * 501 / 2);
+}
+
+TEST(ShardedMap, SnapshotCopiesEveryElement) {
+  sharded_map<int, std::string> m(4);
+  for (int i = 0; i < 50; ++i)
+    m.insert(i, std::to_string(i));
+  auto snap = m.snapshot();
+  ASSERT_EQ(snap.size(), 50u);
+  std::sort(snap.begin(), snap.end());
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(snap[i].first, i);
+    EXPECT_EQ(snap[i].second, std::to_string(i));
+  }
+  m.clear();
+  EXPECT_EQ(snap.size(), 50u); // independent of the map
+}
+
+TEST(ShardedMap, InitializerListAndCopies) {
+  sharded_map<int, std::string> m{{1, "a"}, {2, "b"}, {1, "ignored"}};
+  EXPECT_EQ(m.size(), 2u);
+  EXPECT_EQ(m.at(1), "a");
+  sharded_map<int, std::string> copy(m);
+  EXPECT_EQ(copy.shard_count(), m.shard_count());
+  m.insert_or_assign(1, "changed");
+  EXPECT_EQ(copy.at(1), "a");
+  EXPECT_EQ(copy.size(), 2u);
+
+  sharded_map<int, std::string> other(4);
+  other.insert(99, "z");
+  other = m;
+  EXPECT_EQ(other.shard_count(), 4u); // keeps its own shard count
+  EXPECT_EQ(other.size(), 2u);
+  EXPECT_EQ(other.at(1), "changed");
+  EXPECT_FALSE(other.contains(99));
+  for (int k : {1, 2})
+    EXPECT_EQ(other.shard_of(k), other.shard_of(k)); // stable
+  other = other; // self-assignment is a no-op
+  EXPECT_EQ(other.size(), 2u);
+
+  sharded_map<int, std::string> moved(std::move(copy)); // falls back to copy
+  EXPECT_EQ(moved.at(2), "b");
+}
+
+struct ModHash {
+  explicit ModHash(int salt = 0) : salt(salt) {}
+  std::size_t operator()(int k) const { return std::size_t(k + salt); }
+  int salt;
+};
+struct ModEqual {
+  bool operator()(int a, int b) const { return a % 1000 == b % 1000; }
+};
+
+TEST(ShardedMap, UsesGivenHashAndEquality) {
+  // Keys equal modulo 1000 must be one key: the hash must agree.
+  struct Mod1000Hash {
+    std::size_t operator()(int k) const { return std::hash<int>()(k % 1000); }
+  };
+  sharded_map<int, int, Mod1000Hash, ModEqual> m(16);
+  EXPECT_TRUE(m.insert(5, 1));
+  EXPECT_FALSE(m.insert(1005, 2));
+  EXPECT_EQ(m.at(2005), 1);
+  EXPECT_EQ(m.shard_of(5), m.shard_of(1005));
+  sharded_map<int, int, ModHash> salted(8, ModHash(17));
+  EXPECT_EQ(salted.hash_function().salt, 17);
+}
+
+// --- Shard selection must spread keys whose hashes differ only in high bits
+// (identity hashes of pointers, multiples of 2^k), and Zipf-distributed keys.
+
+std::vector<std::size_t> shard_loads(const sharded_map<std::uint64_t, int> &m,
+                                     const std::vector<std::uint64_t> &keys) {
+  std::vector<std::size_t> load(m.shard_count());
+  for (std::uint64_t k : keys)
+    ++load[m.shard_of(k)];
+  return load;
+}
+
+// Pearson chi-square statistic of `load` against a uniform spread.
+double chi_square(const std::vector<std::size_t> &load, std::size_t n) {
+  const double expected = double(n) / double(load.size());
+  double chi = 0;
+  for (std::size_t l : load)
+    chi += (double(l) - expected) * (double(l) - expected) / expected;
+  return chi;
+}
+
+TEST(ShardedMapSpread, KeysDifferingOnlyInHighBitsSpread) {
+  sharded_map<std::uint64_t, int> m(256);
+  ASSERT_EQ(std::hash<std::uint64_t>()(12345u), 12345u)
+      << "this test assumes an identity std::hash, as in libstdc++/libc++";
+  for (unsigned shift : {12u, 20u, 32u, 40u, 48u, 56u}) {
+    std::vector<std::uint64_t> keys;
+    const std::size_t n = shift >= 56 ? 256 : 256 * 64;
+    for (std::uint64_t i = 0; i < n; ++i)
+      keys.push_back(i << shift);
+    auto load = shard_loads(m, keys);
+    const std::size_t used = std::size_t(std::count_if(
+        load.begin(), load.end(), [](std::size_t l) { return l != 0; }));
+    // 256 keys over 256 shards land in ~162 shards when random, 1 when the
+    // low bits of the raw hash are used.
+    EXPECT_GT(used, n == 256 ? 120u : 250u) << "shift " << shift;
+    if (n > 256) {
+      // 255 degrees of freedom: the 99.99th percentile is ~346.
+      EXPECT_LT(chi_square(load, n), 400.0) << "shift " << shift;
+    }
+  }
+}
+
+TEST(ShardedMapSpread, ZipfKeysSpread) {
+  // Zipf(0.99) ranks over 1M keys that are multiples of 4096 (like
+  // page-aligned pointers); the hottest keys must be on different shards.
+  const std::size_t n = 1 << 20;
+  std::vector<double> cdf(n);
+  double sum = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    sum += 1.0 / std::pow(double(i + 1), 0.99);
+    cdf[i] = sum;
+  }
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> u(0, sum);
+  sharded_map<std::uint64_t, int> m(256);
+  std::set<std::uint64_t> distinct;
+  std::vector<std::uint64_t> draws;
+  for (int i = 0; i < 200000; ++i) {
+    std::size_t rank = std::size_t(
+        std::lower_bound(cdf.begin(), cdf.end(), u(rng)) - cdf.begin());
+    draws.push_back(std::uint64_t(rank) << 12);
+  }
+  for (std::uint64_t k : draws)
+    distinct.insert(k);
+  // The 64 hottest keys: ~57 distinct shards expected at random.
+  std::set<std::size_t> hot_shards;
+  for (std::uint64_t r = 0; r < 64; ++r)
+    hot_shards.insert(m.shard_of(r << 12));
+  EXPECT_GE(hot_shards.size(), 45u);
+  // Distinct keys drawn spread evenly.
+  std::vector<std::uint64_t> keys(distinct.begin(), distinct.end());
+  auto load = shard_loads(m, keys);
+  EXPECT_LT(chi_square(load, keys.size()), 400.0);
+}
+
+TEST(ShardedMapSpread, ShardOfIsConsistentWithStorage) {
+  sharded_map<std::uint64_t, int> m(64);
+  for (std::uint64_t k = 0; k < 1000; ++k)
+    m.insert(k << 32, int(k));
+  for (std::uint64_t k = 0; k < 1000; ++k)
+    EXPECT_EQ(m.at(k << 32), int(k));
+  EXPECT_EQ(m.size(), 1000u);
+}
+
+TEST(RwSpinlock, ExcludesWritersAndAdmitsReaders) {
+  concguard::detail::rw_spinlock l;
+  l.lock_shared();
+  l.lock_shared(); // two readers at once
+  EXPECT_FALSE(l.try_lock());
+  l.unlock_shared();
+  EXPECT_FALSE(l.try_lock());
+  l.unlock_shared();
+  EXPECT_TRUE(l.try_lock());
+  EXPECT_FALSE(l.try_lock());
+  l.unlock();
+  l.lock();
+  l.unlock();
+  EXPECT_TRUE(l.try_lock());
+  l.unlock();
+}
+
+} // namespace

@@ -1,0 +1,803 @@
+//===--- AuditReport.cpp - report model, formats, baseline and merge ------===//
+//
+// Everything here is plain LLVM Support code (no Clang headers), so that it
+// compiles quickly and can be read without knowing clang-tidy.
+//
+//===----------------------------------------------------------------------===//
+
+#include "AuditReport.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SHA256.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+
+namespace concguard::audit {
+namespace json = llvm::json;
+using llvm::StringRef;
+
+namespace {
+
+// The format tag of our JSON report; `merge` and `--baseline` refuse
+// anything else that is not SARIF.
+constexpr StringRef ReportFormat = "concguard-audit-report";
+constexpr int64_t ReportFormatVersion = 1;
+constexpr StringRef FingerprintKey = "concguard/v1";
+
+// Generated from docs/checks/*.md by CMake: {check name, first paragraph}.
+struct CheckDoc {
+  const char *Name;
+  const char *Summary;
+};
+const CheckDoc CheckDocs[] = {
+#include "ConcGuardAuditCheckDocs.inc"
+    {nullptr, nullptr}};
+
+const char HtmlTemplate[] =
+#include "ConcGuardAuditHtml.inc"
+    ;
+
+auto findingOrder(const Finding &F) {
+  return std::tie(F.Loc.Path, F.Loc.Line, F.Loc.Column, F.Check, F.Message);
+}
+
+json::Value locToJSON(const SourceLocation &L) {
+  return json::Object{{"path", L.Path}, {"line", L.Line}, {"column", L.Column}};
+}
+
+json::Value excerptToJSON(const Excerpt &E) {
+  json::Array Lines;
+  for (const std::string &L : E.Lines)
+    Lines.push_back(L);
+  return json::Object{{"startLine", E.StartLine}, {"lines", std::move(Lines)}};
+}
+
+llvm::Error malformed(const llvm::Twine &What) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 "malformed report: " + What);
+}
+
+// Small readers for our own JSON; they fail with a message rather than
+// guessing, since a half-read report would be passed off as complete.
+llvm::Expected<std::string> getStr(const json::Object &O, StringRef Key) {
+  if (auto S = O.getString(Key))
+    return S->str();
+  return malformed("missing string '" + Key + "'");
+}
+unsigned getUInt(const json::Object &O, StringRef Key) {
+  if (auto I = O.getInteger(Key))
+    return *I < 0 ? 0 : static_cast<unsigned>(*I);
+  return 0;
+}
+
+SourceLocation locFromJSON(const json::Object *O) {
+  SourceLocation L;
+  if (!O)
+    return L;
+  if (auto P = O->getString("path"))
+    L.Path = P->str();
+  L.Line = getUInt(*O, "line");
+  L.Column = getUInt(*O, "column");
+  return L;
+}
+
+Excerpt excerptFromJSON(const json::Object *O) {
+  Excerpt E;
+  if (!O)
+    return E;
+  E.StartLine = getUInt(*O, "startLine");
+  if (const json::Array *A = O->getArray("lines"))
+    for (const json::Value &V : *A)
+      if (auto S = V.getAsString())
+        E.Lines.push_back(S->str());
+  return E;
+}
+
+std::string sha256Hex(StringRef Data) {
+  llvm::SHA256 H;
+  H.update(Data);
+  return llvm::toHex(H.final(), /*LowerCase=*/true);
+}
+
+StringRef lineAt(const Finding &F) {
+  const Excerpt &E = F.Source;
+  if (F.Loc.Line < E.StartLine || F.Loc.Line >= E.StartLine + E.Lines.size())
+    return "";
+  return E.Lines[F.Loc.Line - E.StartLine];
+}
+
+llvm::Expected<json::Value> parseFile(StringRef Path) {
+  auto Buf = llvm::MemoryBuffer::getFile(Path);
+  if (!Buf)
+    return llvm::createStringError(Buf.getError(),
+                                   "cannot read '" + Path +
+                                       "': " + Buf.getError().message());
+  auto V = json::parse((*Buf)->getBuffer());
+  if (!V)
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "'" + Path + "' is not valid JSON: " + llvm::toString(V.takeError()));
+  return V;
+}
+
+/// Baseline findings from a SARIF log (ours or another run's): what the
+/// fingerprint, location and message of each result are.
+std::vector<Finding> findingsFromSarif(const json::Object &Log) {
+  std::vector<Finding> Out;
+  const json::Array *Runs = Log.getArray("runs");
+  if (!Runs)
+    return Out;
+  for (const json::Value &Run : *Runs) {
+    const json::Object *RunObj = Run.getAsObject();
+    const json::Array *Results = RunObj ? RunObj->getArray("results") : nullptr;
+    if (!Results)
+      continue;
+    for (const json::Value &RV : *Results) {
+      const json::Object *Res = RV.getAsObject();
+      if (!Res)
+        continue;
+      Finding F;
+      if (auto Id = Res->getString("ruleId"))
+        F.Check = Id->str();
+      if (auto Level = Res->getString("level"))
+        F.Severity = Level->str();
+      if (const json::Object *M = Res->getObject("message"))
+        if (auto T = M->getString("text"))
+          F.Message = T->str();
+      if (const json::Object *FP = Res->getObject("partialFingerprints"))
+        if (auto S = FP->getString(FingerprintKey))
+          F.Fingerprint = S->str();
+      if (const json::Array *Locs = Res->getArray("locations"))
+        if (!Locs->empty())
+          if (const json::Object *L0 = (*Locs)[0].getAsObject())
+            if (const json::Object *PL = L0->getObject("physicalLocation")) {
+              if (const json::Object *AL = PL->getObject("artifactLocation"))
+                if (auto U = AL->getString("uri"))
+                  F.Loc.Path = U->str();
+              if (const json::Object *Reg = PL->getObject("region")) {
+                F.Loc.Line = getUInt(*Reg, "startLine");
+                F.Loc.Column = getUInt(*Reg, "startColumn");
+                if (const json::Object *Snip = Reg->getObject("snippet"))
+                  if (auto T = Snip->getString("text")) {
+                    F.Source.StartLine = F.Loc.Line;
+                    F.Source.Lines.push_back(T->str());
+                  }
+              }
+            }
+      // A fixed result (baselineState "absent") of an older comparison is
+      // not a finding of that run.
+      if (auto State = Res->getString("baselineState"))
+        if (*State == "absent")
+          continue;
+      Out.push_back(std::move(F));
+    }
+  }
+  return Out;
+}
+
+std::string sarifLevel(StringRef Severity) {
+  if (Severity == "error" || Severity == "note")
+    return Severity.str();
+  return "warning";
+}
+
+json::Value sarifLocation(const SourceLocation &L, StringRef Snippet = "") {
+  json::Object Region;
+  if (L.Line) {
+    Region["startLine"] = L.Line;
+    if (L.Column)
+      Region["startColumn"] = L.Column;
+    if (!Snippet.empty())
+      Region["snippet"] = json::Object{{"text", Snippet}};
+  }
+  json::Object Physical{
+      {"artifactLocation",
+       json::Object{{"uri", L.Path}, {"uriBaseId", "%SRCROOT%"}}}};
+  if (!Region.empty())
+    Physical["region"] = std::move(Region);
+  return json::Object{{"physicalLocation", std::move(Physical)}};
+}
+
+unsigned countState(const Report &R, StringRef State) {
+  return llvm::count_if(
+      R.Findings, [&](const Finding &F) { return F.BaselineState == State; });
+}
+
+json::Value summaryJSON(const Report &R) {
+  unsigned Failed =
+      llvm::count_if(R.Units, [](const UnitResult &U) { return !U.Ok; });
+  json::Object S{{"findings", static_cast<int64_t>(R.Findings.size())},
+                 {"translationUnits", static_cast<int64_t>(R.Units.size())},
+                 {"failedTranslationUnits", Failed},
+                 {"toolErrors", static_cast<int64_t>(R.Errors.size())}};
+  if (R.HasBaseline) {
+    S["new"] = countState(R, "new");
+    S["unchanged"] = countState(R, "unchanged");
+    S["fixed"] = static_cast<int64_t>(R.Fixed.size());
+  }
+  return S;
+}
+
+} // namespace
+
+Rule describeCheck(StringRef CheckName) {
+  Rule R;
+  R.Id = CheckName.str();
+  for (const CheckDoc *D = CheckDocs; D->Name; ++D)
+    if (CheckName == D->Name)
+      R.Description = D->Summary;
+  if (CheckName.starts_with("concguard-")) {
+    R.HelpUri = (CONCGUARD_AUDIT_DOCS_URL + CheckName + ".md").str();
+    if (R.Description.empty())
+      R.Description = ("concguard check " + CheckName + ".").str();
+  } else {
+    // Stock clang-tidy checks: <module>-<name> is documented at
+    // checks/<module>/<name>.html.
+    auto [Module, Name] = CheckName.split('-');
+    R.HelpUri = ("https://clang.llvm.org/extra/clang-tidy/checks/" + Module +
+                 "/" + Name + ".html")
+                    .str();
+    R.Description = ("clang-tidy check " + CheckName + ".").str();
+  }
+  return R;
+}
+
+void finalize(Report &R) {
+  llvm::sort(R.Units, [](const UnitResult &A, const UnitResult &B) {
+    return A.Path < B.Path;
+  });
+  llvm::sort(R.Errors, [](const ToolError &A, const ToolError &B) {
+    return std::tie(A.Path, A.Message) < std::tie(B.Path, B.Message);
+  });
+  R.Errors.erase(std::unique(R.Errors.begin(), R.Errors.end(),
+                             [](const ToolError &A, const ToolError &B) {
+                               return A.Path == B.Path &&
+                                      A.Message == B.Message;
+                             }),
+                 R.Errors.end());
+  // Ties (the same finding seen from several units) are broken on the whole
+  // content, so that which copy survives does not depend on the order in
+  // which units or shards came in.
+  auto Canonical = [](const Finding &F) {
+    std::string S;
+    llvm::raw_string_ostream OS(S);
+    OS << findingToJSON(F);
+    return S;
+  };
+  llvm::sort(R.Findings, [&](const Finding &A, const Finding &B) {
+    if (findingOrder(A) != findingOrder(B))
+      return findingOrder(A) < findingOrder(B);
+    return Canonical(A) < Canonical(B);
+  });
+  R.Findings.erase(std::unique(R.Findings.begin(), R.Findings.end(),
+                               [](const Finding &A, const Finding &B) {
+                                 return findingOrder(A) == findingOrder(B);
+                               }),
+                   R.Findings.end());
+  // Every finding needs its rule (SARIF results refer to one), also for
+  // diagnostics no enabled check names, such as clang-diagnostic-*.
+  llvm::StringSet<> RuleIds;
+  for (const Rule &Ru : R.Rules)
+    RuleIds.insert(Ru.Id);
+  for (const Finding &F : R.Findings)
+    if (RuleIds.insert(F.Check).second)
+      R.Rules.push_back(describeCheck(F.Check));
+  llvm::sort(R.Rules, [](const Rule &A, const Rule &B) { return A.Id < B.Id; });
+
+  // The fingerprint leaves out line and column, so that edits elsewhere in
+  // the file keep it; identical findings on identical lines of one file are
+  // told apart by their order, which such edits keep too.
+  std::map<std::string, unsigned> Seen;
+  for (Finding &F : R.Findings) {
+    std::string Key = F.Check + '\0' + F.Loc.Path + '\0' + F.Message + '\0' +
+                      lineAt(F).trim().str();
+    unsigned Index = Seen[Key]++;
+    F.Fingerprint = sha256Hex(Key + '\0' + std::to_string(Index)).substr(0, 32);
+  }
+}
+
+llvm::Error applyBaseline(Report &R, StringRef BaselinePath) {
+  auto V = parseFile(BaselinePath);
+  if (!V)
+    return V.takeError();
+  const json::Object *Root = V->getAsObject();
+  if (!Root)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "baseline '" + BaselinePath +
+                                       "' is neither a SARIF log nor a "
+                                       "concguard-audit JSON report");
+  std::vector<Finding> Old;
+  if (Root->getString("format") == ReportFormat) {
+    auto Prev = readReport(BaselinePath);
+    if (!Prev)
+      return Prev.takeError();
+    Old = std::move(Prev->Findings);
+  } else if (Root->getArray("runs") && Root->getString("version")) {
+    Old = findingsFromSarif(*Root);
+  } else {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "baseline '" + BaselinePath +
+                                       "' is neither a SARIF log nor a "
+                                       "concguard-audit JSON report");
+  }
+  llvm::StringSet<> OldPrints, NewPrints;
+  for (const Finding &F : Old)
+    OldPrints.insert(F.Fingerprint);
+  for (Finding &F : R.Findings) {
+    NewPrints.insert(F.Fingerprint);
+    F.BaselineState = OldPrints.contains(F.Fingerprint) ? "unchanged" : "new";
+  }
+  R.Fixed.clear();
+  for (Finding &F : Old)
+    if (!NewPrints.contains(F.Fingerprint)) {
+      F.BaselineState = "absent";
+      R.Fixed.push_back(std::move(F));
+    }
+  llvm::stable_sort(R.Fixed, [](const Finding &A, const Finding &B) {
+    return findingOrder(A) < findingOrder(B);
+  });
+  R.HasBaseline = true;
+  return llvm::Error::success();
+}
+
+json::Value findingToJSON(const Finding &F) {
+  json::Array Notes;
+  for (const Note &N : F.Notes)
+    Notes.push_back(
+        json::Object{{"message", N.Message}, {"location", locToJSON(N.Loc)}});
+  json::Array Fixes;
+  for (const Edit &E : F.Fixes)
+    Fixes.push_back(json::Object{{"path", E.Path},
+                                 {"offset", E.Offset},
+                                 {"length", E.Length},
+                                 {"startLine", E.StartLine},
+                                 {"startColumn", E.StartColumn},
+                                 {"endLine", E.EndLine},
+                                 {"endColumn", E.EndColumn},
+                                 {"text", E.Text}});
+  json::Object O{{"check", F.Check},
+                 {"severity", F.Severity},
+                 {"message", F.Message},
+                 {"location", locToJSON(F.Loc)},
+                 {"notes", std::move(Notes)},
+                 {"fixes", std::move(Fixes)},
+                 {"excerpt", excerptToJSON(F.Source)}};
+  if (!F.FixedSource.empty()) {
+    O["fixedExcerpt"] = excerptToJSON(F.FixedSource);
+    O["fixedFromLine"] = F.FixedFromLine;
+    O["fixedToLine"] = F.FixedToLine;
+  }
+  if (!F.Fingerprint.empty())
+    O["fingerprint"] = F.Fingerprint;
+  if (!F.BaselineState.empty())
+    O["baselineState"] = F.BaselineState;
+  return O;
+}
+
+llvm::Expected<Finding> findingFromJSON(const json::Value &V) {
+  const json::Object *O = V.getAsObject();
+  if (!O)
+    return malformed("a finding is not an object");
+  Finding F;
+  auto Check = getStr(*O, "check");
+  if (!Check)
+    return Check.takeError();
+  F.Check = *Check;
+  auto Message = getStr(*O, "message");
+  if (!Message)
+    return Message.takeError();
+  F.Message = *Message;
+  if (auto S = O->getString("severity"))
+    F.Severity = S->str();
+  F.Loc = locFromJSON(O->getObject("location"));
+  if (const json::Array *Notes = O->getArray("notes"))
+    for (const json::Value &NV : *Notes)
+      if (const json::Object *NO = NV.getAsObject()) {
+        Note N;
+        if (auto M = NO->getString("message"))
+          N.Message = M->str();
+        N.Loc = locFromJSON(NO->getObject("location"));
+        F.Notes.push_back(std::move(N));
+      }
+  if (const json::Array *Fixes = O->getArray("fixes"))
+    for (const json::Value &EV : *Fixes)
+      if (const json::Object *EO = EV.getAsObject()) {
+        Edit E;
+        if (auto P = EO->getString("path"))
+          E.Path = P->str();
+        if (auto T = EO->getString("text"))
+          E.Text = T->str();
+        E.Offset = getUInt(*EO, "offset");
+        E.Length = getUInt(*EO, "length");
+        E.StartLine = getUInt(*EO, "startLine");
+        E.StartColumn = getUInt(*EO, "startColumn");
+        E.EndLine = getUInt(*EO, "endLine");
+        E.EndColumn = getUInt(*EO, "endColumn");
+        F.Fixes.push_back(std::move(E));
+      }
+  F.Source = excerptFromJSON(O->getObject("excerpt"));
+  F.FixedSource = excerptFromJSON(O->getObject("fixedExcerpt"));
+  F.FixedFromLine = getUInt(*O, "fixedFromLine");
+  F.FixedToLine = getUInt(*O, "fixedToLine");
+  if (auto S = O->getString("fingerprint"))
+    F.Fingerprint = S->str();
+  if (auto S = O->getString("baselineState"))
+    F.BaselineState = S->str();
+  return F;
+}
+
+json::Value toJSON(const Report &R) {
+  json::Array Rules, Units, Findings, Errors;
+  for (const Rule &Ru : R.Rules)
+    Rules.push_back(json::Object{{"id", Ru.Id},
+                                 {"description", Ru.Description},
+                                 {"helpUri", Ru.HelpUri}});
+  for (const UnitResult &U : R.Units)
+    Units.push_back(
+        json::Object{{"path", U.Path}, {"status", U.Ok ? "ok" : "error"}});
+  for (const Finding &F : R.Findings)
+    Findings.push_back(findingToJSON(F));
+  for (const ToolError &E : R.Errors)
+    Errors.push_back(json::Object{{"path", E.Path}, {"message", E.Message}});
+  json::Object O{{"format", ReportFormat},
+                 {"formatVersion", ReportFormatVersion},
+                 {"tool", json::Object{{"name", "concguard-audit"},
+                                       {"version", R.ToolVersion}}},
+                 {"configuration",
+                  json::Object{{"checks", R.Checks}, {"config", R.Config}}},
+                 {"complete", R.complete()},
+                 {"rules", std::move(Rules)},
+                 {"translationUnits", std::move(Units)},
+                 {"findings", std::move(Findings)},
+                 {"toolErrors", std::move(Errors)},
+                 {"summary", summaryJSON(R)}};
+  if (R.ShardCount)
+    O["shard"] = json::Object{{"index", R.ShardIndex}, {"count", R.ShardCount}};
+  if (R.HasBaseline) {
+    json::Array Fixed;
+    for (const Finding &F : R.Fixed)
+      Fixed.push_back(findingToJSON(F));
+    O["fixed"] = std::move(Fixed);
+  }
+  return O;
+}
+
+llvm::Expected<Report> readReport(StringRef Path) {
+  auto V = parseFile(Path);
+  if (!V)
+    return V.takeError();
+  const json::Object *O = V->getAsObject();
+  if (!O || O->getString("format") != ReportFormat)
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "'" + Path + "' is not a concguard-audit JSON report");
+  if (O->getInteger("formatVersion") != ReportFormatVersion)
+    return malformed("'" + Path + "' has an unsupported formatVersion");
+  Report R;
+  if (const json::Object *T = O->getObject("tool"))
+    if (auto S = T->getString("version"))
+      R.ToolVersion = S->str();
+  if (const json::Object *C = O->getObject("configuration")) {
+    if (auto S = C->getString("checks"))
+      R.Checks = S->str();
+    if (auto S = C->getString("config"))
+      R.Config = S->str();
+  }
+  if (const json::Object *S = O->getObject("shard")) {
+    R.ShardIndex = getUInt(*S, "index");
+    R.ShardCount = getUInt(*S, "count");
+  }
+  const json::Array *Rules = O->getArray("rules");
+  const json::Array *Units = O->getArray("translationUnits");
+  const json::Array *Findings = O->getArray("findings");
+  const json::Array *Errors = O->getArray("toolErrors");
+  if (!Rules || !Units || !Findings || !Errors)
+    return malformed("'" + Path +
+                     "' lacks rules, translationUnits, findings "
+                     "or toolErrors");
+  for (const json::Value &V : *Rules)
+    if (const json::Object *RO = V.getAsObject()) {
+      Rule Ru;
+      if (auto S = RO->getString("id"))
+        Ru.Id = S->str();
+      if (auto S = RO->getString("description"))
+        Ru.Description = S->str();
+      if (auto S = RO->getString("helpUri"))
+        Ru.HelpUri = S->str();
+      R.Rules.push_back(std::move(Ru));
+    }
+  for (const json::Value &V : *Units)
+    if (const json::Object *UO = V.getAsObject()) {
+      UnitResult U;
+      if (auto S = UO->getString("path"))
+        U.Path = S->str();
+      U.Ok = UO->getString("status") == StringRef("ok");
+      R.Units.push_back(std::move(U));
+    }
+  for (const json::Value &V : *Findings) {
+    auto F = findingFromJSON(V);
+    if (!F)
+      return F.takeError();
+    R.Findings.push_back(std::move(*F));
+  }
+  for (const json::Value &V : *Errors)
+    if (const json::Object *EO = V.getAsObject()) {
+      ToolError E;
+      if (auto S = EO->getString("path"))
+        E.Path = S->str();
+      if (auto S = EO->getString("message"))
+        E.Message = S->str();
+      R.Errors.push_back(std::move(E));
+    }
+  return R;
+}
+
+llvm::Expected<Report> mergeShards(std::vector<Report> Shards) {
+  auto Fail = [](const llvm::Twine &Msg) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), Msg);
+  };
+  if (Shards.empty())
+    return Fail("merge: no reports given");
+  const Report &First = Shards.front();
+  if (!First.ShardCount)
+    return Fail("merge: the reports must come from --shard runs");
+  std::set<unsigned> Indices;
+  for (const Report &S : Shards) {
+    if (S.ShardCount != First.ShardCount)
+      return Fail("merge: shards of different splits (" +
+                  llvm::Twine(S.ShardCount) + " and " +
+                  llvm::Twine(First.ShardCount) + " shards)");
+    if (S.Checks != First.Checks || S.Config != First.Config ||
+        S.ToolVersion != First.ToolVersion)
+      return Fail("merge: shards were made with different tool versions, "
+                  "checks or configurations");
+    if (!Indices.insert(S.ShardIndex).second)
+      return Fail("merge: shard " + llvm::Twine(S.ShardIndex) + "/" +
+                  llvm::Twine(S.ShardCount) + " given twice");
+  }
+  for (unsigned I = 1; I <= First.ShardCount; ++I)
+    if (!Indices.count(I))
+      return Fail("merge: shard " + llvm::Twine(I) + "/" +
+                  llvm::Twine(First.ShardCount) +
+                  " is missing; a merge of fewer shards is not the full run");
+  Report Out;
+  Out.ToolVersion = First.ToolVersion;
+  Out.Checks = First.Checks;
+  Out.Config = First.Config;
+  Out.Rules = First.Rules;
+  for (Report &S : Shards) {
+    llvm::append_range(Out.Units, S.Units);
+    for (Finding &F : S.Findings) {
+      F.BaselineState.clear();
+      Out.Findings.push_back(std::move(F));
+    }
+    llvm::append_range(Out.Errors, S.Errors);
+  }
+  finalize(Out);
+  return Out;
+}
+
+json::Value toSarif(const Report &R) {
+  json::Array Rules;
+  llvm::StringMap<unsigned> RuleIndex;
+  for (const Rule &Ru : R.Rules) {
+    RuleIndex[Ru.Id] = Rules.size();
+    std::string Help = Ru.Description + "\n\nDocumentation: " + Ru.HelpUri;
+    Rules.push_back(json::Object{
+        {"id", Ru.Id},
+        {"name", Ru.Id},
+        {"shortDescription", json::Object{{"text", Ru.Description}}},
+        {"fullDescription", json::Object{{"text", Ru.Description}}},
+        {"help",
+         json::Object{{"text", Help},
+                      {"markdown", Ru.Description + "\n\n[Documentation](" +
+                                       Ru.HelpUri + ")"}}},
+        {"helpUri", Ru.HelpUri},
+        {"defaultConfiguration", json::Object{{"level", "warning"}}}});
+  }
+  json::Array Results;
+  for (const Finding &F : R.Findings) {
+    json::Object Res{
+        {"ruleId", F.Check},
+        {"level", sarifLevel(F.Severity)},
+        {"message", json::Object{{"text", F.Message}}},
+        {"locations", json::Array{sarifLocation(F.Loc, lineAt(F))}},
+        {"partialFingerprints", json::Object{{FingerprintKey, F.Fingerprint}}}};
+    auto It = RuleIndex.find(F.Check);
+    if (It != RuleIndex.end())
+      Res["ruleIndex"] = It->second;
+    if (!F.Notes.empty()) {
+      json::Array Related;
+      unsigned Id = 0;
+      for (const Note &N : F.Notes) {
+        json::Value L = sarifLocation(N.Loc);
+        json::Object *LO = L.getAsObject();
+        (*LO)["id"] = Id++;
+        (*LO)["message"] = json::Object{{"text", N.Message}};
+        Related.push_back(std::move(L));
+      }
+      Res["relatedLocations"] = std::move(Related);
+    }
+    if (!F.Fixes.empty()) {
+      // One fix of all edits (clang-tidy applies them together), grouped
+      // by file as artifactChanges.
+      std::map<std::string, json::Array> ByFile;
+      for (const Edit &E : F.Fixes)
+        ByFile[E.Path].push_back(json::Object{
+            {"deletedRegion", json::Object{{"startLine", E.StartLine},
+                                           {"startColumn", E.StartColumn},
+                                           {"endLine", E.EndLine},
+                                           {"endColumn", E.EndColumn},
+                                           {"charOffset", E.Offset},
+                                           {"charLength", E.Length}}},
+            {"insertedContent", json::Object{{"text", E.Text}}}});
+      json::Array Changes;
+      for (auto &[Path, Reps] : ByFile)
+        Changes.push_back(json::Object{
+            {"artifactLocation",
+             json::Object{{"uri", Path}, {"uriBaseId", "%SRCROOT%"}}},
+            {"replacements", std::move(Reps)}});
+      Res["fixes"] = json::Array{json::Object{
+          {"description", json::Object{{"text", "clang-tidy fix-it"}}},
+          {"artifactChanges", std::move(Changes)}}};
+    }
+    if (!F.BaselineState.empty())
+      Res["baselineState"] = F.BaselineState;
+    Results.push_back(std::move(Res));
+  }
+  json::Array Notifications;
+  for (const ToolError &E : R.Errors)
+    Notifications.push_back(json::Object{
+        {"level", "error"},
+        {"message", json::Object{{"text", E.Message}}},
+        {"locations", json::Array{sarifLocation({E.Path, 0, 0})}}});
+  json::Object Invocation{{"executionSuccessful", R.complete()}};
+  if (!Notifications.empty())
+    Invocation["toolExecutionNotifications"] = std::move(Notifications);
+  json::Object Run{
+      {"tool",
+       json::Object{
+           {"driver", json::Object{{"name", "concguard-audit"},
+                                   {"version", R.ToolVersion},
+                                   {"informationUri", CONCGUARD_AUDIT_INFO_URL},
+                                   {"rules", std::move(Rules)}}}}},
+      {"invocations", json::Array{std::move(Invocation)}},
+      {"columnKind", "unicodeCodePoints"},
+      {"results", std::move(Results)},
+      {"properties", summaryJSON(R)}};
+  return json::Object{
+      {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
+      {"version", "2.1.0"},
+      {"runs", json::Array{std::move(Run)}}};
+}
+
+std::string toMarkdown(const Report &R) {
+  std::string Out;
+  llvm::raw_string_ostream OS(Out);
+  unsigned Failed =
+      llvm::count_if(R.Units, [](const UnitResult &U) { return !U.Ok; });
+  OS << "## concguard audit\n\n";
+  if (!R.complete())
+    OS << "> **Incomplete:** " << Failed << " of " << R.Units.size()
+       << " translation units could not be analysed (" << R.Errors.size()
+       << " tool errors); the findings below are not the whole story.\n\n";
+  OS << "**" << R.Findings.size() << " findings** in " << R.Units.size()
+     << " translation units";
+  if (R.HasBaseline)
+    OS << ": " << countState(R, "new") << " new, " << countState(R, "unchanged")
+       << " unchanged, " << R.Fixed.size() << " fixed";
+  OS << ".\n\n";
+  std::map<std::string, std::pair<unsigned, unsigned>> ByCheck;
+  for (const Finding &F : R.Findings) {
+    auto &C = ByCheck[F.Check];
+    ++C.first;
+    C.second += F.BaselineState == "new";
+  }
+  if (!ByCheck.empty()) {
+    OS << "| check | findings" << (R.HasBaseline ? " | new" : "") << " |\n"
+       << "| --- | ---:" << (R.HasBaseline ? " | ---:" : "") << " |\n";
+    for (auto &[Check, Counts] : ByCheck) {
+      OS << "| `" << Check << "` | " << Counts.first;
+      if (R.HasBaseline)
+        OS << " | " << Counts.second;
+      OS << " |\n";
+    }
+    OS << "\n";
+  }
+  // The findings a reviewer must look at: the new ones with a baseline,
+  // all of them otherwise; capped so that the comment stays short.
+  constexpr unsigned MaxListed = 20;
+  unsigned Listed = 0, Eligible = 0;
+  for (const Finding &F : R.Findings) {
+    if (R.HasBaseline && F.BaselineState != "new")
+      continue;
+    if (Eligible++ == 0)
+      OS << (R.HasBaseline ? "New findings:\n\n" : "Findings:\n\n");
+    if (Listed < MaxListed) {
+      ++Listed;
+      OS << "- `" << F.Loc.Path << ":" << F.Loc.Line << "` " << F.Message
+         << " [`" << F.Check << "`]\n";
+    }
+  }
+  if (Eligible > Listed)
+    OS << "- ... and " << (Eligible - Listed) << " more\n";
+  if (Eligible)
+    OS << "\n";
+  for (const ToolError &E : R.Errors)
+    OS << "- tool error in `" << E.Path << "`: " << E.Message << "\n";
+  return Out;
+}
+
+std::string toHtml(const Report &R) {
+  json::Object Data = std::move(*toJSON(R).getAsObject());
+  std::string Text;
+  llvm::raw_string_ostream OS(Text);
+  OS << json::Value(std::move(Data));
+  // Inside <script>, "</" could end the element; "<\/" is the same JSON.
+  std::string Safe;
+  Safe.reserve(Text.size());
+  for (size_t I = 0; I < Text.size(); ++I) {
+    if (Text[I] == '<' && I + 1 < Text.size() && Text[I + 1] == '/') {
+      Safe += "<\\/";
+      ++I;
+      continue;
+    }
+    Safe += Text[I];
+  }
+  std::string Page = HtmlTemplate;
+  constexpr StringRef Marker = "__CONCGUARD_AUDIT_DATA__";
+  size_t Pos = Page.find(Marker.str());
+  if (Pos != std::string::npos)
+    Page.replace(Pos, Marker.size(), Safe);
+  return Page;
+}
+
+llvm::Error writeOutputs(const Report &R, StringRef JsonPath,
+                         StringRef SarifPath, StringRef HtmlDir,
+                         StringRef MarkdownPath) {
+  auto WriteJSON = [](StringRef Path, json::Value V) {
+    return llvm::writeToOutput(Path, [&](llvm::raw_ostream &OS) {
+      OS << llvm::formatv("{0:2}", V) << "\n";
+      return llvm::Error::success();
+    });
+  };
+  if (!JsonPath.empty())
+    if (llvm::Error E = WriteJSON(JsonPath, toJSON(R)))
+      return E;
+  if (!SarifPath.empty())
+    if (llvm::Error E = WriteJSON(SarifPath, toSarif(R)))
+      return E;
+  if (!MarkdownPath.empty())
+    if (llvm::Error E =
+            llvm::writeToOutput(MarkdownPath, [&](llvm::raw_ostream &OS) {
+              OS << toMarkdown(R);
+              return llvm::Error::success();
+            }))
+      return E;
+  if (!HtmlDir.empty()) {
+    if (std::error_code EC = llvm::sys::fs::create_directories(HtmlDir))
+      return llvm::createStringError(EC, "cannot create '" + HtmlDir +
+                                             "': " + EC.message());
+    llvm::SmallString<256> Index(HtmlDir);
+    llvm::sys::path::append(Index, "index.html");
+    if (llvm::Error E = llvm::writeToOutput(Index, [&](llvm::raw_ostream &OS) {
+          OS << toHtml(R);
+          return llvm::Error::success();
+        }))
+      return E;
+  }
+  return llvm::Error::success();
+}
+
+} // namespace concguard::audit

@@ -1,0 +1,1032 @@
+//===--- ConcGuardAudit.cpp - concguard-audit: codebase audit reports -----===//
+//
+// Runs the concguard checks (and any clang-tidy checks named with --checks)
+// over every translation unit of a compile_commands.json, in process and in
+// parallel, and writes JSON, SARIF, HTML and Markdown reports; `merge`
+// combines the reports of --shard runs.
+//
+// In process rather than through concguard-tidy subprocesses: each worker
+// thread runs clang-tidy's library entry point on one translation unit with
+// its own ClangTidyContext and its own file system object (the physical file
+// system that does not share the process's working directory, since
+// ClangTool changes directory per command). docs/audit.md has the
+// measurements.
+//
+//===----------------------------------------------------------------------===//
+
+#include "AuditReport.h"
+
+#include "clang-tidy/ClangTidy.h"
+#include "clang-tidy/ClangTidyDiagnosticConsumer.h"
+#include "clang-tidy/ClangTidyForceLinker.h"
+#include "clang-tidy/ClangTidyOptions.h"
+#include "clang-tidy/GlobList.h"
+#include "clang/Basic/SourceManager.h"
+#include "clang/Frontend/CompilerInstance.h"
+#include "clang/Frontend/FrontendActions.h"
+#include "clang/Tooling/ArgumentsAdjusters.h"
+#include "clang/Tooling/CompilationDatabase.h"
+#include "clang/Tooling/JSONCompilationDatabase.h"
+#include "clang/Tooling/Tooling.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Chrono.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/GlobPattern.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/SHA256.h"
+#include "llvm/Support/ThreadPool.h"
+#include "llvm/Support/Threading.h"
+#include "llvm/Support/VirtualFileSystem.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/xxhash.h"
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
+
+namespace clang::tidy {
+// Defined in checks/ConcGuardTidyModule.cpp; referencing it keeps the module
+// (and so its registration) linked in.
+// NOLINTNEXTLINE(readability-identifier-naming)
+extern volatile int ConcGuardModuleAnchorSource;
+} // namespace clang::tidy
+
+using namespace concguard::audit;
+namespace cl = llvm::cl;
+namespace fs = llvm::sys::fs;
+namespace path = llvm::sys::path;
+using llvm::StringRef;
+
+namespace {
+
+// Exit codes, documented in docs/audit.md.
+constexpr int ExitOk = 0;
+constexpr int ExitGate = 1;       // --fail-on matched
+constexpr int ExitUsage = 2;      // bad option or input: no report
+constexpr int ExitIncomplete = 3; // report written, but not every TU analysed
+
+cl::OptionCategory AuditCategory("concguard-audit options");
+cl::SubCommand MergeCommand("merge",
+                            "Combine the JSON reports of --shard runs into "
+                            "the report of the full run");
+
+// Options of the analysis (top-level command only).
+cl::opt<std::string> BuildPath("p",
+                               cl::desc("Build directory holding "
+                                        "compile_commands.json (or the "
+                                        "file itself)"),
+                               cl::value_desc("dir"), cl::cat(AuditCategory));
+cl::opt<std::string>
+    Checks("checks",
+           cl::desc("Check globs added to '-*,concguard-*', as in clang-tidy "
+                    "(e.g. '-concguard-foo,bugprone-use-after-move')"),
+           cl::value_desc("globs"), cl::init(""), cl::cat(AuditCategory));
+cl::opt<std::string>
+    Config("config",
+           cl::desc("clang-tidy configuration in YAML (CheckOptions, ...); "
+                    ".clang-tidy files are not read, so that the result "
+                    "depends only on the command line"),
+           cl::value_desc("yaml"), cl::init(""), cl::cat(AuditCategory));
+cl::opt<std::string> HeaderFilter(
+    "header-filter",
+    cl::desc("Regex of headers whose findings are reported (default: those "
+             "under --root)"),
+    cl::value_desc("regex"), cl::init(""), cl::cat(AuditCategory));
+cl::opt<unsigned> Jobs("j",
+                       cl::desc("Translation units analysed in parallel "
+                                "(default: all cores)"),
+                       cl::init(0), cl::Prefix, cl::cat(AuditCategory));
+cl::list<std::string>
+    Include("include",
+            cl::desc("Analyse only translation units whose path (relative to "
+                     "--root) matches one of these globs"),
+            cl::value_desc("globs"), cl::CommaSeparated,
+            cl::cat(AuditCategory));
+cl::list<std::string>
+    Exclude("exclude",
+            cl::desc("Skip translation units whose path (relative to --root) "
+                     "matches one of these globs"),
+            cl::value_desc("globs"), cl::CommaSeparated,
+            cl::cat(AuditCategory));
+cl::opt<std::string>
+    Root("root",
+         cl::desc("Directory that report paths are relative to (default: "
+                  "the current directory)"),
+         cl::value_desc("dir"), cl::init(""), cl::cat(AuditCategory));
+cl::opt<std::string> Shard("shard",
+                           cl::desc("Analyse the I-th of N deterministic "
+                                    "shares of the translation units (I/N, "
+                                    "1-based)"),
+                           cl::value_desc("I/N"), cl::init(""),
+                           cl::cat(AuditCategory));
+cl::opt<std::string>
+    CacheDir("cache-dir",
+             cl::desc("Reuse results keyed by command, preprocessed input, "
+                      "tool and configuration"),
+             cl::value_desc("dir"), cl::init(""), cl::cat(AuditCategory));
+enum class ProgressMode { Auto, Bar, Plain, None };
+cl::opt<ProgressMode> ProgressOpt(
+    "progress", cl::desc("Progress display on stderr"),
+    cl::values(clEnumValN(ProgressMode::Auto, "auto",
+                          "a bar on a terminal, plain lines otherwise"),
+               clEnumValN(ProgressMode::Bar, "bar", "a progress bar"),
+               clEnumValN(ProgressMode::Plain, "plain", "one line per unit"),
+               clEnumValN(ProgressMode::None, "none", "nothing")),
+    cl::init(ProgressMode::Auto), cl::cat(AuditCategory));
+
+// Options shared by the analysis and `merge`.
+enum class FailOn { None, New, Any };
+cl::opt<std::string> JsonOut("json", cl::desc("Write the JSON report"),
+                             cl::value_desc("file"), cl::cat(AuditCategory),
+                             cl::sub(cl::SubCommand::getTopLevel()),
+                             cl::sub(MergeCommand));
+cl::opt<std::string> SarifOut("sarif", cl::desc("Write SARIF 2.1.0"),
+                              cl::value_desc("file"), cl::cat(AuditCategory),
+                              cl::sub(cl::SubCommand::getTopLevel()),
+                              cl::sub(MergeCommand));
+cl::opt<std::string> HtmlOut("html",
+                             cl::desc("Write a self-contained HTML report "
+                                      "(dir/index.html)"),
+                             cl::value_desc("dir"), cl::cat(AuditCategory),
+                             cl::sub(cl::SubCommand::getTopLevel()),
+                             cl::sub(MergeCommand));
+cl::opt<std::string> MarkdownOut("markdown",
+                                 cl::desc("Write a short Markdown summary"),
+                                 cl::value_desc("file"), cl::cat(AuditCategory),
+                                 cl::sub(cl::SubCommand::getTopLevel()),
+                                 cl::sub(MergeCommand));
+cl::opt<std::string>
+    Baseline("baseline",
+             cl::desc("Previous SARIF or JSON report: mark findings new, "
+                      "unchanged or fixed"),
+             cl::value_desc("file"), cl::cat(AuditCategory),
+             cl::sub(cl::SubCommand::getTopLevel()), cl::sub(MergeCommand));
+cl::opt<FailOn> FailOnOpt(
+    "fail-on", cl::desc("Which findings make the exit code 1"),
+    cl::values(clEnumValN(FailOn::New, "new",
+                          "findings not in the baseline (all without one)"),
+               clEnumValN(FailOn::Any, "any", "any finding"),
+               clEnumValN(FailOn::None, "none", "none (default)")),
+    cl::init(FailOn::None), cl::cat(AuditCategory),
+    cl::sub(cl::SubCommand::getTopLevel()), cl::sub(MergeCommand));
+cl::opt<bool> Stats("print-stats",
+                    cl::desc("Print counts and timings (analysed, cached, "
+                             "failed) on stderr"),
+                    cl::init(false), cl::cat(AuditCategory),
+                    cl::sub(cl::SubCommand::getTopLevel()),
+                    cl::sub(MergeCommand));
+cl::list<std::string> MergeInputs(cl::Positional, cl::OneOrMore,
+                                  cl::desc("<shard reports (JSON)>"),
+                                  cl::sub(MergeCommand));
+
+int fail(const llvm::Twine &Msg, int Code = ExitUsage) {
+  llvm::WithColor::error(llvm::errs(), "concguard-audit") << Msg << "\n";
+  return Code;
+}
+
+/// <exe>/../lib/clang/<major> when it exists (an installed tree that ships
+/// one), else the resource directory of the LLVM we were built against;
+/// the same rule as concguard-tidy's.
+std::string findResourceDir(const char *Argv0) {
+  std::string Exe =
+      fs::getMainExecutable(Argv0, reinterpret_cast<void *>(&findResourceDir));
+  llvm::SmallString<256> Beside(path::parent_path(path::parent_path(Exe)));
+  path::append(Beside, "lib", "clang",
+               std::to_string(CONCGUARD_LLVM_VERSION_MAJOR), "include");
+  if (fs::is_directory(Beside))
+    return std::string(path::parent_path(Beside));
+  return CONCGUARD_CLANG_RESOURCE_DIR;
+}
+
+/// Identifies this build of the tool for the cache: the version alone would
+/// keep stale results across rebuilds with changed checks.
+std::string toolIdentity(const char *Argv0) {
+  std::string Exe =
+      fs::getMainExecutable(Argv0, reinterpret_cast<void *>(&findResourceDir));
+  std::string Id = CONCGUARD_AUDIT_VERSION;
+  if (auto Buf = llvm::MemoryBuffer::getFile(Exe, /*IsText=*/false,
+                                             /*RequiresNullTerminator=*/false))
+    Id += "-" + llvm::utohexstr(llvm::xxh3_64bits((*Buf)->getBuffer()));
+  return Id;
+}
+
+/// A compilation database of the one command chosen for a unit: each
+/// worker gets its own, so no database is shared between threads.
+class SingleCommandDatabase : public clang::tooling::CompilationDatabase {
+public:
+  explicit SingleCommandDatabase(clang::tooling::CompileCommand Cmd)
+      : Cmd(std::move(Cmd)) {}
+  std::vector<clang::tooling::CompileCommand>
+  getCompileCommands(StringRef) const override {
+    return {Cmd};
+  }
+  std::vector<std::string> getAllFiles() const override {
+    return {Cmd.Filename};
+  }
+
+private:
+  clang::tooling::CompileCommand Cmd;
+};
+
+struct Unit {
+  std::string AbsPath;
+  std::string RelPath;
+  clang::tooling::CompileCommand Cmd;
+};
+
+/// Path as reported: relative to the root with '/' when under it.
+std::string reportPath(StringRef Abs, StringRef RootDir) {
+  StringRef P = Abs;
+  if (P.consume_front(RootDir) && (P.empty() || path::is_separator(P[0])))
+    return path::convert_to_slash(P.ltrim("/\\"));
+  return path::convert_to_slash(Abs);
+}
+
+std::string absolutePath(StringRef P, StringRef Base) {
+  llvm::SmallString<256> Out(P);
+  if (!path::is_absolute(Out)) {
+    Out = Base;
+    path::append(Out, P);
+  }
+  path::remove_dots(Out, /*remove_dot_dot=*/true);
+  return std::string(Out);
+}
+
+/// Source files read once per unit, for line/column, excerpts and fix
+/// previews.
+class SourceFiles {
+public:
+  struct File {
+    std::string Text;
+    std::vector<unsigned> LineStarts;
+  };
+
+  const File *get(StringRef Path) {
+    auto It = Files.find(Path);
+    if (It != Files.end())
+      return It->second ? &*It->second : nullptr;
+    std::optional<File> &Slot = Files[Path.str()];
+    auto Buf = llvm::MemoryBuffer::getFile(Path, /*IsText=*/false,
+                                           /*RequiresNullTerminator=*/false);
+    if (!Buf)
+      return nullptr;
+    Slot.emplace();
+    Slot->Text = (*Buf)->getBuffer().str();
+    Slot->LineStarts.push_back(0);
+    for (unsigned I = 0; I < Slot->Text.size(); ++I)
+      if (Slot->Text[I] == '\n')
+        Slot->LineStarts.push_back(I + 1);
+    return &*Slot;
+  }
+
+  static std::pair<unsigned, unsigned> lineCol(const File &F, unsigned Offset) {
+    auto It = llvm::upper_bound(F.LineStarts, Offset);
+    unsigned Line = It - F.LineStarts.begin();
+    return {Line, Offset - F.LineStarts[Line - 1] + 1};
+  }
+
+  static StringRef line(const File &F, unsigned Line) {
+    if (Line == 0 || Line > F.LineStarts.size())
+      return "";
+    unsigned Begin = F.LineStarts[Line - 1];
+    unsigned End =
+        Line < F.LineStarts.size() ? F.LineStarts[Line] - 1 : F.Text.size();
+    return StringRef(F.Text).slice(Begin, End).rtrim("\r");
+  }
+
+  static unsigned lineCount(const File &F) {
+    unsigned N = F.LineStarts.size();
+    // A final newline does not start another line.
+    if (N > 1 && F.LineStarts.back() == F.Text.size())
+      --N;
+    return N;
+  }
+
+private:
+  std::map<std::string, std::optional<File>, std::less<>> Files;
+};
+
+/// Lines From..To (1-based, inclusive, clamped to the file).
+Excerpt excerptLines(const SourceFiles::File &F, unsigned From, unsigned To) {
+  Excerpt E;
+  To = std::min(To, SourceFiles::lineCount(F));
+  if (From == 0 || From > To)
+    return E;
+  E.StartLine = From;
+  for (unsigned L = From; L <= To; ++L)
+    E.Lines.push_back(SourceFiles::line(F, L).str());
+  return E;
+}
+
+Excerpt excerptAround(const SourceFiles::File &F, unsigned Line,
+                      unsigned Context = 2) {
+  if (Line == 0)
+    return {};
+  return excerptLines(F, Line > Context ? Line - Context : 1, Line + Context);
+}
+
+/// The lines the fix-its in the finding's own file touch, after applying
+/// them: what the HTML report previews.
+void previewFix(Finding &Out, const SourceFiles::File &F,
+                std::vector<Edit> Edits) {
+  llvm::sort(Edits,
+             [](const Edit &A, const Edit &B) { return A.Offset < B.Offset; });
+  std::string Fixed;
+  unsigned Pos = 0;
+  for (const Edit &E : Edits) {
+    if (E.Offset < Pos || E.Offset + E.Length > F.Text.size())
+      return; // overlapping or stale edits: no preview rather than a wrong one
+    Fixed += StringRef(F.Text).slice(Pos, E.Offset);
+    Fixed += E.Text;
+    Pos = E.Offset + E.Length;
+  }
+  Fixed += StringRef(F.Text).substr(Pos);
+  unsigned FromLine = SourceFiles::lineCol(F, Edits.front().Offset).first;
+  unsigned ToLine =
+      SourceFiles::lineCol(F, Edits.back().Offset + Edits.back().Length).first;
+  unsigned Begin = F.LineStarts[FromLine - 1];
+  unsigned End =
+      ToLine < F.LineStarts.size() ? F.LineStarts[ToLine] : F.Text.size();
+  unsigned Tail = F.Text.size() - End; // unchanged after the last edit
+  StringRef Region = StringRef(Fixed).slice(Begin, Fixed.size() - Tail);
+  Region.consume_back("\n");
+  llvm::SmallVector<StringRef, 8> Lines;
+  Region.split(Lines, '\n');
+  Out.FixedSource.StartLine = FromLine;
+  for (StringRef L : Lines)
+    Out.FixedSource.Lines.push_back(L.rtrim("\r").str());
+  Out.FixedFromLine = FromLine;
+  Out.FixedToLine = ToLine;
+}
+
+/// What one translation unit produced.
+struct UnitOutcome {
+  std::vector<Finding> Findings;
+  std::vector<ToolError> Errors;
+  bool Cached = false;
+};
+
+class Converter {
+public:
+  Converter(StringRef RootDir) : RootDir(RootDir) {}
+
+  SourceLocation location(const clang::tooling::DiagnosticMessage &M,
+                          StringRef BuildDir, std::string *AbsOut = nullptr) {
+    SourceLocation L;
+    if (M.FilePath.empty())
+      return L;
+    std::string Abs = absolutePath(M.FilePath, BuildDir);
+    L.Path = reportPath(Abs, RootDir);
+    if (const SourceFiles::File *F = Files.get(Abs))
+      if (M.FileOffset <= F->Text.size())
+        std::tie(L.Line, L.Column) = SourceFiles::lineCol(*F, M.FileOffset);
+    if (AbsOut)
+      *AbsOut = Abs;
+    return L;
+  }
+
+  Finding finding(const clang::tidy::ClangTidyError &E) {
+    Finding F;
+    F.Check = E.DiagnosticName;
+    switch (E.DiagLevel) {
+    case clang::tooling::Diagnostic::Error:
+      F.Severity = "error";
+      break;
+    case clang::tooling::Diagnostic::Remark:
+      F.Severity = "note";
+      break;
+    default:
+      F.Severity = E.IsWarningAsError ? "error" : "warning";
+      break;
+    }
+    F.Message = E.Message.Message;
+    std::string Abs;
+    F.Loc = location(E.Message, E.BuildDirectory, &Abs);
+    const SourceFiles::File *Main = Abs.empty() ? nullptr : Files.get(Abs);
+    if (Main)
+      F.Source = excerptAround(*Main, F.Loc.Line);
+    for (const clang::tooling::DiagnosticMessage &N : E.Notes)
+      F.Notes.push_back({N.Message, location(N, E.BuildDirectory)});
+    std::vector<Edit> SameFile;
+    for (const auto &FileAndReps : E.Message.Fix)
+      for (const clang::tooling::Replacement &Rep : FileAndReps.second) {
+        Edit Ed;
+        std::string RepAbs = absolutePath(Rep.getFilePath(), E.BuildDirectory);
+        Ed.Path = reportPath(RepAbs, RootDir);
+        Ed.Offset = Rep.getOffset();
+        Ed.Length = Rep.getLength();
+        Ed.Text = Rep.getReplacementText().str();
+        if (const SourceFiles::File *RF = Files.get(RepAbs)) {
+          std::tie(Ed.StartLine, Ed.StartColumn) =
+              SourceFiles::lineCol(*RF, Ed.Offset);
+          std::tie(Ed.EndLine, Ed.EndColumn) =
+              SourceFiles::lineCol(*RF, Ed.Offset + Ed.Length);
+        }
+        if (RepAbs == Abs)
+          SameFile.push_back(Ed);
+        F.Fixes.push_back(std::move(Ed));
+      }
+    if (Main && !SameFile.empty()) {
+      previewFix(F, *Main, std::move(SameFile));
+      // The excerpt also covers the lines the fix replaces, so that the
+      // preview can show them beside their replacement.
+      if (!F.FixedSource.empty() && !F.Source.empty()) {
+        unsigned From = std::min(F.Source.StartLine, F.FixedFromLine);
+        unsigned To = std::max<unsigned>(
+            F.Source.StartLine + F.Source.Lines.size() - 1, F.FixedToLine);
+        F.Source = excerptLines(*Main, From, To);
+      }
+    }
+    return F;
+  }
+
+private:
+  std::string RootDir;
+  SourceFiles Files;
+};
+
+/// Hashes every file the preprocessor reads (path and content): the
+/// preprocessed input of the unit, for the cache key.
+class InputHashAction : public clang::PreprocessOnlyAction {
+public:
+  explicit InputHashAction(std::string &Out) : Out(Out) {}
+
+  void EndSourceFileAction() override {
+    clang::SourceManager &SM = getCompilerInstance().getSourceManager();
+    std::vector<std::pair<std::string, std::string>> Inputs;
+    for (auto It = SM.fileinfo_begin(), E = SM.fileinfo_end(); It != E; ++It) {
+      std::optional<llvm::MemoryBufferRef> Buf =
+          It->second->getBufferIfLoaded();
+      if (!Buf)
+        continue;
+      llvm::SHA256 H;
+      H.update(Buf->getBuffer());
+      Inputs.emplace_back(It->second->OrigEntry
+                              ? It->second->OrigEntry->getName().str()
+                              : std::string(),
+                          llvm::toHex(H.final()));
+    }
+    llvm::sort(Inputs);
+    llvm::SHA256 H;
+    for (auto &[Name, Digest] : Inputs) {
+      H.update(Name);
+      H.update(StringRef("\0", 1));
+      H.update(Digest);
+    }
+    Out = llvm::toHex(H.final(), true);
+  }
+
+private:
+  std::string &Out;
+};
+
+class InputHashFactory : public clang::tooling::FrontendActionFactory {
+public:
+  explicit InputHashFactory(std::string &Out) : Out(Out) {}
+  std::unique_ptr<clang::FrontendAction> create() override {
+    return std::make_unique<InputHashAction>(Out);
+  }
+
+private:
+  std::string &Out;
+};
+
+class Auditor {
+public:
+  Auditor(clang::tidy::ClangTidyOptions Options, std::string RootDir,
+          std::string CacheKeyBase)
+      : Options(std::move(Options)), RootDir(std::move(RootDir)),
+        CacheKeyBase(std::move(CacheKeyBase)) {}
+
+  UnitOutcome run(const Unit &U) {
+    UnitOutcome Out;
+    if (!fs::is_directory(U.Cmd.Directory)) {
+      Out.Errors.push_back({U.RelPath, "compile directory '" + U.Cmd.Directory +
+                                           "' does not exist"});
+      return Out;
+    }
+    if (!fs::exists(U.AbsPath)) {
+      Out.Errors.push_back({U.RelPath, "the source file does not exist"});
+      return Out;
+    }
+    std::string Key;
+    if (!CacheDir.empty()) {
+      Key = cacheKey(U);
+      if (!Key.empty() && loadCached(Key, Out)) {
+        Out.Cached = true;
+        return Out;
+      }
+    }
+    analyse(U, Out);
+    if (!Key.empty() && Out.Errors.empty())
+      storeCached(Key, Out);
+    return Out;
+  }
+
+  std::string CacheDir;
+  bool RestrictToRoot = false;
+
+private:
+  clang::tidy::ClangTidyOptions Options;
+  std::string RootDir;
+  std::string CacheKeyBase;
+
+  static llvm::IntrusiveRefCntPtr<llvm::vfs::OverlayFileSystem> newFS() {
+    // Not the shared real file system: ClangTool sets the working directory
+    // of the file system per command, which must not change the process's
+    // (and so the other workers') directory.
+    return llvm::makeIntrusiveRefCnt<llvm::vfs::OverlayFileSystem>(
+        llvm::vfs::createPhysicalFileSystem());
+  }
+
+  void analyse(const Unit &U, UnitOutcome &Out) {
+    clang::tidy::ClangTidyContext Context(
+        std::make_unique<clang::tidy::DefaultOptionsProvider>(
+            clang::tidy::ClangTidyGlobalOptions(), Options)
+#if CONCGUARD_LLVM_VERSION_MAJOR >= 22
+            ,
+        /*AllowEnablingAnalyzerAlphaCheckers=*/false,
+        /*EnableModuleHeadersParsing=*/false,
+        /*ExperimentalCustomChecks=*/false
+#endif
+    );
+    SingleCommandDatabase DB(U.Cmd);
+    std::vector<clang::tidy::ClangTidyError> Diags = clang::tidy::runClangTidy(
+        Context, DB, {U.AbsPath}, newFS(), /*ApplyAnyFix=*/false
+#if CONCGUARD_LLVM_VERSION_MAJOR >= 22
+        ,
+        /*EnableCheckProfile=*/false, /*StoreCheckProfile=*/"",
+        /*Quiet=*/true
+#endif
+    );
+    Converter Conv(RootDir);
+    for (const clang::tidy::ClangTidyError &E : Diags) {
+      if (StringRef(E.DiagnosticName).starts_with("clang-diagnostic-") &&
+          E.DiagLevel == clang::tooling::Diagnostic::Error) {
+        // The unit did not compile: its analysis cannot be trusted.
+        SourceLocation L = Conv.location(E.Message, E.BuildDirectory);
+        std::string Where =
+            L.Path.empty()
+                ? std::string()
+                : llvm::formatv("{0}:{1}:{2}: ", L.Path, L.Line, L.Column)
+                      .str();
+        Out.Errors.push_back({U.RelPath, Where + "error: " + E.Message.Message +
+                                             " (the unit does not compile)"});
+        continue;
+      }
+      Finding F = Conv.finding(E);
+      // Without --header-filter: the unit itself and the headers under the
+      // root, decided here on the absolute path, since the header filter
+      // sees include paths as written (often relative).
+      if (RestrictToRoot && !F.Loc.Path.empty() &&
+          path::is_absolute(F.Loc.Path) &&
+          F.Loc.Path != path::convert_to_slash(U.AbsPath))
+        continue;
+      Out.Findings.push_back(std::move(F));
+    }
+  }
+
+  std::string cacheKey(const Unit &U) {
+    std::string InputHash;
+    SingleCommandDatabase DB(U.Cmd);
+    clang::tooling::ClangTool Tool(
+        DB, {U.AbsPath}, std::make_shared<clang::PCHContainerOperations>(),
+        newFS());
+    if (Options.ExtraArgsBefore)
+      Tool.appendArgumentsAdjuster(clang::tooling::getInsertArgumentAdjuster(
+          *Options.ExtraArgsBefore,
+          clang::tooling::ArgumentInsertPosition::BEGIN));
+    clang::IgnoringDiagConsumer Quiet;
+    Tool.setDiagnosticConsumer(&Quiet);
+    Tool.setPrintErrorMessage(false);
+    InputHashFactory Factory(InputHash);
+    if (Tool.run(&Factory) != 0 || InputHash.empty())
+      return ""; // does not preprocess: analyse (and report) it, cache nothing
+    llvm::SHA256 H;
+    H.update(CacheKeyBase);
+    H.update(StringRef("\0", 1));
+    H.update(U.Cmd.Directory);
+    H.update(StringRef("\0", 1));
+    H.update(U.Cmd.Filename);
+    for (const std::string &Arg : U.Cmd.CommandLine) {
+      H.update(StringRef("\0", 1));
+      H.update(Arg);
+    }
+    H.update(StringRef("\0", 1));
+    H.update(InputHash);
+    return llvm::toHex(H.final(), true);
+  }
+
+  std::string cachePath(StringRef Key) const {
+    llvm::SmallString<256> P(CacheDir);
+    path::append(P, Key.take_front(2), Key.str() + ".json");
+    return std::string(P);
+  }
+
+  bool loadCached(StringRef Key, UnitOutcome &Out) {
+    auto Buf = llvm::MemoryBuffer::getFile(cachePath(Key));
+    if (!Buf)
+      return false;
+    auto V = llvm::json::parse((*Buf)->getBuffer());
+    if (!V) {
+      llvm::consumeError(V.takeError());
+      return false;
+    }
+    const llvm::json::Object *O = V->getAsObject();
+    const llvm::json::Array *A = O ? O->getArray("findings") : nullptr;
+    if (!A)
+      return false;
+    std::vector<Finding> Findings;
+    for (const llvm::json::Value &FV : *A) {
+      auto F = findingFromJSON(FV);
+      if (!F) {
+        llvm::consumeError(F.takeError());
+        return false; // a damaged entry is a miss, never a wrong result
+      }
+      Findings.push_back(std::move(*F));
+    }
+    Out.Findings = std::move(Findings);
+    return true;
+  }
+
+  void storeCached(StringRef Key, const UnitOutcome &Out) {
+    std::string P = cachePath(Key);
+    if (fs::create_directories(path::parent_path(P)))
+      return;
+    llvm::json::Array A;
+    for (const Finding &F : Out.Findings)
+      A.push_back(findingToJSON(F));
+    llvm::json::Value V = llvm::json::Object{{"findings", std::move(A)}};
+    // writeToOutput renames a temporary file into place, so a concurrent
+    // reader never sees half an entry.
+    llvm::consumeError(llvm::writeToOutput(P, [&](llvm::raw_ostream &OS) {
+      OS << V;
+      return llvm::Error::success();
+    }));
+  }
+};
+
+/// Progress on stderr: a bar that redraws itself on a terminal, one line per
+/// finished unit otherwise (CI logs).
+class ProgressReporter {
+public:
+  ProgressReporter(ProgressMode Mode, unsigned Total)
+      : Mode(Mode), Total(Total), Start(std::chrono::steady_clock::now()) {
+    if (Mode == ProgressMode::Auto)
+      this->Mode = llvm::sys::Process::StandardErrIsDisplayed()
+                       ? ProgressMode::Bar
+                       : ProgressMode::Plain;
+  }
+
+  void started(StringRef Path) {
+    std::lock_guard<std::mutex> Lock(M);
+    Current = Path.str();
+    if (Mode == ProgressMode::Bar)
+      drawBar();
+  }
+
+  void finished(StringRef Path, const UnitOutcome &O, double Seconds) {
+    std::lock_guard<std::mutex> Lock(M);
+    ++Done;
+    if (Mode == ProgressMode::Plain) {
+      llvm::errs() << llvm::formatv("[{0}/{1}] {2}: ", Done, Total, Path);
+      if (!O.Errors.empty())
+        llvm::errs() << "FAILED (tool error)";
+      else
+        llvm::errs() << O.Findings.size() << " findings";
+      llvm::errs() << (O.Cached ? " (cached)" : "")
+                   << llvm::formatv(" {0:f1}s\n", Seconds);
+    } else if (Mode == ProgressMode::Bar) {
+      if (!O.Errors.empty()) {
+        llvm::errs() << "\r\x1b[K";
+        llvm::errs() << "concguard-audit: " << Path << " does not compile\n";
+      }
+      drawBar();
+    }
+  }
+
+  void end() {
+    std::lock_guard<std::mutex> Lock(M);
+    if (Mode == ProgressMode::Bar)
+      llvm::errs() << "\r\x1b[K";
+  }
+
+private:
+  void drawBar() {
+    constexpr unsigned Width = 24;
+    unsigned Filled = Total ? Width * Done / Total : Width;
+    double Elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - Start)
+            .count();
+    std::string Eta = "--";
+    if (Done)
+      Eta = llvm::formatv(
+                "{0}s", static_cast<unsigned>(Elapsed / Done * (Total - Done)))
+                .str();
+    std::string Line =
+        llvm::formatv("[{0}{1}] {2}/{3} ETA {4} {5}", std::string(Filled, '#'),
+                      std::string(Width - Filled, '.'), Done, Total, Eta,
+                      Current)
+            .str();
+    unsigned Cols = llvm::sys::Process::StandardErrColumns();
+    if (Cols > 1 && Line.size() >= Cols)
+      Line.resize(Cols - 1);
+    llvm::errs() << "\r\x1b[K" << Line;
+    llvm::errs().flush();
+  }
+
+  ProgressMode Mode;
+  unsigned Total;
+  unsigned Done = 0;
+  std::string Current;
+  std::chrono::steady_clock::time_point Start;
+  std::mutex M;
+};
+
+/// Parses --checks: every positive name or glob must name a known check,
+/// since a typo would silently audit nothing.
+llvm::Error validateChecks(StringRef Globs) {
+#if CONCGUARD_LLVM_VERSION_MAJOR >= 22
+  auto All = clang::tidy::getAllChecksAndOptions(false, false);
+  const llvm::StringSet<> &Known = All.Checks;
+#else
+  auto All = clang::tidy::getAllChecksAndOptions(false);
+  const llvm::StringSet<> &Known = All.Names;
+#endif
+  llvm::SmallVector<StringRef, 8> Parts;
+  Globs.split(Parts, ',', -1, /*KeepEmpty=*/false);
+  for (StringRef Part : Parts) {
+    Part = Part.trim();
+    if (Part.empty() || Part.starts_with("-"))
+      continue;
+    if (Part.starts_with("clang-diagnostic-"))
+      continue; // compiler warnings are not in the registry
+    clang::tidy::GlobList G(Part);
+    bool Any = llvm::any_of(
+        Known, [&](const auto &Entry) { return G.contains(Entry.getKey()); });
+    if (!Any)
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "unknown check '" + Part +
+                                         "' in --checks (see concguard-tidy "
+                                         "--list-checks --checks='*')");
+  }
+  return llvm::Error::success();
+}
+
+int finish(Report &R, double Seconds, unsigned Analysed, unsigned Cached) {
+  if (!Baseline.empty())
+    if (llvm::Error E = applyBaseline(R, Baseline))
+      return fail(llvm::toString(std::move(E)));
+  if (llvm::Error E = writeOutputs(R, JsonOut, SarifOut, HtmlOut, MarkdownOut))
+    return fail(llvm::toString(std::move(E)));
+  unsigned New = llvm::count_if(
+      R.Findings, [](const Finding &F) { return F.BaselineState == "new"; });
+  llvm::outs() << "concguard-audit: " << R.Findings.size() << " findings in "
+               << R.Units.size() << " translation units";
+  if (R.HasBaseline)
+    llvm::outs() << " (" << New << " new, " << (R.Findings.size() - New)
+                 << " unchanged, " << R.Fixed.size() << " fixed)";
+  llvm::outs() << "\n";
+  if (Stats) {
+    unsigned Failed =
+        llvm::count_if(R.Units, [](const UnitResult &U) { return !U.Ok; });
+    llvm::errs() << llvm::formatv(
+        "concguard-audit: stats: units={0} analysed={1} cached={2} "
+        "failed={3} findings={4} seconds={5:f2}\n",
+        R.Units.size(), Analysed, Cached, Failed, R.Findings.size(), Seconds);
+  }
+  if (!R.complete()) {
+    for (const ToolError &E : R.Errors)
+      llvm::WithColor::error(llvm::errs(), "concguard-audit")
+          << E.Path << ": " << E.Message << "\n";
+    return fail("the report is incomplete: " + llvm::Twine(R.Errors.size()) +
+                    " tool errors (see toolErrors in the report)",
+                ExitIncomplete);
+  }
+  bool Gate = false;
+  if (FailOnOpt == FailOn::Any)
+    Gate = !R.Findings.empty();
+  else if (FailOnOpt == FailOn::New)
+    Gate = R.HasBaseline ? New > 0 : !R.Findings.empty();
+  return Gate ? ExitGate : ExitOk;
+}
+
+int runMerge() {
+  auto T0 = std::chrono::steady_clock::now();
+  std::vector<Report> Shards;
+  for (const std::string &In : MergeInputs) {
+    auto R = readReport(In);
+    if (!R)
+      return fail(llvm::toString(R.takeError()));
+    Shards.push_back(std::move(*R));
+  }
+  auto Merged = mergeShards(std::move(Shards));
+  if (!Merged)
+    return fail(llvm::toString(Merged.takeError()));
+  double Seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - T0)
+          .count();
+  return finish(*Merged, Seconds, 0, 0);
+}
+
+int runAudit(const char *Argv0) {
+  auto T0 = std::chrono::steady_clock::now();
+  if (BuildPath.empty())
+    return fail("no build directory: pass -p <dir with compile_commands.json>");
+  llvm::SmallString<256> DbPath(BuildPath);
+  if (fs::is_directory(DbPath))
+    path::append(DbPath, "compile_commands.json");
+  if (!fs::exists(DbPath))
+    return fail("no compilation database at '" + DbPath + "'");
+  std::string DbError;
+  std::unique_ptr<clang::tooling::JSONCompilationDatabase> DB =
+      clang::tooling::JSONCompilationDatabase::loadFromFile(
+          DbPath, DbError, clang::tooling::JSONCommandLineSyntax::AutoDetect);
+  if (!DB)
+    return fail("cannot read '" + DbPath + "': " + DbError);
+
+  llvm::SmallString<256> RootDir(Root);
+  if (RootDir.empty()) {
+    if (std::error_code EC = fs::current_path(RootDir))
+      return fail("cannot find the current directory: " + EC.message());
+  } else if (std::error_code EC = fs::make_absolute(RootDir))
+    return fail("bad --root '" + Root + "': " + EC.message());
+  path::remove_dots(RootDir, true);
+  if (fs::real_path(RootDir, RootDir))
+    return fail("--root '" + Root + "' does not exist");
+
+  unsigned ShardIndex = 0, ShardCount = 0;
+  if (!Shard.empty()) {
+    auto [I, N] = StringRef(Shard).split('/');
+    if (I.getAsInteger(10, ShardIndex) || N.getAsInteger(10, ShardCount) ||
+        ShardCount == 0 || ShardIndex == 0 || ShardIndex > ShardCount)
+      return fail("--shard must be I/N with 1 <= I <= N, not '" + Shard + "'");
+    if (!Baseline.empty())
+      return fail("--baseline applies to the whole run: pass it to "
+                  "'concguard-audit merge', not to a shard");
+  }
+
+  std::vector<llvm::GlobPattern> Includes, Excludes;
+  for (auto [List, Out] :
+       {std::pair(&Include, &Includes), std::pair(&Exclude, &Excludes)})
+    for (const std::string &G : *List) {
+      auto P = llvm::GlobPattern::create(G);
+      if (!P)
+        return fail("bad glob '" + G + "': " + llvm::toString(P.takeError()));
+      Out->push_back(std::move(*P));
+    }
+
+  // The units: one per source file (its first command), sorted by path so
+  // that sharding and the report order do not depend on the database order.
+  std::map<std::string, Unit> ByPath;
+  for (clang::tooling::CompileCommand &Cmd : DB->getAllCompileCommands()) {
+    std::string Abs = absolutePath(Cmd.Filename, Cmd.Directory);
+    if (ByPath.count(Abs))
+      continue;
+    std::string Rel = reportPath(Abs, RootDir);
+    if (!Includes.empty() &&
+        llvm::none_of(Includes, [&](auto &G) { return G.match(Rel); }))
+      continue;
+    if (llvm::any_of(Excludes, [&](auto &G) { return G.match(Rel); }))
+      continue;
+    ByPath.emplace(Abs, Unit{Abs, Rel, std::move(Cmd)});
+  }
+  if (ByPath.empty())
+    return fail("no translation units to analyse in '" + DbPath + "'" +
+                (Include.empty() && Exclude.empty()
+                     ? ""
+                     : " after --include/--exclude"));
+  std::vector<Unit> Units;
+  unsigned Position = 0;
+  for (auto &Entry : ByPath) {
+    // Round-robin over the sorted units: deterministic and balanced.
+    if (!ShardCount || Position % ShardCount == ShardIndex - 1)
+      Units.push_back(std::move(Entry.second));
+    ++Position;
+  }
+
+  // The configuration: --config, then the checks (concguard's always).
+  clang::tidy::ClangTidyOptions Options =
+      clang::tidy::ClangTidyOptions::getDefaults();
+  std::string ConfigChecks;
+  if (!Config.empty()) {
+    auto Parsed = clang::tidy::parseConfiguration(
+        llvm::MemoryBufferRef(Config, "--config"));
+    if (!Parsed)
+      return fail("invalid --config: " + Parsed.getError().message());
+    if (Parsed->Checks)
+      ConfigChecks = *Parsed->Checks;
+    Options.mergeWith(*Parsed, 0);
+  }
+  std::string CheckGlobs = "-*,concguard-*";
+  for (StringRef Extra : {StringRef(ConfigChecks), StringRef(Checks)})
+    if (!Extra.trim().empty())
+      CheckGlobs += "," + Extra.trim().str();
+  if (llvm::Error E = validateChecks(CheckGlobs))
+    return fail(llvm::toString(std::move(E)));
+  Options.Checks = CheckGlobs;
+  Options.HeaderFilterRegex =
+      HeaderFilter.empty() ? std::string(".*") : HeaderFilter.getValue();
+  Options.SystemHeaders = false;
+  Options.WarningsAsErrors = "";
+  std::vector<std::string> Before;
+  if (Options.ExtraArgsBefore)
+    Before = *Options.ExtraArgsBefore;
+  Before.insert(Before.begin(), "-resource-dir=" + findResourceDir(Argv0));
+  Options.ExtraArgsBefore = Before;
+
+  std::vector<std::string> Enabled = clang::tidy::getCheckNames(Options, false
+#if CONCGUARD_LLVM_VERSION_MAJOR >= 22
+                                                                ,
+                                                                false
+#endif
+  );
+  if (Enabled.empty())
+    return fail("--checks '" + Checks + "' enables no check");
+
+  Report R;
+  R.ToolVersion = CONCGUARD_AUDIT_VERSION;
+  R.Checks = CheckGlobs;
+  R.Config = Config;
+  R.ShardIndex = ShardIndex;
+  R.ShardCount = ShardCount;
+  for (const std::string &C : Enabled)
+    R.Rules.push_back(describeCheck(C));
+
+  std::string KeyBase;
+  if (!CacheDir.empty()) {
+    if (std::error_code EC = fs::create_directories(CacheDir))
+      return fail("cannot create --cache-dir '" + CacheDir +
+                  "': " + EC.message());
+    KeyBase = toolIdentity(Argv0) + '\0' + CheckGlobs + '\0' + Config + '\0' +
+              *Options.HeaderFilterRegex + '\0' + std::string(RootDir);
+  }
+  Auditor A(Options, std::string(RootDir), KeyBase);
+  A.CacheDir = CacheDir;
+  A.RestrictToRoot = HeaderFilter.empty();
+
+  std::vector<UnitOutcome> Outcomes(Units.size());
+  ProgressReporter Progress(ProgressOpt, Units.size());
+  {
+    llvm::DefaultThreadPool Pool(llvm::hardware_concurrency(Jobs));
+    for (size_t I = 0; I < Units.size(); ++I)
+      Pool.async([&, I] {
+        auto Start = std::chrono::steady_clock::now();
+        Progress.started(Units[I].RelPath);
+        Outcomes[I] = A.run(Units[I]);
+        Progress.finished(Units[I].RelPath, Outcomes[I],
+                          std::chrono::duration<double>(
+                              std::chrono::steady_clock::now() - Start)
+                              .count());
+      });
+    Pool.wait();
+  }
+  Progress.end();
+
+  unsigned Analysed = 0, Cached = 0;
+  for (size_t I = 0; I < Units.size(); ++I) {
+    UnitOutcome &O = Outcomes[I];
+    (O.Cached ? Cached : Analysed) += O.Errors.empty() ? 1 : 0;
+    R.Units.push_back({Units[I].RelPath, O.Errors.empty()});
+    llvm::append_range(R.Errors, O.Errors);
+    for (Finding &F : O.Findings)
+      R.Findings.push_back(std::move(F));
+  }
+  finalize(R);
+  double Seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - T0)
+          .count();
+  return finish(R, Seconds, Analysed, Cached);
+}
+
+} // namespace
+
+int main(int Argc, const char **Argv) {
+  llvm::InitLLVM X(Argc, Argv);
+  (void)clang::tidy::ConcGuardModuleAnchorSource;
+  cl::HideUnrelatedOptions(AuditCategory);
+  cl::SetVersionPrinter([](llvm::raw_ostream &OS) {
+    OS << "concguard-audit " << CONCGUARD_AUDIT_VERSION << " (LLVM "
+       << CONCGUARD_LLVM_VERSION_MAJOR << ")\n";
+  });
+  if (!cl::ParseCommandLineOptions(
+          Argc, Argv,
+          "concguard-audit: run the concguard checks over a compilation "
+          "database and write audit reports.\n\n"
+          "  concguard-audit -p build --sarif out.sarif --html report\n"
+          "  concguard-audit merge shard-*.json --sarif out.sarif\n\n"
+          "Exit codes: 0 done, 1 --fail-on matched, 2 bad option or input "
+          "(no report), 3 report written but incomplete (tool errors).\n",
+          &llvm::errs()))
+    return ExitUsage;
+  if (MergeCommand)
+    return runMerge();
+  return runAudit(Argv[0]);
+}
