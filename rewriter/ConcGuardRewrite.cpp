@@ -11,6 +11,8 @@
 
 #include "MapRewriter.h"
 
+#include "../tools/common/ResourceDir.h"
+
 #include "clang-tidy/ClangTidyOptions.h"
 #include "clang/AST/ASTConsumer.h"
 #include "clang/Basic/SourceManager.h"
@@ -295,8 +297,9 @@ int main(int Argc, const char **Argv) {
                           Parser->getSourcePathList());
   // Clang's builtin headers, as for concguard-tidy.
   Tool.appendArgumentsAdjuster(tooling::getInsertArgumentAdjuster(
-      ("-resource-dir=" + llvm::StringRef(CONCGUARD_CLANG_RESOURCE_DIR))
-          .str()
+      ("-resource-dir=" +
+       ::concguard::findResourceDir(
+           Argv[0], reinterpret_cast<void *>(&runtimeIncludeDir)))
           .c_str(),
       tooling::ArgumentInsertPosition::BEGIN));
   // Code rewritten before includes the runtime: a second run must parse it

@@ -271,6 +271,12 @@ private:
   bool subscript(const CXXOperatorCallExpr &Sub, const Expr *Use);
   bool memberCall(const CXXMemberCallExpr &Call, const Expr *Use);
   bool rangeFor(const CXXForRangeStmt &For, const Expr *Use);
+  bool keptIterator(const CXXMemberCallExpr &Find, const Expr *Use,
+                    const VarDecl &It);
+
+public:
+  /// Every use of the map in this translation unit, in source order.
+  std::vector<const Expr *> AllUses;
 };
 
 bool Planner::declaration(const DeclaratorDecl &D) {
@@ -595,6 +601,16 @@ bool Planner::memberCall(const CXXMemberCallExpr &Call, const Expr *Use) {
       return replace(
           Whole, (Equal ? "!" : "") + Map + ".contains(" + Arg(0) + ")", &Call);
     }
+    // auto it = m.find(k); ... it == m.end() ... it->second ...
+    for (DynTypedNodeList Up = Context.getParents(Call); !Up.empty();
+         Up = Context.getParents(Up[0])) {
+      if (const auto *It = Up[0].get<VarDecl>())
+        return keptIterator(Call, Use, *It);
+      const auto *E = Up[0].get<Expr>();
+      if (!E || !isa<ImplicitCastExpr, ExprWithCleanups, CXXConstructExpr,
+                     MaterializeTemporaryExpr, CXXBindTemporaryExpr>(E))
+        break;
+    }
     return skip(&Call, "an iterator from find() is kept");
   }
   return skip(&Call, "the concurrent map has no equivalent of " + Name.str() +
@@ -617,6 +633,142 @@ bool Planner::rangeFor(const CXXForRangeStmt &For, const Expr *Use) {
   return replace(Use->getSourceRange(),
                  Snapshot ? "*" + Map + ".snapshot()" : Map + ".snapshot()",
                  &For);
+}
+
+/// `auto It = m.find(k);` whose only uses compare it with `m.end()` and read
+/// `It->second`, with no other use of the map in between, becomes
+/// `auto It = m.get(k);` (a std::optional copy): `It != m.end()` ->
+/// `It.has_value()`, `It->second` -> `(*It)`. The copy is taken where the
+/// iterator was, and nothing touches the map until its last use, so the
+/// values read are the same.
+bool Planner::keptIterator(const CXXMemberCallExpr &Find, const Expr *Use,
+                           const VarDecl &It) {
+  auto Skip = [&] { return skip(&Find, "an iterator from find() is kept"); };
+  TypeSourceInfo *TSI = It.getTypeSourceInfo();
+  if (!TSI || !TSI->getType()->getContainedAutoType() ||
+      It.getType()->isReferenceType())
+    return Skip();
+  const FunctionDecl *Function = nullptr;
+  for (DynTypedNodeList Up = Context.getParents(It); !Up.empty();
+       Up = Context.getParents(Up[0]))
+    if ((Function = Up[0].get<FunctionDecl>()))
+      break;
+  if (!Function || !Function->getBody())
+    return Skip();
+  // Every use of the iterator.
+  class Refs : public RecursiveASTVisitor<Refs> {
+  public:
+    explicit Refs(const VarDecl &Var) : Var(Var) {}
+    std::vector<const DeclRefExpr *> Found;
+    bool VisitDeclRefExpr(DeclRefExpr *Ref) {
+      if (Ref->getDecl() == &Var)
+        Found.push_back(Ref);
+      return true;
+    }
+
+  private:
+    const VarDecl &Var;
+  } Finder(It);
+  Finder.TraverseStmt(const_cast<Stmt *>(Function->getBody()));
+  if (Finder.Found.empty())
+    return Skip();
+  std::string Map = text(Use->getSourceRange());
+  std::vector<std::pair<SourceRange, std::string>> Edits;
+  llvm::SmallVector<const Expr *, 4> EndObjects;
+  SourceLocation Last = Find.getEndLoc();
+  for (const DeclRefExpr *Ref : Finder.Found) {
+    if (SM.isBeforeInTranslationUnit(Last, Ref->getEndLoc()))
+      Last = Ref->getEndLoc();
+    // Climb to the comparison or the `->` access.
+    const Stmt *P = parent(Ref);
+    while (P && isa<ImplicitCastExpr, ParenExpr>(P))
+      P = parent(P);
+    const auto *Op = dyn_cast_or_null<CXXOperatorCallExpr>(P);
+    if (!Op)
+      return Skip();
+    if (Op->getOperator() == OO_Arrow) {
+      const auto *Member = dyn_cast_or_null<MemberExpr>(parent(Op));
+      if (!Member || !Member->getMemberDecl()->getIdentifier() ||
+          Member->getMemberDecl()->getName() != "second")
+        return Skip();
+      // Only read: not assigned, incremented or called non-const.
+      const Stmt *Up = parent(Member);
+      while (Up && isa<ImplicitCastExpr, ParenExpr>(Up))
+        Up = parent(Up);
+      if (const auto *Bin = dyn_cast_or_null<BinaryOperator>(Up);
+          Bin && Bin->isAssignmentOp() &&
+          Bin->getLHS()->IgnoreParenImpCasts() == Member)
+        return Skip();
+      if (const auto *Un = dyn_cast_or_null<UnaryOperator>(Up);
+          Un && (Un->isIncrementDecrementOp() || Un->getOpcode() == UO_AddrOf))
+        return Skip();
+      if (const auto *Call = dyn_cast_or_null<CXXOperatorCallExpr>(Up);
+          Call && Call->isAssignmentOp())
+        return Skip();
+      if (const auto *Inner = dyn_cast_or_null<MemberExpr>(Up))
+        if (const auto *Call =
+                dyn_cast_or_null<CXXMemberCallExpr>(parent(Inner));
+            Call && Call->getMethodDecl() && !Call->getMethodDecl()->isConst())
+          return Skip();
+      if (boundToReference(Member) && !Member->getType().isConstQualified())
+        return Skip();
+      Edits.push_back(
+          {Member->getSourceRange(), "(*" + text(Ref->getSourceRange()) + ")"});
+      continue;
+    }
+    if (Op->getOperator() != OO_EqualEqual &&
+        Op->getOperator() != OO_ExclaimEqual)
+      return Skip();
+    const Expr *Other = Op->getArg(0)->IgnoreImplicit() == Ref->IgnoreImplicit()
+                            ? Op->getArg(1)
+                            : Op->getArg(0);
+    const auto *End = dyn_cast<CXXMemberCallExpr>(Other->IgnoreImplicit());
+    if (!End || !End->getMethodDecl() ||
+        !End->getMethodDecl()->getIdentifier() ||
+        End->getMethodDecl()->getName() != "end" ||
+        text(End->getImplicitObjectArgument()->getSourceRange()) != Map)
+      return Skip();
+    bool Equal = Op->getOperator() == OO_EqualEqual;
+    SourceRange Whole = Op->getSourceRange();
+    for (DynTypedNodeList Up = Context.getParents(*Op); !Up.empty();
+         Up = Context.getParents(Up[0])) {
+      if (const auto *Rewritten = Up[0].get<CXXRewrittenBinaryOperator>()) {
+        Equal = Rewritten->getOpcode() == BO_EQ;
+        Whole = Rewritten->getSourceRange();
+        break;
+      }
+      const auto *Unary = Up[0].get<UnaryOperator>();
+      if ((!Unary || Unary->getOpcode() != UO_LNot) &&
+          !Up[0].get<ImplicitCastExpr>() && !Up[0].get<ParenExpr>())
+        break;
+    }
+    EndObjects.push_back(End->getImplicitObjectArgument());
+    Edits.push_back({Whole, (Equal ? "!" : "") + text(Ref->getSourceRange()) +
+                                ".has_value()"});
+  }
+  // No other use of the map between the lookup and the iterator's last use.
+  for (const Expr *Other : AllUses) {
+    if (Other == Use || llvm::any_of(EndObjects, [&](const Expr *E) {
+          return E->IgnoreImplicit() == Other->IgnoreImplicit();
+        }))
+      continue;
+    if (SM.isBeforeInTranslationUnit(Find.getEndLoc(), Other->getBeginLoc()) &&
+        SM.isBeforeInTranslationUnit(Other->getBeginLoc(), Last))
+      return skip(Other, "the map is used while an iterator from find() is "
+                         "kept");
+  }
+  for (const Expr *E : EndObjects) {
+    Consumed.insert(E);
+    Consumed.insert(E->IgnoreImplicit());
+  }
+  if (!replace(Find.getSourceRange(),
+               Map + ".get(" + text(Find.getArg(0)->getSourceRange()) + ")",
+               &Find))
+    return false;
+  for (const auto &[Range, Text] : Edits)
+    if (!replace(Range, Text, &Find))
+      return false;
+  return true;
 }
 
 void Planner::addInclude(const DeclaratorDecl &D) {
@@ -767,6 +919,7 @@ std::vector<MapPlan> planMapRewrites(ASTContext &Context,
     llvm::sort(Uses, [&](const Expr *A, const Expr *B) {
       return SM.isBeforeInTranslationUnit(A->getBeginLoc(), B->getBeginLoc());
     });
+    P.AllUses = Uses;
     for (const Expr *Use : Uses)
       if (Ok)
         Ok = P.use(Use);

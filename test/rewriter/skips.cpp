@@ -45,7 +45,7 @@ int reader() {
   int &Ref = Escapes[1];
   int N = Initialized.count(1) ? 1 : 0;
   auto It = IteratorKept.find(1);
-  N += It == IteratorKept.end() ? 0 : It->second;
+  N += It == IteratorKept.end() ? 0 : It->first;
   for (auto &[K, V] : LoopModifies)
     V.push_back(K);
   consume(Passed);

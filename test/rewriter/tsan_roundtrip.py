@@ -37,7 +37,7 @@ def main():
     p.add_argument("--rewrite", required=True)
     p.add_argument("--clangxx", required=True)
     p.add_argument("--runtime", required=True)
-    p.add_argument("--tries", type=int, default=10)
+    p.add_argument("--tries", type=int, default=40)
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("source")
     p.add_argument("work")

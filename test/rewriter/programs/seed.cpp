@@ -17,13 +17,17 @@
 int main() {
   std::unordered_map<std::int64_t, std::vector<std::string>> Sessions;
   std::thread Writer([&] {
-    for (int I = 0; I < 20000; ++I)
-      Sessions[I % 64].push_back("event");
+    for (int I = 0; I < 20000; ++I) {
+      Sessions[I % 4096].push_back("event");
+      if (I % 3 == 0)
+        Sessions.erase((I + 7) % 4096);
+    }
   });
   SERIAL_JOIN(Writer);
   std::size_t Seen = 0;
-  for (int I = 0; I < 20000; ++I)
-    Seen += Sessions.count(I % 64);
+  for (int Round = 0; Round < 50; ++Round)
+    for (const auto &[User, List] : Sessions)
+      Seen += Sessions.count(User) + List.size();
   if (Writer.joinable())
     Writer.join();
   std::size_t Events = 0;
