@@ -273,6 +273,8 @@ private:
   bool rangeFor(const CXXForRangeStmt &For, const Expr *Use);
   bool keptIterator(const CXXMemberCallExpr &Find, const Expr *Use,
                     const VarDecl &It);
+  bool forEach(const CXXForRangeStmt &For, const Expr *Use,
+               const std::string &Map);
 
 public:
   /// Every use of the map in this translation unit, in source order.
@@ -630,9 +632,134 @@ bool Planner::rangeFor(const CXXForRangeStmt &For, const Expr *Use) {
           return skip(&For, "the loop modifies the map's elements");
   }
   std::string Map = text(Use->getSourceRange());
+  if (forEach(For, Use, Map))
+    return true;
   return replace(Use->getSourceRange(),
                  Snapshot ? "*" + Map + ".snapshot()" : Map + ".snapshot()",
                  &For);
+}
+
+namespace {
+/// Collects what keeps a loop body from becoming a for_each callback.
+class BodyScan : public RecursiveASTVisitor<BodyScan> {
+public:
+  bool Blocked = false; ///< return, goto, a break of the loop itself
+  std::vector<const ContinueStmt *> Continues; ///< of the loop itself
+  bool TraverseLambdaExpr(LambdaExpr *) { return true; }
+  bool TraverseReturnStmt(ReturnStmt *) {
+    Blocked = true;
+    return false;
+  }
+  bool TraverseCoreturnStmt(CoreturnStmt *) {
+    Blocked = true;
+    return false;
+  }
+  bool TraverseGotoStmt(GotoStmt *) {
+    Blocked = true;
+    return false;
+  }
+  bool TraverseIndirectGotoStmt(IndirectGotoStmt *) {
+    Blocked = true;
+    return false;
+  }
+  bool TraverseBreakStmt(BreakStmt *) {
+    if (Depth == 0 && SwitchDepth == 0)
+      Blocked = true;
+    return !Blocked;
+  }
+  bool TraverseContinueStmt(ContinueStmt *Continue) {
+    if (Depth == 0)
+      Continues.push_back(Continue);
+    return true;
+  }
+#define CONCGUARD_NESTED_LOOP(Class)                                           \
+  bool Traverse##Class(Class *S) {                                             \
+    ++Depth;                                                                   \
+    bool Result = RecursiveASTVisitor::Traverse##Class(S);                     \
+    --Depth;                                                                   \
+    return Result;                                                             \
+  }
+  CONCGUARD_NESTED_LOOP(ForStmt)
+  CONCGUARD_NESTED_LOOP(WhileStmt)
+  CONCGUARD_NESTED_LOOP(DoStmt)
+  CONCGUARD_NESTED_LOOP(CXXForRangeStmt)
+#undef CONCGUARD_NESTED_LOOP
+  bool TraverseSwitchStmt(SwitchStmt *S) {
+    ++SwitchDepth;
+    bool Result = RecursiveASTVisitor::TraverseSwitchStmt(S);
+    --SwitchDepth;
+    return Result;
+  }
+
+private:
+  unsigned Depth = 0;
+  unsigned SwitchDepth = 0;
+};
+} // namespace
+
+/// `for (const auto &[K, V] : m) body` -> `m.for_each([&](const auto &K,
+/// const auto &V) { body });` with the loop's own `continue`s turned into
+/// `return`: no copy of the map. Only when the body has no `return`,
+/// `goto` or `break` of the loop, and does not use the map (a callback
+/// runs under the map's lock and must not call back into it).
+bool Planner::forEach(const CXXForRangeStmt &For, const Expr *Use,
+                      const std::string &Map) {
+  const auto *Decomp =
+      dyn_cast_or_null<DecompositionDecl>(For.getLoopVariable());
+  if (!Decomp || Decomp->bindings().size() != 2)
+    return false;
+  QualType Bound = Decomp->getType();
+  if (!Bound->isReferenceType() || !Bound->getPointeeType().isConstQualified())
+    return false;
+  const Stmt *Body = For.getBody();
+  if (Body->getBeginLoc().isMacroID() || Body->getEndLoc().isMacroID() ||
+      For.getBeginLoc().isMacroID())
+    return false;
+  BodyScan Scan;
+  Scan.TraverseStmt(const_cast<Stmt *>(Body));
+  if (Scan.Blocked)
+    return false;
+  for (const Expr *Other : AllUses)
+    if (Other != Use &&
+        SM.isBeforeInTranslationUnit(Body->getBeginLoc(),
+                                     Other->getBeginLoc()) &&
+        SM.isBeforeInTranslationUnit(Other->getBeginLoc(), Body->getEndLoc()))
+      return false;
+  // Edits around the body, so that everything inside it (comments too)
+  // stays: the header becomes the call, the loop's own `continue`s become
+  // `return`s, and the call is closed after the body.
+  if (For.getRParenLoc().isInvalid())
+    return false;
+  std::string Header = Map + ".for_each([&](const auto &" +
+                       Decomp->bindings()[0]->getName().str() +
+                       ", const auto &" +
+                       Decomp->bindings()[1]->getName().str() + ")";
+  std::vector<tooling::Replacement> Edits;
+  Edits.emplace_back(
+      SM, CharSourceRange::getTokenRange(For.getBeginLoc(), For.getRParenLoc()),
+      Header, LangOpts);
+  for (const ContinueStmt *Continue : Scan.Continues) {
+    if (Continue->getBeginLoc().isMacroID())
+      return false;
+    Edits.emplace_back(SM,
+                       CharSourceRange::getTokenRange(Continue->getBeginLoc(),
+                                                      Continue->getBeginLoc()),
+                       "return", LangOpts);
+  }
+  SourceLocation AfterBody =
+      Lexer::getLocForEndOfToken(Body->getEndLoc(), 0, SM, LangOpts);
+  if (AfterBody.isInvalid())
+    return false;
+  if (isa<CompoundStmt>(Body)) {
+    Edits.emplace_back(SM, AfterBody, 0, ");");
+  } else {
+    // An expression body's `;` is outside its range: it ends the call.
+    Edits.emplace_back(SM, Body->getBeginLoc(), 0, "{ ");
+    Edits.emplace_back(SM, AfterBody, 0, "; })");
+  }
+  for (tooling::Replacement &Edit : Edits)
+    Plan.Edits.push_back(std::move(Edit));
+  return true;
 }
 
 /// `auto It = m.find(k);` whose only uses compare it with `m.end()` and read

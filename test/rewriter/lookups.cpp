@@ -31,8 +31,32 @@ int lookups(const std::string &Key) {
   Found += static_cast<int>(Index.size()) + (Index.empty() ? 1 : 0);
   // CHECK: Found += static_cast<int>(Index.size()) + (Index.empty() ? 1 : 0);
   for (const auto &[Name, Count] : Index)
-    // CHECK: for (const auto &[Name, Count] : Index.snapshot())
+    // CHECK: Index.for_each([&](const auto &Name, const auto &Count)
     Found += Count + static_cast<int>(Name.size());
+  // CHECK: { Found += Count + static_cast<int>(Name.size()); });
+  for (const auto &[Name, Count] : Index) {
+    // CHECK: Index.for_each([&](const auto &Name, const auto &Count) {
+    if (Name.empty())
+      continue;
+    // CHECK: return;
+    for (int I = 0; I < Count; ++I)
+      if (I > 3)
+        break;
+    Found += Count;
+  }
+  // CHECK: Found += Count;
+  // CHECK-NEXT: });
+  // The body uses the map (a callback must not) or leaves the loop early:
+  // a loop over a copy instead.
+  for (const auto &[Name, Count] : Index)
+    // CHECK: for (const auto &[Name, Count] : Index.snapshot())
+    Found += static_cast<int>(Index.count(Name + "x")) + Count;
+  for (const auto &[Name, Count] : Index) {
+    // CHECK: for (const auto &[Name, Count] : Index.snapshot()) {
+    if (Count > 100)
+      break;
+    Found += Count;
+  }
   for (const auto &Entry : Index)
     // CHECK: for (const auto &Entry : Index.snapshot())
     Found += Entry.second;

@@ -41,8 +41,12 @@ int readers() {
   N += static_cast<int>(Config.at(1).size());
   N += static_cast<int>(Hot.count(2));
   for (const auto &[K, V] : Ordered)
-    // CHECK: for (const auto &[K, V] : *Ordered.snapshot())
+    // CHECK: Ordered.for_each([&](const auto &K, const auto &V)
     N += K + V;
+  // CHECK: { N += K + V; });
+  for (const auto &Entry : Ordered)
+    // CHECK: for (const auto &Entry : *Ordered.snapshot())
+    N += Entry.second;
   return N;
 }
 
