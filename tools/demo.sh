@@ -18,7 +18,8 @@ done
 build="$root/build"
 [ "$llvm" = 22 ] || build="$root/build-llvm$llvm"
 
-"$root/tools/setup.sh" --llvm "$llvm" --build-dir "$build"
+# Only what the demo runs: concguard-tidy (tools/test.sh builds the rest).
+"$root/tools/setup.sh" --llvm "$llvm" --build-dir "$build" --target concguard-tidy
 
 db="$build/examples/$(basename "$project")"
 echo "demo.sh: configuring $project for its compile_commands.json"

@@ -7,6 +7,7 @@
 #   --llvm N         LLVM/Clang major version to build against (22 or 19; default 22)
 #   --build-dir DIR  build directory (default: build for LLVM 22, build-llvm<N> otherwise)
 #   --no-build       install the packages only
+#   --target T       build only target T (and what it needs); repeatable
 #   -DVAR=VALUE      passed to cmake
 #
 # Package lists live in tools/deps/*.txt (one package a line, %V = LLVM
@@ -19,6 +20,7 @@ llvm=22
 build=""
 do_build=1
 cmake_args=()
+targets=()
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -27,8 +29,9 @@ while [ $# -gt 0 ]; do
     --build-dir) build=${2:?--build-dir needs a directory}; shift 2 ;;
     --build-dir=*) build=${1#--build-dir=}; shift ;;
     --no-build) do_build=0; shift ;;
+    --target) targets+=(--target "${2:?--target needs a name}"); shift 2 ;;
     -D*) cmake_args+=("$1"); shift ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -98,5 +101,5 @@ if [ ! -f "$build/CMakeCache.txt" ] && command -v "clang++-$llvm" >/dev/null; th
   configure+=(-DCMAKE_CXX_COMPILER="clang++-$llvm")
 fi
 "${configure[@]}" "${cmake_args[@]}"
-cmake --build "$build"
+cmake --build "$build" "${targets[@]}"
 echo "setup.sh: built concguard against LLVM $llvm in $build"
