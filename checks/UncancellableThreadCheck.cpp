@@ -3,6 +3,7 @@
 #include "UncancellableThreadCheck.h"
 
 #include "utils/EndlessLoops.h"
+#include "utils/ExprUtils.h"
 
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/ParentMapContext.h"
@@ -19,32 +20,12 @@ using namespace clang::ast_matchers;
 
 namespace clang::tidy::concguard {
 
+using utils::ignoreWrappers;
+
 namespace {
 
 constexpr llvm::StringLiteral LoopNote =
     "loop with no exit that another thread can trigger";
-
-const Expr *ignoreWrappers(const Expr *E) {
-  while (E) {
-    E = E->IgnoreParenImpCasts();
-    if (const auto *Temp = dyn_cast<MaterializeTemporaryExpr>(E))
-      E = Temp->getSubExpr();
-    else if (const auto *Bind = dyn_cast<CXXBindTemporaryExpr>(E))
-      E = Bind->getSubExpr();
-    else if (const auto *Cleanups = dyn_cast<ExprWithCleanups>(E))
-      E = Cleanups->getSubExpr();
-    else if (const auto *Cast = dyn_cast<CXXFunctionalCastExpr>(E))
-      E = Cast->getSubExpr();
-    else if (const auto *Construct = dyn_cast<CXXConstructExpr>(E);
-             Construct && Construct->getNumArgs() == 1 &&
-             Construct->getConstructor()->isCopyOrMoveConstructor() &&
-             Construct->isElidable())
-      E = Construct->getArg(0);
-    else
-      return E;
-  }
-  return E;
-}
 
 /// Is \p E a construction of a std::thread that starts a thread?
 bool isStartingConstruct(const Expr *E) {

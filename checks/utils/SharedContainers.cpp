@@ -2,6 +2,8 @@
 
 #include "SharedContainers.h"
 
+#include "ExprUtils.h"
+
 #include "clang/AST/Attr.h"
 #include "clang/AST/ParentMapContext.h"
 #include "clang/AST/RecursiveASTVisitor.h"
@@ -42,24 +44,9 @@ std::string describeAccessKind(AccessKind Kind) {
 
 namespace {
 
-const Expr *strip(const Expr *E) {
-  while (E) {
-    E = E->IgnoreParenImpCasts();
-    if (const auto *Temp = dyn_cast<MaterializeTemporaryExpr>(E))
-      E = Temp->getSubExpr();
-    else if (const auto *Bind = dyn_cast<CXXBindTemporaryExpr>(E))
-      E = Bind->getSubExpr();
-    else if (const auto *Cleanups = dyn_cast<ExprWithCleanups>(E))
-      E = Cleanups->getSubExpr();
-    else
-      return E;
-  }
-  return E;
-}
-
 /// `std::ref(x)` / `std::cref(x)` -> x.
 const Expr *unwrapRef(const Expr *E, bool *IsConst = nullptr) {
-  E = strip(E);
+  E = ignoreWrappers(E);
   if (const auto *Call = dyn_cast_or_null<CallExpr>(E))
     if (const FunctionDecl *Callee = Call->getDirectCallee();
         Callee && Callee->isInStdNamespace() && Callee->getIdentifier() &&
@@ -67,7 +54,7 @@ const Expr *unwrapRef(const Expr *E, bool *IsConst = nullptr) {
         Call->getNumArgs() == 1) {
       if (IsConst)
         *IsConst = Callee->getName() == "cref";
-      return strip(Call->getArg(0));
+      return ignoreWrappers(Call->getArg(0));
     }
   return E;
 }
@@ -187,7 +174,7 @@ public:
     llvm::ArrayRef<const Expr *> Args(Call->getArgs(), Call->getNumArgs());
     unsigned FirstParamArg = 0;
     if (const auto *Member = dyn_cast<CXXMemberCallExpr>(Call)) {
-      const Expr *Object = strip(Member->getImplicitObjectArgument());
+      const Expr *Object = ignoreWrappers(Member->getImplicitObjectArgument());
       if (Object && isa<CXXThisExpr>(Object))
         Entry.OnThis = true;
       else if (Object)
@@ -195,7 +182,7 @@ public:
     } else if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(Call);
                Op && isa<CXXMethodDecl>(Callee) && Op->getNumArgs() > 0) {
       // `obj(args)`, `obj[i]` on a class: argument 0 is the object.
-      const Expr *Object = strip(Op->getArg(0));
+      const Expr *Object = ignoreWrappers(Op->getArg(0));
       if (isa<CXXThisExpr>(Object))
         Entry.OnThis = true;
       else
@@ -252,7 +239,8 @@ private:
     if (const auto *Unary = dyn_cast<UnaryOperator>(Parent))
       return Unary->isIncrementDecrementOp();
     if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(Parent)) {
-      if (Op->getNumArgs() == 0 || strip(Op->getArg(0)) != strip(Child))
+      if (Op->getNumArgs() == 0 ||
+          ignoreWrappers(Op->getArg(0)) != ignoreWrappers(Child))
         return false;
       if (Op->isAssignmentOp() || Op->getOperator() == OO_PlusPlus ||
           Op->getOperator() == OO_MinusMinus)
@@ -306,7 +294,7 @@ private:
     }
     if (const auto *OpCall = dyn_cast<CXXOperatorCallExpr>(Parent)) {
       if (OpCall->getNumArgs() == 0 ||
-          strip(OpCall->getArg(0)) != strip(Object))
+          ignoreWrappers(OpCall->getArg(0)) != ignoreWrappers(Object))
         return AccessKind::Read;
       Operation = OpCall;
       std::optional<ContainerOp> Op = Model.classify(*OpCall);
@@ -335,7 +323,7 @@ private:
               ? 1
               : 0;
       for (unsigned I = 0; I < Call->getNumArgs(); ++I) {
-        if (strip(Call->getArg(I)) != strip(Arg))
+        if (ignoreWrappers(Call->getArg(I)) != ignoreWrappers(Arg))
           continue;
         if (!Callee || I < Shift || I - Shift >= Callee->getNumParams())
           return AccessKind::StructuralWrite;
@@ -451,7 +439,7 @@ public:
       if (!Method || !Method->getIdentifier())
         return false;
       llvm::StringRef Name = Method->getName();
-      const Expr *Object = strip(Member->getImplicitObjectArgument());
+      const Expr *Object = ignoreWrappers(Member->getImplicitObjectArgument());
       if (Site.Kind == SpawnKind::Async)
         return (Name == "get" || Name == "wait") && sameObject(Object);
       if (Name != "join")
@@ -465,7 +453,8 @@ public:
         Callee && Callee->getIdentifier() &&
         Callee->getName() == "pthread_join" && Call->getNumArgs() > 0 &&
         PthreadHandle)
-      return LockScopeAnalysis::keyOf(strip(Call->getArg(0))) == PthreadHandle;
+      return LockScopeAnalysis::keyOf(ignoreWrappers(Call->getArg(0))) ==
+             PthreadHandle;
     return false;
   }
 
@@ -520,7 +509,7 @@ Region computeRegion(const SpawnSite &Site, ASTContext &Context) {
   if (Site.Kind == SpawnKind::PthreadCreate)
     if (const auto *Call = dyn_cast<CallExpr>(Site.Spawn);
         Call && Call->getNumArgs() > 0)
-      PthreadHandle = LockScopeAnalysis::keyOf(strip(Call->getArg(0)));
+      PthreadHandle = LockScopeAnalysis::keyOf(ignoreWrappers(Call->getArg(0)));
 
   JoinFinder Joins(Site, Handle, PthreadHandle);
   Joins.TraverseStmt(Function->getBody());
@@ -602,7 +591,7 @@ Region computeRegion(const SpawnSite &Site, ASTContext &Context) {
 
 /// Does \p Site run its thread on `this` of its enclosing member function?
 const CXXRecordDecl *threadClass(const SpawnSite &Site) {
-  if (Site.Entry.Object && isa<CXXThisExpr>(strip(Site.Entry.Object)))
+  if (Site.Entry.Object && isa<CXXThisExpr>(ignoreWrappers(Site.Entry.Object)))
     if (const auto *Method =
             dyn_cast_or_null<CXXMethodDecl>(Site.Entry.Function))
       return Method->getParent();
@@ -616,7 +605,7 @@ const CXXRecordDecl *threadClass(const SpawnSite &Site) {
     if (const auto *Method =
             dyn_cast_or_null<CXXMethodDecl>(Site.Entry.Function);
         Method && Site.Entry.Object &&
-        isa<CXXThisExpr>(strip(Site.Entry.Object)))
+        isa<CXXThisExpr>(ignoreWrappers(Site.Entry.Object)))
       return Method->getParent();
   return nullptr;
 }
@@ -874,7 +863,7 @@ SharedContainerResult Analysis::run() {
     if (!Site.Entry.Lambda && isa<CXXMethodDecl>(Entry) &&
         !cast<CXXMethodDecl>(Entry).isStatic() && Site.Entry.Object) {
       FirstParam = 1; // the object argument
-      if (!isa<CXXThisExpr>(strip(Site.Entry.Object))) {
+      if (!isa<CXXThisExpr>(ignoreWrappers(Site.Entry.Object))) {
         ThreadScope.This = objectKeyOf(Site.Entry.Object);
         ThreadScope.ThisUnknown = !ThreadScope.This;
       }
@@ -894,7 +883,7 @@ SharedContainerResult Analysis::run() {
         const Expr *Unwrapped = unwrapRef(Arg);
         // std::thread copies its arguments: only std::ref and pointers
         // reach the parent's objects.
-        if ((Type->isReferenceType() && Unwrapped != strip(Arg)) ||
+        if ((Type->isReferenceType() && Unwrapped != ignoreWrappers(Arg)) ||
             Type->isPointerType())
           if (std::optional<ObjectKey> Bound = objectKeyOf(Arg))
             ThreadScope.Params[Entry.getParamDecl(Param)] = *Bound;
