@@ -7,6 +7,7 @@
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/AST/StmtCXX.h"
 #include "clang/Analysis/Analyses/ExprMutationAnalyzer.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
 namespace clang::tidy::concguard::utils {
@@ -204,10 +205,25 @@ private:
       visit(Child);
   }
 
+  /// The C library's handlers of a failed assert(): they end the program on
+  /// a bug, so they are no way to stop a thread (leveldb's background thread
+  /// loops `while (true)` around an assert and was missed in debug builds).
+  static bool isAssertionHandler(const FunctionDecl &Callee) {
+    const IdentifierInfo *Name = Callee.getIdentifier();
+    return Name && Callee.isExternC() &&
+           llvm::is_contained({"__assert_fail", "__assert_perror_fail",
+                               "__assert_rtn", "__assert", "_assert",
+                               "_wassert", "__assert2"},
+                              Name->getName());
+  }
+
   static bool isNoReturn(const CallExpr &Call) {
-    if (const FunctionDecl *Callee = Call.getDirectCallee())
+    if (const FunctionDecl *Callee = Call.getDirectCallee()) {
+      if (isAssertionHandler(*Callee))
+        return false;
       if (Callee->isNoReturn())
         return true;
+    }
     QualType CalleeType = Call.getCallee()->getType();
     if (const auto *Pointer = CalleeType->getAs<PointerType>())
       CalleeType = Pointer->getPointeeType();

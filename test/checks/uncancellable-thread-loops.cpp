@@ -2,7 +2,9 @@
 
 // Which loops can never end, and which exits another thread can trigger.
 
+#undef NDEBUG
 #include <atomic>
+#include <cassert>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -63,6 +65,20 @@ void endlessDoWhile(std::thread &Out) {
 }
 
 // A constant local never changes: its `break` can never be taken.
+// Reduced from leveldb's PosixEnv::BackgroundThreadMain: a failed assert()
+// ends the program on a bug; it is no way to stop the thread, so the loop
+// around it is still endless (it was missed in builds without NDEBUG).
+void endlessAroundAssert(std::thread &Out, int *Queue) {
+  // CHECK-NOTES: :[[@LINE+1]]:9: warning: thread runs a loop that can never end
+  Out = std::thread([Queue] {
+    while (true) {
+    // CHECK-NOTES: :[[@LINE-1]]:5: note: loop with no exit
+      assert(Queue != nullptr);
+      work();
+    }
+  });
+}
+
 void exitUnderInvariantLocal(std::thread &Out) {
   // CHECK-NOTES: :[[@LINE+1]]:9: warning: thread runs a loop that can never end
   Out = std::thread([] {
