@@ -930,6 +930,35 @@ void EscapeFinder::reportReturn(const ReturnStmt &Return,
   addNotes(Key, AcquiredAt, Release);
 }
 
+/// Is \p LHS a field of the object that holds the mutex \p Key (`obj.next`
+/// for the mutex `obj.mu`)? An object with its own mutex guards its fields
+/// with it, so a view stored there is read back under the same lock and does
+/// not outlive it (abseil's SampleRecorder links `graveyard_.dead =
+/// &graveyard_` under `graveyard_.init_mu`).
+static bool storesBesideMutex(const Expr *LHS, const MutexKey &Key) {
+  if (Key.Path.size() < 2)
+    return false;
+  const ValueDecl *Root = nullptr;
+  unsigned Fields = 0;
+  for (unsigned Depth = 0; LHS && Depth < 16; ++Depth) {
+    LHS = LHS->IgnoreParenImpCasts();
+    if (const auto *Member = dyn_cast<MemberExpr>(LHS)) {
+      Root = Member->getMemberDecl();
+      ++Fields;
+      if (isa<CXXThisExpr>(Member->getBase()->IgnoreParenImpCasts()))
+        break;
+      LHS = Member->getBase();
+      continue;
+    }
+    if (const auto *Ref = dyn_cast<DeclRefExpr>(LHS)) {
+      Root = Ref->getDecl();
+      ++Fields;
+    }
+    break;
+  }
+  return Fields >= 2 && Root == Key.root();
+}
+
 void EscapeFinder::reportStore(const Stmt &S, const Expr *LHS, const Expr *RHS,
                                const TaintMap &State) {
   std::optional<StoreTarget> Target = storeTargetOf(LHS);
@@ -940,6 +969,8 @@ void EscapeFinder::reportStore(const Stmt &S, const Expr *LHS, const Expr *RHS,
   const Stmt *AcquiredAt = nullptr;
   ReleaseSite Release;
   if (!D || !resolveLock(*D, S, Key, AcquiredAt, Release))
+    return;
+  if (storesBesideMutex(LHS, Key))
     return;
   SourceLocation Loc = LHS->getBeginLoc();
   if (Loc.isInvalid() || !Check.firstReportAt(Loc, StoreReport))

@@ -110,3 +110,35 @@ template <typename T> struct NeverUsed {
     return &Items[0];
   }
 };
+
+// Reduced from abseil's SampleRecorder: an object with its own mutex links
+// itself into a list its mutex guards. A view stored into a field beside the
+// mutex is read back under the same lock: no escape.
+struct Sample {
+  std::mutex InitMu;
+  Sample *Dead = nullptr;
+  Sample *Next = nullptr;
+};
+
+class Recorder {
+public:
+  Recorder() {
+    std::lock_guard<std::mutex> Lock(Graveyard.InitMu);
+    Graveyard.Dead = &Graveyard;
+  }
+  void bury(Sample *S) {
+    std::lock_guard<std::mutex> Lock(Graveyard.InitMu);
+    S->Dead = Graveyard.Dead;
+    Graveyard.Dead = S;
+  }
+  // Stored in another member, beside no mutex: it does outlive the lock.
+  void remember() {
+    std::lock_guard<std::mutex> Lock(Graveyard.InitMu);
+    Remembered = &Graveyard;
+    // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: pointer into 'Graveyard' stored in member 'Remembered' outlives the lock on 'Graveyard.InitMu' that guards it [concguard-escaping-guarded-reference]
+  }
+
+private:
+  Sample Graveyard;
+  Sample *Remembered = nullptr;
+};
