@@ -292,8 +292,19 @@ void LockSet::transferGuard(const VarDecl *From, const VarDecl *To) {
 void LockSet::intersectWith(const LockSet &Other) {
   llvm::erase_if(Locks, [&](HeldLock &L) {
     const HeldLock *O = Other.find(L.Key);
-    if (!O || O->Guard != L.Guard)
+    if (!O)
       return true;
+    // Held on both paths, by a guard on one and by hand on the other: a
+    // guard's lock released and re-taken by hand (`Mu.Unlock(); ...;
+    // Mu.Lock();` inside a MutexLock's scope, as rocksdb's
+    // SstFileManagerImpl::ClearError does) is still released by the guard at
+    // the end of its scope.
+    if (O->Guard != L.Guard) {
+      if (L.Guard && O->Guard)
+        return true; // two different guards: no single owner
+      if (!L.Guard)
+        L.Guard = O->Guard;
+    }
     if (O->Mode == LockMode::Shared)
       L.Mode = LockMode::Shared;
     return false;

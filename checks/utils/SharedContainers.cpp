@@ -9,6 +9,7 @@
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/AST/StmtCXX.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
+#include "clang/Analysis/Analyses/ExprMutationAnalyzer.h"
 #include "clang/Analysis/CFG.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
@@ -207,6 +208,7 @@ private:
   const ContainerModel &Model;
   const LockScopeAnalysis *Locks;
   FunctionSummary &Summary;
+  ExprMutationAnalyzer::Memoized MutationMemo;
 
   const Stmt *parentOf(const Stmt *S) {
     DynTypedNodeList Parents = Context.getParents(*S);
@@ -267,6 +269,45 @@ private:
         return resultIsWritten(Member);
     }
     return false;
+  }
+
+  /// Does the library template \p Callee take its argument \p Index by
+  /// forwarding reference (`std::make_unique<T>(Args &&...)`, `emplace_back`)
+  /// and hand it on without modifying it? What happens to a forwarded
+  /// argument is decided where it arrives (a `const T &` constructor
+  /// parameter reads it), so the instantiated body is followed with
+  /// ExprMutationAnalyzer; found as false positives on rocksdb's
+  /// `std::make_unique<CompactionRangeDelAggregator>(..., snapshots, ...)`.
+  bool forwardsUnmodified(const FunctionDecl &Callee, unsigned Index) {
+    const FunctionDecl *Pattern = Callee.getTemplateInstantiationPattern();
+    const FunctionDecl *Definition = Callee.getDefinition();
+    if (!Pattern || !Definition || !Definition->hasBody() ||
+        Index >= Definition->getNumParams())
+      return false;
+    // The pattern's parameter this one was instantiated from: a pack
+    // (`Args &&...args`) covers every argument from its position on.
+    const ParmVarDecl *Written = nullptr;
+    for (unsigned P = 0; P < Pattern->getNumParams(); ++P) {
+      const ParmVarDecl *Candidate = Pattern->getParamDecl(P);
+      if (P == Index || (Candidate->isParameterPack() && P <= Index)) {
+        Written = Candidate;
+        break;
+      }
+    }
+    if (!Written)
+      return false;
+    QualType Type = Written->getType();
+    if (const auto *Expansion = Type->getAs<PackExpansionType>())
+      Type = Expansion->getPattern();
+    const auto *RValueRef = Type->getAs<RValueReferenceType>();
+    QualType Referenced = RValueRef ? RValueRef->getPointeeType() : QualType();
+    if (Referenced.isNull() || Referenced.hasQualifiers() ||
+        !Referenced->getAs<TemplateTypeParmType>())
+      return false; // not a forwarding reference
+    FunctionParmMutationAnalyzer *Analyzer =
+        FunctionParmMutationAnalyzer::getFunctionParmMutationAnalyzer(
+            *Definition, Context, MutationMemo);
+    return Analyzer && !Analyzer->isMutated(Definition->getParamDecl(Index));
   }
 
   AccessKind kindOf(const Expr *Object, const Expr *&Operation) {
@@ -338,6 +379,8 @@ private:
             !Context.getSourceManager().isInSystemHeader(
                 Definition->getLocation()))
           return AccessKind::Read; // followed as a call
+        if (forwardsUnmodified(*Callee, I - Shift))
+          return AccessKind::Read;
         Operation = Call;
         // std::swap, std::sort(container), ...: may modify.
         return AccessKind::StructuralWrite;

@@ -3,6 +3,7 @@
 // Which operations write, which read, and how threads are ordered.
 
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -108,4 +109,58 @@ private:
   int Next = 0;
   std::map<int, std::string> Index;
   std::jthread Worker;
+};
+
+// Reduced from rocksdb's CompactionJob: a container handed on through a
+// library template's forwarding reference (std::make_unique, emplace_back)
+// is accessed as the final callee takes it. A `const &` constructor
+// parameter only reads it; a non-const one may modify it.
+struct ReadsSnapshots {
+  ReadsSnapshots(const std::vector<int> &Snapshots, const std::string *Trim)
+      : Snapshots(&Snapshots), Trim(Trim) {}
+  const std::vector<int> *Snapshots;
+  const std::string *Trim;
+};
+struct AppendsSnapshot {
+  explicit AppendsSnapshot(std::vector<int> &Snapshots) {
+    Snapshots.push_back(1);
+  }
+};
+void consume(const ReadsSnapshots &);
+
+class ForwardedForReading {
+public:
+  void run() {
+    std::vector<std::thread> Pool;
+    for (int I = 0; I < 3; ++I)
+      Pool.emplace_back(&ForwardedForReading::process, this);
+    process();
+    for (std::thread &T : Pool)
+      T.join();
+  }
+  void process() {
+    auto Reader = std::make_unique<ReadsSnapshots>(Snapshots, &Trim);
+    std::vector<ReadsSnapshots> Readers;
+    Readers.emplace_back(Snapshots, &Trim);
+    if (!Trim.empty() && !Snapshots.empty())
+      consume(*Reader);
+  }
+  std::vector<int> Snapshots;
+  std::string Trim;
+};
+
+class ForwardedForWriting {
+public:
+  void run() {
+    std::vector<std::thread> Pool;
+    for (int I = 0; I < 3; ++I)
+      Pool.emplace_back(&ForwardedForWriting::process, this);
+    for (std::thread &T : Pool)
+      T.join();
+  }
+  void process() {
+    auto Writer = std::make_unique<AppendsSnapshot>(Snapshots);
+    // CHECK-MESSAGES: :[[@LINE-1]]:19: warning: 'Snapshots' is modified here on the thread started at line [[@LINE-6]] while another thread started at the same line may access it too
+  }
+  std::vector<int> Snapshots;
 };

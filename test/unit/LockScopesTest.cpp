@@ -632,6 +632,33 @@ Holder give(int *p) {
   EXPECT_FALSE(G.Analysis->findRelease(G.probe(3), Moved.begin()->Key));
 }
 
+// Reduced from rocksdb's SstFileManagerImpl::ClearError: a guard's mutex
+// unlocked and re-locked by hand on one branch is held after the branch, and
+// the guard still releases it at the end of its scope.
+TEST(LockScopes, GuardLockRetakenByHandOnOneBranch) {
+  Analysed A(R"cpp(
+std::mutex mu;
+void f() {
+  std::lock_guard<std::mutex> l(mu);
+  if (cond()) {
+    mu.unlock();
+    probe(1);
+    mu.lock();
+  }
+  probe(2);
+}
+)cpp",
+             "f");
+  ASSERT_TRUE(A.ok());
+  EXPECT_EQ(A.at(1), "");
+  EXPECT_EQ(A.at(2), "mu");
+  const HeldLock &Held = *A.Analysis->locksHeldAt(A.probe(2)).begin();
+  std::optional<ReleaseSite> Release =
+      A.Analysis->findRelease(A.probe(2), Held.Key);
+  ASSERT_TRUE(Release);
+  EXPECT_EQ(A.line(Release->Loc), 11u);
+}
+
 TEST(LockScopes, GuardSitesAndFindRelease) {
   Analysed A(R"cpp(
 std::mutex mu;
