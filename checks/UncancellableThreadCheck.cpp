@@ -540,17 +540,37 @@ void UncancellableThreadCheck::registerMatchers(MatchFinder *Finder) {
                           unless(isExpansionInSystemHeader())),
                      this);
   if (ReportDetach) {
+    auto StdDetach = cxxMemberCallExpr(callee(
+        cxxMethodDecl(hasName("detach"),
+                      ofClass(hasAnyName("::std::thread", "::std::jthread")))));
+    auto PthreadDetach =
+        callExpr(callee(functionDecl(hasName("::pthread_detach"))));
+    // A function that only detaches the thread its caller hands it
+    // (`int toku_pthread_detach(pthread_t t) { return pthread_detach(t); }`,
+    // found in rocksdb) is a portability wrapper: the caller decides, so
+    // the calls of the wrapper are reported, not the wrapper.
+    auto OfParameter = ignoringParenImpCasts(declRefExpr(to(parmVarDecl())));
+    auto DetachOfParameter =
+        anyOf(cxxMemberCallExpr(StdDetach, on(OfParameter)),
+              callExpr(PthreadDetach, hasArgument(0, OfParameter)));
+    auto Wrapper = functionDecl(hasBody(compoundStmt(
+        statementCountIs(1),
+        has(stmt(anyOf(expr(ignoringParenImpCasts(DetachOfParameter)),
+                       returnStmt(hasReturnValue(
+                           ignoringParenImpCasts(DetachOfParameter)))))))));
+    auto NotInWrapper = unless(hasAncestor(functionDecl(Wrapper)));
+    Finder->addMatcher(cxxMemberCallExpr(StdDetach,
+                                         unless(isExpansionInSystemHeader()),
+                                         NotInWrapper)
+                           .bind("detach"),
+                       this);
+    Finder->addMatcher(callExpr(PthreadDetach,
+                                unless(isExpansionInSystemHeader()),
+                                NotInWrapper)
+                           .bind("detach"),
+                       this);
     Finder->addMatcher(
-        cxxMemberCallExpr(
-            callee(cxxMethodDecl(
-                hasName("detach"),
-                ofClass(hasAnyName("::std::thread", "::std::jthread")))),
-            unless(isExpansionInSystemHeader()))
-            .bind("detach"),
-        this);
-    Finder->addMatcher(
-        callExpr(callee(functionDecl(hasName("::pthread_detach"))),
-                 unless(isExpansionInSystemHeader()))
+        callExpr(callee(Wrapper), unless(isExpansionInSystemHeader()))
             .bind("detach"),
         this);
   }

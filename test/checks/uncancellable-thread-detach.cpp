@@ -52,3 +52,25 @@ struct Task {
   void detach();
 };
 void userDetach(Task &T) { T.detach(); }
+
+// A portability wrapper that only detaches the thread it is handed (rocksdb's
+// toku_pthread_detach): its callers decide, so they are reported, not it.
+static inline int portableDetach(pthread_t T) { return pthread_detach(T); }
+void detachHandle(std::thread &T) { T.detach(); }
+
+void detachThroughWrappers() {
+  pthread_t P;
+  pthread_create(&P, nullptr, entry, nullptr);
+  portableDetach(P);
+  // CHECK-MESSAGES-ON: :[[@LINE-1]]:3: warning: detached thread can be neither stopped nor joined
+  std::thread T(work);
+  detachHandle(T);
+  // CHECK-MESSAGES-ON: :[[@LINE-1]]:3: warning: detached thread can be neither stopped nor joined
+}
+
+// A function that does more than detach is reported where it detaches.
+void detachAndCount(std::thread &T, int &Count) {
+  T.detach();
+  // CHECK-MESSAGES-ON: :[[@LINE-1]]:3: warning: detached thread can be neither stopped nor joined
+  ++Count;
+}
