@@ -120,13 +120,28 @@ RewriteOptions optionsFor(llvm::StringRef File) {
   return Options;
 }
 
-/// What every translation unit said about one map.
+/// What every translation unit said about one map or parameter.
 struct MergedMap {
   std::string Name, Location;
+  bool Flagged = false; ///< a flagged map (counted in the summary)
+  bool IsParam = false;
+  std::string Function; ///< a parameter's function
+  bool HasDefinition = false;
+  unsigned Group = 0;
   bool Skipped = false;
   std::string Reason, ReasonLocation, Target;
   std::vector<tooling::Replacement> Edits;
 };
+
+/// The reason of a member of a group for what blocks the group at a
+/// parameter of \p Function: "the map is passed to 'f', <Clause>", or for a
+/// flagged parameter of f itself "it is a parameter of 'f', <Clause>".
+std::string blockedAt(const MergedMap &Member, llvm::StringRef Function,
+                      llvm::StringRef Clause) {
+  if (Member.IsParam && Member.Function == Function)
+    return ("it is a parameter of '" + Function + "', " + Clause).str();
+  return ("the map is passed to '" + Function + "', " + Clause).str();
+}
 
 class PassAction : public ASTFrontendAction {
 public:
@@ -308,43 +323,66 @@ int main(int Argc, const char **Argv) {
       ("-isystem" + runtimeIncludeDir(Argv[0])).c_str(),
       tooling::ArgumentInsertPosition::END));
 
-  // Pass 1: which maps does the analysis flag, in any translation unit?
-  std::vector<FlaggedMap> Targets;
+  // Pass 1: which maps does the analysis flag, in any translation unit, and
+  // which function parameters are they passed to?
+  std::vector<FlaggedMap> Flagged;
+  std::vector<ParamFlow> Flows;
   std::set<std::string> Seen;
   PassFactory Find([&](ASTContext &Context, llvm::StringRef File) {
     for (FlaggedMap &Map : findFlaggedMaps(Context, optionsFor(File))) {
       if (Map.USR.empty())
         continue;
       if (Seen.insert(Map.USR).second) {
-        Targets.push_back(std::move(Map));
+        Flagged.push_back(std::move(Map));
         continue;
       }
       // Flagged in several translation units: a sharded map if any of them
       // writes it too often for a snapshot map.
-      for (FlaggedMap &Known : Targets)
+      for (FlaggedMap &Known : Flagged)
         if (Known.USR == Map.USR)
           Known.Snapshot = Known.Snapshot && Map.Snapshot;
     }
+    for (ParamFlow &Flow : findParamFlows(Context))
+      Flows.push_back(std::move(Flow));
   });
   if (int Status = Tool.run(&Find)) {
     llvm::errs() << "concguard-rewrite: some files could not be parsed "
                     "(errors above); nothing was changed\n";
     return Status;
   }
+  // Maps passed to a parameter are rewritten with it, all together.
+  RewriteTargets Targets = groupTargets(std::move(Flagged), std::move(Flows));
 
   // Pass 2: plan every use in every translation unit.
   std::map<std::string, MergedMap> Merged;
   std::map<std::string, std::string> ParsedContent;
-  for (const FlaggedMap &Map : Targets) {
+  for (const FlaggedMap &Map : Targets.Maps) {
     MergedMap &M = Merged[Map.USR];
     M.Name = Map.Name;
     M.Location = Map.Location;
+    M.Flagged = true;
+    M.Group = Map.Group;
+  }
+  for (const ParamTarget &Param : Targets.Params) {
+    MergedMap &M = Merged[Param.Id];
+    M.IsParam = true;
+    M.Function = Param.Function;
+    M.Group = Param.Group;
   }
   PassFactory Plan([&](ASTContext &Context, llvm::StringRef File) {
     const SourceManager &SM = Context.getSourceManager();
     for (MapPlan &P : planMapRewrites(Context, optionsFor(File), Targets)) {
       MergedMap &M = Merged[P.USR];
       M.Target = P.Target;
+      if (M.IsParam) {
+        M.HasDefinition = M.HasDefinition || P.HasDefinition;
+        if (M.Function.empty())
+          M.Function = P.Function;
+        if (!M.Flagged || M.Location.empty()) {
+          M.Name = "parameter '" + P.Name + "' of '" + P.Function + "'";
+          M.Location = P.Location;
+        }
+      }
       if (!P.Rewritten) {
         if (!M.Skipped) {
           M.Skipped = true;
@@ -375,43 +413,126 @@ int main(int Argc, const char **Argv) {
     return Status;
   }
 
-  // Merge the edits of the maps that every translation unit could rewrite.
+  // A group is rewritten whole or not at all. What blocks it: a parameter
+  // that cannot be rewritten (a use in its function, its address taken, no
+  // definition), a map that is not rewritten passed to one of its
+  // parameters, or one of its flagged maps skipped for its own reason.
+  std::vector<std::vector<MergedMap *>> Members(Targets.Groups.size());
+  for (auto &[Id, M] : Merged)
+    Members[M.Group].push_back(&M);
+  auto FlowInto = [&](llvm::StringRef Id) -> const ParamFlow * {
+    for (const ParamFlow &Flow : Targets.Flows)
+      if (Flow.To == Id || Flow.From == Id)
+        return &Flow;
+    return nullptr;
+  };
+  for (unsigned G = 0; G < Members.size(); ++G) {
+    // The first blocker, as (function, clause, location); an empty
+    // function for a reason that is complete as it is.
+    std::string Function, Clause, Location;
+    for (const auto &[Id, M] : Merged) {
+      if (M.Group != G || !Function.empty())
+        continue;
+      if (M.IsParam && M.Skipped) {
+        Function = M.Function;
+        Clause = M.Reason;
+        Location = M.ReasonLocation;
+      } else if (M.IsParam && !M.HasDefinition) {
+        Function = M.Function;
+        Clause = "whose definition is not in the files being rewritten";
+        const ParamFlow *Flow = FlowInto(Id);
+        Location = Flow ? Flow->Location : M.Location;
+      }
+    }
+    if (Function.empty() && !Targets.Groups[G].Blocker.empty()) {
+      llvm::StringRef Blocker = Targets.Groups[G].Blocker;
+      // "the map is passed to 'f', <clause>"
+      auto [Head, Rest] = Blocker.split("', ");
+      Function =
+          Head.drop_front(llvm::StringRef("the map is passed to '").size())
+              .str();
+      Clause = Rest.str();
+      Location = Targets.Groups[G].BlockerLocation;
+    }
+    if (Function.empty())
+      for (const auto &[Id, M] : Merged)
+        if (M.Group == G && M.Flagged && !M.IsParam && M.Skipped &&
+            Function.empty())
+          if (const ParamFlow *Flow = FlowInto(Id)) {
+            Function = Flow->Function;
+            Clause = "which is also called with '" + M.Name +
+                     "', which is not rewritten";
+            Location = Flow->Location;
+          }
+    if (Function.empty())
+      continue;
+    for (MergedMap *M : Members[G]) {
+      // A map skipped for its own reason keeps it; a parameter's reason is
+      // said from the map's side.
+      if (M->Skipped && M->IsParam)
+        M->Reason = blockedAt(*M, M->Function, M->Reason);
+      if (M->Skipped)
+        continue;
+      M->Skipped = true;
+      M->Reason = blockedAt(*M, Function, Clause);
+      M->ReasonLocation = Location;
+    }
+  }
+
+  // Merge the edits of the groups that every translation unit could
+  // rewrite.
   std::map<std::string, tooling::Replacements> ByFile;
   std::map<std::string, std::set<std::string>> Includes;
   unsigned Rewritten = 0;
-  for (auto &[USR, M] : Merged) {
-    if (M.Skipped)
+  for (unsigned G = 0; G < Members.size(); ++G) {
+    if (llvm::any_of(Members[G], [](const MergedMap *M) { return M->Skipped; }))
       continue;
     std::map<std::string, tooling::Replacements> Mine = ByFile;
-    bool Conflict = false;
-    for (const tooling::Replacement &R : M.Edits) {
-      if (R.getOffset() == UINT_MAX) {
-        continue;
-      }
-      tooling::Replacements &Set = Mine[R.getFilePath().str()];
-      if (llvm::Error E = Set.add(R)) {
-        // The same edit seen from two translation units is fine; anything
-        // else is a conflict.
-        llvm::consumeError(std::move(E));
-        bool Identical = llvm::any_of(
-            Set, [&](const tooling::Replacement &X) { return X == R; });
-        if (!Identical) {
-          Conflict = true;
-          break;
+    std::string Conflict;
+    for (const MergedMap *M : Members[G])
+      for (const tooling::Replacement &R : M->Edits) {
+        if (R.getOffset() == UINT_MAX || !Conflict.empty())
+          continue;
+        tooling::Replacements &Set = Mine[R.getFilePath().str()];
+        if (llvm::Error E = Set.add(R)) {
+          // The same edit seen from two translation units is fine; anything
+          // else is a conflict: with another map's edit (one expression
+          // uses both), or between translation units.
+          llvm::consumeError(std::move(E));
+          bool Identical = llvm::any_of(
+              Set, [&](const tooling::Replacement &X) { return X == R; });
+          if (Identical)
+            continue;
+          auto Overlaps = [&](const tooling::Replacement &X) {
+            return X.getOffset() <
+                       R.getOffset() + std::max(R.getLength(), 1u) &&
+                   R.getOffset() < X.getOffset() + std::max(X.getLength(), 1u);
+          };
+          auto Before = ByFile.find(R.getFilePath().str());
+          bool WithOther =
+              Before != ByFile.end() && llvm::any_of(Before->second, Overlaps);
+          Conflict = WithOther
+                         ? "an expression that must be rewritten uses it and "
+                           "another map"
+                         : "conflicting edits from different translation "
+                           "units";
         }
       }
-    }
-    if (Conflict) {
-      M.Skipped = true;
-      M.Reason = "conflicting edits from different translation units";
-      M.ReasonLocation = M.Location;
+    if (!Conflict.empty()) {
+      for (MergedMap *M : Members[G]) {
+        M->Skipped = true;
+        M->Reason = Conflict;
+        M->ReasonLocation = M->Location;
+      }
       continue;
     }
     ByFile = std::move(Mine);
-    for (const tooling::Replacement &R : M.Edits)
-      if (R.getOffset() == UINT_MAX)
-        Includes[R.getFilePath().str()].insert(R.getReplacementText().str());
-    ++Rewritten;
+    for (const MergedMap *M : Members[G]) {
+      for (const tooling::Replacement &R : M->Edits)
+        if (R.getOffset() == UINT_MAX)
+          Includes[R.getFilePath().str()].insert(R.getReplacementText().str());
+      Rewritten += M->Flagged;
+    }
   }
   for (const auto &[File, Headers] : Includes)
     ByFile[File]; // files that only need an include
@@ -503,22 +624,28 @@ int main(int Argc, const char **Argv) {
     }
   }
 
-  // The summary.
-  unsigned Skipped = 0;
-  for (const auto &[USR, M] : Merged)
-    Skipped += M.Skipped;
-  llvm::errs() << "concguard-rewrite: rewrote " << Rewritten << " of "
-               << Merged.size() << " flagged map"
-               << (Merged.size() == 1 ? "" : "s");
+  // The summary: the flagged maps, then the parameters rewritten with
+  // them.
+  unsigned Skipped = 0, Total = 0;
+  for (const auto &[USR, M] : Merged) {
+    Total += M.Flagged;
+    Skipped += M.Flagged && M.Skipped;
+  }
+  llvm::errs() << "concguard-rewrite: rewrote " << Rewritten << " of " << Total
+               << " flagged map" << (Total == 1 ? "" : "s");
   if (Skipped)
     llvm::errs() << ", skipped " << Skipped << ":";
   llvm::errs() << "\n";
   for (const auto &[USR, M] : Merged)
-    if (M.Skipped)
+    if (M.Flagged && M.Skipped)
       llvm::errs() << "  " << M.Name << " (" << M.Location << "): " << M.Reason
                    << " [" << M.ReasonLocation << "]\n";
   for (const auto &[USR, M] : Merged)
-    if (!M.Skipped)
+    if (M.Flagged && !M.Skipped)
+      llvm::errs() << "  rewrote " << M.Name << " (" << M.Location << ") -> "
+                   << M.Target << "\n";
+  for (const auto &[USR, M] : Merged)
+    if (!M.Flagged && !M.Skipped)
       llvm::errs() << "  rewrote " << M.Name << " (" << M.Location << ") -> "
                    << M.Target << "\n";
   return Failed ? 1 : 0;

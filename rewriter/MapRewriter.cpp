@@ -7,14 +7,17 @@
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/AST/StmtCXX.h"
 #include "clang/Analysis/Analyses/ExprMutationAnalyzer.h"
+#include "clang/Basic/CharInfo.h"
 #include "clang/Index/USRGeneration.h"
 #include "clang/Lex/Lexer.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <map>
 #include <optional>
+#include <tuple>
 
 namespace clang::concguard {
 
@@ -94,6 +97,84 @@ std::optional<MapType> mapTypeOf(QualType T, const ASTContext &Context,
   return Result;
 }
 
+/// Is \p T (a reference to) a std::map or std::unordered_map?
+bool isStdMap(QualType T) {
+  const CXXRecordDecl *Record = T.getNonReferenceType()->getAsCXXRecordDecl();
+  return Record && Record->isInStdNamespace() && Record->getIdentifier() &&
+         (Record->getName() == "map" || Record->getName() == "unordered_map");
+}
+
+std::string quoted(const NamedDecl &D) {
+  return "'" + D.getQualifiedNameAsString() + "'";
+}
+
+/// Why the parameter \p Index of \p Callee cannot be rewritten with the map
+/// passed to it; empty when it can: a plain lvalue reference parameter of a
+/// function of the project that is neither virtual nor a template.
+std::string whyParameterStays(const FunctionDecl &Callee, unsigned Index,
+                              const SourceManager &SM) {
+  std::string Passed = "the map is passed to " + quoted(Callee);
+  for (const FunctionDecl *D : Callee.redecls())
+    if (SM.isInSystemHeader(D->getLocation()))
+      return Passed + ", which is declared in a system header";
+  if (Index >= Callee.getNumParams())
+    return Passed + " as a variadic argument";
+  if (Callee.isTemplated() || Callee.getTemplateInstantiationPattern() ||
+      Callee.isFunctionTemplateSpecialization())
+    return Passed + ", a template";
+  if (const auto *Method = dyn_cast<CXXMethodDecl>(&Callee);
+      Method && Method->isVirtual())
+    return Passed + ", a virtual function";
+  QualType T = Callee.getParamDecl(Index)->getType();
+  if (!T->isReferenceType())
+    return "the map is passed by value to " + quoted(Callee);
+  if (!T->isLValueReferenceType())
+    return "the map is passed by rvalue reference to " + quoted(Callee);
+  if (!isStdMap(T) || T.getNonReferenceType().isVolatileQualified())
+    return Passed + ", whose parameter is not a reference to the map's type";
+  return "";
+}
+
+} // namespace
+
+std::string parameterId(llvm::StringRef FunctionUSR, unsigned Index) {
+  return ("param:" + FunctionUSR + "#" + llvm::Twine(Index)).str();
+}
+
+namespace {
+
+bool isParameterId(llvm::StringRef Id) { return Id.starts_with("param:"); }
+
+/// The parameterId() of \p Param; empty when it is not a function's.
+std::string parameterIdOf(const ParmVarDecl &Param) {
+  const auto *Function = dyn_cast<FunctionDecl>(Param.getDeclContext());
+  if (!Function)
+    return "";
+  std::string USR = usrOf(Function);
+  return USR.empty() ? "" : parameterId(USR, Param.getFunctionScopeIndex());
+}
+
+/// The node that an argument passed to a map parameter stands for: the
+/// variable, member or parameter it names, or nothing ("") for any other
+/// expression (and for an argument of another type, converted).
+std::string argumentNode(const Expr &Arg, QualType Param,
+                         const ASTContext &Context) {
+  const Expr *E = Arg.IgnoreParenImpCasts();
+  if (!Context.hasSameUnqualifiedType(E->getType(),
+                                      Param.getNonReferenceType()))
+    return "";
+  if (const auto *Ref = dyn_cast<DeclRefExpr>(E)) {
+    if (const auto *Param = dyn_cast<ParmVarDecl>(Ref->getDecl()))
+      return parameterIdOf(*Param);
+    if (const auto *Var = dyn_cast<VarDecl>(Ref->getDecl()))
+      return usrOf(Var);
+  }
+  if (const auto *Member = dyn_cast<MemberExpr>(E))
+    if (const auto *Field = dyn_cast<FieldDecl>(Member->getMemberDecl()))
+      return usrOf(Field);
+  return "";
+}
+
 /// Finds every expression that names a target declaration.
 class UseFinder : public RecursiveASTVisitor<UseFinder> {
 public:
@@ -115,7 +196,9 @@ public:
     return true;
   }
   bool VisitDeclaratorDecl(DeclaratorDecl *D) {
-    if (isa<VarDecl, FieldDecl>(D) && !SM.isInSystemHeader(D->getLocation()))
+    // A parameter's declarations are planned with its function's.
+    if (isa<VarDecl, FieldDecl>(D) && !isa<ParmVarDecl>(D) &&
+        !SM.isInSystemHeader(D->getLocation()))
       if (auto It = Targets.find(D->getCanonicalDecl()); It != Targets.end())
         Decls.push_back({It->second, D});
     return true;
@@ -146,6 +229,9 @@ public:
   /// be rewritten faithfully.
   bool use(const Expr *Use);
   bool declaration(const DeclaratorDecl &D);
+  /// One declaration of a parameter rewritten with the maps passed to it:
+  /// its type (keeping `const` and `&`).
+  bool parameter(const ParmVarDecl &Param);
   void addInclude(const DeclaratorDecl &D);
 
   std::string newType() const {
@@ -184,6 +270,12 @@ private:
     return Lexer::getSourceText(CharSourceRange::getTokenRange(Range), SM,
                                 LangOpts)
         .str();
+  }
+
+  /// Is \p Loc in \p Range, its ends included?
+  bool within(SourceLocation Loc, SourceRange Range) const {
+    return !SM.isBeforeInTranslationUnit(Loc, Range.getBegin()) &&
+           !SM.isBeforeInTranslationUnit(Range.getEnd(), Loc);
   }
 
   bool replace(SourceRange Range, llvm::StringRef Text, const Stmt *At) {
@@ -273,12 +365,27 @@ private:
   bool rangeFor(const CXXForRangeStmt &For, const Expr *Use);
   bool keptIterator(const CXXMemberCallExpr &Find, const Expr *Use,
                     const VarDecl &It);
+  std::optional<std::string> stableKey(const CXXMemberCallExpr &Find,
+                                       const FunctionDecl &Function);
   bool forEach(const CXXForRangeStmt &For, const Expr *Use,
                const std::string &Map);
+  bool
+  elementMembers(const VarDecl &Element, const Stmt &Body, std::string &KeyName,
+                 std::string &ValueName,
+                 std::vector<std::pair<SourceRange, std::string>> &Renames);
+  bool passedTo(const CallExpr &Call, const Expr *Use);
 
 public:
-  /// Every use of the map in this translation unit, in source order.
+  /// Every use of the map in this translation unit, in source order, and of
+  /// whatever may be the same object: for a parameter, every map and
+  /// parameter of its group; for a map, the parameters of its group.
   std::vector<const Expr *> AllUses;
+  /// The group of the map or parameter planned, and that of every
+  /// parameter rewritten with maps (parameterId() -> group).
+  unsigned Group = 0;
+  const llvm::StringMap<unsigned> *ParamGroups = nullptr;
+  /// Every use of every map and parameter planned in this translation unit.
+  std::vector<const Expr *> EveryUse;
 };
 
 bool Planner::declaration(const DeclaratorDecl &D) {
@@ -301,6 +408,60 @@ bool Planner::declaration(const DeclaratorDecl &D) {
     return skipAt(D.getLocation(), "its type is spelled by a macro");
   Plan.Edits.emplace_back(SM, CharSourceRange::getTokenRange(TypeRange),
                           newType(), LangOpts);
+  return true;
+}
+
+bool Planner::parameter(const ParmVarDecl &Param) {
+  TypeSourceInfo *TSI = Param.getTypeSourceInfo();
+  if (!TSI)
+    return skipAt(Param.getLocation(),
+                  "whose parameter's type is not written in the source");
+  auto Reference = TSI->getTypeLoc().getAsAdjusted<LValueReferenceTypeLoc>();
+  if (!Reference)
+    return skipAt(Param.getLocation(), "whose parameter is not a reference");
+  // `const std::unordered_map<K, V> &`: only the map's own type changes.
+  SourceRange TypeRange =
+      Reference.getPointeeLoc().getUnqualifiedLoc().getSourceRange();
+  if (TypeRange.isInvalid() || TypeRange.getBegin().isMacroID() ||
+      TypeRange.getEnd().isMacroID())
+    return skipAt(Param.getLocation(),
+                  "whose parameter's type is spelled by a macro");
+  Plan.Edits.emplace_back(SM, CharSourceRange::getTokenRange(TypeRange),
+                          newType(), LangOpts);
+  return true;
+}
+
+/// `f(m)`: nothing changes at the call when f's parameter is rewritten with
+/// the map (it is in the map's group); otherwise the map stays.
+bool Planner::passedTo(const CallExpr &Call, const Expr *Use) {
+  const FunctionDecl *Callee = Call.getDirectCallee();
+  if (!Callee)
+    return skip(Use, "the map is passed to a function through a pointer");
+  auto IsUse = [&](const Expr *Arg) {
+    Arg = Arg->IgnoreParenImpCasts();
+    if (const auto *Copy = dyn_cast<CXXConstructExpr>(Arg->IgnoreImplicit());
+        Copy && Copy->getNumArgs() == 1)
+      Arg = Copy->getArg(0)->IgnoreParenImpCasts();
+    return Arg == Use->IgnoreParenImpCasts();
+  };
+  unsigned Index = 0;
+  while (Index < Call.getNumArgs() && !IsUse(Call.getArg(Index)))
+    ++Index;
+  if (Index == Call.getNumArgs())
+    return skip(Use, "a use the rewriter does not understand");
+  std::string Why = whyParameterStays(*Callee, Index, SM);
+  if (!Why.empty())
+    return skip(Use, Why);
+  const ParmVarDecl *Param = Callee->getParamDecl(Index);
+  if (!Context.hasSameUnqualifiedType(Use->getType(),
+                                      Param->getType().getNonReferenceType()))
+    return skip(Use, "the map is passed to " + quoted(*Callee) +
+                         ", whose parameter has another type");
+  std::string USR = usrOf(Callee);
+  auto It = ParamGroups ? ParamGroups->find(parameterId(USR, Index))
+                        : llvm::StringMap<unsigned>::const_iterator();
+  if (!ParamGroups || It == ParamGroups->end() || It->second != Group)
+    return skip(Use, "the map is passed to " + quoted(*Callee));
   return true;
 }
 
@@ -352,11 +513,26 @@ bool Planner::use(const Expr *Use) {
     if (Op->getOperator() == OO_Subscript && Op->getNumArgs() == 2 &&
         Op->getArg(0)->IgnoreImplicit() == Use->IgnoreImplicit())
       return subscript(*Op, Use);
+    if (Op->getOperator() == OO_Call &&
+        Op->getArg(0)->IgnoreImplicit() != Use->IgnoreImplicit())
+      return skip(Use, "the map is passed to a lambda or a function object");
     return skip(Use, "the map is used with an operator the concurrent map "
                      "does not have");
   }
-  if (isa<CallExpr>(P))
-    return skip(Use, "the map is passed to a function");
+  if (const auto *Call = dyn_cast<CallExpr>(P))
+    return passedTo(*Call, Use);
+  if (const auto *Construct = dyn_cast<CXXConstructExpr>(P)) {
+    // A copy: an argument taken by value, or a new map.
+    if (Construct->getNumArgs() == 1 && isStdMap(Construct->getType())) {
+      const Expr *CopyChild = nullptr;
+      if (const auto *Call =
+              dyn_cast_or_null<CallExpr>(semanticParent(Construct, CopyChild)))
+        return passedTo(*Call, Use);
+      return skip(Use, "the map is copied");
+    }
+    return skip(Use, "the map is passed to a constructor of " +
+                         quoted(*Construct->getConstructor()->getParent()));
+  }
   if (const auto *Unary = dyn_cast<UnaryOperator>(P);
       Unary && Unary->getOpcode() == UO_AddrOf)
     return skip(Use, "the map's address is taken");
@@ -697,6 +873,103 @@ private:
 };
 } // namespace
 
+/// For `for (decl p : m) body`: is `p` a std::pair used in \p Body only as
+/// `p.first` and `p.second`, read (their address not taken), outside any
+/// expression that another map's rewrite replaces? Then \p Renames turns
+/// them into \p KeyName and \p ValueName, names the body does not use.
+bool Planner::elementMembers(
+    const VarDecl &Element, const Stmt &Body, std::string &KeyName,
+    std::string &ValueName,
+    std::vector<std::pair<SourceRange, std::string>> &Renames) {
+  const auto *Pair = Element.getType().getNonReferenceType()->getAsRecordDecl();
+  if (!Pair || !Pair->isInStdNamespace() || !Pair->getIdentifier() ||
+      Pair->getName() != "pair" || !Element.getIdentifier())
+    return false;
+  class Refs : public RecursiveASTVisitor<Refs> {
+  public:
+    explicit Refs(const VarDecl &Var) : Var(Var) {}
+    std::vector<const DeclRefExpr *> Found;
+    bool VisitDeclRefExpr(DeclRefExpr *Ref) {
+      if (Ref->getDecl() == &Var)
+        Found.push_back(Ref);
+      return true;
+    }
+
+  private:
+    const VarDecl &Var;
+  } Finder(Element);
+  Finder.TraverseStmt(const_cast<Stmt *>(&Body));
+  // The full expressions that other maps' rewrites may replace: a renamed
+  // member inside one would be lost.
+  llvm::SmallVector<SourceRange, 4> Replaced;
+  for (const Expr *Other : EveryUse) {
+    if (!within(Other->getBeginLoc(), Body.getSourceRange()))
+      continue;
+    const Expr *Full = Other;
+    for (DynTypedNodeList Up = Context.getParents(*Full);
+         !Up.empty() && Up[0].get<Expr>(); Up = Context.getParents(*Full))
+      Full = Up[0].get<Expr>();
+    Replaced.push_back(Full->getSourceRange());
+  }
+  std::vector<std::pair<SourceRange, bool>> Members; // (range, is key)
+  for (const DeclRefExpr *Ref : Finder.Found) {
+    if (Ref->getBeginLoc().isMacroID())
+      return false;
+    const Stmt *P = parent(Ref);
+    while (P && isa<ImplicitCastExpr, ParenExpr>(P))
+      P = parent(P);
+    const auto *Member = dyn_cast_or_null<MemberExpr>(P);
+    if (!Member || Member->isArrow() ||
+        !Member->getMemberDecl()->getIdentifier())
+      return false;
+    llvm::StringRef Name = Member->getMemberDecl()->getName();
+    if (Name != "first" && Name != "second")
+      return false;
+    const Expr *Child = nullptr;
+    if (const auto *Unary =
+            dyn_cast_or_null<UnaryOperator>(semanticParent(Member, Child));
+        Unary && Unary->getOpcode() == UO_AddrOf)
+      return false;
+    if (Member->getEndLoc().isMacroID())
+      return false;
+    for (SourceRange Range : Replaced)
+      if (within(Member->getBeginLoc(), Range))
+        return false;
+    Members.push_back({Member->getSourceRange(), Name == "first"});
+  }
+  // Parameter names that no identifier of the body is spelled like, so that
+  // they hide nothing the body uses.
+  llvm::StringSet<> Spelled;
+  std::string BodyText = text(Body.getSourceRange());
+  for (size_t I = 0; I < BodyText.size();) {
+    if (!isAsciiIdentifierStart(BodyText[I])) {
+      ++I;
+      continue;
+    }
+    size_t J = I;
+    while (J < BodyText.size() && isAsciiIdentifierContinue(BodyText[J]))
+      ++J;
+    Spelled.insert(llvm::StringRef(BodyText).slice(I, J));
+    I = J;
+  }
+  llvm::StringRef Var = Element.getName();
+  bool Capitalized = isUppercase(Var.front());
+  std::pair<std::string, std::string> Candidates[] = {
+      {Capitalized ? "Key" : "key", Capitalized ? "Value" : "value"},
+      {Capitalized ? "K" : "k", Capitalized ? "V" : "v"},
+      {(Var + "Key").str(), (Var + "Value").str()},
+  };
+  for (const auto &[Key, Value] : Candidates)
+    if (!Spelled.contains(Key) && !Spelled.contains(Value)) {
+      KeyName = Key;
+      ValueName = Value;
+      for (const auto &[Range, IsKey] : Members)
+        Renames.push_back({Range, IsKey ? KeyName : ValueName});
+      return true;
+    }
+  return false;
+}
+
 /// `for (const auto &[K, V] : m) body` -> `m.for_each([&](const auto &K,
 /// const auto &V) { body });` with the loop's own `continue`s turned into
 /// `return`: no copy of the map. Only when the body has no `return`,
@@ -704,40 +977,50 @@ private:
 /// runs under the map's lock and must not call back into it).
 bool Planner::forEach(const CXXForRangeStmt &For, const Expr *Use,
                       const std::string &Map) {
-  const auto *Decomp =
-      dyn_cast_or_null<DecompositionDecl>(For.getLoopVariable());
-  if (!Decomp || Decomp->bindings().size() != 2)
-    return false;
-  QualType Bound = Decomp->getType();
-  if (!Bound->isReferenceType() || !Bound->getPointeeType().isConstQualified())
-    return false;
   const Stmt *Body = For.getBody();
   if (Body->getBeginLoc().isMacroID() || Body->getEndLoc().isMacroID() ||
       For.getBeginLoc().isMacroID())
     return false;
+  std::string KeyName, ValueName;
+  // `p.first` and `p.second` of a loop variable that is not a structured
+  // binding, and the parameter names that replace them.
+  std::vector<std::pair<SourceRange, std::string>> Renames;
+  if (const auto *Decomp =
+          dyn_cast_or_null<DecompositionDecl>(For.getLoopVariable())) {
+    if (Decomp->bindings().size() != 2)
+      return false;
+    QualType Bound = Decomp->getType();
+    if (!Bound->isReferenceType() ||
+        !Bound->getPointeeType().isConstQualified())
+      return false;
+    KeyName = Decomp->bindings()[0]->getName().str();
+    ValueName = Decomp->bindings()[1]->getName().str();
+  } else if (!For.getLoopVariable() ||
+             !elementMembers(*For.getLoopVariable(), *Body, KeyName, ValueName,
+                             Renames)) {
+    return false;
+  }
   BodyScan Scan;
   Scan.TraverseStmt(const_cast<Stmt *>(Body));
   if (Scan.Blocked)
     return false;
   for (const Expr *Other : AllUses)
-    if (Other != Use &&
-        SM.isBeforeInTranslationUnit(Body->getBeginLoc(),
-                                     Other->getBeginLoc()) &&
-        SM.isBeforeInTranslationUnit(Other->getBeginLoc(), Body->getEndLoc()))
+    if (Other != Use && within(Other->getBeginLoc(), Body->getSourceRange()))
       return false;
   // Edits around the body, so that everything inside it (comments too)
   // stays: the header becomes the call, the loop's own `continue`s become
   // `return`s, and the call is closed after the body.
   if (For.getRParenLoc().isInvalid())
     return false;
-  std::string Header = Map + ".for_each([&](const auto &" +
-                       Decomp->bindings()[0]->getName().str() +
-                       ", const auto &" +
-                       Decomp->bindings()[1]->getName().str() + ")";
+  std::string Header = Map + ".for_each([&](const auto &" + KeyName +
+                       ", const auto &" + ValueName + ")";
   std::vector<tooling::Replacement> Edits;
   Edits.emplace_back(
       SM, CharSourceRange::getTokenRange(For.getBeginLoc(), For.getRParenLoc()),
       Header, LangOpts);
+  for (const auto &[Range, Name] : Renames)
+    Edits.emplace_back(SM, CharSourceRange::getTokenRange(Range), Name,
+                       LangOpts);
   for (const ContinueStmt *Continue : Scan.Continues) {
     if (Continue->getBeginLoc().isMacroID())
       return false;
@@ -815,9 +1098,19 @@ bool Planner::keptIterator(const CXXMemberCallExpr &Find, const Expr *Use,
       return Skip();
     if (Op->getOperator() == OO_Arrow) {
       const auto *Member = dyn_cast_or_null<MemberExpr>(parent(Op));
-      if (!Member || !Member->getMemberDecl()->getIdentifier() ||
-          Member->getMemberDecl()->getName() != "second")
+      if (!Member || !Member->getMemberDecl()->getIdentifier())
         return Skip();
+      llvm::StringRef Field = Member->getMemberDecl()->getName();
+      // `It->first` is the key that find() looked up, when that is a value
+      // that cannot change meanwhile.
+      std::optional<std::string> Key;
+      if (Field == "first") {
+        Key = stableKey(Find, *Function);
+        if (!Key)
+          return Skip();
+      } else if (Field != "second") {
+        return Skip();
+      }
       // Only read: not assigned, incremented or called non-const.
       const Stmt *Up = parent(Member);
       while (Up && isa<ImplicitCastExpr, ParenExpr>(Up))
@@ -839,8 +1132,8 @@ bool Planner::keptIterator(const CXXMemberCallExpr &Find, const Expr *Use,
           return Skip();
       if (boundToReference(Member) && !Member->getType().isConstQualified())
         return Skip();
-      Edits.push_back(
-          {Member->getSourceRange(), "(*" + text(Ref->getSourceRange()) + ")"});
+      Edits.push_back({Member->getSourceRange(),
+                       Key ? *Key : "(*" + text(Ref->getSourceRange()) + ")"});
       continue;
     }
     if (Op->getOperator() != OO_EqualEqual &&
@@ -898,6 +1191,77 @@ bool Planner::keptIterator(const CXXMemberCallExpr &Find, const Expr *Use,
   return true;
 }
 
+/// The text that can stand for `It->first` of `auto It = m.find(k)`: `k`
+/// itself, when it is a constant or a local variable (or parameter, not a
+/// reference) that nothing in \p Function modifies and no other declaration
+/// there is named like; and when a key equal to `k` is identical to it (an
+/// integer, enumeration, pointer or std::string key, with the map's own
+/// hash and equality) and `k` has the key's own type, so that the
+/// expressions built on `It->first` mean the same.
+std::optional<std::string> Planner::stableKey(const CXXMemberCallExpr &Find,
+                                              const FunctionDecl &Function) {
+  const CXXMethodDecl *Method = Find.getMethodDecl();
+  if (!Method || Method->getNumParams() != 1 || !Type.Hash.empty() ||
+      !Type.Equal.empty())
+    return std::nullopt;
+  QualType KeyType = Method->getParamDecl(0)
+                         ->getType()
+                         .getNonReferenceType()
+                         .getUnqualifiedType();
+  bool Identical =
+      KeyType->isIntegralOrEnumerationType() || KeyType->isPointerType();
+  if (const auto *Record = KeyType->getAsCXXRecordDecl();
+      Record && Record->isInStdNamespace() && Record->getIdentifier() &&
+      Record->getName() == "basic_string")
+    if (const auto *String = dyn_cast<ClassTemplateSpecializationDecl>(Record))
+      Identical =
+          String->getTemplateArgs()[0].getKind() == TemplateArgument::Type &&
+          String->getTemplateArgs()[0].getAsType()->isCharType();
+  if (!Identical)
+    return std::nullopt;
+  const Expr *Arg = Find.getArg(0)->IgnoreParenImpCasts();
+  if (!Context.hasSameUnqualifiedType(Arg->getType(), KeyType) ||
+      Arg->getBeginLoc().isMacroID() || Arg->getEndLoc().isMacroID())
+    return std::nullopt;
+  std::string Text = text(Find.getArg(0)->getSourceRange());
+  const Expr *Literal = Arg;
+  if (const auto *Sign = dyn_cast<UnaryOperator>(Arg);
+      Sign && (Sign->getOpcode() == UO_Minus || Sign->getOpcode() == UO_Plus))
+    Literal = Sign->getSubExpr()->IgnoreParenImpCasts();
+  if (isa<IntegerLiteral, CharacterLiteral, CXXBoolLiteralExpr,
+          CXXNullPtrLiteralExpr>(Literal))
+    return Literal == Arg ? Text : "(" + Text + ")";
+  const auto *Ref = dyn_cast<DeclRefExpr>(Arg);
+  if (!Ref || !Ref->getDecl()->getIdentifier() || !Function.getBody())
+    return std::nullopt;
+  if (const auto *Var = dyn_cast<VarDecl>(Ref->getDecl())) {
+    if (!Var->hasLocalStorage() || Var->getType()->isReferenceType() ||
+        Var->getType().isVolatileQualified() ||
+        ExprMutationAnalyzer(*Function.getBody(), Context).isMutated(Var))
+      return std::nullopt;
+  } else if (!isa<EnumConstantDecl>(Ref->getDecl())) {
+    return std::nullopt;
+  }
+  // Another declaration of the name could hide it where `It->first` is.
+  class SameName : public RecursiveASTVisitor<SameName> {
+  public:
+    explicit SameName(const NamedDecl &Named) : Named(Named) {}
+    bool Found = false;
+    bool VisitNamedDecl(NamedDecl *D) {
+      if (D != &Named && D->getIdentifier() && D->getName() == Named.getName())
+        Found = true;
+      return !Found;
+    }
+
+  private:
+    const NamedDecl &Named;
+  } Names(*Ref->getDecl());
+  Names.TraverseStmt(Function.getBody());
+  if (Names.Found)
+    return std::nullopt;
+  return Text;
+}
+
 void Planner::addInclude(const DeclaratorDecl &D) {
   // A marker replacement: the driver turns it into an #include placed by
   // tooling::HeaderIncludes in the declaring file.
@@ -926,14 +1290,19 @@ bool chooseSnapshot(const SharedContainer &Container, const MapType &Type,
       continue;
     }
     ++Writes;
-    for (DynTypedNodeList Parents = Context.getParents(*Access->Operation);
-         !Parents.empty(); Parents = Context.getParents(Parents[0])) {
-      if (Parents[0].get<FunctionDecl>())
-        break;
-      const auto *S = Parents[0].get<Stmt>();
-      if (S && isa<ForStmt, WhileStmt, DoStmt, CXXForRangeStmt>(S))
-        WriteInLoop = true;
-    }
+    // In a loop of its function, or of a function on the way to it (a
+    // helper written through a parameter, called in a loop).
+    llvm::SmallVector<const Stmt *, 4> Places = {Access->Operation};
+    Places.append(Access->CallPath.begin(), Access->CallPath.end());
+    for (const Stmt *Place : Places)
+      for (DynTypedNodeList Parents = Context.getParents(*Place);
+           !Parents.empty(); Parents = Context.getParents(Parents[0])) {
+        if (Parents[0].get<FunctionDecl>())
+          break;
+        const auto *S = Parents[0].get<Stmt>();
+        if (S && isa<ForStmt, WhileStmt, DoStmt, CXXForRangeStmt>(S))
+          WriteInLoop = true;
+      }
   }
   return !WriteInLoop && Writes * 4 <= Reads + Writes;
 }
@@ -961,10 +1330,7 @@ std::vector<FlaggedMap> findFlaggedMaps(ASTContext &Context,
     if (!isa<VarDecl, FieldDecl>(D))
       continue;
     std::string Reason;
-    QualType T = D->getType().getNonReferenceType();
-    const CXXRecordDecl *Record = T->getAsCXXRecordDecl();
-    if (!Record || !Record->isInStdNamespace() || !Record->getIdentifier() ||
-        (Record->getName() != "map" && Record->getName() != "unordered_map"))
+    if (!isStdMap(D->getType()))
       continue;
     std::string Name = D->getQualifiedNameAsString();
     if (!matchesOnly(Name, Options.Only))
@@ -972,103 +1338,419 @@ std::vector<FlaggedMap> findFlaggedMaps(ASTContext &Context,
     std::optional<MapType> Type = mapTypeOf(D->getType(), Context, Reason);
     bool Snapshot =
         Type && chooseSnapshot(Container, *Type, Options.Policy, Context);
-    Result.push_back({usrOf(D), Name,
+    // A parameter is rewritten with the maps its callers pass.
+    const auto *Param = dyn_cast<ParmVarDecl>(D);
+    Result.push_back({Param ? parameterIdOf(*Param) : usrOf(D), Name,
                       where(D->getLocation(), Context.getSourceManager()),
                       Snapshot});
   }
   return Result;
 }
 
-std::vector<MapPlan> planMapRewrites(ASTContext &Context,
-                                     const RewriteOptions &Options,
-                                     const std::vector<FlaggedMap> &Targets) {
-  const SourceManager &SM = Context.getSourceManager();
-  // The declarations of this translation unit that are targets.
-  llvm::DenseMap<const Decl *, unsigned> TargetDecls;
-  class DeclIndex : public RecursiveASTVisitor<DeclIndex> {
+std::vector<ParamFlow> findParamFlows(ASTContext &Context) {
+  class FlowFinder : public RecursiveASTVisitor<FlowFinder> {
   public:
-    DeclIndex(const std::vector<FlaggedMap> &Targets,
-              llvm::DenseMap<const Decl *, unsigned> &Out)
-        : Targets(Targets), Out(Out) {}
-    bool VisitDeclaratorDecl(DeclaratorDecl *D) {
-      if (!isa<VarDecl, FieldDecl>(D) || isa<ParmVarDecl>(D))
+    explicit FlowFinder(ASTContext &Context)
+        : Context(Context), SM(Context.getSourceManager()) {}
+    std::vector<ParamFlow> Flows;
+
+    bool shouldVisitTemplateInstantiations() const { return false; }
+
+    bool VisitCallExpr(CallExpr *Call) {
+      // An operator's operands are not parameters the rewriter follows.
+      if (isa<CXXOperatorCallExpr>(Call) ||
+          SM.isInSystemHeader(Call->getBeginLoc()))
         return true;
-      std::string USR = usrOf(D);
-      for (unsigned I = 0; I < Targets.size(); ++I)
-        if (Targets[I].USR == USR)
-          Out[D->getCanonicalDecl()] = I;
+      const FunctionDecl *Callee = Call->getDirectCallee();
+      if (!Callee)
+        return true;
+      for (unsigned I = 0; I < Call->getNumArgs(); ++I) {
+        if (I >= Callee->getNumParams() ||
+            !isStdMap(Callee->getParamDecl(I)->getType()) ||
+            !whyParameterStays(*Callee, I, SM).empty())
+          continue;
+        std::string USR = usrOf(Callee);
+        if (USR.empty())
+          continue;
+        Flows.push_back(
+            {argumentNode(*Call->getArg(I), Callee->getParamDecl(I)->getType(),
+                          Context),
+             parameterId(USR, I), Callee->getQualifiedNameAsString(),
+             where(Call->getArg(I)->getBeginLoc(), SM)});
+      }
       return true;
     }
 
   private:
-    const std::vector<FlaggedMap> &Targets;
-    llvm::DenseMap<const Decl *, unsigned> &Out;
-  } Index(Targets, TargetDecls);
-  Index.TraverseDecl(Context.getTranslationUnitDecl());
-  if (TargetDecls.empty())
+    ASTContext &Context;
+    const SourceManager &SM;
+  } Finder(Context);
+  Finder.TraverseDecl(Context.getTranslationUnitDecl());
+  return std::move(Finder.Flows);
+}
+
+RewriteTargets groupTargets(std::vector<FlaggedMap> Maps,
+                            std::vector<ParamFlow> Flows) {
+  // Union-find over the maps and parameters that calls connect.
+  llvm::StringMap<unsigned> Index;
+  std::vector<unsigned> Parent;
+  std::vector<std::string> Ids;
+  auto Node = [&](llvm::StringRef Id) {
+    auto [It, Inserted] = Index.try_emplace(Id, Ids.size());
+    if (Inserted) {
+      Ids.push_back(Id.str());
+      Parent.push_back(It->second);
+    }
+    return It->second;
+  };
+  auto Root = [&](unsigned N) {
+    while (Parent[N] != N)
+      N = Parent[N] = Parent[Parent[N]];
+    return N;
+  };
+  for (const FlaggedMap &Map : Maps)
+    Node(Map.USR);
+  for (const ParamFlow &Flow : Flows) {
+    unsigned To = Node(Flow.To);
+    if (!Flow.From.empty())
+      Parent[Root(Node(Flow.From))] = Root(To);
+  }
+
+  RewriteTargets Result;
+  std::map<unsigned, unsigned> GroupOfRoot;
+  std::vector<bool> Snapshot;
+  llvm::StringSet<> Flagged;
+  for (FlaggedMap &Map : Maps) {
+    auto [It, Inserted] =
+        GroupOfRoot.try_emplace(Root(Node(Map.USR)), Result.Groups.size());
+    if (Inserted) {
+      Result.Groups.emplace_back();
+      Snapshot.push_back(true);
+    }
+    Map.Group = It->second;
+    // One parameter takes one type: a sharded_map if any map passed to it
+    // becomes one (the rule for a map flagged in several translation units).
+    Snapshot[Map.Group] = Snapshot[Map.Group] && Map.Snapshot;
+    Flagged.insert(Map.USR);
+  }
+  for (FlaggedMap &Map : Maps)
+    Map.Snapshot = Snapshot[Map.Group];
+
+  auto GroupOf = [&](llvm::StringRef Id) -> std::optional<unsigned> {
+    auto It = GroupOfRoot.find(Root(Node(Id)));
+    if (It == GroupOfRoot.end())
+      return std::nullopt;
+    return It->second;
+  };
+  llvm::StringSet<> Params;
+  for (const ParamFlow &Flow : Flows) {
+    std::optional<unsigned> Group = GroupOf(Flow.To);
+    if (!Group)
+      continue;
+    TargetGroup &G = Result.Groups[*Group];
+    if (G.Blocker.empty() &&
+        (Flow.From.empty() ||
+         (!isParameterId(Flow.From) && !Flagged.contains(Flow.From)))) {
+      G.Blocker = "the map is passed to '" + Flow.Function +
+                  "', which is also called with a map that is not rewritten";
+      G.BlockerLocation = Flow.Location;
+    }
+    if (!Params.insert(Flow.To).second)
+      continue;
+    llvm::StringRef Id = Flow.To, FunctionUSR, Position;
+    std::tie(FunctionUSR, Position) =
+        Id.drop_front(llvm::StringRef("param:").size()).rsplit('#');
+    ParamTarget Target;
+    Target.Id = Flow.To;
+    Target.FunctionUSR = FunctionUSR.str();
+    Position.getAsInteger(10, Target.Index);
+    Target.Function = Flow.Function;
+    Target.Snapshot = Snapshot[*Group];
+    Target.Group = *Group;
+    Result.Params.push_back(std::move(Target));
+  }
+  // A flagged parameter that no call reaches is still planned as one.
+  for (const FlaggedMap &Map : Maps) {
+    if (!isParameterId(Map.USR) || !Params.insert(Map.USR).second)
+      continue;
+    llvm::StringRef FunctionUSR, Position;
+    std::tie(FunctionUSR, Position) =
+        llvm::StringRef(Map.USR)
+            .drop_front(llvm::StringRef("param:").size())
+            .rsplit('#');
+    ParamTarget Target;
+    Target.Id = Map.USR;
+    Target.FunctionUSR = FunctionUSR.str();
+    Position.getAsInteger(10, Target.Index);
+    Target.Snapshot = Map.Snapshot;
+    Target.Group = Map.Group;
+    Result.Params.push_back(std::move(Target));
+  }
+  Result.Maps = std::move(Maps);
+  Result.Flows = std::move(Flows);
+  return Result;
+}
+
+namespace {
+/// Is \p Ref (naming a function) the callee of a call?
+bool isCallee(const Expr &Ref, ASTContext &Context) {
+  DynTypedNodeList Parents = Context.getParents(Ref);
+  while (!Parents.empty()) {
+    if (const auto *Call = Parents[0].get<CallExpr>())
+      return Call->getCallee()->IgnoreParenImpCasts() == &Ref;
+    const auto *E = Parents[0].get<Expr>();
+    if (!E || !isa<ImplicitCastExpr, ParenExpr>(E))
+      return false;
+    Parents = Context.getParents(*E);
+  }
+  return false;
+}
+
+/// Reports, with the edits and the reason, that two edits of a plan
+/// overlap (`m[a] = m[b]`: they cannot both apply).
+bool editsOverlap(const MapPlan &Plan) {
+  std::vector<const tooling::Replacement *> Sorted;
+  for (const tooling::Replacement &R : Plan.Edits)
+    if (R.getOffset() != UINT_MAX)
+      Sorted.push_back(&R);
+  llvm::sort(Sorted, [](const auto *A, const auto *B) {
+    return std::make_pair(A->getFilePath(), A->getOffset()) <
+           std::make_pair(B->getFilePath(), B->getOffset());
+  });
+  for (size_t J = 1; J < Sorted.size(); ++J)
+    if (Sorted[J]->getFilePath() == Sorted[J - 1]->getFilePath() &&
+        Sorted[J]->getOffset() <
+            Sorted[J - 1]->getOffset() + Sorted[J - 1]->getLength())
+      return true;
+  return false;
+}
+} // namespace
+
+std::vector<MapPlan> planMapRewrites(ASTContext &Context,
+                                     const RewriteOptions &Options,
+                                     const RewriteTargets &Targets) {
+  const SourceManager &SM = Context.getSourceManager();
+  // The nodes: flagged variables and members, then parameters (a flagged
+  // parameter is planned as a parameter).
+  struct Node {
+    std::string Id, Name, Location;
+    bool Snapshot = false;
+    unsigned Group = 0;
+    const ParamTarget *Param = nullptr;
+  };
+  std::vector<Node> Nodes;
+  llvm::StringMap<unsigned> MapNodes;
+  llvm::StringMap<llvm::SmallVector<unsigned, 1>> ParamsOfFunction;
+  llvm::StringMap<unsigned> ParamGroups;
+  for (const FlaggedMap &Map : Targets.Maps)
+    if (!isParameterId(Map.USR)) {
+      MapNodes[Map.USR] = Nodes.size();
+      Nodes.push_back(
+          {Map.USR, Map.Name, Map.Location, Map.Snapshot, Map.Group, nullptr});
+    }
+  for (const ParamTarget &Param : Targets.Params) {
+    ParamsOfFunction[Param.FunctionUSR].push_back(Nodes.size());
+    ParamGroups[Param.Id] = Param.Group;
+    Nodes.push_back({Param.Id, "", "", Param.Snapshot, Param.Group, &Param});
+  }
+
+  // The declarations of this translation unit that are targets: a map's
+  // canonical declaration, a parameter of a function's definition.
+  struct Index {
+    llvm::DenseMap<const Decl *, unsigned> TargetDecls;
+    std::vector<const Decl *> MapDecl;
+    std::vector<std::vector<const ParmVarDecl *>> ParamDecls;
+    std::vector<const FunctionDecl *> Definition;
+    std::vector<SourceLocation> AddressTaken;
+    std::vector<unsigned> Position; ///< of each parameter node
+  } Found;
+  Found.MapDecl.assign(Nodes.size(), nullptr);
+  Found.ParamDecls.resize(Nodes.size());
+  Found.Definition.assign(Nodes.size(), nullptr);
+  Found.AddressTaken.resize(Nodes.size());
+  class DeclIndex : public RecursiveASTVisitor<DeclIndex> {
+  public:
+    DeclIndex(ASTContext &Context, const llvm::StringMap<unsigned> &MapNodes,
+              const llvm::StringMap<llvm::SmallVector<unsigned, 1>> &Params,
+              Index &Out)
+        : Context(Context), SM(Context.getSourceManager()), MapNodes(MapNodes),
+          Params(Params), Out(Out) {}
+    bool VisitDeclaratorDecl(DeclaratorDecl *D) {
+      if (!isa<VarDecl, FieldDecl>(D) || isa<ParmVarDecl>(D) ||
+          MapNodes.empty())
+        return true;
+      auto It = MapNodes.find(usrOf(D));
+      if (It != MapNodes.end()) {
+        Out.TargetDecls[D->getCanonicalDecl()] = It->second;
+        Out.MapDecl[It->second] = D->getCanonicalDecl();
+      }
+      return true;
+    }
+    bool VisitFunctionDecl(FunctionDecl *F) {
+      for (unsigned N : nodesOf(*F)) {
+        if (Out.Position[N] >= F->getNumParams())
+          continue;
+        const ParmVarDecl *Param = F->getParamDecl(Out.Position[N]);
+        Out.ParamDecls[N].push_back(Param);
+        if (F->doesThisDeclarationHaveABody()) {
+          Out.Definition[N] = F;
+          Out.TargetDecls[Param] = N;
+        }
+      }
+      return true;
+    }
+    // A function whose address is taken may be called with anything.
+    bool VisitDeclRefExpr(DeclRefExpr *Ref) {
+      if (const auto *F = dyn_cast<FunctionDecl>(Ref->getDecl()))
+        noteReference(*F, *Ref);
+      return true;
+    }
+    bool VisitMemberExpr(MemberExpr *Member) {
+      if (const auto *F = dyn_cast<FunctionDecl>(Member->getMemberDecl()))
+        noteReference(*F, *Member);
+      return true;
+    }
+
+  private:
+    ASTContext &Context;
+    const SourceManager &SM;
+    const llvm::StringMap<unsigned> &MapNodes;
+    const llvm::StringMap<llvm::SmallVector<unsigned, 1>> &Params;
+    Index &Out;
+    llvm::DenseMap<const FunctionDecl *, llvm::ArrayRef<unsigned>> Cache;
+
+    llvm::ArrayRef<unsigned> nodesOf(const FunctionDecl &F) {
+      if (Params.empty())
+        return {};
+      const FunctionDecl *Canonical = F.getCanonicalDecl();
+      auto [It, Inserted] = Cache.try_emplace(Canonical);
+      if (Inserted && !SM.isInSystemHeader(Canonical->getLocation()))
+        if (auto Found = Params.find(usrOf(Canonical)); Found != Params.end())
+          It->second = Found->second;
+      return It->second;
+    }
+    void noteReference(const FunctionDecl &F, const Expr &Ref) {
+      for (unsigned N : nodesOf(F))
+        if (Out.AddressTaken[N].isInvalid() && !isCallee(Ref, Context))
+          Out.AddressTaken[N] = Ref.getBeginLoc();
+    }
+  };
+  Found.Position.assign(Nodes.size(), 0);
+  for (unsigned N = 0; N < Nodes.size(); ++N)
+    if (Nodes[N].Param)
+      Found.Position[N] = Nodes[N].Param->Index;
+  DeclIndex(Context, MapNodes, ParamsOfFunction, Found)
+      .TraverseDecl(Context.getTranslationUnitDecl());
+  bool Any = !Found.TargetDecls.empty() ||
+             llvm::any_of(Found.ParamDecls,
+                          [](const auto &Decls) { return !Decls.empty(); });
+  if (!Any)
     return {};
 
-  UseFinder Finder(SM, TargetDecls);
+  UseFinder Finder(SM, Found.TargetDecls);
   Finder.TraverseDecl(Context.getTranslationUnitDecl());
+  // Uses in source order, so that a consumed `m.end()` follows its find().
+  std::vector<std::pair<unsigned, const Expr *>> Uses = Finder.Uses;
+  llvm::sort(Uses, [&](const auto &A, const auto &B) {
+    if (A.second->getBeginLoc() != B.second->getBeginLoc())
+      return SM.isBeforeInTranslationUnit(A.second->getBeginLoc(),
+                                          B.second->getBeginLoc());
+    return A.first < B.first;
+  });
 
   std::vector<MapPlan> Plans;
-  for (const auto &[D, I] : TargetDecls) {
+  for (unsigned N = 0; N < Nodes.size(); ++N) {
+    const Node &Target = Nodes[N];
+    bool IsParam = Target.Param != nullptr;
+    if (IsParam ? Found.ParamDecls[N].empty() : !Found.MapDecl[N])
+      continue;
     MapPlan Plan;
-    Plan.USR = Targets[I].USR;
-    Plan.Name = Targets[I].Name;
-    Plan.Location = Targets[I].Location;
-    const auto *Declarator = cast<DeclaratorDecl>(D);
+    Plan.USR = Target.Id;
+    Plan.Name = Target.Name;
+    Plan.Location = Target.Location;
+    const ValueDecl *Typed = nullptr;
+    if (IsParam) {
+      const FunctionDecl *Definition = Found.Definition[N];
+      const ParmVarDecl *Param =
+          Definition ? Definition->getParamDecl(Target.Param->Index)
+                     : Found.ParamDecls[N].front();
+      const auto *Function = cast<FunctionDecl>(Param->getDeclContext());
+      Plan.Name = Param->getName().str();
+      Plan.Location = where(Param->getLocation(), SM);
+      Plan.Function = Function->getQualifiedNameAsString();
+      Plan.HasDefinition = Definition != nullptr;
+      Typed = Param;
+    } else {
+      Typed = cast<ValueDecl>(Found.MapDecl[N]);
+    }
     std::string Reason;
-    std::optional<MapType> Type =
-        mapTypeOf(Declarator->getType(), Context, Reason);
+    std::optional<MapType> Type = mapTypeOf(Typed->getType(), Context, Reason);
     if (!Type) {
       Plan.Reason =
           Reason.empty() ? "not a std::map or std::unordered_map" : Reason;
+      if (IsParam)
+        Plan.Reason = "whose parameter's type: " + Plan.Reason;
       Plan.ReasonLocation = Plan.Location;
       Plans.push_back(std::move(Plan));
       continue;
     }
-    bool Snapshot = Targets[I].Snapshot;
-    Planner P(Context, Plan, *Type, Snapshot);
+    Planner P(Context, Plan, *Type, Target.Snapshot);
+    P.Group = Target.Group;
+    P.ParamGroups = &ParamGroups;
     Plan.Target = P.newType();
     bool Ok = true;
-    for (const auto &[Target, Declared] : Finder.Decls)
-      if (Target == I && Ok) {
-        Ok = P.declaration(*Declared);
-        if (Ok)
-          P.addInclude(*Declared);
+    if (IsParam) {
+      if (Found.AddressTaken[N].isValid()) {
+        Plan.Reason = "whose address is taken";
+        Plan.ReasonLocation = where(Found.AddressTaken[N], SM);
+        Ok = false;
       }
-    // Uses in source order, so that a consumed `m.end()` follows its find().
-    std::vector<const Expr *> Uses;
-    for (const auto &[Target, Use] : Finder.Uses)
-      if (Target == I)
-        Uses.push_back(Use);
-    llvm::sort(Uses, [&](const Expr *A, const Expr *B) {
-      return SM.isBeforeInTranslationUnit(A->getBeginLoc(), B->getBeginLoc());
-    });
-    P.AllUses = Uses;
-    for (const Expr *Use : Uses)
-      if (Ok)
-        Ok = P.use(Use);
-    // Two edits of one expression (`m[a] = m[b]`) cannot both apply.
-    if (Ok) {
-      std::vector<const tooling::Replacement *> Sorted;
-      for (const tooling::Replacement &R : Plan.Edits)
-        if (R.getOffset() != UINT_MAX)
-          Sorted.push_back(&R);
-      llvm::sort(Sorted, [](const auto *A, const auto *B) {
-        return std::make_pair(A->getFilePath(), A->getOffset()) <
-               std::make_pair(B->getFilePath(), B->getOffset());
-      });
-      for (size_t J = 1; J < Sorted.size() && Ok; ++J)
-        if (Sorted[J]->getFilePath() == Sorted[J - 1]->getFilePath() &&
-            Sorted[J]->getOffset() <
-                Sorted[J - 1]->getOffset() + Sorted[J - 1]->getLength()) {
-          Plan.Reason = "the map is used twice in one expression that must "
-                        "be rewritten";
-          Plan.ReasonLocation = Plan.Location;
-          Ok = false;
+      for (const ParmVarDecl *Param : Found.ParamDecls[N])
+        if (Ok) {
+          if (!Param->getType()->isReferenceType()) {
+            Plan.Reason = "which takes it by value";
+            Plan.ReasonLocation = where(Param->getLocation(), SM);
+            Ok = false;
+            break;
+          }
+          Ok = P.parameter(*Param);
+          if (Ok)
+            P.addInclude(*Param);
         }
+    } else {
+      for (const auto &[Declared, Declaration] : Finder.Decls)
+        if (Declared == N && Ok) {
+          Ok = P.declaration(*Declaration);
+          if (Ok)
+            P.addInclude(*Declaration);
+        }
+    }
+    // What may be the same object as this map: a parameter may be any map
+    // of its group, and any of its parameters may be this map.
+    for (const auto &[Other, Use] : Uses)
+      if (Other == N || (Nodes[Other].Group == Target.Group &&
+                         (IsParam || Nodes[Other].Param != nullptr)))
+        P.AllUses.push_back(Use);
+    for (const auto &Use : Uses)
+      P.EveryUse.push_back(Use.second);
+    bool UsesOk = true;
+    for (const auto &[Other, Use] : Uses)
+      if (Other == N && Ok && UsesOk)
+        UsesOk = P.use(Use);
+    // Inside the function: "the map is passed to 'f', where ..."
+    if (!UsesOk) {
+      Ok = false;
+      if (IsParam)
+        Plan.Reason = "where " + Plan.Reason;
+    }
+    // Two edits of one expression (`m[a] = m[b]`) cannot both apply.
+    if (Ok && editsOverlap(Plan)) {
+      Plan.Reason = IsParam ? "where the map is used twice in one expression "
+                              "that must be rewritten"
+                            : "the map is used twice in one expression that "
+                              "must be rewritten";
+      Plan.ReasonLocation = Plan.Location;
+      Ok = false;
     }
     Plan.Rewritten = Ok;
     if (!Ok)

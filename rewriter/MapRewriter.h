@@ -32,11 +32,17 @@ struct RewriteOptions {
   std::vector<std::string> Only;
 };
 
-/// One flagged map and what happens to it.
+/// One flagged map, or one function parameter that a flagged map is passed
+/// to, and what happens to it.
 struct MapPlan {
-  std::string USR;
+  std::string USR;      ///< of the map; parameterId() of a parameter
   std::string Name;     ///< qualified name of the variable or member
   std::string Location; ///< file:line:col of its declaration
+  /// For a parameter: the function's qualified name, and whether this
+  /// translation unit holds its definition (the body whose uses were
+  /// planned).
+  std::string Function;
+  bool HasDefinition = false;
   bool Rewritten = false;
   std::string Target;         ///< the new type, when rewritten
   std::string Reason;         ///< why it is skipped, when not
@@ -54,19 +60,78 @@ struct FlaggedMap {
   /// The policy's choice, made where the map is flagged (the accesses that
   /// the rule counts are those of that translation unit).
   bool Snapshot = false;
+  /// The group of maps and parameters rewritten together (groupTargets).
+  unsigned Group = 0;
 };
+
+/// A map passed by lvalue reference to a parameter of a function that could
+/// be rewritten with it (a function of the project, not virtual, not a
+/// template), seen at one call in one translation unit.
+struct ParamFlow {
+  /// The argument: the USR of the variable or member it names, the
+  /// parameterId() of the parameter it names, or empty for any other
+  /// expression.
+  std::string From;
+  std::string To;       ///< parameterId() of the parameter
+  std::string Function; ///< the function's qualified name
+  std::string Location; ///< file:line:col of the argument
+};
+
+/// A parameter rewritten together with the maps passed to it.
+struct ParamTarget {
+  std::string Id;          ///< parameterId()
+  std::string FunctionUSR; ///< the function's (every declaration's) USR
+  unsigned Index = 0;      ///< the parameter's position
+  std::string Function;    ///< the function's qualified name
+  bool Snapshot = false;
+  unsigned Group = 0;
+};
+
+/// Maps and parameters connected by calls: rewritten all together or not at
+/// all, since a parameter's new type must be the type of every map passed to
+/// it.
+struct TargetGroup {
+  /// Why the group cannot be rewritten, known from the calls alone: a map
+  /// that is not rewritten (or another expression) is passed to one of its
+  /// parameters. Empty when nothing blocks it.
+  std::string Blocker;
+  std::string BlockerLocation;
+};
+
+struct RewriteTargets {
+  std::vector<FlaggedMap> Maps; ///< flagged maps (and flagged parameters)
+  std::vector<ParamTarget> Params;
+  std::vector<TargetGroup> Groups;
+  std::vector<ParamFlow> Flows;
+};
+
+/// "param:" + the function's USR + "#" + the parameter's position: one id
+/// for a parameter in every declaration of its function, in every
+/// translation unit.
+std::string parameterId(llvm::StringRef FunctionUSR, unsigned Index);
 
 /// Pass 1: the maps the analysis flags in this translation unit (those of
 /// std::map or std::unordered_map type), filtered by Options.Only.
 std::vector<FlaggedMap> findFlaggedMaps(ASTContext &Context,
                                         const RewriteOptions &Options);
 
-/// Pass 2: the plan for every map of \p USRs that this translation unit
-/// declares or uses. A map flagged in one translation unit is rewritten in
-/// every one, so its uses elsewhere change with it.
+/// Pass 1: every map passed by reference to a parameter that could be
+/// rewritten with it, in this translation unit.
+std::vector<ParamFlow> findParamFlows(ASTContext &Context);
+
+/// Between the passes: groups the flagged maps with the parameters they
+/// reach through \p Flows (and those parameters' other arguments). The maps
+/// of one group get one policy (a sharded_map if any of them gets one);
+/// a group that a map that is not rewritten reaches is blocked.
+RewriteTargets groupTargets(std::vector<FlaggedMap> Maps,
+                            std::vector<ParamFlow> Flows);
+
+/// Pass 2: the plan for every map and parameter of \p Targets that this
+/// translation unit declares or uses. A map flagged in one translation unit
+/// is rewritten in every one, so its uses elsewhere change with it.
 std::vector<MapPlan> planMapRewrites(ASTContext &Context,
                                      const RewriteOptions &Options,
-                                     const std::vector<FlaggedMap> &Targets);
+                                     const RewriteTargets &Targets);
 
 } // namespace clang::concguard
 

@@ -57,9 +57,11 @@ int lookups(const std::string &Key) {
       break;
     Found += Count;
   }
+  // A pair used only as .first / .second: for_each too.
   for (const auto &Entry : Index)
-    // CHECK: for (const auto &Entry : Index.snapshot())
+    // CHECK: Index.for_each([&](const auto &Key, const auto &Value)
     Found += Entry.second;
+  // CHECK: { Found += Value; });
   return Found;
 }
 

@@ -44,9 +44,12 @@ int readers() {
     // CHECK: Ordered.for_each([&](const auto &K, const auto &V)
     N += K + V;
   // CHECK: { N += K + V; });
-  for (const auto &Entry : Ordered)
-    // CHECK: for (const auto &Entry : *Ordered.snapshot())
+  for (const auto &Entry : Ordered) {
+    // CHECK: for (const auto &Entry : *Ordered.snapshot()) {
+    if (Entry.first > 5)
+      break;
     N += Entry.second;
+  }
   return N;
 }
 
