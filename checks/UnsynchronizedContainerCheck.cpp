@@ -48,8 +48,12 @@ void UnsynchronizedContainerCheck::storeOptions(
 
 void UnsynchronizedContainerCheck::registerMatchers(MatchFinder *Finder) {
   // The analysis is over the whole translation unit: it needs every spawn
-  // site and every function that may run beside them.
-  Finder->addMatcher(translationUnitDecl().bind("tu"), this);
+  // site (collected here) and every function that may run beside them (at
+  // the end of the unit). Without a spawn site there is nothing to do.
+  Finder->addMatcher(
+      expr(utils::spawnExpressionMatcher(Analysis.SpawnFunctions),
+           unless(isExpansionInSystemHeader())),
+      this);
 }
 
 namespace {
@@ -111,10 +115,20 @@ bool isMap(const ValueDecl &D) {
 
 void UnsynchronizedContainerCheck::check(
     const MatchFinder::MatchResult &Result) {
-  ASTContext &Context = *Result.Context;
-  const SourceManager &SM = Context.getSourceManager();
+  if (const auto *Spawn = Result.Nodes.getNodeAs<Expr>("spawn")) {
+    Spawns.push_back(Spawn);
+    Context = Result.Context;
+  }
+}
+
+void UnsynchronizedContainerCheck::onEndOfTranslationUnit() {
+  std::vector<const Expr *> SpawnExpressions = std::move(Spawns);
+  Spawns.clear();
+  if (SpawnExpressions.empty() || !Context)
+    return;
+  const SourceManager &SM = Context->getSourceManager();
   utils::SharedContainerResult Found =
-      utils::analyzeSharedContainers(Context, Analysis);
+      utils::analyzeSharedContainers(*Context, Analysis, SpawnExpressions);
 
   for (const utils::SharedContainer &Container : Found.Racy) {
     for (const utils::ContainerRace &Race : Container.Races) {

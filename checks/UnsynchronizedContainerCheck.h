@@ -26,6 +26,7 @@ public:
   }
   void registerMatchers(ast_matchers::MatchFinder *Finder) override;
   void check(const ast_matchers::MatchFinder::MatchResult &Result) override;
+  void onEndOfTranslationUnit() override;
   void storeOptions(ClangTidyOptions::OptionMap &Opts) override;
 
   /// The options as the analysis takes them (shared with concguard-rewrite).
@@ -39,6 +40,10 @@ private:
   const std::string RawMutexTypes;
   const std::string RawLockGuardTypes;
   utils::SharedContainerOptions Analysis;
+  /// The translation unit's thread starts, found in the traversal clang-tidy
+  /// shares between checks; the analysis runs once they are all known.
+  std::vector<const Expr *> Spawns;
+  ASTContext *Context = nullptr;
 };
 
 } // namespace clang::tidy::concguard

@@ -135,6 +135,14 @@ SharedContainerResult
 analyzeSharedContainers(ASTContext &Context,
                         const SharedContainerOptions &Options);
 
+/// The same, from the thread-starting expressions (spawnExpressionMatcher's
+/// "spawn" nodes) a caller already found, e.g. in the MatchFinder traversal
+/// clang-tidy shares between checks: no traversal of its own.
+SharedContainerResult
+analyzeSharedContainers(ASTContext &Context,
+                        const SharedContainerOptions &Options,
+                        llvm::ArrayRef<const Expr *> SpawnExpressions);
+
 /// Is \p D excluded from the analysis: atomics, thread_local, annotated with
 /// GUARDED_BY / PT_GUARDED_BY?
 bool isExcludedFromSharing(const ValueDecl &D);
