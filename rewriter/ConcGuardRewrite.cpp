@@ -29,6 +29,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
+#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/YAMLTraits.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -46,8 +47,8 @@ Rewrites every std::map / std::unordered_map that
 concguard-unsynchronized-container flags into concguard::sharded_map or
 concguard::snapshot_map, with all of its uses. Prints a unified diff unless
 --in-place or --export-fixes is given. Check options
-(concguard-unsynchronized-container.*) come from the .clang-tidy files
-above each source file, as for clang-tidy.
+(concguard-unsynchronized-container.*) come from --config if given, else
+from the .clang-tidy files above each source file, as for clang-tidy.
 )");
 
 static cl::opt<bool> InPlace("in-place", cl::desc("Write the rewritten files"),
@@ -71,6 +72,14 @@ static cl::list<std::string>
     Only("only", cl::desc("Rewrite only these maps (qualified names)"),
          cl::CommaSeparated, cl::value_desc("name,..."),
          cl::cat(RewriteCategory));
+static cl::opt<std::string> Config(
+    "config",
+    cl::desc("A clang-tidy configuration in YAML or JSON, e.g. "
+             "\"{CheckOptions: "
+             "{concguard-unsynchronized-container.MutexTypes: 'my::Mutex'}}\"; "
+             "its concguard-unsynchronized-container.* options are used "
+             "instead of the .clang-tidy files, as with clang-tidy --config"),
+    cl::value_desc("yaml"), cl::cat(RewriteCategory));
 static cl::opt<bool> PrintRuntimeIncludeDir(
     "print-runtime-include-dir",
     cl::desc("Print the directory that holds concguard/sharded_map.hpp and "
@@ -92,11 +101,45 @@ std::string runtimeIncludeDir(const char *Argv0) {
   return CONCGUARD_RUNTIME_SOURCE_INCLUDE_DIR;
 }
 
-/// The check options for \p File, from the .clang-tidy files above it.
-RewriteOptions optionsFor(llvm::StringRef File) {
-  static tidy::FileOptionsProvider Provider(
+/// Where the check options come from: the configuration given with
+/// --config, else the .clang-tidy files above each source file, as
+/// clang-tidy reads them (a --config with `InheritParentConfig: true` adds
+/// to those files, as in clang-tidy). Null, with \p Error set, when --config
+/// does not parse.
+std::unique_ptr<tidy::ClangTidyOptionsProvider>
+optionsProvider(std::string &Error) {
+  // An empty --config is no configuration, as for clang-tidy.
+  if (Config.empty())
+    return std::make_unique<tidy::FileOptionsProvider>(
+        tidy::ClangTidyGlobalOptions(), tidy::ClangTidyOptions::getDefaults(),
+        tidy::ClangTidyOptions());
+  // The YAML parser's own message says what is wrong, and where.
+  std::string Diagnostic;
+  llvm::ErrorOr<tidy::ClangTidyOptions> Parsed =
+      tidy::parseConfigurationWithDiags(
+          llvm::MemoryBufferRef(Config, "--config"),
+          [&](const llvm::SMDiagnostic &Diag) {
+            if (Diag.getKind() != llvm::SourceMgr::DK_Error ||
+                !Diagnostic.empty())
+              return;
+            llvm::raw_string_ostream OS(Diagnostic);
+            OS << Diag.getMessage();
+            if (Diag.getLineNo() > 0)
+              OS << " (line " << Diag.getLineNo() << ", column "
+                 << Diag.getColumnNo() + 1 << ")";
+          });
+  if (!Parsed) {
+    Error = Diagnostic.empty() ? Parsed.getError().message() : Diagnostic;
+    return nullptr;
+  }
+  return std::make_unique<tidy::ConfigOptionsProvider>(
       tidy::ClangTidyGlobalOptions(), tidy::ClangTidyOptions::getDefaults(),
-      tidy::ClangTidyOptions());
+      std::move(*Parsed), tidy::ClangTidyOptions());
+}
+
+/// The check options for \p File.
+RewriteOptions optionsFor(tidy::ClangTidyOptionsProvider &Provider,
+                          llvm::StringRef File) {
   tidy::ClangTidyOptions Opts = Provider.getOptions(File);
   auto Get = [&](llvm::StringRef Name) -> std::string {
     auto It = Opts.CheckOptions.find(
@@ -307,6 +350,14 @@ int main(int Argc, const char **Argv) {
                     "flags>] or -p <build dir>)\n";
     return 2;
   }
+  std::string ConfigError;
+  std::unique_ptr<tidy::ClangTidyOptionsProvider> Provider =
+      optionsProvider(ConfigError);
+  if (!Provider) {
+    llvm::errs() << "concguard-rewrite: invalid --config: " << ConfigError
+                 << "; nothing was changed\n";
+    return 2;
+  }
 
   tooling::ClangTool Tool(Parser->getCompilations(),
                           Parser->getSourcePathList());
@@ -329,7 +380,8 @@ int main(int Argc, const char **Argv) {
   std::vector<ParamFlow> Flows;
   std::set<std::string> Seen;
   PassFactory Find([&](ASTContext &Context, llvm::StringRef File) {
-    for (FlaggedMap &Map : findFlaggedMaps(Context, optionsFor(File))) {
+    for (FlaggedMap &Map :
+         findFlaggedMaps(Context, optionsFor(*Provider, File))) {
       if (Map.USR.empty())
         continue;
       if (Seen.insert(Map.USR).second) {
@@ -371,7 +423,8 @@ int main(int Argc, const char **Argv) {
   }
   PassFactory Plan([&](ASTContext &Context, llvm::StringRef File) {
     const SourceManager &SM = Context.getSourceManager();
-    for (MapPlan &P : planMapRewrites(Context, optionsFor(File), Targets)) {
+    for (MapPlan &P :
+         planMapRewrites(Context, optionsFor(*Provider, File), Targets)) {
       MergedMap &M = Merged[P.USR];
       M.Target = P.Target;
       if (M.IsParam) {

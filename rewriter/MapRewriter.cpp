@@ -386,6 +386,13 @@ public:
   const llvm::StringMap<unsigned> *ParamGroups = nullptr;
   /// Every use of every map and parameter planned in this translation unit.
   std::vector<const Expr *> EveryUse;
+  /// The declarations (canonical) of what may be the same object as the
+  /// map, those whose uses are AllUses: a call that reaches one of them
+  /// keeps a loop from becoming for_each.
+  llvm::DenseSet<const Decl *> SameObject;
+  /// How many calls deep a for_each body's calls are followed (the
+  /// analysis's MaxCallDepth).
+  unsigned MaxCallDepth = 3;
 };
 
 bool Planner::declaration(const DeclaratorDecl &D) {
@@ -871,6 +878,336 @@ private:
   unsigned Depth = 0;
   unsigned SwitchDepth = 0;
 };
+
+/// Whether the body of a for_each callback may reach the map through a
+/// call. The callback runs under a shard's read lock: a function that uses
+/// the map would take a lock of it again (a deadlock for a write, undefined
+/// behaviour for a second read lock of a std::shared_mutex). Follows the
+/// functions whose definitions the translation unit holds (calls, member
+/// and operator calls, constructors, the destructors of the objects the
+/// code creates, functions named without a call), \p MaxCallDepth calls
+/// deep. A call it cannot follow (no definition here, a virtual or
+/// indirect call, deeper than the limit) may reach the map, except a call
+/// of a function of a system header none of whose arguments can call back
+/// into the project (a function pointer, a function object): a standard
+/// function only reaches a map of the project through what it is given.
+class ReentrySearch {
+public:
+  ReentrySearch(ASTContext &Context,
+                const llvm::DenseSet<const Decl *> &SameObject,
+                unsigned MaxCallDepth)
+      : Context(Context), SM(Context.getSourceManager()),
+        SameObject(SameObject), MaxCallDepth(MaxCallDepth) {}
+
+  /// May \p Body reach the map (or whatever may be the same object)?
+  bool mayReach(const Stmt &Body);
+
+private:
+  ASTContext &Context;
+  const SourceManager &SM;
+  const llvm::DenseSet<const Decl *> &SameObject;
+  unsigned MaxCallDepth;
+  bool Reached = false;
+  /// Definitions scanned or being scanned: each is scanned once, which
+  /// also ends recursion.
+  llvm::DenseSet<const FunctionDecl *> Visited;
+
+  /// A builtin, an implicit declaration (`operator new`), or a function
+  /// declared in a system header and not defined in the project.
+  bool isSystemFunction(const FunctionDecl &F) const {
+    if (F.getBuiltinID())
+      return true;
+    auto InSystemHeader = [&](const FunctionDecl &D) {
+      SourceLocation Loc = D.getLocation();
+      return Loc.isInvalid() ? D.isImplicit()
+                             : SM.isInSystemHeader(SM.getExpansionLoc(Loc));
+    };
+    if (!InSystemHeader(*F.getFirstDecl()))
+      return false;
+    const FunctionDecl *Definition = nullptr;
+    return !F.hasBody(Definition) || !Definition || InSystemHeader(*Definition);
+  }
+
+  /// \p F is called (or may be) from code \p From calls deep.
+  void follow(const FunctionDecl *F, unsigned From) {
+    if (Reached || !F || isSystemFunction(*F) || F->isDeleted() ||
+        F->isTrivial())
+      return;
+    const FunctionDecl *Definition = nullptr;
+    if (!F->hasBody(Definition) || !Definition) {
+      Reached = true;
+      return;
+    }
+    if (!Visited.insert(Definition).second)
+      return;
+    if (From >= MaxCallDepth) {
+      Reached = true;
+      return;
+    }
+    scan(*Definition, From + 1);
+  }
+
+  /// The destruction of an object of type \p T by code \p From calls deep.
+  void destroy(QualType T, unsigned From) {
+    const CXXRecordDecl *Record =
+        Context.getBaseElementType(T)->getAsCXXRecordDecl();
+    if (Record && Record->hasDefinition() && !Record->hasTrivialDestructor())
+      follow(Record->getDestructor(), From);
+  }
+
+  class Scanner;
+
+  /// Everything a call of \p F runs: its body, a constructor's
+  /// initializers, a destructor's destruction of members and bases, the
+  /// destruction of parameters taken by value.
+  void scan(const FunctionDecl &F, unsigned Level);
+};
+
+class ReentrySearch::Scanner : public RecursiveASTVisitor<Scanner> {
+public:
+  Scanner(ReentrySearch &Search, unsigned Level)
+      : Search(Search), Level(Level) {}
+
+  // Implicit code runs too: default arguments and member initializers,
+  // conversions, the semantic form of a rewritten `a != b`.
+  bool shouldVisitImplicitCode() const { return true; }
+
+  /// A lambda's body is part of the code that creates it (it is only ever
+  /// called from there or from what it is passed to); of a generic lambda,
+  /// the bodies of the calls that were instantiated.
+  bool TraverseLambdaExpr(LambdaExpr *Lambda) {
+    for (Expr *Init : Lambda->capture_inits())
+      if (Init && !TraverseStmt(Init))
+        return false;
+    if (const FunctionTemplateDecl *Generic =
+            Lambda->getCallOperator()->getDescribedFunctionTemplate()) {
+      for (FunctionDecl *Instance : Generic->specializations())
+        if (!TraverseStmt(Instance->getBody()))
+          return false;
+      return true;
+    }
+    return TraverseStmt(Lambda->getBody());
+  }
+
+  bool VisitDeclRefExpr(DeclRefExpr *Ref) {
+    return reference(Ref->getDecl(), *Ref);
+  }
+  bool VisitMemberExpr(MemberExpr *Member) {
+    return reference(Member->getMemberDecl(), *Member);
+  }
+
+  bool VisitCallExpr(CallExpr *Call) {
+    const Expr *CalleeExpr = Call->getCallee()->IgnoreParenImpCasts();
+    Callees.insert(CalleeExpr);
+    if (isa<CXXPseudoDestructorExpr>(CalleeExpr))
+      return true;
+    // Through a pointer or a reference to a function, or a call that is
+    // only resolved in an instantiation.
+    const auto *Callee = dyn_cast_or_null<FunctionDecl>(Call->getCalleeDecl());
+    if (!Callee)
+      return reach();
+    const Expr *Object = nullptr;
+    if (const auto *MemberCall = dyn_cast<CXXMemberCallExpr>(Call))
+      Object = MemberCall->getImplicitObjectArgument();
+    else if (isa<CXXOperatorCallExpr>(Call) && isa<CXXMethodDecl>(Callee))
+      Object = Call->getArg(0);
+    // A virtual call runs the override of the object's dynamic type,
+    // unless the call names the function (`Base::f()`) or that type is
+    // known.
+    if (const auto *Method = dyn_cast<CXXMethodDecl>(Callee);
+        Method && Method->isVirtual()) {
+      const auto *Member = dyn_cast<MemberExpr>(CalleeExpr);
+      if (!Member || !Member->hasQualifier()) {
+        Callee =
+            Object ? Method->getDevirtualizedMethod(Object, false) : nullptr;
+        if (!Callee)
+          return reach();
+      }
+    }
+    if (Search.isSystemFunction(*Callee)) {
+      if (isa<CXXMemberCallExpr>(Call) && Object && mayCallBack(*Object))
+        return reach();
+      for (const Expr *Arg : Call->arguments())
+        if (mayCallBack(*Arg))
+          return reach();
+      return !Search.Reached;
+    }
+    Search.follow(Callee, Level);
+    return !Search.Reached;
+  }
+
+  bool VisitCXXConstructExpr(CXXConstructExpr *Construct) {
+    const CXXConstructorDecl *Constructor = Construct->getConstructor();
+    if (Search.isSystemFunction(*Constructor)) {
+      for (const Expr *Arg : Construct->arguments())
+        if (mayCallBack(*Arg))
+          return reach();
+      return true;
+    }
+    Search.follow(Constructor, Level);
+    return !Search.Reached;
+  }
+  bool VisitCXXInheritedCtorInitExpr(CXXInheritedCtorInitExpr *Init) {
+    Search.follow(Init->getConstructor(), Level);
+    return !Search.Reached;
+  }
+  // The destructors of the temporaries and variables the code creates.
+  bool VisitCXXBindTemporaryExpr(CXXBindTemporaryExpr *Bind) {
+    Search.follow(Bind->getTemporary()->getDestructor(), Level);
+    return !Search.Reached;
+  }
+  bool VisitVarDecl(VarDecl *Var) {
+    if (!Var->getType()->isReferenceType())
+      Search.destroy(Var->getType(), Level);
+    return !Search.Reached;
+  }
+  bool VisitCXXNewExpr(CXXNewExpr *New) {
+    Search.follow(New->getOperatorNew(), Level);
+    return !Search.Reached;
+  }
+  bool VisitCXXDeleteExpr(CXXDeleteExpr *Delete) {
+    Search.follow(Delete->getOperatorDelete(), Level);
+    QualType Destroyed = Delete->getDestroyedType();
+    if (const CXXRecordDecl *Record =
+            Destroyed.isNull() ? nullptr : Destroyed->getAsCXXRecordDecl();
+        Record && Record->hasDefinition() && !Record->hasTrivialDestructor()) {
+      const CXXDestructorDecl *Destructor = Record->getDestructor();
+      // A virtual destructor runs the dynamic type's.
+      if (Destructor && Destructor->isVirtual() &&
+          !Record->hasAttr<FinalAttr>())
+        return reach();
+      Search.follow(Destructor, Level);
+    }
+    return !Search.Reached;
+  }
+  // The rest of a coroutine runs after a suspension, wherever it resumes.
+  bool VisitCoroutineSuspendExpr(CoroutineSuspendExpr *) { return reach(); }
+
+private:
+  ReentrySearch &Search;
+  unsigned Level;
+  /// The callees of the calls seen (a function named there is followed by
+  /// the call).
+  llvm::DenseSet<const Expr *> Callees;
+
+  bool reach() {
+    Search.Reached = true;
+    return false;
+  }
+
+  bool reference(const ValueDecl *D, const Expr &Ref) {
+    if (!D)
+      return true;
+    if (Search.SameObject.count(D->getCanonicalDecl()))
+      return reach();
+    // A function named without a call here (`&f`, `std::thread t(f)`):
+    // whoever receives it may call it.
+    if (const auto *F = dyn_cast<FunctionDecl>(D); F && !Callees.count(&Ref)) {
+      if (const auto *Method = dyn_cast<CXXMethodDecl>(F);
+          Method && Method->isVirtual())
+        return reach();
+      Search.follow(F, Level);
+    }
+    return !Search.Reached;
+  }
+
+  /// Can a function of a system header call back into the project through
+  /// \p Arg: a function pointer it does not name, or a function object
+  /// whose call operator may reach the map? A function it names, and the
+  /// call operators of the project's function objects, are followed.
+  bool mayCallBack(const Expr &Arg) {
+    const Expr *E = &Arg;
+    // Through conversions, temporaries and copies.
+    while (true) {
+      E = E->IgnoreImplicit()->IgnoreParens();
+      if (const auto *Copy = dyn_cast<CXXConstructExpr>(E);
+          Copy && Copy->getNumArgs() == 1 &&
+          Copy->getConstructor()->isCopyOrMoveConstructor()) {
+        E = Copy->getArg(0);
+        continue;
+      }
+      // A lambda converted to a function pointer.
+      if (const auto *Convert = dyn_cast<CXXMemberCallExpr>(E);
+          Convert &&
+          isa_and_nonnull<CXXConversionDecl>(Convert->getMethodDecl()) &&
+          isa<LambdaExpr>(Convert->getImplicitObjectArgument()
+                              ->IgnoreImplicit()
+                              ->IgnoreParens())) {
+        E = Convert->getImplicitObjectArgument();
+        continue;
+      }
+      break;
+    }
+    // Its body is part of the code scanned.
+    if (isa<LambdaExpr>(E))
+      return false;
+    QualType T = Arg.getType().getNonReferenceType();
+    if (T->isFunctionPointerType() || T->isFunctionType() ||
+        T->isMemberFunctionPointerType() || T->isBlockPointerType()) {
+      const Expr *Named = E->IgnoreParenImpCasts();
+      if (const auto *AddressOf = dyn_cast<UnaryOperator>(Named);
+          AddressOf && AddressOf->getOpcode() == UO_AddrOf)
+        Named = AddressOf->getSubExpr()->IgnoreParenImpCasts();
+      // A function named here is followed where it is named.
+      const auto *Ref = dyn_cast<DeclRefExpr>(Named);
+      return !Ref || !isa<FunctionDecl>(Ref->getDecl());
+    }
+    const CXXRecordDecl *Record = T->getAsCXXRecordDecl();
+    if (!Record || !Record->hasDefinition())
+      return false;
+    bool MayReach = false;
+    auto CallOperators = [&](const CXXRecordDecl *Class) {
+      for (const Decl *Member : Class->decls()) {
+        const auto *Template = dyn_cast<FunctionTemplateDecl>(Member);
+        const auto *Method = dyn_cast<CXXMethodDecl>(
+            Template ? Template->getTemplatedDecl() : Member);
+        if (!Method || Method->getOverloadedOperator() != OO_Call)
+          continue;
+        // std::function, std::bind, ...: whatever they hold.
+        if (Search.isSystemFunction(*Method) || Method->isVirtual()) {
+          MayReach = true;
+          return false;
+        }
+        if (Template)
+          for (const FunctionDecl *Instance : Template->specializations())
+            Search.follow(Instance, Level);
+        else
+          Search.follow(Method, Level);
+      }
+      return true;
+    };
+    if (CallOperators(Record))
+      Record->forallBases(CallOperators);
+    return MayReach || Search.Reached;
+  }
+};
+
+bool ReentrySearch::mayReach(const Stmt &Body) {
+  Scanner(*this, 0).TraverseStmt(const_cast<Stmt *>(&Body));
+  return Reached;
+}
+
+void ReentrySearch::scan(const FunctionDecl &F, unsigned Level) {
+  Scanner Code(*this, Level);
+  if (const auto *Constructor = dyn_cast<CXXConstructorDecl>(&F))
+    for (const CXXCtorInitializer *Init : Constructor->inits())
+      if (!Code.TraverseStmt(Init->getInit()))
+        return;
+  if (!Code.TraverseStmt(F.getBody()))
+    return;
+  for (const ParmVarDecl *Param : F.parameters())
+    if (!Param->getType()->isReferenceType())
+      destroy(Param->getType(), Level);
+  if (const auto *Destructor = dyn_cast<CXXDestructorDecl>(&F)) {
+    const CXXRecordDecl *Record = Destructor->getParent();
+    for (const FieldDecl *Field : Record->fields())
+      destroy(Field->getType(), Level);
+    for (const CXXBaseSpecifier &Base : Record->bases())
+      destroy(Base.getType(), Level);
+    for (const CXXBaseSpecifier &Base : Record->vbases())
+      destroy(Base.getType(), Level);
+  }
+}
 } // namespace
 
 /// For `for (decl p : m) body`: is `p` a std::pair used in \p Body only as
@@ -973,8 +1310,9 @@ bool Planner::elementMembers(
 /// `for (const auto &[K, V] : m) body` -> `m.for_each([&](const auto &K,
 /// const auto &V) { body });` with the loop's own `continue`s turned into
 /// `return`: no copy of the map. Only when the body has no `return`,
-/// `goto` or `break` of the loop, and does not use the map (a callback
-/// runs under the map's lock and must not call back into it).
+/// `goto` or `break` of the loop, and neither uses the map nor calls what
+/// may use it (ReentrySearch): a callback runs under the map's lock and
+/// must not call back into it.
 bool Planner::forEach(const CXXForRangeStmt &For, const Expr *Use,
                       const std::string &Map) {
   const Stmt *Body = For.getBody();
@@ -1007,6 +1345,10 @@ bool Planner::forEach(const CXXForRangeStmt &For, const Expr *Use,
   for (const Expr *Other : AllUses)
     if (Other != Use && within(Other->getBeginLoc(), Body->getSourceRange()))
       return false;
+  // Nor through a call: a function that uses the map would take its lock
+  // again.
+  if (ReentrySearch(Context, SameObject, MaxCallDepth).mayReach(*Body))
+    return false;
   // Edits around the body, so that everything inside it (comments too)
   // stays: the header becomes the call, the loop's own `continue`s become
   // `return`s, and the call is closed after the body.
@@ -1733,6 +2075,11 @@ std::vector<MapPlan> planMapRewrites(ASTContext &Context,
         P.AllUses.push_back(Use);
     for (const auto &Use : Uses)
       P.EveryUse.push_back(Use.second);
+    for (const auto &[D, Other] : Found.TargetDecls)
+      if (Other == N || (Nodes[Other].Group == Target.Group &&
+                         (IsParam || Nodes[Other].Param != nullptr)))
+        P.SameObject.insert(D);
+    P.MaxCallDepth = Options.Analysis.MaxCallDepth;
     bool UsesOk = true;
     for (const auto &[Other, Use] : Uses)
       if (Other == N && Ok && UsesOk)
