@@ -4,6 +4,7 @@
 
 #include "clang/AST/ASTContext.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace clang::ast_matchers;
@@ -16,7 +17,10 @@ UnsynchronizedContainerCheck::UnsynchronizedContainerCheck(
       RawSpawnFunctions(Options.get("SpawnFunctions", "")),
       RawContainerTypes(Options.get("ContainerTypes", "")),
       RawMutexTypes(Options.get("MutexTypes", "")),
-      RawLockGuardTypes(Options.get("LockGuardTypes", "")) {
+      RawLockGuardTypes(Options.get("LockGuardTypes", "")),
+      Inserter(Options.getLocalOrGlobal("IncludeStyle",
+                                        tidy::utils::IncludeSorter::IS_LLVM),
+               areDiagsSelfContained()) {
   std::vector<std::string> Invalid;
   Analysis.SpawnFunctions =
       utils::parseSpawnFunctions(RawSpawnFunctions, &Invalid);
@@ -34,6 +38,7 @@ UnsynchronizedContainerCheck::UnsynchronizedContainerCheck(
   Analysis.Locks = utils::LockOptions::parse(RawMutexTypes, RawLockGuardTypes);
   Analysis.StrictElementAccess = Options.get("StrictElementAccess", false);
   Analysis.MaxCallDepth = Options.get("MaxCallDepth", 3U);
+  Rewrite.Analysis = Analysis;
 }
 
 void UnsynchronizedContainerCheck::storeOptions(
@@ -44,6 +49,13 @@ void UnsynchronizedContainerCheck::storeOptions(
   Options.store(Opts, "LockGuardTypes", RawLockGuardTypes);
   Options.store(Opts, "StrictElementAccess", Analysis.StrictElementAccess);
   Options.store(Opts, "MaxCallDepth", Analysis.MaxCallDepth);
+  Options.store(Opts, "IncludeStyle", Inserter.getStyle());
+}
+
+void UnsynchronizedContainerCheck::registerPPCallbacks(const SourceManager &,
+                                                       Preprocessor *PP,
+                                                       Preprocessor *) {
+  Inserter.registerPreprocessor(PP);
 }
 
 void UnsynchronizedContainerCheck::registerMatchers(MatchFinder *Finder) {
@@ -111,6 +123,26 @@ bool isMap(const ValueDecl &D) {
   return Name == "map" || Name == "unordered_map";
 }
 
+/// The edits of \p Plan (all in the main file) as fix-its, with the
+/// runtime's #include unless the file has it.
+std::vector<FixItHint> fixIts(const utils::MainFileRewrite &Plan,
+                              const SourceManager &SM,
+                              tidy::utils::IncludeInserter &Inserter) {
+  std::vector<FixItHint> Hints;
+  SourceLocation Start = SM.getLocForStartOfFile(SM.getMainFileID());
+  for (const tooling::Replacement &Edit : Plan.Edits) {
+    SourceLocation Begin = Start.getLocWithOffset(Edit.getOffset());
+    Hints.push_back(FixItHint::CreateReplacement(
+        CharSourceRange::getCharRange(Begin,
+                                      Begin.getLocWithOffset(Edit.getLength())),
+        Edit.getReplacementText()));
+  }
+  if (std::optional<FixItHint> Include =
+          Inserter.createMainFileIncludeInsertion(Plan.Header))
+    Hints.push_back(std::move(*Include));
+  return Hints;
+}
+
 } // namespace
 
 void UnsynchronizedContainerCheck::check(
@@ -130,7 +162,22 @@ void UnsynchronizedContainerCheck::onEndOfTranslationUnit() {
   utils::SharedContainerResult Found =
       utils::analyzeSharedContainers(*Context, Analysis, SpawnExpressions);
 
+  // concguard-rewrite's plan for the racy maps, when there are any: a
+  // fix-it for those whose group lives in the main file alone.
+  std::vector<utils::MainFileRewrite> Rewrites;
+  if (llvm::any_of(Found.Racy, [](const utils::SharedContainer &Container) {
+        return isMap(*Container.Decl);
+      }))
+    Rewrites = utils::planMainFileRewrites(*Context, Rewrite, Found);
+  llvm::DenseMap<const ValueDecl *, const utils::MainFileRewrite *> RewriteOf;
+  for (const utils::MainFileRewrite &R : Rewrites)
+    RewriteOf[R.Decl] = &R;
+  // A group's edits go with the first warning of its first map only.
+  llvm::DenseSet<unsigned> GroupsFixed;
+
   for (const utils::SharedContainer &Container : Found.Racy) {
+    const utils::MainFileRewrite *Plan = RewriteOf.lookup(Container.Decl);
+    bool FirstRace = true;
     for (const utils::ContainerRace &Race : Container.Races) {
       const utils::ContainerAccess &Write = *Race.Write;
       const utils::ContainerAccess &Other = *Race.Other;
@@ -150,11 +197,18 @@ void UnsynchronizedContainerCheck::onEndOfTranslationUnit() {
               ? "another thread started at the same line may access it too"
               : "it is " + utils::describeAccessKind(Other.Kind) + " " +
                     describe(Other, Thread, Found, SM);
-      diag(Write.Operation->getBeginLoc(),
-           "%0 is %1 here %2 while %3, with no mutex held at both accesses; "
-           "guard every access with the same mutex%4")
-          << Container.Decl << utils::describeAccessKind(Write.Kind)
-          << describe(Write, Thread, Found, SM) << OtherSide << Fix;
+      {
+        DiagnosticBuilder Warning =
+            diag(Write.Operation->getBeginLoc(),
+                 "%0 is %1 here %2 while %3, with no mutex held at both "
+                 "accesses; guard every access with the same mutex%4");
+        Warning << Container.Decl << utils::describeAccessKind(Write.Kind)
+                << describe(Write, Thread, Found, SM) << OtherSide << Fix;
+        if (FirstRace && Plan && Plan->Offered &&
+            GroupsFixed.insert(Plan->Group).second)
+          for (const FixItHint &Hint : fixIts(*Plan, SM, Inserter))
+            Warning << Hint;
+      }
       for (const CallExpr *Call : Write.CallPath)
         diag(Call->getBeginLoc(), "reached through this call",
              DiagnosticIDs::Note);
@@ -170,6 +224,14 @@ void UnsynchronizedContainerCheck::onEndOfTranslationUnit() {
       diag(Container.Decl->getLocation(), "%0 declared here",
            DiagnosticIDs::Note)
           << Container.Decl;
+      if (FirstRace && Plan && !Plan->Reason.empty()) {
+        SourceLocation At = Plan->ReasonLoc.isValid()
+                                ? SM.getExpansionLoc(Plan->ReasonLoc)
+                                : Container.Decl->getLocation();
+        diag(At, "concguard-rewrite cannot rewrite %0: %1", DiagnosticIDs::Note)
+            << Container.Decl << Plan->Reason;
+      }
+      FirstRace = false;
     }
   }
 }

@@ -3,7 +3,9 @@
 // Reports containers that one thread modifies while another thread may access
 // them, with no mutex held at both accesses: the C++ form of Go's
 // "concurrent map writes". The analysis lives in utils/SharedContainers.h so
-// that concguard-rewrite and concguard-audit use the same findings.
+// that concguard-rewrite and concguard-audit use the same findings; the
+// fix-it for a map used only in the main file is concguard-rewrite's plan
+// (utils/MapRewrite.h).
 //
 // Documentation: docs/checks/concguard-unsynchronized-container.md
 //
@@ -12,9 +14,11 @@
 #ifndef CONCGUARD_CHECKS_UNSYNCHRONIZEDCONTAINERCHECK_H
 #define CONCGUARD_CHECKS_UNSYNCHRONIZEDCONTAINERCHECK_H
 
+#include "utils/MapRewrite.h"
 #include "utils/SharedContainers.h"
 
 #include "clang-tidy/ClangTidyCheck.h"
+#include "clang-tidy/utils/IncludeInserter.h"
 
 namespace clang::tidy::concguard {
 
@@ -25,6 +29,8 @@ public:
     return LangOpts.CPlusPlus11;
   }
   void registerMatchers(ast_matchers::MatchFinder *Finder) override;
+  void registerPPCallbacks(const SourceManager &SM, Preprocessor *PP,
+                           Preprocessor *ModuleExpanderPP) override;
   void check(const ast_matchers::MatchFinder::MatchResult &Result) override;
   void onEndOfTranslationUnit() override;
   void storeOptions(ClangTidyOptions::OptionMap &Opts) override;
@@ -40,6 +46,11 @@ private:
   const std::string RawMutexTypes;
   const std::string RawLockGuardTypes;
   utils::SharedContainerOptions Analysis;
+  /// The fix-it's plan: concguard-rewrite's default (--policy=auto) with
+  /// this check's analysis options.
+  utils::RewriteOptions Rewrite;
+  /// Adds the runtime's #include to a fix-it.
+  tidy::utils::IncludeInserter Inserter;
   /// The translation unit's thread starts, found in the traversal clang-tidy
   /// shares between checks; the analysis runs once they are all known.
   std::vector<const Expr *> Spawns;

@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "MapRewriter.h"
+#include "utils/MapRewrite.h"
 
 #include "../tools/common/ResourceDir.h"
 
@@ -37,7 +37,7 @@
 #include <set>
 
 using namespace clang;
-using namespace clang::concguard;
+using namespace clang::tidy::concguard::utils;
 namespace cl = llvm::cl;
 
 static cl::OptionCategory RewriteCategory("concguard-rewrite options");
@@ -147,7 +147,6 @@ RewriteOptions optionsFor(tidy::ClangTidyOptionsProvider &Provider,
     return It == Opts.CheckOptions.end() ? "" : It->second.Value;
   };
   RewriteOptions Options;
-  using namespace tidy::concguard::utils;
   Options.Analysis.SpawnFunctions = parseSpawnFunctions(Get("SpawnFunctions"));
   Options.Analysis.ContainerTypes =
       parseContainerFamilies(Get("ContainerTypes"));

@@ -1,4 +1,4 @@
-// RUN: %check_concguard -std=c++20 %s concguard-unsynchronized-container %t
+// RUN: %check_concguard -std=c++20 %s concguard-unsynchronized-container %t -- -- -isystem %runtime_include
 
 // The seed program and the basic shapes of sharing: locals captured by
 // reference, globals, statics, std::async, pthreads, std::ref and pointers.
@@ -20,10 +20,11 @@ void seed() {
   std::thread Writer([&] {
     for (int I = 0; I < 1000; ++I)
       Sessions[I % 10].push_back("event");
-      // CHECK-NOTES: :[[@LINE-1]]:7: warning: 'Sessions' is modified here on the thread started at line [[@LINE-3]] while it is read on the thread started at line [[@LINE+5]], with no mutex held at both accesses; guard every access with the same mutex or make it a concguard::sharded_map or concguard::snapshot_map (concguard-rewrite can do that) [concguard-unsynchronized-container]
+      // CHECK-NOTES: :[[@LINE-1]]:7: warning: 'Sessions' is modified here on the thread started at line [[@LINE-3]] while it is read on the thread started at line [[@LINE+6]], with no mutex held at both accesses; guard every access with the same mutex or make it a concguard::sharded_map or concguard::snapshot_map (concguard-rewrite can do that) [concguard-unsynchronized-container]
+      // CHECK-NOTES-COUNT-3: note: FIX-IT applied suggested code changes
       // CHECK-NOTES: :[[@LINE+7]]:17: note: read here
-      // CHECK-NOTES: :[[@LINE-5]]:15: note: thread started here
-      // CHECK-NOTES: :[[@LINE-7]]:62: note: 'Sessions' declared here
+      // CHECK-NOTES: :[[@LINE-6]]:15: note: thread started here
+      // CHECK-NOTES: :[[@LINE-8]]:62: note: 'Sessions' declared here
   });
   std::thread Reader([&] {
     std::size_t Events = 0;
@@ -63,9 +64,10 @@ std::map<int, std::string> Registry::Names;
 void staticMember() {
   std::thread T([] { Registry::Names[1] = "one"; });
   // CHECK-NOTES: :[[@LINE-1]]:22: warning: 'Names' is modified here on the thread started at line [[@LINE-1]] while it is read in 'staticMember' after it starts the thread at line [[@LINE-1]]
+  // CHECK-NOTES-COUNT-4: note: FIX-IT applied suggested code changes
   // CHECK-NOTES: :[[@LINE+3]]:7: note: read here
-  // CHECK-NOTES: :[[@LINE-3]]:15: note: thread started here
-  // CHECK-NOTES: :[[@LINE-9]]:37: note: 'Names' declared here
+  // CHECK-NOTES: :[[@LINE-4]]:15: note: thread started here
+  // CHECK-NOTES: :[[@LINE-10]]:37: note: 'Names' declared here
   use(Registry::Names.size());
   T.join();
 }
@@ -90,9 +92,10 @@ int asyncTask() {
   std::map<int, int> Totals;
   auto Future = std::async(std::launch::async, [&Totals] { Totals[1] += 1; });
   // CHECK-NOTES: :[[@LINE-1]]:60: warning: 'Totals' is modified here on the thread started at line [[@LINE-1]] while it is read in 'asyncTask' after it starts the thread at line [[@LINE-1]]
+  // CHECK-NOTES-COUNT-3: note: FIX-IT applied suggested code changes
   // CHECK-NOTES: :[[@LINE+3]]:16: note: read here
-  // CHECK-NOTES: :[[@LINE-3]]:17: note: thread started here
-  // CHECK-NOTES: :[[@LINE-5]]:22: note: 'Totals' declared here
+  // CHECK-NOTES: :[[@LINE-4]]:17: note: thread started here
+  // CHECK-NOTES: :[[@LINE-6]]:22: note: 'Totals' declared here
   int Before = Totals.empty() ? 0 : 1;
   Future.get();
   // After get(): ordered.
@@ -204,3 +207,17 @@ void jthreadScope() {
   }
   Data.push_back(2);
 }
+
+// The fix-its: concguard-rewrite's rewrite of the maps used in this file
+// alone (see unsynchronized-container-fixits.cpp).
+// CHECK-FIXES:      #include <concguard/sharded_map.hpp>
+// CHECK-FIXES-NEXT: #include <concguard/snapshot_map.hpp>
+// CHECK-FIXES-NEXT: #include <cstdint>
+// CHECK-FIXES: concguard::sharded_map<std::int64_t, std::vector<std::string>> Sessions;
+// CHECK-FIXES: Sessions.upsert(I % 10, [&](auto &value) { value.push_back("event"); });
+// CHECK-FIXES: static concguard::snapshot_map<int, std::string, std::map<int, std::string>> Names;
+// CHECK-FIXES: concguard::snapshot_map<int, std::string, std::map<int, std::string>> Registry::Names;
+// CHECK-FIXES: std::thread T([] { Registry::Names.insert_or_assign(1, "one"); });
+// CHECK-FIXES: concguard::snapshot_map<int, int, std::map<int, int>> Totals;
+// CHECK-FIXES: auto Future = std::async(std::launch::async, [&Totals] { Totals.upsert(1, [&](auto &value) { value += 1; }); });
+// CHECK-FIXES: return Before + Totals.get_or_insert_default(1);

@@ -1,4 +1,4 @@
-// RUN: %check_concguard -std=c++20 %s concguard-unsynchronized-container %t
+// RUN: %check_concguard -std=c++20 %s concguard-unsynchronized-container %t -- -- -isystem %runtime_include
 
 // Which locks guard which accesses: a race needs no mutex held at both
 // accesses, exclusively by each access that writes.
@@ -213,3 +213,12 @@ private:
 
 // Project-specific guards and mutexes (options MutexTypes, LockGuardTypes)
 // are covered by unsynchronized-container-options.cpp.
+
+// The fix-its: concguard-rewrite's rewrite of the maps used in this file
+// alone (see unsynchronized-container-fixits.cpp).
+// CHECK-FIXES:      #include <concguard/snapshot_map.hpp>
+// CHECK-FIXES-NEXT: #include <condition_variable>
+// CHECK-FIXES: concguard::snapshot_map<int, int, std::map<int, int>> M;
+// CHECK-FIXES: M.insert_or_assign(1, 2);
+// CHECK-FIXES: concguard::snapshot_map<int, std::string, std::map<int, std::string>> M;
+// CHECK-FIXES: M.insert_or_assign(1, "one"); // a write under a reader lock is not guarded

@@ -1,4 +1,4 @@
-// RUN: %check_concguard -std=c++20 %s concguard-unsynchronized-container %t
+// RUN: %check_concguard -std=c++20 %s concguard-unsynchronized-container %t -- -- -isystem %runtime_include
 
 // Member containers of a class whose methods run on a thread started on
 // `this`, objects shared by reference, and thread pools.
@@ -160,3 +160,18 @@ void startRefresher() {
 }
 
 std::size_t lookup(int Key) { return Config.count(Key); }
+
+// The fix-its: concguard-rewrite's rewrite of the maps used in this file
+// alone (see unsynchronized-container-fixits.cpp).
+// CHECK-FIXES:      #include <atomic>
+// CHECK-FIXES-NEXT: #include <concguard/sharded_map.hpp>
+// CHECK-FIXES-NEXT: #include <concguard/snapshot_map.hpp>
+// CHECK-FIXES-NEXT: #include <cstdint>
+// CHECK-FIXES:      auto It = Sessions.get(User);
+// CHECK-FIXES-NEXT: return !It.has_value() ? 0 : (*It).size();
+// CHECK-FIXES: Sessions.upsert(User, [&](auto &value) { value.push_back("event"); });
+// CHECK-FIXES: concguard::sharded_map<std::int64_t, std::vector<std::string>> Sessions;
+// CHECK-FIXES: concguard::snapshot_map<std::string, int, std::map<std::string, int>> Stock;
+// CHECK-FIXES: void add(const std::string &Item) { Stock.upsert(Item, [&](auto &value) { value += 1; }); }
+// CHECK-FIXES: concguard::snapshot_map<int, std::string, std::map<int, std::string>> Config;
+// CHECK-FIXES: std::thread([] { Config.insert_or_assign(1, "fresh"); }).detach();

@@ -1,4 +1,4 @@
-// RUN: %check_concguard -std=c++20 %s concguard-unsynchronized-container %t
+// RUN: %check_concguard -std=c++20 %s concguard-unsynchronized-container %t -- -- -isystem %runtime_include
 
 // Which operations write, which read, and how threads are ordered.
 
@@ -164,3 +164,10 @@ public:
   }
   std::vector<int> Snapshots;
 };
+
+// The fix-its: concguard-rewrite's rewrite of the maps used in this file
+// alone (see unsynchronized-container-fixits.cpp).
+// CHECK-FIXES:      #include <concguard/snapshot_map.hpp>
+// CHECK-FIXES-NEXT: #include <map>
+// CHECK-FIXES: Index.insert_or_assign(Next++, "page");
+// CHECK-FIXES: concguard::snapshot_map<int, std::string, std::map<int, std::string>> Index;

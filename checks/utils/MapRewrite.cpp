@@ -1,7 +1,6 @@
-//===--- MapRewriter.cpp - plan the rewrite of racy maps
-//-------------------===//
+//===--- MapRewrite.cpp - plan the rewrite of racy maps -------------------===//
 
-#include "MapRewriter.h"
+#include "MapRewrite.h"
 
 #include "clang/AST/ParentMapContext.h"
 #include "clang/AST/RecursiveASTVisitor.h"
@@ -19,10 +18,7 @@
 #include <optional>
 #include <tuple>
 
-namespace clang::concguard {
-
-using tidy::concguard::utils::analyzeSharedContainers;
-using tidy::concguard::utils::SharedContainer;
+namespace clang::tidy::concguard::utils {
 
 namespace {
 
@@ -263,6 +259,7 @@ private:
   bool skipAt(SourceLocation Loc, llvm::StringRef Reason) {
     Plan.Reason = Reason.str();
     Plan.ReasonLocation = where(Loc, SM);
+    Plan.ReasonLoc = Loc;
     return false;
   }
 
@@ -1627,7 +1624,7 @@ bool chooseSnapshot(const SharedContainer &Container, const MapType &Type,
   unsigned Reads = 0, Writes = 0;
   bool WriteInLoop = false;
   for (const auto *Access : Container.Accesses) {
-    if (Access->Kind == tidy::concguard::utils::AccessKind::Read) {
+    if (Access->Kind == AccessKind::Read) {
       ++Reads;
       continue;
     }
@@ -1664,9 +1661,17 @@ bool matchesOnly(const std::string &Name,
 
 std::vector<FlaggedMap> findFlaggedMaps(ASTContext &Context,
                                         const RewriteOptions &Options) {
-  std::vector<FlaggedMap> Result;
-  tidy::concguard::utils::SharedContainerResult Found =
-      analyzeSharedContainers(Context, Options.Analysis);
+  return findFlaggedMaps(Context, Options,
+                         analyzeSharedContainers(Context, Options.Analysis));
+}
+
+namespace {
+/// The flagged maps of \p Found, with the declarations the analysis
+/// reports them at.
+std::vector<std::pair<const ValueDecl *, FlaggedMap>>
+flaggedMapsOf(ASTContext &Context, const RewriteOptions &Options,
+              const SharedContainerResult &Found) {
+  std::vector<std::pair<const ValueDecl *, FlaggedMap>> Result;
   for (const SharedContainer &Container : Found.Racy) {
     const ValueDecl *D = Container.Decl;
     if (!isa<VarDecl, FieldDecl>(D))
@@ -1682,10 +1687,21 @@ std::vector<FlaggedMap> findFlaggedMaps(ASTContext &Context,
         Type && chooseSnapshot(Container, *Type, Options.Policy, Context);
     // A parameter is rewritten with the maps its callers pass.
     const auto *Param = dyn_cast<ParmVarDecl>(D);
-    Result.push_back({Param ? parameterIdOf(*Param) : usrOf(D), Name,
-                      where(D->getLocation(), Context.getSourceManager()),
-                      Snapshot});
+    Result.push_back(
+        {D,
+         {Param ? parameterIdOf(*Param) : usrOf(D), Name,
+          where(D->getLocation(), Context.getSourceManager()), Snapshot}});
   }
+  return Result;
+}
+} // namespace
+
+std::vector<FlaggedMap> findFlaggedMaps(ASTContext &Context,
+                                        const RewriteOptions &Options,
+                                        const SharedContainerResult &Found) {
+  std::vector<FlaggedMap> Result;
+  for (auto &[Decl, Map] : flaggedMapsOf(Context, Options, Found))
+    Result.push_back(std::move(Map));
   return Result;
 }
 
@@ -2025,6 +2041,22 @@ std::vector<MapPlan> planMapRewrites(ASTContext &Context,
     } else {
       Typed = cast<ValueDecl>(Found.MapDecl[N]);
     }
+    auto InMainFile = [&](SourceLocation Loc) {
+      return SM.isInMainFile(SM.getExpansionLoc(Loc));
+    };
+    Plan.InMainFile =
+        IsParam ? llvm::all_of(Found.ParamDecls[N],
+                               [&](const ParmVarDecl *Param) {
+                                 return InMainFile(Param->getLocation());
+                               })
+                : llvm::all_of(Finder.Decls, [&](const auto &Declared) {
+                    return Declared.first != N ||
+                           InMainFile(Declared.second->getLocation());
+                  });
+    Plan.InMainFile =
+        Plan.InMainFile && llvm::all_of(Uses, [&](const auto &Use) {
+          return Use.first != N || InMainFile(Use.second->getBeginLoc());
+        });
     std::string Reason;
     std::optional<MapType> Type = mapTypeOf(Typed->getType(), Context, Reason);
     if (!Type) {
@@ -2033,6 +2065,7 @@ std::vector<MapPlan> planMapRewrites(ASTContext &Context,
       if (IsParam)
         Plan.Reason = "whose parameter's type: " + Plan.Reason;
       Plan.ReasonLocation = Plan.Location;
+      Plan.ReasonLoc = Typed->getLocation();
       Plans.push_back(std::move(Plan));
       continue;
     }
@@ -2045,6 +2078,7 @@ std::vector<MapPlan> planMapRewrites(ASTContext &Context,
       if (Found.AddressTaken[N].isValid()) {
         Plan.Reason = "whose address is taken";
         Plan.ReasonLocation = where(Found.AddressTaken[N], SM);
+        Plan.ReasonLoc = Found.AddressTaken[N];
         Ok = false;
       }
       for (const ParmVarDecl *Param : Found.ParamDecls[N])
@@ -2052,6 +2086,7 @@ std::vector<MapPlan> planMapRewrites(ASTContext &Context,
           if (!Param->getType()->isReferenceType()) {
             Plan.Reason = "which takes it by value";
             Plan.ReasonLocation = where(Param->getLocation(), SM);
+            Plan.ReasonLoc = Param->getLocation();
             Ok = false;
             break;
           }
@@ -2097,6 +2132,7 @@ std::vector<MapPlan> planMapRewrites(ASTContext &Context,
                             : "the map is used twice in one expression that "
                               "must be rewritten";
       Plan.ReasonLocation = Plan.Location;
+      Plan.ReasonLoc = Typed->getLocation();
       Ok = false;
     }
     Plan.Rewritten = Ok;
@@ -2107,4 +2143,145 @@ std::vector<MapPlan> planMapRewrites(ASTContext &Context,
   return Plans;
 }
 
-} // namespace clang::concguard
+std::vector<MainFileRewrite>
+planMainFileRewrites(ASTContext &Context, const RewriteOptions &Options,
+                     const SharedContainerResult &Found) {
+  std::vector<std::pair<const ValueDecl *, FlaggedMap>> Flagged =
+      flaggedMapsOf(Context, Options, Found);
+  if (Flagged.empty())
+    return {};
+  // The passes of concguard-rewrite, over this translation unit alone.
+  std::vector<FlaggedMap> Maps;
+  for (const auto &[Decl, Map] : Flagged)
+    Maps.push_back(Map);
+  RewriteTargets Targets =
+      groupTargets(std::move(Maps), findParamFlows(Context));
+  std::vector<MapPlan> Plans = planMapRewrites(Context, Options, Targets);
+  llvm::StringMap<const MapPlan *> PlanOf;
+  for (const MapPlan &Plan : Plans)
+    PlanOf[Plan.USR] = &Plan;
+
+  // What each group shows, as concguard-rewrite's driver decides it for a
+  // whole project: a group is rewritten whole or not at all.
+  struct GroupState {
+    bool InMainFile = true;
+    std::string Reason;
+    SourceLocation ReasonLoc;
+    std::vector<tooling::Replacement> Edits;
+    std::string Header;
+  };
+  std::vector<GroupState> Groups(Targets.Groups.size());
+  auto Block = [&](unsigned G, std::string Reason, SourceLocation At) {
+    if (Groups[G].Reason.empty()) {
+      Groups[G].Reason = std::move(Reason);
+      Groups[G].ReasonLoc = At;
+    }
+  };
+  auto AddPlan = [&](unsigned G, const MapPlan *Plan) {
+    if (!Plan) {
+      // Nothing of it in this translation unit: it is in another file.
+      Groups[G].InMainFile = false;
+      return;
+    }
+    Groups[G].InMainFile = Groups[G].InMainFile && Plan->InMainFile;
+    for (const tooling::Replacement &Edit : Plan->Edits) {
+      if (Edit.getOffset() == UINT_MAX)
+        Groups[G].Header = Edit.getReplacementText()
+                               .drop_front(llvm::StringRef("#include ").size())
+                               .str();
+      else
+        Groups[G].Edits.push_back(Edit);
+    }
+  };
+  // A parameter that cannot be rewritten, then a map that is not rewritten
+  // passed to one (the order of the driver's reasons).
+  for (const ParamTarget &Param : Targets.Params) {
+    const MapPlan *Plan = PlanOf.lookup(Param.Id);
+    AddPlan(Param.Group, Plan);
+    if (!Plan)
+      continue;
+    if (!Plan->Rewritten)
+      Block(Param.Group,
+            "the map is passed to '" + Plan->Function + "', " + Plan->Reason,
+            Plan->ReasonLoc);
+    else if (!Plan->HasDefinition)
+      Groups[Param.Group].InMainFile = false;
+  }
+  for (unsigned G = 0; G < Targets.Groups.size(); ++G)
+    if (!Targets.Groups[G].Blocker.empty())
+      Block(G, Targets.Groups[G].Blocker, SourceLocation());
+  for (const FlaggedMap &Map : Targets.Maps) {
+    const MapPlan *Plan = PlanOf.lookup(Map.USR);
+    if (isParameterId(Map.USR))
+      continue; // planned with the parameters
+    AddPlan(Map.Group, Plan);
+    if (!Plan || Plan->Rewritten)
+      continue;
+    for (const ParamFlow &Flow : Targets.Flows)
+      if (Flow.From == Map.USR) {
+        Block(Map.Group,
+              "the map is passed to '" + Flow.Function +
+                  "', which is also called with '" + Map.Name +
+                  "', which is not rewritten",
+              SourceLocation());
+        break;
+      }
+  }
+
+  // Two groups' edits of one expression cannot both apply: the first group
+  // keeps its edits, as in the driver.
+  tooling::Replacements Taken;
+  for (GroupState &Group : Groups) {
+    if (!Group.Reason.empty() || !Group.InMainFile)
+      continue;
+    tooling::Replacements Mine = Taken;
+    bool Conflict = false;
+    for (const tooling::Replacement &Edit : Group.Edits)
+      if (llvm::Error E = Mine.add(Edit)) {
+        llvm::consumeError(std::move(E));
+        Conflict = true;
+        break;
+      }
+    if (Conflict)
+      Block(&Group - Groups.data(),
+            "an expression that must be rewritten uses it and another map",
+            SourceLocation());
+    else
+      Taken = std::move(Mine);
+  }
+
+  std::vector<MainFileRewrite> Result;
+  for (const auto &[Decl, Map] : Flagged) {
+    MainFileRewrite Entry;
+    Entry.Decl = Decl;
+    // groupTargets numbered the groups in this order.
+    const FlaggedMap *Target = nullptr;
+    for (const FlaggedMap &Candidate : Targets.Maps)
+      if (Candidate.USR == Map.USR)
+        Target = &Candidate;
+    if (!Target)
+      continue;
+    Entry.Group = Target->Group;
+    const GroupState &Group = Groups[Target->Group];
+    const MapPlan *Own = PlanOf.lookup(Map.USR);
+    if (isParameterId(Map.USR) && Own && !Own->Rewritten) {
+      Entry.Reason =
+          "it is a parameter of '" + Own->Function + "', " + Own->Reason;
+      Entry.ReasonLoc = Own->ReasonLoc;
+    } else if (Own && !Own->Rewritten) {
+      Entry.Reason = Own->Reason;
+      Entry.ReasonLoc = Own->ReasonLoc;
+    } else if (!Group.Reason.empty()) {
+      Entry.Reason = Group.Reason;
+      Entry.ReasonLoc = Group.ReasonLoc;
+    } else if (Own && Group.InMainFile && !Group.Header.empty()) {
+      Entry.Offered = true;
+      Entry.Edits = Group.Edits;
+      Entry.Header = Group.Header;
+    }
+    Result.push_back(std::move(Entry));
+  }
+  return Result;
+}
+
+} // namespace clang::tidy::concguard::utils

@@ -1,5 +1,4 @@
-//===--- MapRewriter.h - plan the rewrite of racy maps
-//---------------------===//
+//===--- MapRewrite.h - plan the rewrite of racy maps ---------------------===//
 //
 // Turns the maps that concguard-unsynchronized-container flags (the shared
 // analysis in checks/utils/SharedContainers.h, never a second detector) into
@@ -10,10 +9,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef CONCGUARD_REWRITER_MAPREWRITER_H
-#define CONCGUARD_REWRITER_MAPREWRITER_H
+#ifndef CONCGUARD_CHECKS_UTILS_MAPREWRITE_H
+#define CONCGUARD_CHECKS_UTILS_MAPREWRITE_H
 
-#include "utils/SharedContainers.h"
+#include "SharedContainers.h"
 
 #include "clang/AST/ASTContext.h"
 #include "clang/Tooling/Core/Replacement.h"
@@ -21,12 +20,12 @@
 #include <string>
 #include <vector>
 
-namespace clang::concguard {
+namespace clang::tidy::concguard::utils {
 
 enum class MapPolicy { Auto, Sharded, Snapshot };
 
 struct RewriteOptions {
-  tidy::concguard::utils::SharedContainerOptions Analysis;
+  SharedContainerOptions Analysis;
   MapPolicy Policy = MapPolicy::Auto;
   /// Qualified names of the maps to rewrite (empty: every flagged map).
   std::vector<std::string> Only;
@@ -47,6 +46,11 @@ struct MapPlan {
   std::string Target;         ///< the new type, when rewritten
   std::string Reason;         ///< why it is skipped, when not
   std::string ReasonLocation; ///< file:line:col of the use that blocks it
+  /// The same place in the translation unit that planned it.
+  SourceLocation ReasonLoc;
+  /// Are every declaration and every use of it in this translation unit in
+  /// the main file?
+  bool InMainFile = false;
   /// The edits, by file (absolute path); empty when skipped.
   std::vector<tooling::Replacement> Edits;
 };
@@ -114,6 +118,11 @@ std::string parameterId(llvm::StringRef FunctionUSR, unsigned Index);
 /// std::map or std::unordered_map type), filtered by Options.Only.
 std::vector<FlaggedMap> findFlaggedMaps(ASTContext &Context,
                                         const RewriteOptions &Options);
+/// The same from the result of the analysis, already run with
+/// Options.Analysis.
+std::vector<FlaggedMap> findFlaggedMaps(ASTContext &Context,
+                                        const RewriteOptions &Options,
+                                        const SharedContainerResult &Found);
 
 /// Pass 1: every map passed by reference to a parameter that could be
 /// rewritten with it, in this translation unit.
@@ -133,6 +142,41 @@ std::vector<MapPlan> planMapRewrites(ASTContext &Context,
                                      const RewriteOptions &Options,
                                      const RewriteTargets &Targets);
 
-} // namespace clang::concguard
+/// The rewrite of one flagged map as a front end that sees one translation
+/// unit (concguard-unsynchronized-container's fix-it) can offer it: only
+/// when the map and everything rewritten with it (its group) are declared
+/// and used in the main file alone.
+struct MainFileRewrite {
+  /// The racy container (a SharedContainer's Decl).
+  const ValueDecl *Decl = nullptr;
+  /// The group of maps and parameters rewritten together: the edits are
+  /// the group's, the same for every map of it.
+  unsigned Group = 0;
+  /// The fix-it can be offered: Edits and Header are set.
+  bool Offered = false;
+  /// Why concguard-rewrite skips it, when it does for a reason this
+  /// translation unit shows; empty when it is offered or when it reaches
+  /// other files (a declaration or use outside the main file, a function
+  /// parameter of its group defined elsewhere).
+  std::string Reason;
+  /// Where the reason is, in this translation unit (may be invalid).
+  SourceLocation ReasonLoc;
+  /// The edits of the group, all in the main file, without the #include;
+  /// empty unless Offered.
+  std::vector<tooling::Replacement> Edits;
+  /// The header to include, "<concguard/sharded_map.hpp>" or
+  /// "<concguard/snapshot_map.hpp>".
+  std::string Header;
+};
 
-#endif // CONCGUARD_REWRITER_MAPREWRITER_H
+/// One entry per flagged std::map or std::unordered_map of \p Found (the
+/// analysis run with Options.Analysis over \p Context), in the order of
+/// Found.Racy: the passes of concguard-rewrite over this translation unit
+/// alone.
+std::vector<MainFileRewrite>
+planMainFileRewrites(ASTContext &Context, const RewriteOptions &Options,
+                     const SharedContainerResult &Found);
+
+} // namespace clang::tidy::concguard::utils
+
+#endif // CONCGUARD_CHECKS_UTILS_MAPREWRITE_H
