@@ -12,7 +12,7 @@ least one relevant diagnostic in that file, *misses* it otherwise, and
 reports a *false* positive when it reports anything relevant on an ok case.
 Relevant diagnostics are concguard-dangling-container-view warnings, and for
 cppcheck the ids of its container/iterator invalidation and lifetime checks
-(CPPCHECK_IDS below); style findings such as constVariable are ignored.
+(CPPCHECK_VIEW_IDS in test/cppcheck_views.py); style findings such as constVariable are ignored.
 
 Usage:
   run-compare.py --tidy "clang-tidy --load=build/lib/libconcguard.so" \\
@@ -35,14 +35,12 @@ import shlex
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                ".."))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from cppcheck_views import CPPCHECK_VIEW_IDS  # noqa: E402
+
 CHECK = "concguard-dangling-container-view"
-CPPCHECK_IDS = {
-    "invalidContainer", "invalidContainerLoop", "invalidContainerReference",
-    "invalidIterator1", "invalidIterator2", "eraseDereference",
-    "derefInvalidIterator", "invalidLifetime", "danglingLifetime",
-    "danglingReference", "danglingTempReference", "danglingTemporaryLifetime",
-    "returnDanglingLifetime",
-}
 LABEL_RE = re.compile(r"^//\s*expect:\s*(bug|ok)\b", re.M)
 
 
@@ -74,7 +72,7 @@ def cppcheck_reports(cppcheck, std, path):
     reports = []
     for line in result.stdout.splitlines():
         parts = line.split(":", 2)
-        if len(parts) == 3 and parts[1] in CPPCHECK_IDS:
+        if len(parts) == 3 and parts[1] in CPPCHECK_VIEW_IDS:
             reports.append(line)
     return reports
 
