@@ -852,18 +852,30 @@ public:
       Continues.push_back(Continue);
     return true;
   }
-#define CONCGUARD_NESTED_LOOP(Class)                                           \
-  bool Traverse##Class(Class *S) {                                             \
-    ++Depth;                                                                   \
-    bool Result = RecursiveASTVisitor::Traverse##Class(S);                     \
-    --Depth;                                                                   \
-    return Result;                                                             \
+  /// Counts the loops entered while it lives.
+  struct NestedLoop {
+    explicit NestedLoop(unsigned &Depth) : Depth(Depth) { ++Depth; }
+    ~NestedLoop() { --Depth; }
+    NestedLoop(const NestedLoop &) = delete;
+    NestedLoop &operator=(const NestedLoop &) = delete;
+    unsigned &Depth;
+  };
+  bool TraverseForStmt(ForStmt *S) {
+    NestedLoop Inside(Depth);
+    return RecursiveASTVisitor::TraverseForStmt(S);
   }
-  CONCGUARD_NESTED_LOOP(ForStmt)
-  CONCGUARD_NESTED_LOOP(WhileStmt)
-  CONCGUARD_NESTED_LOOP(DoStmt)
-  CONCGUARD_NESTED_LOOP(CXXForRangeStmt)
-#undef CONCGUARD_NESTED_LOOP
+  bool TraverseWhileStmt(WhileStmt *S) {
+    NestedLoop Inside(Depth);
+    return RecursiveASTVisitor::TraverseWhileStmt(S);
+  }
+  bool TraverseDoStmt(DoStmt *S) {
+    NestedLoop Inside(Depth);
+    return RecursiveASTVisitor::TraverseDoStmt(S);
+  }
+  bool TraverseCXXForRangeStmt(CXXForRangeStmt *S) {
+    NestedLoop Inside(Depth);
+    return RecursiveASTVisitor::TraverseCXXForRangeStmt(S);
+  }
   bool TraverseSwitchStmt(SwitchStmt *S) {
     ++SwitchDepth;
     bool Result = RecursiveASTVisitor::TraverseSwitchStmt(S);
@@ -1398,10 +1410,9 @@ bool Planner::keptIterator(const CXXMemberCallExpr &Find, const Expr *Use,
       It.getType()->isReferenceType())
     return Skip();
   const FunctionDecl *Function = nullptr;
-  for (DynTypedNodeList Up = Context.getParents(It); !Up.empty();
+  for (DynTypedNodeList Up = Context.getParents(It); !Up.empty() && !Function;
        Up = Context.getParents(Up[0]))
-    if ((Function = Up[0].get<FunctionDecl>()))
-      break;
+    Function = Up[0].get<FunctionDecl>();
   if (!Function || !Function->getBody())
     return Skip();
   // Every use of the iterator.
@@ -2152,6 +2163,7 @@ planMainFileRewrites(ASTContext &Context, const RewriteOptions &Options,
     return {};
   // The passes of concguard-rewrite, over this translation unit alone.
   std::vector<FlaggedMap> Maps;
+  Maps.reserve(Flagged.size());
   for (const auto &[Decl, Map] : Flagged)
     Maps.push_back(Map);
   RewriteTargets Targets =
