@@ -131,6 +131,26 @@ std::string whyParameterStays(const FunctionDecl &Callee, unsigned Index,
   return "";
 }
 
+/// The references to \p Var in \p Within.
+std::vector<const DeclRefExpr *> referencesTo(const VarDecl &Var,
+                                              const Stmt &Within) {
+  class Refs : public RecursiveASTVisitor<Refs> {
+  public:
+    explicit Refs(const VarDecl &Var) : Var(Var) {}
+    std::vector<const DeclRefExpr *> Found;
+    bool VisitDeclRefExpr(DeclRefExpr *Ref) {
+      if (Ref->getDecl() == &Var)
+        Found.push_back(Ref);
+      return true;
+    }
+
+  private:
+    const VarDecl &Var;
+  } Finder(Var);
+  Finder.TraverseStmt(const_cast<Stmt *>(&Within));
+  return std::move(Finder.Found);
+}
+
 } // namespace
 
 std::string parameterId(llvm::StringRef FunctionUSR, unsigned Index) {
@@ -1231,20 +1251,7 @@ bool Planner::elementMembers(
   if (!Pair || !Pair->isInStdNamespace() || !Pair->getIdentifier() ||
       Pair->getName() != "pair" || !Element.getIdentifier())
     return false;
-  class Refs : public RecursiveASTVisitor<Refs> {
-  public:
-    explicit Refs(const VarDecl &Var) : Var(Var) {}
-    std::vector<const DeclRefExpr *> Found;
-    bool VisitDeclRefExpr(DeclRefExpr *Ref) {
-      if (Ref->getDecl() == &Var)
-        Found.push_back(Ref);
-      return true;
-    }
-
-  private:
-    const VarDecl &Var;
-  } Finder(Element);
-  Finder.TraverseStmt(const_cast<Stmt *>(&Body));
+  std::vector<const DeclRefExpr *> ElementRefs = referencesTo(Element, Body);
   // The full expressions that other maps' rewrites may replace: a renamed
   // member inside one would be lost.
   llvm::SmallVector<SourceRange, 4> Replaced;
@@ -1258,7 +1265,7 @@ bool Planner::elementMembers(
     Replaced.push_back(Full->getSourceRange());
   }
   std::vector<std::pair<SourceRange, bool>> Members; // (range, is key)
-  for (const DeclRefExpr *Ref : Finder.Found) {
+  for (const DeclRefExpr *Ref : ElementRefs) {
     if (Ref->getBeginLoc().isMacroID())
       return false;
     const Stmt *P = parent(Ref);
@@ -1416,27 +1423,15 @@ bool Planner::keptIterator(const CXXMemberCallExpr &Find, const Expr *Use,
   if (!Function || !Function->getBody())
     return Skip();
   // Every use of the iterator.
-  class Refs : public RecursiveASTVisitor<Refs> {
-  public:
-    explicit Refs(const VarDecl &Var) : Var(Var) {}
-    std::vector<const DeclRefExpr *> Found;
-    bool VisitDeclRefExpr(DeclRefExpr *Ref) {
-      if (Ref->getDecl() == &Var)
-        Found.push_back(Ref);
-      return true;
-    }
-
-  private:
-    const VarDecl &Var;
-  } Finder(It);
-  Finder.TraverseStmt(const_cast<Stmt *>(Function->getBody()));
-  if (Finder.Found.empty())
+  std::vector<const DeclRefExpr *> ItRefs =
+      referencesTo(It, *Function->getBody());
+  if (ItRefs.empty())
     return Skip();
   std::string Map = text(Use->getSourceRange());
   std::vector<std::pair<SourceRange, std::string>> Edits;
   llvm::SmallVector<const Expr *, 4> EndObjects;
   SourceLocation Last = Find.getEndLoc();
-  for (const DeclRefExpr *Ref : Finder.Found) {
+  for (const DeclRefExpr *Ref : ItRefs) {
     if (SM.isBeforeInTranslationUnit(Last, Ref->getEndLoc()))
       Last = Ref->getEndLoc();
     // Climb to the comparison or the `->` access.
