@@ -936,27 +936,10 @@ void EscapeFinder::reportReturn(const ReturnStmt &Return,
 /// not outlive it (abseil's SampleRecorder links `graveyard_.dead =
 /// &graveyard_` under `graveyard_.init_mu`).
 static bool storesBesideMutex(const Expr *LHS, const MutexKey &Key) {
-  if (Key.Path.size() < 2)
-    return false;
-  const ValueDecl *Root = nullptr;
-  unsigned Fields = 0;
-  for (unsigned Depth = 0; LHS && Depth < 16; ++Depth) {
-    LHS = LHS->IgnoreParenImpCasts();
-    if (const auto *Member = dyn_cast<MemberExpr>(LHS)) {
-      Root = Member->getMemberDecl();
-      ++Fields;
-      if (isa<CXXThisExpr>(Member->getBase()->IgnoreParenImpCasts()))
-        break;
-      LHS = Member->getBase();
-      continue;
-    }
-    if (const auto *Ref = dyn_cast<DeclRefExpr>(LHS)) {
-      Root = Ref->getDecl();
-      ++Fields;
-    }
-    break;
-  }
-  return Fields >= 2 && Root == Key.root();
+  // The target's access path, in the terms of a mutex key ({obj, next}).
+  std::optional<MutexKey> Target = LockScopeAnalysis::keyOf(LHS);
+  return Target && Target->Path.size() >= 2 && Key.Path.size() >= 2 &&
+         Target->root() == Key.root();
 }
 
 void EscapeFinder::reportStore(const Stmt &S, const Expr *LHS, const Expr *RHS,
