@@ -4,6 +4,8 @@
 
 #include "utils/EndlessLoops.h"
 #include "utils/ExprUtils.h"
+#include "utils/ProjectIndex.h"
+#include "utils/SharedContainers.h"
 
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/ParentMapContext.h"
@@ -520,7 +522,9 @@ UncancellableThreadCheck::UncancellableThreadCheck(StringRef Name,
     : ClangTidyCheck(Name, Context),
       RawSpawnFunctions(Options.get("SpawnFunctions", "")),
       ReportDetach(Options.get("ReportDetach", true)),
-      MaxCallDepth(Options.get("MaxCallDepth", 3U)) {
+      MaxCallDepth(Options.get("MaxCallDepth", 3U)),
+      IndexFile(Options.getLocalOrGlobal("IndexFile", "")),
+      TidyContext(Context) {
   std::vector<std::string> Invalid;
   SpawnFunctions = utils::parseSpawnFunctions(RawSpawnFunctions, &Invalid);
   for (const std::string &Entry : Invalid)
@@ -533,6 +537,7 @@ void UncancellableThreadCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {
   Options.store(Opts, "SpawnFunctions", RawSpawnFunctions);
   Options.store(Opts, "ReportDetach", ReportDetach);
   Options.store(Opts, "MaxCallDepth", MaxCallDepth);
+  Options.store(Opts, "IndexFile", IndexFile);
 }
 
 void UncancellableThreadCheck::registerMatchers(MatchFinder *Finder) {
@@ -583,8 +588,10 @@ void UncancellableThreadCheck::check(const MatchFinder::MatchResult &Result) {
     return;
   }
   const auto *Spawn = Result.Nodes.getNodeAs<Expr>("spawn");
+  this->Context = &Context;
   if (!Spawn)
     return;
+  Spawns.push_back(Spawn);
   if (std::optional<utils::SpawnSite> Site =
           utils::analyzeSpawn(Spawn, Context, SpawnFunctions))
     checkSpawn(*Site, Context);
@@ -593,6 +600,34 @@ void UncancellableThreadCheck::check(const MatchFinder::MatchResult &Result) {
 void UncancellableThreadCheck::onEndOfTranslationUnit() {
   AnalysedLocals.clear();
   AnalysedMembers.clear();
+  wholeProgram();
+  Spawns.clear();
+  Context = nullptr;
+}
+
+void UncancellableThreadCheck::wholeProgram() {
+  // concguard-audit runs the whole-program phase itself, over the facts
+  // concguard-unsynchronized-container collects.
+  if (!Context || utils::currentFactsCollector())
+    return;
+  std::string Index = utils::findProjectIndex(
+      IndexFile, TidyContext->getCurrentBuildDirectory());
+  if (Index.empty())
+    return;
+  utils::SharedContainerOptions Analysis;
+  Analysis.SpawnFunctions = SpawnFunctions;
+  Analysis.MaxCallDepth = MaxCallDepth;
+  utils::WholeProgramOptions Options;
+  Options.MaxCallDepth = MaxCallDepth;
+  Options.Races = false;
+  utils::IndexedFindings Found = utils::wholeProgramFindings(
+      Index, utils::extractUnitFacts(*Context, Analysis, Spawns), Options);
+  utils::reportIndexedFindings(
+      Found, Context->getSourceManager(),
+      [&](SourceLocation Loc, StringRef Message, DiagnosticIDs::Level Level) {
+        diag(Loc, Message, Level);
+      },
+      [&](StringRef Message) { configurationDiag(Message); });
 }
 
 void UncancellableThreadCheck::checkSpawn(const utils::SpawnSite &Site,

@@ -49,6 +49,15 @@ private:
   llvm::DenseSet<const VarDecl *> AnalysedLocals;
   /// Member threads already analysed.
   llvm::DenseSet<const FieldDecl *> AnalysedMembers;
+  /// The project index to read (option IndexFile; empty: by convention).
+  const std::string IndexFile;
+  ClangTidyContext *TidyContext;
+  /// The unit's thread starts, for the facts the index's whole-program
+  /// phase needs.
+  std::vector<const Expr *> Spawns;
+  ASTContext *Context = nullptr;
+  /// Reports threads started here whose endless body lies in other units.
+  void wholeProgram();
 };
 
 } // namespace clang::tidy::concguard

@@ -2,6 +2,8 @@
 
 #include "UnsynchronizedContainerCheck.h"
 
+#include "utils/ProjectIndex.h"
+
 #include "clang/AST/ASTContext.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
 #include "llvm/ADT/DenseSet.h"
@@ -20,7 +22,9 @@ UnsynchronizedContainerCheck::UnsynchronizedContainerCheck(
       RawLockGuardTypes(Options.get("LockGuardTypes", "")),
       Inserter(Options.getLocalOrGlobal("IncludeStyle",
                                         tidy::utils::IncludeSorter::IS_LLVM),
-               areDiagsSelfContained()) {
+               areDiagsSelfContained()),
+      IndexFile(Options.getLocalOrGlobal("IndexFile", "")),
+      TidyContext(Context) {
   std::vector<std::string> Invalid;
   Analysis.SpawnFunctions =
       utils::parseSpawnFunctions(RawSpawnFunctions, &Invalid);
@@ -50,6 +54,7 @@ void UnsynchronizedContainerCheck::storeOptions(
   Options.store(Opts, "StrictElementAccess", Analysis.StrictElementAccess);
   Options.store(Opts, "MaxCallDepth", Analysis.MaxCallDepth);
   Options.store(Opts, "IncludeStyle", Inserter.getStyle());
+  Options.store(Opts, "IndexFile", IndexFile);
 }
 
 void UnsynchronizedContainerCheck::registerPPCallbacks(const SourceManager &,
@@ -66,6 +71,9 @@ void UnsynchronizedContainerCheck::registerMatchers(MatchFinder *Finder) {
       expr(utils::spawnExpressionMatcher(Analysis.SpawnFunctions),
            unless(isExpansionInSystemHeader())),
       this);
+  // The whole-program phase needs the unit even without a spawn: its
+  // functions may run on threads started in other units.
+  Finder->addMatcher(translationUnitDecl().bind("unit"), this);
 }
 
 namespace {
@@ -147,16 +155,47 @@ std::vector<FixItHint> fixIts(const utils::MainFileRewrite &Plan,
 
 void UnsynchronizedContainerCheck::check(
     const MatchFinder::MatchResult &Result) {
-  if (const auto *Spawn = Result.Nodes.getNodeAs<Expr>("spawn")) {
+  if (const auto *Spawn = Result.Nodes.getNodeAs<Expr>("spawn"))
     Spawns.push_back(Spawn);
-    Context = Result.Context;
+  Context = Result.Context;
+}
+
+void UnsynchronizedContainerCheck::wholeProgram(
+    llvm::ArrayRef<const Expr *> SpawnExpressions) {
+  utils::FactsCollector *Collector = utils::currentFactsCollector();
+  std::string Index =
+      Collector ? std::string()
+                : utils::findProjectIndex(
+                      IndexFile, TidyContext->getCurrentBuildDirectory());
+  if (!Collector && Index.empty())
+    return;
+  utils::UnitFacts Facts =
+      utils::extractUnitFacts(*Context, Analysis, SpawnExpressions);
+  if (Collector) {
+    Collector->add(std::move(Facts));
+    return;
   }
+  utils::WholeProgramOptions Options;
+  Options.MaxCallDepth = Analysis.MaxCallDepth;
+  Options.StrictElementAccess = Analysis.StrictElementAccess;
+  Options.EndlessThreads = false;
+  utils::IndexedFindings Found =
+      utils::wholeProgramFindings(Index, std::move(Facts), Options);
+  utils::reportIndexedFindings(
+      Found, Context->getSourceManager(),
+      [&](SourceLocation Loc, StringRef Message, DiagnosticIDs::Level Level) {
+        diag(Loc, Message, Level);
+      },
+      [&](StringRef Message) { configurationDiag(Message); });
 }
 
 void UnsynchronizedContainerCheck::onEndOfTranslationUnit() {
   std::vector<const Expr *> SpawnExpressions = std::move(Spawns);
   Spawns.clear();
-  if (SpawnExpressions.empty() || !Context)
+  if (!Context)
+    return;
+  wholeProgram(SpawnExpressions);
+  if (SpawnExpressions.empty())
     return;
   const SourceManager &SM = Context->getSourceManager();
   utils::SharedContainerResult Found =

@@ -55,6 +55,14 @@ private:
   /// shares between checks; the analysis runs once they are all known.
   std::vector<const Expr *> Spawns;
   ASTContext *Context = nullptr;
+  /// The project index to read (option IndexFile; empty: by convention).
+  const std::string IndexFile;
+  ClangTidyContext *TidyContext;
+
+  /// Extracts the unit's facts for the whole-program phase when a front end
+  /// collects them (concguard-audit) or a project index is there to read,
+  /// and reports the cross-unit races of this file.
+  void wholeProgram(llvm::ArrayRef<const Expr *> SpawnExpressions);
 };
 
 } // namespace clang::tidy::concguard

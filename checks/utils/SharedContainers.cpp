@@ -2,7 +2,9 @@
 
 #include "SharedContainers.h"
 
+#include "EndlessLoops.h"
 #include "ExprUtils.h"
+#include "ProgramFacts.h"
 
 #include "clang/AST/Attr.h"
 #include "clang/AST/ParentMapContext.h"
@@ -11,9 +13,12 @@
 #include "clang/ASTMatchers/ASTMatchFinder.h"
 #include "clang/Analysis/Analyses/ExprMutationAnalyzer.h"
 #include "clang/Analysis/CFG.h"
+#include "clang/Index/USRGeneration.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include <map>
 
@@ -1098,7 +1103,409 @@ Analysis::run(std::optional<llvm::ArrayRef<const Expr *>> SpawnExpressions) {
   return std::move(Result);
 }
 
+/// Extracts a unit's facts for the whole-program phase (ProgramFacts.h)
+/// with this file's models: the same SummaryBuilder, objectKeyOf,
+/// computeRegion and threadClass as the per-unit analysis, so that a fact
+/// means the same thing in both.
+class FactExtractor {
+public:
+  FactExtractor(ASTContext &Context, const SharedContainerOptions &Options)
+      : Context(Context), SM(Context.getSourceManager()), Options(Options),
+        Model(Options.ContainerTypes) {}
+
+  UnitFacts run(llvm::ArrayRef<const Expr *> SpawnExpressions) {
+    UnitFacts Unit;
+    if (OptionalFileEntryRef Main = SM.getFileEntryRefForID(SM.getMainFileID()))
+      Unit.File = realPath(*Main);
+    MainFile = Unit.File;
+    collectFunctions();
+    for (const FunctionDecl *F : Functions)
+      extractFunction(*F);
+    for (const Expr *Spawn : SpawnExpressions)
+      extractSpawn(Spawn);
+    linkRegionSpawns();
+    for (const FunctionDecl *F : Functions) {
+      FunctionFacts &Facts = FactsOf[F];
+      if (Facts.Accesses.empty() && Facts.Calls.empty() &&
+          Facts.Spawns.empty() && !Facts.EndlessLoop)
+        continue;
+      Unit.Functions.push_back(std::move(Facts));
+    }
+    collectInputs(Unit);
+    return Unit;
+  }
+
+private:
+  ASTContext &Context;
+  const SourceManager &SM;
+  const SharedContainerOptions &Options;
+  ContainerModel Model;
+  std::string MainFile;
+  std::vector<const FunctionDecl *> Functions;
+  std::map<const FunctionDecl *, FunctionFacts> FactsOf;
+  /// Per function: its SummaryBuilder accesses and calls, and the index of
+  /// each in the facts (none when it was left out).
+  struct Extracted {
+    FunctionSummary Summary;
+    std::vector<std::optional<unsigned>> AccessIndex, CallIndex;
+  };
+  std::map<const FunctionDecl *, Extracted> ExtractedOf;
+  llvm::DenseMap<const Decl *, std::string> USRs;
+  llvm::StringMap<std::string> RealPaths;
+
+  std::string realPath(FileEntryRef File) {
+    auto [It, Inserted] = RealPaths.try_emplace(File.getName());
+    if (Inserted) {
+      llvm::StringRef Real = File.getFileEntry().tryGetRealPathName();
+      It->second = Real.empty() ? File.getName().str() : Real.str();
+    }
+    return It->second;
+  }
+
+  FactLocation location(SourceLocation Loc) {
+    FactLocation Out;
+    Loc = SM.getExpansionLoc(Loc);
+    if (Loc.isInvalid())
+      return Out;
+    FileID File = SM.getFileID(Loc);
+    if (OptionalFileEntryRef Entry = SM.getFileEntryRefForID(File)) {
+      Out.File = realPath(*Entry);
+      Out.Line = SM.getSpellingLineNumber(Loc);
+      Out.Column = SM.getSpellingColumnNumber(Loc);
+    }
+    return Out;
+  }
+
+  const std::string &usrOf(const Decl *D) {
+    D = D->getCanonicalDecl();
+    auto [It, Inserted] = USRs.try_emplace(D);
+    if (!Inserted)
+      return It->second;
+    llvm::SmallString<128> Buffer;
+    if (index::generateUSRForDecl(D, Buffer)) {
+      // No USR (some lambdas): the declaration's place is its identity.
+      FactLocation L = location(D->getLocation());
+      It->second = llvm::formatv("loc:{0}:{1}:{2}", L.File, L.Line, L.Column);
+    } else {
+      It->second = std::string(Buffer);
+    }
+    // Internal linkage: the same name in another unit is another entity.
+    if (const auto *Named = dyn_cast<NamedDecl>(D);
+        Named && !isa<FieldDecl>(Named) && !Named->isExternallyVisible())
+      It->second = MainFile + "#" + It->second;
+    return It->second;
+  }
+
+  bool inProjectCode(const Decl *D) const {
+    SourceLocation Loc = SM.getExpansionLoc(D->getLocation());
+    return Loc.isValid() && !SM.isInSystemHeader(Loc);
+  }
+
+  void collectFunctions() {
+    class Collector : public RecursiveASTVisitor<Collector> {
+    public:
+      Collector(FactExtractor &Self) : Self(Self) {}
+      bool shouldVisitTemplateInstantiations() const { return false; }
+      bool TraverseDecl(Decl *D) {
+        if (D && !isa<TranslationUnitDecl>(D) && !Self.inProjectCode(D))
+          return true; // the standard library: no thread of ours starts there
+        return RecursiveASTVisitor::TraverseDecl(D);
+      }
+      bool VisitFunctionDecl(FunctionDecl *F) {
+        if (F->doesThisDeclarationHaveABody() && !F->isDependentContext() &&
+            !F->isInvalidDecl())
+          Self.Functions.push_back(F);
+        return true;
+      }
+      bool VisitLambdaExpr(LambdaExpr *Lambda) {
+        CXXMethodDecl *Call = Lambda->getCallOperator();
+        if (Call && Call->hasBody() && !Call->isDependentContext())
+          Self.Functions.push_back(Call);
+        return true;
+      }
+
+    private:
+      FactExtractor &Self;
+    };
+    Collector(*this).TraverseDecl(Context.getTranslationUnitDecl());
+    // A lambda's call operator is visited as a declaration too in some
+    // traversals: keep each function once, in order.
+    llvm::DenseSet<const FunctionDecl *> Seen;
+    llvm::erase_if(Functions, [&](const FunctionDecl *F) {
+      return !Seen.insert(F).second;
+    });
+  }
+
+  /// The identity of a local variable or parameter: its function and its
+  /// place there.
+  std::string localId(const VarDecl &Var) {
+    const auto *Owner =
+        dyn_cast_or_null<FunctionDecl>(Var.getParentFunctionOrMethod());
+    FactLocation L = location(Var.getLocation());
+    return llvm::formatv("local:{0}|{1}@{2}:{3}",
+                         Owner ? usrOf(Owner) : std::string("?"), Var.getName(),
+                         L.Line, L.Column);
+  }
+
+  std::optional<FactKey> factKey(const ObjectKey &Key) {
+    const ValueDecl *Root = Key.root();
+    if (!Root)
+      return std::nullopt;
+    FactKey Out;
+    if (isa<FieldDecl>(Root)) {
+      Out.push_back("this");
+      Out.push_back(usrOf(Root));
+    } else if (const auto *Var = dyn_cast<VarDecl>(Root)) {
+      if (Var->getTLSKind())
+        return std::nullopt; // each thread has its own
+      Out.push_back(Var->hasLocalStorage() ? localId(*Var) : usrOf(Var));
+    } else {
+      return std::nullopt;
+    }
+    for (const ValueDecl *Element : llvm::drop_begin(Key.Path))
+      Out.push_back(usrOf(Element));
+    return Out;
+  }
+
+  std::vector<FactLock> factLocks(llvm::ArrayRef<HeldMutex> Held) {
+    std::vector<FactLock> Out;
+    for (const HeldMutex &Lock : Held)
+      if (std::optional<FactKey> Key = factKey(Lock.Key))
+        Out.push_back(
+            {std::move(*Key), Lock.Mode == LockMode::Shared, Lock.Key.name()});
+    return Out;
+  }
+
+  static FactAccessKind factKind(AccessKind Kind) {
+    switch (Kind) {
+    case AccessKind::Read:
+      return FactAccessKind::Read;
+    case AccessKind::ElementWrite:
+      return FactAccessKind::ElementWrite;
+    case AccessKind::StructuralWrite:
+      return FactAccessKind::StructuralWrite;
+    }
+    return FactAccessKind::Read;
+  }
+
+  std::vector<std::pair<unsigned, FactKey>>
+  factBound(llvm::ArrayRef<std::pair<unsigned, ObjectKey>> Bound) {
+    std::vector<std::pair<unsigned, FactKey>> Out;
+    for (const auto &[Index, Key] : Bound)
+      if (std::optional<FactKey> Converted = factKey(Key))
+        Out.push_back({Index, std::move(*Converted)});
+    return Out;
+  }
+
+  void extractFunction(const FunctionDecl &F) {
+    FunctionFacts &Facts = FactsOf[&F];
+    Facts.USR = usrOf(&F);
+    const auto *Method = dyn_cast<CXXMethodDecl>(&F);
+    Facts.Name = Method && Method->getParent()->isLambda()
+                     ? std::string("a lambda")
+                     : F.getQualifiedNameAsString();
+    Facts.Loc = location(F.getLocation());
+    if (Method && !Method->getParent()->isLambda()) {
+      Facts.IsMethod = true;
+      Facts.Class = usrOf(Method->getParent());
+      Facts.IsStatic = Method->isStatic();
+      Facts.IsCtorOrDtor = isa<CXXConstructorDecl, CXXDestructorDecl>(Method);
+    }
+    for (const ParmVarDecl *Param : F.parameters())
+      Facts.Params.push_back(localId(*Param));
+    if (std::optional<EndlessLoop> Loop =
+            findEndlessLoop(F, Context, /*MaxCallDepth=*/0))
+      if (Loop->Function == &F)
+        Facts.EndlessLoop = location(Loop->Loop->getBeginLoc());
+
+    Extracted &E = ExtractedOf[&F];
+    std::unique_ptr<LockScopeAnalysis> Locks =
+        LockScopeAnalysis::analyze(F, Context, Options.Locks);
+    SummaryBuilder Builder(Context, Model, Locks.get(), E.Summary);
+    Builder.TraverseStmt(F.getBody());
+
+    for (const LocalAccess &Local : E.Summary.Accesses) {
+      std::optional<FactKey> Key = factKey(Local.Key);
+      if (!Key) {
+        E.AccessIndex.push_back(std::nullopt);
+        continue;
+      }
+      FactAccess Access;
+      Access.Key = std::move(*Key);
+      Access.Name = Local.Key.Path.back()->getNameAsString();
+      Access.Kind = factKind(Local.Kind);
+      Access.Locks = factLocks(Local.Locks);
+      Access.Loc = location(Local.Operation->getBeginLoc());
+      E.AccessIndex.push_back(Facts.Accesses.size());
+      Facts.Accesses.push_back(std::move(Access));
+    }
+    for (const LocalCall &Local : E.Summary.Calls) {
+      const FunctionDecl *Callee = Local.Callee;
+      // Only calls into project code can reach an access of ours.
+      if (!Callee || !inProjectCode(Callee) || Callee->isDependentContext()) {
+        E.CallIndex.push_back(std::nullopt);
+        continue;
+      }
+      FactCall Call;
+      Call.Callee = usrOf(Callee);
+      Call.CalleeName = Callee->getQualifiedNameAsString();
+      Call.OnThis = Local.OnThis;
+      if (Local.Object)
+        Call.Object = factKey(*Local.Object);
+      for (unsigned I = 0; I < Local.Bound.size(); ++I)
+        if (Local.Bound[I])
+          if (std::optional<FactKey> Key = factKey(*Local.Bound[I]))
+            Call.Bound.push_back({I, std::move(*Key)});
+      Call.Locks = factLocks(Local.Locks);
+      Call.Loc = location(Local.Call->getBeginLoc());
+      E.CallIndex.push_back(Facts.Calls.size());
+      Facts.Calls.push_back(std::move(Call));
+    }
+  }
+
+  void extractSpawn(const Expr *Spawn) {
+    if (!Spawn || SM.isInSystemHeader(SM.getExpansionLoc(Spawn->getBeginLoc())))
+      return;
+    std::optional<SpawnSite> Site =
+        analyzeSpawn(Spawn, Context, Options.SpawnFunctions);
+    if (!Site || !Site->Entry.Function || !Site->EnclosingFunction)
+      return;
+    auto Owner = ExtractedOf.find(Site->EnclosingFunction);
+    if (Owner == ExtractedOf.end())
+      return; // in a template or a system header
+    FunctionFacts &Facts = FactsOf[Site->EnclosingFunction];
+    const FunctionDecl &Entry = *Site->Entry.Function;
+
+    FactSpawn Out;
+    Out.Entry = usrOf(&Entry);
+    Out.EntryName = Entry.getQualifiedNameAsString();
+    Out.Loc = location(Spawn->getBeginLoc());
+    Out.ResultDiscarded = Site->ResultDiscarded;
+    switch (Site->Kind) {
+    case SpawnKind::StdThread:
+      Out.Kind = "std::thread";
+      break;
+    case SpawnKind::JThread:
+      Out.Kind = "std::jthread";
+      break;
+    case SpawnKind::Async:
+      Out.Kind = "std::async";
+      break;
+    case SpawnKind::PthreadCreate:
+      Out.Kind = "pthread_create";
+      break;
+    case SpawnKind::SpawnFunction:
+      Out.Kind = "spawn function";
+      break;
+    }
+    if (const CXXRecordDecl *Class = threadClass(*Site)) {
+      Out.OnThis = true;
+      Out.ThreadClass = usrOf(Class);
+    }
+    // The objects the thread's parameters refer to, as the per-unit
+    // analysis binds them.
+    unsigned FirstParam = 0;
+    if (!Site->Entry.Lambda && isa<CXXMethodDecl>(Entry) &&
+        !cast<CXXMethodDecl>(Entry).isStatic() && Site->Entry.Object) {
+      FirstParam = 1;
+      if (!isa<CXXThisExpr>(ignoreWrappers(Site->Entry.Object)))
+        if (std::optional<ObjectKey> Object = objectKeyOf(Site->Entry.Object))
+          Out.Object = factKey(*Object);
+    }
+    std::vector<std::pair<unsigned, ObjectKey>> Bound;
+    if (Site->Kind == SpawnKind::PthreadCreate) {
+      if (!Site->Arguments.empty() && Entry.getNumParams() == 1)
+        if (std::optional<ObjectKey> Key = objectKeyOf(Site->Arguments[0]))
+          Bound.push_back({0, *Key});
+    } else {
+      unsigned Param = Site->Entry.StopToken ? 1 : 0;
+      for (unsigned A = FirstParam; A < Site->Arguments.size(); ++A, ++Param) {
+        if (Param >= Entry.getNumParams())
+          break;
+        QualType Type = Entry.getParamDecl(Param)->getType();
+        const Expr *Arg = Site->Arguments[A];
+        if ((Type->isReferenceType() &&
+             unwrapRef(Arg) != ignoreWrappers(Arg)) ||
+            Type->isPointerType())
+          if (std::optional<ObjectKey> Key = objectKeyOf(Arg))
+            Bound.push_back({Param, *Key});
+      }
+    }
+    Out.Bound = factBound(Bound);
+    if (Site->Entry.Lambda)
+      for (const LambdaCapture &Capture : Site->Entry.Lambda->captures())
+        if (Capture.capturesVariable() &&
+            Capture.getCaptureKind() == LCK_ByCopy)
+          if (const auto *Var = dyn_cast<VarDecl>(
+                  Capture.getCapturedVar()->getCanonicalDecl());
+              Var && !Var->getType()->isPointerType())
+            Out.CopiedLocals.push_back(localId(*Var));
+
+    Region Stmts = computeRegion(*Site, Context);
+    Out.Escapes = Stmts.Escapes;
+    Out.MultiInstance = Stmts.MultiInstance;
+    const Extracted &E = Owner->second;
+    for (unsigned I = 0; I < E.Summary.Accesses.size(); ++I)
+      if (E.AccessIndex[I] &&
+          (Stmts.Stmts.count(E.Summary.Accesses[I].Object) ||
+           Stmts.Stmts.count(E.Summary.Accesses[I].Operation)))
+        Out.RegionAccesses.push_back(*E.AccessIndex[I]);
+    for (unsigned I = 0; I < E.Summary.Calls.size(); ++I)
+      if (E.CallIndex[I] && Stmts.Stmts.count(E.Summary.Calls[I].Call))
+        Out.RegionCalls.push_back(*E.CallIndex[I]);
+    Facts.Spawns.push_back(std::move(Out));
+    RegionsOf[Site->EnclosingFunction].push_back(
+        {Spawn, std::move(Stmts.Stmts)});
+  }
+
+  /// Per function: its spawns in the order of Facts.Spawns, with their
+  /// regions, to tell which spawn starts inside another's region.
+  std::map<const FunctionDecl *,
+           std::vector<std::pair<const Expr *, llvm::DenseSet<const Stmt *>>>>
+      RegionsOf;
+
+  void linkRegionSpawns() {
+    for (auto &[Function, Spawns] : RegionsOf) {
+      FunctionFacts &Facts = FactsOf[Function];
+      for (unsigned I = 0; I < Spawns.size(); ++I)
+        for (unsigned J = 0; J < Spawns.size(); ++J)
+          if (I != J && Spawns[I].second.count(Spawns[J].first))
+            Facts.Spawns[I].RegionSpawns.push_back(J);
+    }
+  }
+
+  void collectInputs(UnitFacts &Unit) {
+    // Every project file the unit read: the facts are stale when one of
+    // them changes (a header that adds a lock changes what a .cpp means).
+    for (unsigned I = 0, N = SM.local_sloc_entry_size(); I < N; ++I) {
+      const SrcMgr::SLocEntry &Entry = SM.getLocalSLocEntry(I);
+      if (!Entry.isFile())
+        continue;
+      const SrcMgr::FileInfo &Info = Entry.getFile();
+      if (Info.getFileCharacteristic() != SrcMgr::C_User)
+        continue;
+      const SrcMgr::ContentCache &Content = Info.getContentCache();
+      if (!Content.OrigEntry)
+        continue;
+      std::optional<llvm::MemoryBufferRef> Buffer = Content.getBufferIfLoaded();
+      if (!Buffer)
+        continue;
+      std::string Path = realPath(*Content.OrigEntry);
+      if (llvm::any_of(Unit.Inputs,
+                       [&](const FactInput &In) { return In.File == Path; }))
+        continue;
+      Unit.Inputs.push_back({Path, hashContent(Buffer->getBuffer())});
+    }
+  }
+};
+
 } // namespace
+
+UnitFacts extractUnitFacts(ASTContext &Context,
+                           const SharedContainerOptions &Options,
+                           llvm::ArrayRef<const Expr *> SpawnExpressions) {
+  return FactExtractor(Context, Options).run(SpawnExpressions);
+}
 
 SharedContainerResult
 analyzeSharedContainers(ASTContext &Context,

@@ -45,6 +45,7 @@
 
 #include "ContainerModel.h"
 #include "LockScopes.h"
+#include "ProgramFacts.h"
 #include "ThreadSpawns.h"
 
 #include "clang/AST/ASTContext.h"
@@ -142,6 +143,13 @@ SharedContainerResult
 analyzeSharedContainers(ASTContext &Context,
                         const SharedContainerOptions &Options,
                         llvm::ArrayRef<const Expr *> SpawnExpressions);
+
+/// The facts of every function defined in the unit's project code, for the
+/// whole-program phase (ProgramFacts.h, WholeProgram.h), extracted with this
+/// analysis's models. \p SpawnExpressions: as for analyzeSharedContainers.
+UnitFacts extractUnitFacts(ASTContext &Context,
+                           const SharedContainerOptions &Options,
+                           llvm::ArrayRef<const Expr *> SpawnExpressions);
 
 /// Is \p D excluded from the analysis: atomics, thread_local, annotated with
 /// GUARDED_BY / PT_GUARDED_BY?

@@ -462,8 +462,11 @@ json::Value toJSON(const Report &R) {
                  {"findings", std::move(Findings)},
                  {"toolErrors", std::move(Errors)},
                  {"summary", summaryJSON(R)}};
-  if (R.ShardCount)
+  if (R.ShardCount) {
     O["shard"] = json::Object{{"index", R.ShardIndex}, {"count", R.ShardCount}};
+    O["wholeProgram"] =
+        json::Object{{"root", R.FactsRoot}, {"units", json::Array(R.Facts)}};
+  }
   if (R.HasBaseline) {
     json::Array Fixed;
     for (const Finding &F : R.Fixed)
@@ -497,6 +500,16 @@ llvm::Expected<Report> readReport(StringRef Path) {
   if (const json::Object *S = O->getObject("shard")) {
     R.ShardIndex = getUInt(*S, "index");
     R.ShardCount = getUInt(*S, "count");
+    const json::Object *W = O->getObject("wholeProgram");
+    const json::Array *Facts = W ? W->getArray("units") : nullptr;
+    std::optional<StringRef> FactsRoot =
+        W ? W->getString("root") : std::nullopt;
+    if (!Facts || !FactsRoot)
+      return malformed("'" + Path +
+                       "' is a shard without its wholeProgram "
+                       "facts");
+    R.FactsRoot = FactsRoot->str();
+    R.Facts.assign(Facts->begin(), Facts->end());
   }
   const json::Array *Rules = O->getArray("rules");
   const json::Array *Units = O->getArray("translationUnits");
@@ -576,7 +589,13 @@ llvm::Expected<Report> mergeShards(std::vector<Report> Shards) {
   Out.Checks = First.Checks;
   Out.Config = First.Config;
   Out.Rules = First.Rules;
+  Out.FactsRoot = First.FactsRoot;
   for (Report &S : Shards) {
+    if (S.FactsRoot != First.FactsRoot)
+      return Fail("merge: shards were made with different --root "
+                  "directories");
+    for (json::Value &V : S.Facts)
+      Out.Facts.push_back(std::move(V));
     llvm::append_range(Out.Units, S.Units);
     for (Finding &F : S.Findings) {
       F.BaselineState.clear();

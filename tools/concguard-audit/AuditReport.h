@@ -91,6 +91,11 @@ struct Report {
   std::vector<Finding> Findings;
   std::vector<Finding> Fixed; // in the baseline, gone now
   std::vector<ToolError> Errors;
+  /// A shard's whole-program input: the root its paths are relative to and
+  /// the facts of its units (ProgramFacts.h's JSON form), which `merge`
+  /// composes; empty in a full report.
+  std::string FactsRoot;
+  std::vector<llvm::json::Value> Facts;
 
   /// A report can be trusted only when every translation unit was analysed.
   bool complete() const { return Errors.empty(); }

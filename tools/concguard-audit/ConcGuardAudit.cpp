@@ -15,6 +15,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "AuditReport.h"
+#include "utils/ProjectIndex.h"
+#include "utils/WholeProgram.h"
 
 #include "clang-tidy/ClangTidy.h"
 #include "clang-tidy/ClangTidyDiagnosticConsumer.h"
@@ -28,6 +30,7 @@
 #include "clang/Tooling/CompilationDatabase.h"
 #include "clang/Tooling/JSONCompilationDatabase.h"
 #include "clang/Tooling/Tooling.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Chrono.h"
 #include "llvm/Support/CommandLine.h"
@@ -175,6 +178,20 @@ cl::opt<FailOn> FailOnOpt(
                clEnumValN(FailOn::Any, "any", "any finding"),
                clEnumValN(FailOn::None, "none", "none (default)")),
     cl::init(FailOn::None), cl::cat(AuditCategory),
+    cl::sub(cl::SubCommand::getTopLevel()), cl::sub(MergeCommand));
+cl::opt<bool> WholeProgramOpt(
+    "whole-program",
+    cl::desc("Run the whole-program phase over the facts of all units: "
+             "races and endless threads whose evidence spans units "
+             "(default on; --whole-program=false for per-unit results only)"),
+    cl::init(true), cl::cat(AuditCategory),
+    cl::sub(cl::SubCommand::getTopLevel()), cl::sub(MergeCommand));
+cl::opt<std::string> IndexOut(
+    "index",
+    cl::desc("Write the project index (the facts of every unit) that "
+             "concguard-tidy, the plugin and concguard-clangd read; by "
+             "convention <build>/concguard-index.json"),
+    cl::value_desc("file"), cl::cat(AuditCategory),
     cl::sub(cl::SubCommand::getTopLevel()), cl::sub(MergeCommand));
 cl::opt<bool> Stats("print-stats",
                     cl::desc("Print counts and timings (analysed, cached, "
@@ -370,6 +387,8 @@ void previewFix(Finding &Out, const SourceFiles::File &F,
 struct UnitOutcome {
   std::vector<Finding> Findings;
   std::vector<ToolError> Errors;
+  /// The unit's facts for the whole-program phase (none when it failed).
+  std::optional<clang::tidy::concguard::utils::UnitFacts> Facts;
   bool Cached = false;
 };
 
@@ -447,9 +466,33 @@ public:
     return F;
   }
 
+  /// A finding of the whole-program phase, with the same source excerpt
+  /// as a per-unit one.
+  Finding finding(const clang::tidy::concguard::utils::ProgramFinding &P) {
+    Finding F;
+    F.Check = P.Check;
+    F.Severity = "warning";
+    F.Message = P.Message;
+    F.Loc = location(P.Loc);
+    if (const SourceFiles::File *Main = Files.get(P.Loc.File))
+      F.Source = excerptAround(*Main, F.Loc.Line);
+    for (const clang::tidy::concguard::utils::ProgramNote &N : P.Notes)
+      F.Notes.push_back({N.Message, location(N.Loc)});
+    return F;
+  }
+
 private:
   std::string RootDir;
   SourceFiles Files;
+
+  SourceLocation
+  location(const clang::tidy::concguard::utils::FactLocation &L) {
+    SourceLocation Out;
+    Out.Path = reportPath(L.File, RootDir);
+    Out.Line = L.Line;
+    Out.Column = L.Column;
+    return Out;
+  }
 };
 
 /// Hashes every file the preprocessor reads (path and content): the
@@ -532,6 +575,8 @@ public:
 
   std::string CacheDir;
   bool RestrictToRoot = false;
+  /// Extract each unit's facts for the whole-program phase or the index.
+  bool CollectFacts = true;
 
 private:
   clang::tidy::ClangTidyOptions Options;
@@ -558,6 +603,18 @@ private:
 #endif
     );
     SingleCommandDatabase DB(U.Cmd);
+    // concguard-unsynchronized-container hands the unit's facts to the
+    // collector of this thread, from the same parse as the findings.
+    struct Collector : clang::tidy::concguard::utils::FactsCollector {
+      std::optional<clang::tidy::concguard::utils::UnitFacts> Facts;
+      void add(clang::tidy::concguard::utils::UnitFacts F) override {
+        Facts = std::move(F);
+      }
+    } Facts;
+    if (CollectFacts)
+      clang::tidy::concguard::utils::setFactsCollector(&Facts);
+    auto Uninstall = llvm::make_scope_exit(
+        [] { clang::tidy::concguard::utils::setFactsCollector(nullptr); });
     std::vector<clang::tidy::ClangTidyError> Diags = clang::tidy::runClangTidy(
         Context, DB, {U.AbsPath}, newFS(), /*ApplyAnyFix=*/false
 #if CONCGUARD_LLVM_VERSION_MAJOR >= 22
@@ -591,6 +648,8 @@ private:
         continue;
       Out.Findings.push_back(std::move(F));
     }
+    if (Out.Errors.empty())
+      Out.Facts = std::move(Facts.Facts);
   }
 
   std::string cacheKey(const Unit &U) {
@@ -652,7 +711,23 @@ private:
       }
       Findings.push_back(std::move(*F));
     }
+    // The facts are part of the entry: without them the whole-program
+    // phase would be missing this unit.
+    std::optional<clang::tidy::concguard::utils::UnitFacts> Facts;
+    if (const llvm::json::Value *FV = O->get("facts")) {
+      if (FV->kind() != llvm::json::Value::Null) {
+        auto Parsed = clang::tidy::concguard::utils::unitFactsFromJSON(*FV);
+        if (!Parsed) {
+          llvm::consumeError(Parsed.takeError());
+          return false;
+        }
+        Facts = std::move(*Parsed);
+      }
+    } else {
+      return false;
+    }
     Out.Findings = std::move(Findings);
+    Out.Facts = std::move(Facts);
     return true;
   }
 
@@ -663,7 +738,10 @@ private:
     llvm::json::Array A;
     for (const Finding &F : Out.Findings)
       A.push_back(findingToJSON(F));
-    llvm::json::Value V = llvm::json::Object{{"findings", std::move(A)}};
+    llvm::json::Value V = llvm::json::Object{
+        {"findings", std::move(A)},
+        {"facts", Out.Facts ? clang::tidy::concguard::utils::toJSON(*Out.Facts)
+                            : llvm::json::Value(nullptr)}};
     // writeToOutput renames a temporary file into place, so a concurrent
     // reader never sees half an entry.
     llvm::consumeError(llvm::writeToOutput(P, [&](llvm::raw_ostream &OS) {
@@ -818,6 +896,57 @@ int finish(Report &R, double Seconds, unsigned Analysed, unsigned Cached) {
   return Gate ? ExitGate : ExitOk;
 }
 
+/// The whole-program phase over the facts of all units: adds the findings
+/// whose evidence spans units (each one-unit finding is the per-unit
+/// check's) for the enabled checks, and writes --index.
+llvm::Error
+runWholeProgram(Report &R,
+                std::vector<clang::tidy::concguard::utils::UnitFacts> Facts,
+                StringRef RootDir,
+                const clang::tidy::ClangTidyOptions::OptionMap &CheckOptions) {
+  namespace utils = clang::tidy::concguard::utils;
+  if (!IndexOut.empty())
+    if (llvm::Error E = utils::writeProjectIndex(IndexOut, Facts))
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "cannot write --index '" + IndexOut +
+                                         "': " + llvm::toString(std::move(E)));
+  if (!WholeProgramOpt)
+    return llvm::Error::success();
+  auto Enabled = [&](StringRef Check) {
+    return llvm::any_of(R.Rules,
+                        [&](const Rule &Ru) { return Ru.Id == Check; });
+  };
+  utils::WholeProgramOptions Options;
+  Options.Races = Enabled("concguard-unsynchronized-container");
+  Options.EndlessThreads = Enabled("concguard-uncancellable-thread");
+  auto Option = [&](StringRef Name) -> std::optional<StringRef> {
+    auto It =
+        CheckOptions.find(("concguard-unsynchronized-container." + Name).str());
+    if (It == CheckOptions.end())
+      return std::nullopt;
+    return StringRef(It->second.Value);
+  };
+  if (std::optional<StringRef> Depth = Option("MaxCallDepth"))
+    Depth->getAsInteger(10, Options.MaxCallDepth);
+  if (std::optional<StringRef> Strict = Option("StrictElementAccess"))
+    Options.StrictElementAccess =
+        Strict->equals_insensitive("true") || *Strict == "1";
+  utils::Program Whole;
+  for (utils::UnitFacts &Unit : Facts)
+    Whole.addUnit(std::move(Unit));
+  Converter Conv(RootDir);
+  for (const utils::ProgramFinding &P : Whole.analyze(Options)) {
+    Finding F = Conv.finding(P);
+    // Findings outside the root are left out, as the per-unit ones are
+    // without --header-filter.
+    if (path::is_absolute(F.Loc.Path))
+      continue;
+    R.Findings.push_back(std::move(F));
+  }
+  finalize(R);
+  return llvm::Error::success();
+}
+
 int runMerge() {
   auto T0 = std::chrono::steady_clock::now();
   std::vector<Report> Shards;
@@ -830,6 +959,22 @@ int runMerge() {
   auto Merged = mergeShards(std::move(Shards));
   if (!Merged)
     return fail(llvm::toString(Merged.takeError()));
+  std::vector<clang::tidy::concguard::utils::UnitFacts> Facts;
+  for (const llvm::json::Value &V : Merged->Facts) {
+    auto Unit = clang::tidy::concguard::utils::unitFactsFromJSON(V);
+    if (!Unit)
+      return fail("merge: damaged whole-program facts in a shard: " +
+                  llvm::toString(Unit.takeError()));
+    Facts.push_back(std::move(*Unit));
+  }
+  clang::tidy::ClangTidyOptions::OptionMap CheckOptions;
+  if (!Merged->Config.empty())
+    if (auto Parsed = clang::tidy::parseConfiguration(
+            llvm::MemoryBufferRef(Merged->Config, "config")))
+      CheckOptions = Parsed->CheckOptions;
+  if (llvm::Error E = runWholeProgram(*Merged, std::move(Facts),
+                                      Merged->FactsRoot, CheckOptions))
+    return fail(llvm::toString(std::move(E)));
   double Seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - T0)
           .count();
@@ -871,6 +1016,9 @@ int runAudit(const char *Argv0) {
     if (!Baseline.empty())
       return fail("--baseline applies to the whole run: pass it to "
                   "'concguard-audit merge', not to a shard");
+    if (!IndexOut.empty())
+      return fail("--index needs every unit: pass it to 'concguard-audit "
+                  "merge', not to a shard");
   }
 
   std::vector<llvm::GlobPattern> Includes, Excludes;
@@ -965,12 +1113,15 @@ int runAudit(const char *Argv0) {
     if (std::error_code EC = fs::create_directories(CacheDir))
       return fail("cannot create --cache-dir '" + CacheDir +
                   "': " + EC.message());
+    // Entries made without facts must not stand in for entries with them.
     KeyBase = toolIdentity(Argv0) + '\0' + CheckGlobs + '\0' + Config + '\0' +
-              *Options.HeaderFilterRegex + '\0' + std::string(RootDir);
+              *Options.HeaderFilterRegex + '\0' + std::string(RootDir) +
+              '\0' + (WholeProgramOpt || !IndexOut.empty() ? "facts" : "");
   }
   Auditor A(Options, std::string(RootDir), KeyBase);
   A.CacheDir = CacheDir;
   A.RestrictToRoot = HeaderFilter.empty();
+  A.CollectFacts = WholeProgramOpt || !IndexOut.empty();
 
   std::vector<UnitOutcome> Outcomes(Units.size());
   ProgressReporter Progress(ProgressOpt, Units.size());
@@ -991,6 +1142,7 @@ int runAudit(const char *Argv0) {
   Progress.end();
 
   unsigned Analysed = 0, Cached = 0;
+  std::vector<clang::tidy::concguard::utils::UnitFacts> Facts;
   for (size_t I = 0; I < Units.size(); ++I) {
     UnitOutcome &O = Outcomes[I];
     (O.Cached ? Cached : Analysed) += O.Errors.empty() ? 1 : 0;
@@ -998,8 +1150,19 @@ int runAudit(const char *Argv0) {
     llvm::append_range(R.Errors, O.Errors);
     for (Finding &F : O.Findings)
       R.Findings.push_back(std::move(F));
+    if (O.Facts)
+      Facts.push_back(std::move(*O.Facts));
   }
   finalize(R);
+  if (ShardCount) {
+    // The whole-program phase runs in `merge`, over every shard's facts.
+    R.FactsRoot = std::string(RootDir);
+    for (const clang::tidy::concguard::utils::UnitFacts &Unit : Facts)
+      R.Facts.push_back(clang::tidy::concguard::utils::toJSON(Unit));
+  } else if (llvm::Error E = runWholeProgram(R, std::move(Facts), RootDir,
+                                             Options.CheckOptions)) {
+    return fail(llvm::toString(std::move(E)));
+  }
   double Seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - T0)
           .count();

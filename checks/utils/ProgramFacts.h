@@ -1,0 +1,155 @@
+//===--- ProgramFacts.h - per-unit summaries for the whole-program view ---===//
+//
+// What one translation unit tells the rest of the program (RacerD-style
+// procedure summaries): for every function defined in the unit's project
+// code, keyed by its USR,
+//  - the container accesses it makes, with their kind (read, element write,
+//    structural write) and the locks held there, on objects named by access
+//    paths rooted at `this`, a parameter, a global or a local;
+//  - the calls it makes to project functions, with the locks held at the
+//    call and the objects bound to `this` and to reference/pointer
+//    parameters;
+//  - the threads it starts: the callable's function, the objects handed to
+//    it, whether the thread runs on `this`, and which of the function's own
+//    accesses, calls and spawns run while the thread does (the spawn's
+//    region, as SharedContainers computes it);
+//  - the endless loop in its body, if any (EndlessLoops).
+// The facts are extracted by the same models the checks use (see
+// SharedContainers.cpp's extractUnitFacts), serialised to JSON by this file,
+// and composed across units by WholeProgram.h.
+//
+// Object identities are strings so that units agree on them: a root is
+// `this`, `param:<index>`, a global's USR, or `local:<function
+// USR>|<name>@<line>:<column>` for a local; each following element is a field's
+// USR.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CONCGUARD_CHECKS_UTILS_PROGRAMFACTS_H
+#define CONCGUARD_CHECKS_UTILS_PROGRAMFACTS_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/JSON.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace clang::tidy::concguard::utils {
+
+/// An object as an access path (see the file comment).
+using FactKey = std::vector<std::string>;
+
+/// A place in the source: an absolute, real path and a 1-based line and
+/// column (the expansion location).
+struct FactLocation {
+  std::string File;
+  unsigned Line = 0;
+  unsigned Column = 0;
+  bool valid() const { return !File.empty() && Line != 0; }
+};
+
+struct FactLock {
+  FactKey Key;
+  bool Shared = false;
+  std::string Name; ///< as the source names it, for messages
+};
+
+/// Coarse access kinds, as in ContainerModel.h's AccessKind.
+enum class FactAccessKind { Read, ElementWrite, StructuralWrite };
+
+struct FactAccess {
+  FactKey Key;
+  std::string Name; ///< the container's name, for messages
+  FactAccessKind Kind = FactAccessKind::Read;
+  std::vector<FactLock> Locks;
+  FactLocation Loc;
+};
+
+struct FactCall {
+  std::string Callee; ///< USR
+  std::string CalleeName;
+  bool OnThis = false;
+  /// For a member call on another object: that object.
+  std::optional<FactKey> Object;
+  /// Objects bound to reference or pointer parameters: (index, object).
+  std::vector<std::pair<unsigned, FactKey>> Bound;
+  std::vector<FactLock> Locks;
+  FactLocation Loc;
+};
+
+struct FactSpawn {
+  std::string Entry; ///< USR of the function the thread runs
+  std::string EntryName;
+  /// The thread runs on the spawning function's `this` (`&C::run, this`, a
+  /// lambda capturing `this`); ThreadClass is then that class's USR.
+  bool OnThis = false;
+  std::string ThreadClass;
+  /// The object a member function runs on when it is not `this`.
+  std::optional<FactKey> Object;
+  /// Objects the entry's parameters refer to: (index, object).
+  std::vector<std::pair<unsigned, FactKey>> Bound;
+  /// Locals of the spawning function the thread holds its own copy of.
+  std::vector<std::string> CopiedLocals;
+  /// The spawn may start several threads (in a loop).
+  bool MultiInstance = false;
+  /// The thread may outlive the spawning function (not joined there).
+  bool Escapes = false;
+  /// Indices into the enclosing function's Accesses / Calls / Spawns that
+  /// run while the thread does.
+  std::vector<unsigned> RegionAccesses, RegionCalls, RegionSpawns;
+  /// How the thread is started: "std::thread", "std::jthread",
+  /// "std::async", "pthread_create" or "spawn function".
+  std::string Kind;
+  /// The std::async future is discarded (it waits at the end of the
+  /// statement).
+  bool ResultDiscarded = false;
+  FactLocation Loc;
+};
+
+struct FunctionFacts {
+  std::string USR;
+  std::string Name; ///< qualified, for messages
+  FactLocation Loc;
+  std::string Class; ///< USR of the class of a member function
+  bool IsMethod = false;
+  bool IsCtorOrDtor = false;
+  bool IsStatic = false;
+  /// The identity of each parameter (a `local:` root), so that a call can
+  /// bind the objects it passes.
+  std::vector<std::string> Params;
+  std::vector<FactAccess> Accesses;
+  std::vector<FactCall> Calls;
+  std::vector<FactSpawn> Spawns;
+  /// The loop in this function's own body that can never end, if any.
+  std::optional<FactLocation> EndlessLoop;
+};
+
+/// A file the unit read, with the hash of its content when the facts were
+/// extracted: the facts are stale once one of them changes.
+struct FactInput {
+  std::string File;
+  uint64_t Hash = 0;
+};
+
+struct UnitFacts {
+  std::string File; ///< the unit's main file (absolute, real path)
+  std::vector<FactInput> Inputs;
+  std::vector<FunctionFacts> Functions;
+};
+
+/// The hash of a file's content, as stored in FactInput.
+uint64_t hashContent(llvm::StringRef Content);
+
+llvm::json::Value toJSON(const UnitFacts &Unit);
+llvm::Expected<UnitFacts> unitFactsFromJSON(const llvm::json::Value &V);
+
+/// Formats a key for messages and tests (`this.Data`, elements by name when
+/// \p Names is given).
+std::string formatKey(const FactKey &Key);
+
+} // namespace clang::tidy::concguard::utils
+
+#endif // CONCGUARD_CHECKS_UTILS_PROGRAMFACTS_H

@@ -1,0 +1,3 @@
+#include "service.h"
+
+void Service::record(int Value) { Samples.push_back(Value); }
