@@ -1115,8 +1115,8 @@ int runAudit(const char *Argv0) {
                   "': " + EC.message());
     // Entries made without facts must not stand in for entries with them.
     KeyBase = toolIdentity(Argv0) + '\0' + CheckGlobs + '\0' + Config + '\0' +
-              *Options.HeaderFilterRegex + '\0' + std::string(RootDir) +
-              '\0' + (WholeProgramOpt || !IndexOut.empty() ? "facts" : "");
+              *Options.HeaderFilterRegex + '\0' + std::string(RootDir) + '\0' +
+              (WholeProgramOpt || !IndexOut.empty() ? "facts" : "");
   }
   Auditor A(Options, std::string(RootDir), KeyBase);
   A.CacheDir = CacheDir;
