@@ -237,10 +237,16 @@ IndexedFindings wholeProgramFindings(llvm::StringRef IndexPath, UnitFacts Fresh,
     }
     Whole.addUnit(Unit);
   }
-  std::string Main = Fresh.File;
+  // The findings in the unit's own files: its main file and the project
+  // headers it includes (clang-tidy's header filter then decides, as for
+  // the per-unit findings).
+  llvm::StringSet<> Own;
+  Own.insert(Fresh.File);
+  for (const FactInput &Input : Fresh.Inputs)
+    Own.insert(Input.File);
   Whole.addUnit(std::move(Fresh));
   for (ProgramFinding &F : Whole.analyze(Options))
-    if (F.Loc.File == Main)
+    if (Own.contains(F.Loc.File))
       Out.Findings.push_back(std::move(F));
   return Out;
 }

@@ -87,8 +87,8 @@ struct IndexedFindings {
 
 /// Loads \p IndexPath (cached across units by path, size and time), puts
 /// \p Fresh in place of its unit's entry, leaves out stale units, and runs
-/// the whole-program phase. Only the findings located in \p Fresh's main
-/// file are returned.
+/// the whole-program phase. Only the findings located in \p Fresh's own
+/// files (its main file and the project headers it read) are returned.
 IndexedFindings wholeProgramFindings(llvm::StringRef IndexPath, UnitFacts Fresh,
                                      const WholeProgramOptions &Options);
 
