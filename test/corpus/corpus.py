@@ -883,7 +883,8 @@ def score_known_bugs(args, data, names):
         for bug in bugs:
             hits = [f for f in audit["findings"] if bug_found(bug, f)]
             matched.update(id(f) for f in hits)
-            broken = sorted(set(bug["units"]) & failed_units)
+            broken = sorted(u for u in failed_units
+                            if any(fnmatch.fnmatch(u, g) for g in bug["units"]))
             outcome["bugs"].append({
                 "id": bug["id"], "project": name, "kind": bug["kind"],
                 "found": bool(hits),
@@ -945,6 +946,7 @@ def cmd_known_bugs(args, _projects):
           f"{len(outcome['problems'])} problem(s)", flush=True)
     for problem in outcome["problems"]:
         print(problem)
+    sys.stdout.flush()
     if args.report:
         from report import write_known_bugs_section  # pylint: disable=C0415
         command = " ".join(["test/corpus/corpus.py"] + sys.argv[1:])
