@@ -256,9 +256,9 @@ def write_known_bugs_section(data, outcome, command):
         errors = p["toolErrors"]
         rows.append([name, p["version"], len(p["units"]),
                      f"{p['found']} / {p['total']}", p["floor"],
-                     p["status"], len(errors)])
+                     p["status"], len({e["path"] for e in errors})])
     out += [table(["project", "Debian version", "units audited",
-                   "found / total", "CI floor", "audit", "units not "
+                   "found / total", "floor", "audit", "units not "
                    "compiling"], rows), ""]
     errors = [(name, e) for name, p in outcome["projects"].items()
               for e in p["toolErrors"]]
