@@ -755,16 +755,21 @@ def load_known_bugs(path):
                 projects[bug["project"]]["version"]):
             problems.append(f"{name}: package and version differ from "
                             f"project {bug['project']}'s")
-        if bug["kind"] not in KIND_CHECKS:
-            problems.append(f"{name}: kind {bug['kind']} is not one of "
-                            f"{', '.join(KIND_CHECKS)}")
-        elif bug["expected"].get("check") != KIND_CHECKS[bug["kind"]]:
-            problems.append(f"{name}: a {bug['kind']} bug is reported by "
-                            f"{KIND_CHECKS[bug['kind']]}")
-        first, last = bug["expected"].get("lines", [0, -1])
-        if first > last or not bug["expected"].get("path"):
-            problems.append(f"{name}: expected needs a path and lines "
-                            f"[first, last]")
+        # One accepted finding, or a list of them (a race may be reported
+        # at either of its two accesses).
+        if isinstance(bug["expected"], dict):
+            bug["expected"] = [bug["expected"]]
+        for expected in bug["expected"]:
+            if bug["kind"] not in KIND_CHECKS:
+                problems.append(f"{name}: kind {bug['kind']} is not one of "
+                                f"{', '.join(KIND_CHECKS)}")
+            elif expected.get("check") != KIND_CHECKS[bug["kind"]]:
+                problems.append(f"{name}: a {bug['kind']} bug is reported "
+                                f"by {KIND_CHECKS[bug['kind']]}")
+            first, last = expected.get("lines", [0, -1])
+            if first > last or not expected.get("path"):
+                problems.append(f"{name}: expected needs a path and lines "
+                                f"[first, last]")
     for project in data.get("floor", {}):
         if project not in projects:
             problems.append(f"floor: unknown project {project}")
@@ -841,11 +846,10 @@ def audit_known_bug_units(args, project, bugs):
 
 
 def bug_found(bug, finding):
-    expected = bug["expected"]
-    first, last = expected["lines"]
-    return finding["check"] == expected["check"] and \
-        finding["path"] == expected["path"] and \
-        first <= finding["line"] <= last
+    return any(finding["check"] == expected["check"] and
+               finding["path"] == expected["path"] and
+               expected["lines"][0] <= finding["line"] <= expected["lines"][1]
+               for expected in bug["expected"])
 
 
 def score_known_bugs(args, data, names):
