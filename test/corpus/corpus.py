@@ -713,7 +713,7 @@ def cmd_report(args, projects):
     log(f"wrote {output}")
 
 
-# --- known bugs ----------------------------------------------------------------
+# --- known bugs --------------------------------------------------------------
 
 # What each kind of known bug is, and the check that must report it.
 KIND_CHECKS = {
@@ -841,8 +841,9 @@ def audit_known_bug_units(args, project, bugs):
              "message": (e.get("message") or "")[:300]}
             for e in audit_report["toolErrors"]]
     write_json(known_bugs_result(paths), summary)
+    failed_units = {e["path"] for e in summary["toolErrors"]}
     log(f"{paths.name}: {status}, {len(summary['findings'])} findings, "
-        f"{len(summary['toolErrors'])} units that do not compile")
+        f"{len(failed_units)} units that do not compile")
 
 
 def bug_found(bug, finding):
@@ -887,8 +888,9 @@ def score_known_bugs(args, data, names):
         for bug in bugs:
             hits = [f for f in audit["findings"] if bug_found(bug, f)]
             matched.update(id(f) for f in hits)
-            broken = sorted(u for u in failed_units
-                            if any(fnmatch.fnmatch(u, g) for g in bug["units"]))
+            broken = sorted(
+                u for u in failed_units
+                if any(fnmatch.fnmatch(u, g) for g in bug["units"]))
             outcome["bugs"].append({
                 "id": bug["id"], "project": name, "kind": bug["kind"],
                 "found": bool(hits),
