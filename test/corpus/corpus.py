@@ -208,6 +208,8 @@ def cmd_prepare(args, projects):
             raise CorpusError(f"{paths.src} is missing: run `corpus.py fetch "
                               f"--projects {paths.name}` first")
         database = paths.build / "compile_commands.json"
+        if "compile" in project:
+            write_listed_database(args, project, paths, database)
         cmd = ["cmake", "-G", "Ninja", "-S", str(paths.src), "-B",
                str(paths.build), "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON",
                "-DCMAKE_BUILD_TYPE=Release",
@@ -217,7 +219,9 @@ def cmd_prepare(args, projects):
         # The configuration a build directory was made with: a changed
         # projects.json entry or compiler configures it again from scratch.
         stamp = paths.build / "concguard-configure.json"
-        if not database.exists() or read_json(stamp) != cmd:
+        if "compile" in project:
+            pass
+        elif not database.exists() or read_json(stamp) != cmd:
             log(f"{paths.name}: configuring with CMake")
             shutil.rmtree(paths.build, ignore_errors=True)
             result = run(cmd, capture_output=True, text=True)
@@ -263,6 +267,24 @@ def cmd_prepare(args, projects):
             "version": project["version"], "why": project.get("why", ""),
             "translationUnits": len(kept), "lines": lines})
         log(f"{paths.name}: {len(kept)} translation units, {lines} lines")
+
+
+def write_listed_database(args, project, paths, database):
+    """The compilation database of a project that CMake does not describe
+    (a header-only library used by its examples, a Makefile project): the
+    files and flags listed under "compile" in its entry."""
+    compile_spec = project["compile"]
+    entries = []
+    for relative in compile_spec["files"]:
+        file = paths.src / relative
+        if not file.is_file():
+            raise CorpusError(f"{paths.name}: {relative} (listed under "
+                              f"'compile') is not in {paths.src}")
+        entries.append({"directory": str(paths.src.resolve()),
+                        "file": str(file.resolve()),
+                        "arguments": [args.clangxx] + compile_spec.get(
+                            "flags", []) + ["-c", str(file.resolve())]})
+    write_json(database, entries)
 
 
 def count_lines(src):
@@ -682,8 +704,282 @@ def cmd_report(args, projects):
     output = Path(args.output)
     text = write_report(rows, triage, " ".join(
         ["test/corpus/corpus.py"] + sys.argv[1:]))
+    previous = output.read_text() if output.exists() else ""
+    if KNOWN_BUGS_BEGIN in previous and KNOWN_BUGS_END in previous:
+        kept = previous[previous.index(KNOWN_BUGS_BEGIN):
+                        previous.index(KNOWN_BUGS_END) + len(KNOWN_BUGS_END)]
+        text = text.rstrip("\n") + "\n\n" + kept + "\n"
     output.write_text(text)
     log(f"wrote {output}")
+
+
+# --- known bugs --------------------------------------------------------------
+
+# What each kind of known bug is, and the check that must report it.
+KIND_CHECKS = {
+    "race": "concguard-unsynchronized-container",
+    "view": "concguard-dangling-container-view",
+    "escape": "concguard-escaping-guarded-reference",
+    "thread": "concguard-uncancellable-thread",
+}
+BUG_FIELDS = ("id", "project", "package", "version", "file", "lines",
+              "upstream", "description", "kind", "units", "expected")
+
+
+def load_known_bugs(path):
+    """Reads known_bugs.json and checks its shape, so that a typo is an
+    error here rather than a bug that silently never matches."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise CorpusError(f"cannot read {path}: {error}") from error
+    corpus = {p["name"]: p for p in
+              json.loads((HERE / "projects.json").read_text())["projects"]}
+    projects = dict(corpus)
+    for project in data.get("projects", []):
+        projects[project["name"]] = project
+    problems, ids = [], set()
+    for bug in data["bugs"]:
+        name = bug.get("id", "?")
+        missing = [f for f in BUG_FIELDS if f not in bug]
+        if missing:
+            problems.append(f"{name}: missing {', '.join(missing)}")
+            continue
+        if name in ids:
+            problems.append(f"{name}: duplicate id")
+        ids.add(name)
+        if bug["project"] not in projects:
+            problems.append(f"{name}: unknown project {bug['project']}")
+        elif (bug["package"], bug["version"]) != (
+                projects[bug["project"]]["package"],
+                projects[bug["project"]]["version"]):
+            problems.append(f"{name}: package and version differ from "
+                            f"project {bug['project']}'s")
+        # One accepted finding, or a list of them (a race may be reported
+        # at either of its two accesses).
+        if isinstance(bug["expected"], dict):
+            bug["expected"] = [bug["expected"]]
+        for expected in bug["expected"]:
+            if bug["kind"] not in KIND_CHECKS:
+                problems.append(f"{name}: kind {bug['kind']} is not one of "
+                                f"{', '.join(KIND_CHECKS)}")
+            elif expected.get("check") != KIND_CHECKS[bug["kind"]]:
+                problems.append(f"{name}: a {bug['kind']} bug is reported "
+                                f"by {KIND_CHECKS[bug['kind']]}")
+            first, last = expected.get("lines", [0, -1])
+            if first > last or not expected.get("path"):
+                problems.append(f"{name}: expected needs a path and lines "
+                                f"[first, last]")
+    for project in data.get("floor", {}):
+        if project not in projects:
+            problems.append(f"floor: unknown project {project}")
+    if problems:
+        raise CorpusError(f"{path}: " + "; ".join(problems))
+    data["projectsByName"] = projects
+    return data
+
+
+def select_known_bug_projects(data, selection):
+    """Project names with known bugs: all, 'ci' (the list in the data) or
+    the given names."""
+    with_bugs = list(dict.fromkeys(b["project"] for b in data["bugs"]))
+    if not selection or selection == "all":
+        return with_bugs
+    names = data.get("ci", []) if selection == "ci" else \
+        [n for n in selection.split(",") if n]
+    unknown = [n for n in names if n not in with_bugs]
+    if unknown:
+        raise CorpusError(f"no known bugs in {', '.join(unknown)}; projects "
+                          f"with known bugs: {', '.join(with_bugs)}")
+    return names
+
+
+def known_bugs_result(paths):
+    return paths.out / "known-bugs-audit.json"
+
+
+def audit_known_bug_units(args, project, bugs):
+    """concguard-audit over the units the project's bugs span, as a user
+    would run it on those files: the project's compilation database, its
+    check options, every concguard check."""
+    audit = tool(args, "concguard-audit")
+    paths = Paths(args.work, project)
+    units = sorted({u for bug in bugs for u in bug["units"]})
+    on_disk = {os.path.relpath(f, paths.src.resolve())
+               for f in database_files(paths)}
+    absent = [u for u in units if not any(fnmatch.fnmatch(f, u)
+                                          for f in on_disk)]
+    report = paths.out / "known-bugs-report.json"
+    report.unlink(missing_ok=True)
+    cmd = [audit, "-p", str(paths.db), "--root", str(paths.src),
+           "--include", ",".join(units), "--json", str(report),
+           "--config", config_yaml(project), "-j", str(args.jobs),
+           "--progress", "none"]
+    log(f"{paths.name}: concguard-audit over {len(units)} known-bug unit(s)")
+    start = time.monotonic()
+    try:
+        result = run(cmd, capture_output=True, text=True,
+                     timeout=args.timeout)
+        status, code, stderr = classify_exit(result.returncode), \
+            result.returncode, result.stderr
+    except subprocess.TimeoutExpired:
+        status, code, stderr = "hang", None, ""
+    summary = {"status": status, "exitCode": code, "units": units,
+               "unitsNotInDatabase": absent,
+               "seconds": round(time.monotonic() - start, 1),
+               "stderrTail": stderr[-2000:], "findings": [],
+               "toolErrors": []}
+    audit_report = read_json(report)
+    if audit_report:
+        summary["findings"] = [
+            {"check": f["check"], "path": f["location"]["path"],
+             "line": f["location"].get("line", 0), "message": f["message"]}
+            for f in audit_report["findings"]]
+        summary["toolErrors"] = [
+            {"path": os.path.relpath(e["path"], paths.src.resolve())
+             if str(e.get("path", "")).startswith("/") else e.get("path"),
+             "message": (e.get("message") or "")[:300]}
+            for e in audit_report["toolErrors"]]
+    write_json(known_bugs_result(paths), summary)
+    failed_units = {e["path"] for e in summary["toolErrors"]}
+    log(f"{paths.name}: {status}, {len(summary['findings'])} findings, "
+        f"{len(failed_units)} units that do not compile")
+
+
+def bug_found(bug, finding):
+    return any(finding["check"] == expected["check"] and
+               finding["path"] == expected["path"] and
+               expected["lines"][0] <= finding["line"] <= expected["lines"][1]
+               for expected in bug["expected"])
+
+
+def score_known_bugs(args, data, names):
+    """Found / missed per bug, and every other finding in the same units
+    matched against the triage (known_bugs.json's own, then triage.json)."""
+    triage = {(t["project"], t["check"], t["path"], t["line"]): t
+              for t in data.get("triage", [])}
+    corpus_triage = {(t["project"], t["check"], t["path"], t["line"]): t
+                     for t in load_triage(args)["findings"]}
+    outcome = {"bugs": [], "otherFindings": [], "problems": [],
+               "projects": {}}
+    for name in names:
+        project = data["projectsByName"][name]
+        paths = Paths(args.work, project)
+        bugs = [b for b in data["bugs"] if b["project"] == name]
+        audit = read_json(known_bugs_result(paths))
+        if audit is None:
+            outcome["problems"].append(
+                f"{name}: no known-bugs audit result (run `corpus.py "
+                f"known-bugs --projects {name}`)")
+            continue
+        outcome["projects"][name] = {
+            "package": project["package"], "version": project["version"],
+            "status": audit["status"], "units": audit["units"],
+            "toolErrors": audit["toolErrors"], "seconds": audit["seconds"]}
+        if audit["status"] != "ok":
+            outcome["problems"].append(f"{name}: the audit ended with "
+                                       f"{audit['status']}")
+        if audit.get("unitsNotInDatabase"):
+            outcome["problems"].append(
+                f"{name}: units not in the compilation database: "
+                f"{', '.join(audit['unitsNotInDatabase'])}")
+        failed_units = {e["path"] for e in audit["toolErrors"]}
+        matched = set()
+        for bug in bugs:
+            hits = [f for f in audit["findings"] if bug_found(bug, f)]
+            matched.update(id(f) for f in hits)
+            broken = sorted(
+                u for u in failed_units
+                if any(fnmatch.fnmatch(u, g) for g in bug["units"]))
+            outcome["bugs"].append({
+                "id": bug["id"], "project": name, "kind": bug["kind"],
+                "found": bool(hits),
+                "toolError": bool(broken) and not hits,
+                "findings": [f"{f['path']}:{f['line']}" for f in hits]})
+        reported = set()
+        for finding in audit["findings"]:
+            if id(finding) in matched:
+                continue
+            key = (name, finding["check"], finding["path"], finding["line"])
+            reported.add(key)
+            entry = triage.get(key) or corpus_triage.get(key)
+            outcome["otherFindings"].append(dict(
+                finding, project=name,
+                verdict=entry["verdict"] if entry else None,
+                reason=entry["reason"] if entry else None))
+            if entry is None:
+                outcome["problems"].append(
+                    f"{name}: untriaged finding {finding['path']}:"
+                    f"{finding['line']}: {finding['message']} "
+                    f"[{finding['check']}]")
+        for key, entry in triage.items():
+            if key[0] == name and key not in reported:
+                outcome["problems"].append(
+                    f"{name}: triaged {entry['verdict']} finding {key[2]}:"
+                    f"{key[3]} [{key[1]}] is no longer reported (update "
+                    f"known_bugs.json)")
+        found = sum(1 for b in outcome["bugs"]
+                    if b["project"] == name and b["found"])
+        floor = data.get("floor", {}).get(name, 0)
+        outcome["projects"][name].update(found=found, total=len(bugs),
+                                         floor=floor)
+        if found < floor:
+            outcome["problems"].append(
+                f"{name}: recall fell: {found} of {len(bugs)} known bugs "
+                f"found, the floor in known_bugs.json is {floor}")
+    return outcome
+
+
+def cmd_known_bugs(args, _projects):
+    data = load_known_bugs(args.known_bugs)
+    names = select_known_bug_projects(data, args.projects)
+    projects = [data["projectsByName"][n] for n in names]
+    if not args.no_audit:
+        if not args.no_fetch:
+            cmd_fetch(args, projects)
+        cmd_prepare(args, projects)
+        for project in projects:
+            audit_known_bug_units(args, project, [
+                b for b in data["bugs"] if b["project"] == project["name"]])
+    outcome = score_known_bugs(args, data, names)
+    for bug in outcome["bugs"]:
+        state = "found" if bug["found"] else \
+            "tool error" if bug["toolError"] else "missed"
+        print(f"{bug['id']}: {state}")
+    found = sum(b["found"] for b in outcome["bugs"])
+    print(f"known bugs: {found} of {len(outcome['bugs'])} found, "
+          f"{len(outcome['otherFindings'])} other finding(s), "
+          f"{len(outcome['problems'])} problem(s)", flush=True)
+    for problem in outcome["problems"]:
+        print(problem)
+    sys.stdout.flush()
+    if args.report:
+        from report import write_known_bugs_section  # pylint: disable=C0415
+        command = " ".join(["test/corpus/corpus.py"] + sys.argv[1:])
+        section = write_known_bugs_section(data, outcome, command)
+        replace_known_bugs_section(Path(args.output), section)
+        log(f"wrote the known-bugs section of {args.output}")
+    if args.strict and outcome["problems"]:
+        raise CorpusError(f"{len(outcome['problems'])} known-bugs "
+                          f"problem(s)")
+
+
+KNOWN_BUGS_BEGIN = "<!-- known-bugs: begin -->"
+KNOWN_BUGS_END = "<!-- known-bugs: end -->"
+
+
+def replace_known_bugs_section(output, section):
+    """The recall section lives between two markers of evaluation.md, so
+    that `report` and `known-bugs` each rewrite only their own part."""
+    text = output.read_text() if output.exists() else ""
+    block = f"{KNOWN_BUGS_BEGIN}\n{section}\n{KNOWN_BUGS_END}"
+    if KNOWN_BUGS_BEGIN in text and KNOWN_BUGS_END in text:
+        head, rest = text.split(KNOWN_BUGS_BEGIN, 1)
+        tail = rest.split(KNOWN_BUGS_END, 1)[1]
+        text = head + block + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    output.write_text(text)
 
 
 # --- main ------------------------------------------------------------------------
@@ -694,7 +990,7 @@ def main():
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("command", choices=[
         "fetch", "prepare", "audit", "cost", "cppcheck", "rewrite", "triage",
-        "report", "ci", "all"])
+        "report", "ci", "all", "known-bugs"])
     parser.add_argument("--projects", default="all",
                         help="comma-separated names, 'ci' or 'all'")
     parser.add_argument("--work", type=Path, default=Path(os.environ.get(
@@ -716,18 +1012,31 @@ def main():
                         help="the triage file")
     parser.add_argument("--strict", action="store_true",
                         help="triage: exit 1 on any problem")
+    parser.add_argument("--known-bugs", default=str(HERE /
+                                                    "known_bugs.json"),
+                        help="known-bugs: the list of known bugs")
+    parser.add_argument("--no-audit", action="store_true",
+                        help="known-bugs: score the results already in "
+                        "--work")
+    parser.add_argument("--no-fetch", action="store_true",
+                        help="known-bugs: the sources are already fetched")
+    parser.add_argument("--no-report", dest="report", action="store_false",
+                        help="known-bugs: do not rewrite the recall "
+                        "section of --output")
     parser.add_argument("--output", default=str(REPO / "docs" /
                                                 "evaluation.md"))
     args = parser.parse_args()
     args.work = args.work.resolve()
     try:
-        projects = load_projects(args.projects)
+        projects = [] if args.command == "known-bugs" else \
+            load_projects(args.projects)
         steps = {
             "fetch": [cmd_fetch], "prepare": [cmd_prepare],
             "audit": [cmd_audit], "cost": [cmd_cost],
             "cppcheck": [cmd_cppcheck], "rewrite": [cmd_rewrite],
             "triage": [lambda a, p: cmd_triage(a, p, a.strict)],
             "report": [cmd_report],
+            "known-bugs": [cmd_known_bugs],
             "ci": [cmd_prepare, cmd_audit,
                    lambda a, p: cmd_triage(a, p, True)],
             "all": [cmd_fetch, cmd_prepare, cmd_audit, cmd_cost, cmd_cppcheck,

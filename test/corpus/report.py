@@ -212,3 +212,92 @@ def write_report(rows, triage, command):
                 "(test/rewriter/programs) are whole racy programs instead.",
                 ""]
     return "\n".join(out)
+
+
+KIND_NAMES = {
+    "race": "race: a container shared between threads without a common "
+            "lock (unsynchronized-container)",
+    "view": "view: a view used after its container may have changed "
+            "(dangling-container-view)",
+    "escape": "escape: a reference to lock-guarded data escaping the lock "
+              "(escaping-guarded-reference)",
+    "thread": "thread: a thread that can be neither stopped nor joined "
+              "(uncancellable-thread)",
+}
+
+
+def write_known_bugs_section(data, outcome, command):
+    """The recall section of docs/evaluation.md: known, fixed upstream bugs
+    of test/corpus/known_bugs.json, found or missed, per kind and per
+    project, with the reason for every miss."""
+    bugs = {b["id"]: b for b in data["bugs"]}
+    results = outcome["bugs"]
+    found = sum(r["found"] for r in results)
+    out = ["## Recall on known bugs", "",
+           f"Concurrency bugs that upstream projects fixed after the version "
+           f"Debian bookworm packages, so the buggy code is in `apt-get "
+           f"source` of the pinned version (test/corpus/known_bugs.json: "
+           f"the upstream reference, the lines in the Debian source, the "
+           f"finding that counts). Each project's compilation database is "
+           f"audited over the units its bugs span, as a user would run "
+           f"`concguard-audit` on those files; a bug is found when a "
+           f"finding of its check is reported in its file within the lines "
+           f"the entry accepts. Written by `{command}`.", "",
+           f"Found: **{found} of {len(results)}**.", ""]
+    per_kind = collections.OrderedDict((k, [0, 0]) for k in KIND_NAMES)
+    for r in results:
+        per_kind[r["kind"]][1] += 1
+        per_kind[r["kind"]][0] += r["found"]
+    out += [table(["kind", "found / total"],
+                  [[KIND_NAMES[k], f"{v[0]} / {v[1]}"]
+                   for k, v in per_kind.items() if v[1]]), ""]
+    rows = []
+    for name, p in outcome["projects"].items():
+        errors = p["toolErrors"]
+        rows.append([name, p["version"], len(p["units"]),
+                     f"{p['found']} / {p['total']}", p["floor"],
+                     p["status"], len({e["path"] for e in errors})])
+    out += [table(["project", "Debian version", "units audited",
+                   "found / total", "floor", "audit", "units not "
+                   "compiling"], rows), ""]
+    errors = [(name, e) for name, p in outcome["projects"].items()
+              for e in p["toolErrors"]]
+    if errors:
+        out += ["Units that do not compile with clang 22 are tool errors: "
+                "their bugs count as missed.", "",
+                table(["project", "unit", "error"],
+                      [[name, f"`{e['path']}`",
+                        e["message"].splitlines()[0][:160] if e["message"]
+                        else ""] for name, e in errors]), ""]
+    out += ["### Every bug", "",
+            table(["bug", "kind", "where (Debian source)", "upstream",
+                   "result"],
+                  [[r["id"], r["kind"],
+                    f"`{bugs[r['id']]['file']}:"
+                    f"{bugs[r['id']]['lines'][0]}`",
+                    bugs[r["id"]]["upstream"],
+                    "found" if r["found"] else
+                    "tool error" if r["toolError"] else "**missed**"]
+                   for r in results]), ""]
+    missed = [r for r in results if not r["found"]]
+    if missed:
+        out += ["### Why the misses are missed", "",
+                "Our reading of why the analysis does not report each "
+                "missed bug (`miss` in known_bugs.json).", ""]
+        for r in missed:
+            bug = bugs[r["id"]]
+            out.append(f"- **{r['id']}** ({r['kind']}, "
+                       f"`{bug['file']}:{bug['lines'][0]}`): "
+                       f"{bug.get('miss', 'not analysed yet')}")
+        out.append("")
+    others = outcome["otherFindings"]
+    out += ["### Other findings in the same units", "",
+            f"{len(others)} finding(s) besides the known bugs, each "
+            f"triaged (known_bugs.json `triage`, or triage.json for units "
+            f"the main corpus audits too).", ""]
+    if others:
+        out += [table(["project", "where", "check", "verdict", "reason"],
+                      [[f["project"], f"`{f['path']}:{f['line']}`",
+                        short(f["check"]), f["verdict"] or "untriaged",
+                        f["reason"] or ""] for f in others]), ""]
+    return "\n".join(out).rstrip("\n")
