@@ -8,7 +8,9 @@
 /// concguard::snapshot_map: a map for read-mostly data. Readers see an
 /// immutable snapshot and never wait for writers or for each other; a writer
 /// copies the current snapshot once per batch, edits the copy and publishes
-/// it atomically.
+/// it atomically. The default snapshot type is a persistent hash trie
+/// (concguard::persistent_map), whose copy is O(1) and whose changes copy
+/// only the path to one entry, so a write costs O(log n).
 ///
 //===----------------------------------------------------------------------===//
 
@@ -16,6 +18,7 @@
 #define CONCGUARD_SNAPSHOT_MAP_HPP
 
 #include "concguard/detail/common.hpp"
+#include "concguard/persistent_map.hpp"
 
 #include <atomic>
 #include <cstddef>
@@ -25,8 +28,8 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
-#include <unordered_map>
 #include <utility>
+#include <vector>
 
 namespace concguard {
 namespace detail {
@@ -53,8 +56,9 @@ inline map_identity next_map_identity() noexcept {
 } // namespace detail
 
 /// A map for read-mostly data built on copy-on-write immutable snapshots of a
-/// `Map` (std::unordered_map<K, V> by default; any map with find, try_emplace,
-/// insert_or_assign, erase and iteration works).
+/// `Map` (concguard::persistent_map<K, V> by default; any map with find,
+/// try_emplace, insert_or_assign, erase(key) and iteration works, e.g.
+/// std::map<K, V> for key order, at O(n) per write).
 ///
 /// Reads (get, at, contains, count, visit, for_each, size, empty, snapshot)
 /// use the current snapshot and take no lock in the common case: each thread
@@ -67,8 +71,9 @@ inline map_identity next_map_identity() noexcept {
 /// Writes are serialized by a writer mutex. update(f) copies the current
 /// snapshot once, calls f(Map&) on the copy and publishes it; the convenience
 /// writers are one-entry batches and skip the copy when they would change
-/// nothing (insert of a present key, erase of an absent one...). A write
-/// costs O(size of the map): use sharded_map for write-heavy data.
+/// nothing (insert of a present key, erase of an absent one...). With the
+/// default persistent_map the copy shares every node and a one-entry change
+/// copies O(log n) of them; with another Map a write copies the whole map.
 ///
 /// Guarantees:
 /// - Every member function is safe to call concurrently with any other,
@@ -90,7 +95,7 @@ inline map_identity next_map_identity() noexcept {
 ///   refresh, release_thread_cache(), or thread exit — at most
 ///   `thread_cache_entries` snapshots per thread and map type, also after the
 ///   map itself is destroyed.
-template <class K, class V, class Map = std::unordered_map<K, V>>
+template <class K, class V, class Map = persistent_map<K, V>>
 class snapshot_map {
 public:
   using key_type = K;
@@ -303,20 +308,20 @@ public:
     snapshot_type old;
     std::lock_guard<std::mutex> w(write_mutex_);
     marker mark(this);
+    // Select on the current snapshot (nothing copied if nothing matches),
+    // then erase the selected keys from one copy.
+    std::vector<K> doomed;
+    for (const auto &kv : static_cast<const Map &>(*current_))
+      if (pred(static_cast<const K &>(kv.first),
+               static_cast<const V &>(kv.second)))
+        doomed.push_back(kv.first);
+    if (doomed.empty())
+      return 0;
     auto next = std::make_shared<Map>(*current_);
-    size_type removed = 0;
-    for (auto it = next->begin(); it != next->end();) {
-      if (pred(static_cast<const K &>(it->first),
-               static_cast<const V &>(it->second))) {
-        it = next->erase(it);
-        ++removed;
-      } else {
-        ++it;
-      }
-    }
-    if (removed != 0)
-      old = publish(std::move(next));
-    return removed;
+    for (const K &key : doomed)
+      next->erase(key);
+    old = publish(std::move(next));
+    return doomed.size();
   }
 
   /// Calls `f(const K&, V&)` on every element of a copy and publishes it, in
