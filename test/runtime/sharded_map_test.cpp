@@ -13,6 +13,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace {
@@ -447,6 +448,149 @@ TEST(RwSpinlock, ExcludesWritersAndAdmitsReaders) {
   l.unlock();
   EXPECT_TRUE(l.try_lock());
   l.unlock();
+}
+
+// int64 keys and values take the optimistic shards (atomic tables, reads
+// validated by a sequence count): every operation in lockstep with
+// std::unordered_map, with few shards so that tables grow, wrap around and
+// shift back on erase.
+TEST(ShardedMapOptimistic, DifferentialAgainstUnorderedMap) {
+  static_assert(concguard::detail::optimistic_elements<long, long>);
+  static_assert(!concguard::detail::optimistic_elements<int, std::string>);
+  sharded_map<long, long> m(2);
+  std::unordered_map<long, long> model;
+  std::mt19937_64 rng(11);
+  auto same = [&] {
+    auto snap = m.snapshot();
+    ASSERT_EQ(snap.size(), model.size());
+    for (const auto &kv : snap)
+      ASSERT_EQ(model.at(kv.first), kv.second);
+  };
+  for (int step = 0; step < 200000; ++step) {
+    const long k = long(rng() % 4000) - 100;
+    const long v = long(rng() % 1000);
+    switch (rng() % 16) {
+    case 0:
+      ASSERT_EQ(m.insert(k, v), model.emplace(k, v).second);
+      break;
+    case 1:
+      ASSERT_EQ(m.emplace(k, v), model.emplace(k, v).second);
+      break;
+    case 2:
+      ASSERT_EQ(m.try_emplace(k, v), model.try_emplace(k, v).second);
+      break;
+    case 3:
+    case 4:
+      ASSERT_EQ(m.insert_or_assign(k, v), model.insert_or_assign(k, v).second);
+      break;
+    case 5:
+    case 6:
+      ASSERT_EQ(m.erase(k), model.erase(k));
+      break;
+    case 7: {
+      auto g = m.get(k);
+      auto it = model.find(k);
+      ASSERT_EQ(g.has_value(), it != model.end());
+      if (g)
+        ASSERT_EQ(*g, it->second);
+      ASSERT_EQ(m.contains(k), it != model.end());
+      ASSERT_EQ(m.count(k), model.count(k));
+      if (it != model.end())
+        ASSERT_EQ(m.at(k), it->second);
+      else
+        ASSERT_THROW((void)m.at(k), std::out_of_range);
+      break;
+    }
+    case 8: {
+      long seen = -1;
+      const bool found = m.visit(k, [&](const long &x) { seen = x; });
+      ASSERT_EQ(found, model.count(k) == 1);
+      if (found)
+        ASSERT_EQ(seen, model.at(k));
+      break;
+    }
+    case 9:
+      ASSERT_EQ(m.update(k, [&](long &x) { x += v; }), model.count(k) == 1);
+      if (model.count(k))
+        model[k] += v;
+      break;
+    case 10:
+      m.upsert(k, [&](long &x) { x = x * 2 + 1; });
+      model[k] = model[k] * 2 + 1;
+      break;
+    case 11:
+      ASSERT_EQ(m.get_or_insert_default(k), model[k]);
+      break;
+    case 12:
+      if (rng() % 200 == 0) {
+        const long mod = long(rng() % 5) + 2;
+        std::size_t expected = 0;
+        for (auto it = model.begin(); it != model.end();)
+          if (it->second % mod == 0) {
+            it = model.erase(it);
+            ++expected;
+          } else {
+            ++it;
+          }
+        ASSERT_EQ(m.erase_if([&](const long &, const long &x) {
+          return x % mod == 0;
+        }),
+                  expected);
+      }
+      break;
+    case 13:
+      if (rng() % 200 == 0) {
+        m.for_each_mut([](const long &key, long &x) { x ^= key & 7; });
+        for (auto &kv : model)
+          kv.second ^= kv.first & 7;
+      }
+      break;
+    case 14:
+      if (rng() % 500 == 0) {
+        sharded_map<long, long> copy(m);
+        copy.insert_or_assign(k, -1);
+        same();
+        sharded_map<long, long> assigned(8);
+        assigned = copy;
+        ASSERT_EQ(assigned.get(k), std::optional<long>(-1));
+        ASSERT_EQ(assigned.size(), copy.size());
+      }
+      break;
+    default:
+      if (rng() % 3000 == 0) {
+        m.clear();
+        model.clear();
+      } else if (rng() % 500 == 0) {
+        m.reserve(rng() % 20000);
+      }
+    }
+    ASSERT_EQ(m.size(), model.size());
+    ASSERT_EQ(m.empty(), model.empty());
+    if (step % 4096 == 0)
+      same();
+  }
+  same();
+  std::size_t n = 0;
+  m.for_each([&](const long &key, const long &x) {
+    ++n;
+    EXPECT_EQ(model.at(key), x);
+  });
+  EXPECT_EQ(n, model.size());
+}
+
+TEST(ShardedMapOptimistic, SeqLockValidationFailsAcrossAWrite) {
+  concguard::detail::seq_lock lock;
+  const std::uint32_t before = lock.read_begin();
+  EXPECT_EQ(before % 2, 0u);
+  EXPECT_TRUE(lock.read_validate(before)); // nothing written
+  lock.lock();
+  const std::uint32_t during = lock.read_begin();
+  EXPECT_EQ(during % 2, 1u); // a reader seeing this retries
+  EXPECT_FALSE(lock.read_validate(before));
+  lock.unlock();
+  EXPECT_FALSE(lock.read_validate(before));
+  EXPECT_FALSE(lock.read_validate(during));
+  EXPECT_TRUE(lock.read_validate(lock.read_begin()));
 }
 
 } // namespace
