@@ -308,6 +308,16 @@ public:
         f(static_cast<const K &>(slots_[i].first),
           static_cast<const V &>(slots_[i].second));
   }
+  /// Calls f(const K&, const V&) until it returns false; returns false if
+  /// it stopped early.
+  template <class F> bool for_each_while(F &f) const {
+    for (std::size_t i = 0; i < cap_; ++i)
+      if (ctrl_[i] != empty_slot &&
+          !f(static_cast<const K &>(slots_[i].first),
+             static_cast<const V &>(slots_[i].second)))
+        return false;
+    return true;
+  }
   template <class F> void for_each_mut(F &f) {
     for (std::size_t i = 0; i < cap_; ++i)
       if (ctrl_[i] != empty_slot)
@@ -467,6 +477,12 @@ public:
     for (const auto &kv : map_)
       f(kv.first, static_cast<const V &>(kv.second));
   }
+  template <class F> bool for_each_while(F &f) const {
+    for (const auto &kv : map_)
+      if (!f(kv.first, static_cast<const V &>(kv.second)))
+        return false;
+    return true;
+  }
   template <class F> void for_each_mut(F &f) {
     for (auto &kv : map_)
       f(kv.first, kv.second);
@@ -606,7 +622,8 @@ public:
     const auto *e = s.table.find(key, h);
     if (e == nullptr)
       return false;
-    std::forward<F>(f)(static_cast<const V &>(e->second));
+    call_visitor(f, static_cast<const K &>(e->first),
+                 static_cast<const V &>(e->second));
     return true;
   }
 
@@ -636,13 +653,26 @@ public:
   /// Calls `f(const K&, const V&)` on every element, shard by shard, each
   /// shard under its read lock. This is not a snapshot of the whole map:
   /// writes to shards not yet (or already) visited are (or are not) seen.
-  /// `f` must not call into this map.
+  /// If f returns bool, returning false stops the iteration. `f` must not
+  /// call into this map.
   template <class F> void for_each(F &&f) const {
     check_entry("for_each");
-    for (size_type i = 0; i < shards_.count(); ++i) {
-      shared_access a(this, shards_[i]);
-      shards_[i].table.for_each(f);
-    }
+    for_each_while_impl(f);
+  }
+
+  /// Like for_each, but `f` returns bool and false stops the iteration;
+  /// returns false if it stopped early.
+  template <class F> bool visit_while(F &&f) const {
+    check_entry("visit_while");
+    return for_each_while_impl(f);
+  }
+
+  /// Boost's names: cvisit = visit, visit_all = for_each.
+  template <class F> bool cvisit(const K &key, F &&f) const {
+    return visit(key, std::forward<F>(f));
+  }
+  template <class F> void visit_all(F &&f) const {
+    for_each(std::forward<F>(f));
   }
 
   /// Copies every element into a vector, shard by shard under read locks
@@ -672,7 +702,7 @@ public:
     auto *e = s.table.find(key, h);
     if (e == nullptr)
       return false;
-    std::forward<F>(f)(e->second);
+    call_visitor(f, static_cast<const K &>(e->first), e->second);
     return true;
   }
 
@@ -687,11 +717,11 @@ public:
     exclusive_access a(this, s);
     auto [e, inserted] = s.table.try_emplace(key, h);
     if (!inserted) {
-      std::forward<F>(f)(e->second);
+      call_visitor(f, static_cast<const K &>(e->first), e->second);
       return;
     }
     try {
-      std::forward<F>(f)(e->second);
+      call_visitor(f, static_cast<const K &>(e->first), e->second);
     } catch (...) {
       s.table.erase_element(e);
       throw;
@@ -762,6 +792,75 @@ public:
     typename table_type::removed_type removed; // dies after the unlock
     exclusive_access a(this, s);
     return s.table.erase(key, h, removed) ? 1 : 0;
+  }
+
+  /// Removes `key` if `pred(const V&)` (or `pred(const K&, const V&)`) is
+  /// true, under the shard's write lock; returns 0 or 1.
+  template <class P> size_type erase_if(const K &key, P &&pred) {
+    check_entry("erase_if");
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    typename table_type::removed_type removed; // dies after the unlock
+    exclusive_access a(this, s);
+    const auto *e = s.table.find(key, h);
+    if (e == nullptr || !call_visitor(pred, static_cast<const K &>(e->first),
+                                      static_cast<const V &>(e->second)))
+      return 0;
+    return s.table.erase(key, h, removed) ? 1 : 0;
+  }
+
+  /// Inserts (key, value) if absent, else calls `f(V&)` (or `f(const K&,
+  /// V&)`) on the present value under the write lock; true if inserted.
+  template <class F> bool insert_or_visit(K key, V value, F &&f) {
+    check_entry("insert_or_visit");
+    return insert_or_visit_impl<false>(std::move(key), std::move(value), f);
+  }
+
+  /// insert_or_visit with a read-only visitor `f(const V&)`.
+  template <class F> bool insert_or_cvisit(K key, V value, F &&f) {
+    check_entry("insert_or_cvisit");
+    return insert_or_visit_impl<true>(std::move(key), std::move(value), f);
+  }
+
+  /// Go's sync.Map.LoadOrStore: stores `value` if `key` is absent. Returns
+  /// the value now in the map and whether it was already there (loaded).
+  std::pair<V, bool> load_or_store(K key, V value) {
+    check_entry("load_or_store");
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    exclusive_access a(this, s);
+    auto [e, inserted] =
+        s.table.try_emplace(std::move(key), h, std::move(value));
+    return {e->second, !inserted};
+  }
+
+  /// Go's sync.Map.LoadAndDelete: removes `key` and returns its value.
+  std::optional<V> load_and_delete(const K &key) {
+    check_entry("load_and_delete");
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    std::optional<V> out;
+    exclusive_access a(this, s);
+    auto *e = s.table.find(key, h);
+    if (e == nullptr)
+      return out;
+    out.emplace(std::move(e->second));
+    s.table.erase_element(e);
+    return out;
+  }
+
+  /// Go's sync.Map.CompareAndSwap: sets the value of `key` to `desired` if
+  /// it is present and equal to `expected`; returns whether it did.
+  bool compare_and_swap(const K &key, const V &expected, V desired) {
+    check_entry("compare_and_swap");
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    exclusive_access a(this, s);
+    auto *e = s.table.find(key, h);
+    if (e == nullptr || !(static_cast<const V &>(e->second) == expected))
+      return false;
+    e->second = std::move(desired);
+    return true;
   }
 
   /// Removes every element for which `pred(const K&, const V&)` is true,
@@ -934,6 +1033,35 @@ private:
     exclusive_access a(this, s);
     return s.table.try_emplace(std::move(key), h, std::forward<A>(args)...)
         .second;
+  }
+
+  template <bool Const, class F>
+  bool insert_or_visit_impl(K &&key, V &&value, F &f) {
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    exclusive_access a(this, s);
+    if (auto *e = s.table.find(key, h)) {
+      if constexpr (Const)
+        call_visitor(f, static_cast<const K &>(e->first),
+                     static_cast<const V &>(e->second));
+      else
+        call_visitor(f, static_cast<const K &>(e->first), e->second);
+      return false;
+    }
+    s.table.try_emplace(std::move(key), h, std::move(value));
+    return true;
+  }
+
+  template <class F> bool for_each_while_impl(F &f) const {
+    auto go_on = [&f](const K &k, const V &v) {
+      return call_continue(f, k, v);
+    };
+    for (size_type i = 0; i < shards_.count(); ++i) {
+      shared_access a(this, shards_[i]);
+      if (!shards_[i].table.for_each_while(go_on))
+        return false;
+    }
+    return true;
   }
 
   static size_type round_shard_count(size_type n) noexcept {
@@ -1365,8 +1493,12 @@ public:
     if (!read(key, v))
       return false;
     marker mark(this);
-    std::forward<F>(f)(static_cast<const V &>(v));
+    call_visitor(f, key, static_cast<const V &>(v));
     return true;
+  }
+
+  template <class F> bool cvisit(const K &key, F &&f) const {
+    return visit(key, std::forward<F>(f));
   }
 
   size_type size() const {
@@ -1387,10 +1519,21 @@ public:
 
   /// Calls `f(const K&, const V&)` on every element: each shard is copied
   /// under its lock (one consistent state per shard) and f runs on the copy.
+  /// If f returns bool, returning false stops the iteration.
   template <class F> void for_each(F &&f) const {
     check_entry("for_each");
     marker mark(this);
     for_each_impl(f);
+  }
+
+  template <class F> bool visit_while(F &&f) const {
+    check_entry("visit_while");
+    marker mark(this);
+    return for_each_impl(f);
+  }
+
+  template <class F> void visit_all(F &&f) const {
+    for_each(std::forward<F>(f));
   }
 
   std::vector<std::pair<K, V>> snapshot() const {
@@ -1414,7 +1557,7 @@ public:
     if (i == table_type::npos)
       return false;
     V v = s.table.value_at(i);
-    std::forward<F>(f)(v);
+    call_visitor(f, key, v);
     s.table.store_value(i, v);
     return true;
   }
@@ -1426,7 +1569,7 @@ public:
     write_access a(this, s);
     const std::size_t i = s.table.find(key, h, eq_);
     V v = i == table_type::npos ? V() : s.table.value_at(i);
-    std::forward<F>(f)(v); // if it throws, nothing was inserted or changed
+    call_visitor(f, key, v); // if it throws, nothing was inserted or changed
     if (i == table_type::npos)
       s.table.insert_new(key, h, v, hasher_of());
     else
@@ -1487,6 +1630,69 @@ public:
       return 0;
     s.table.erase_at(i, hasher_of());
     return 1;
+  }
+
+  template <class P> size_type erase_if(const K &key, P &&pred) {
+    check_entry("erase_if");
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    write_access a(this, s);
+    const std::size_t i = s.table.find(key, h, eq_);
+    if (i == table_type::npos)
+      return 0;
+    const V v = s.table.value_at(i);
+    if (!call_visitor(pred, key, v))
+      return 0;
+    s.table.erase_at(i, hasher_of());
+    return 1;
+  }
+
+  template <class F> bool insert_or_visit(K key, V value, F &&f) {
+    check_entry("insert_or_visit");
+    return insert_or_visit_impl<false>(key, value, f);
+  }
+
+  template <class F> bool insert_or_cvisit(K key, V value, F &&f) {
+    check_entry("insert_or_cvisit");
+    return insert_or_visit_impl<true>(key, value, f);
+  }
+
+  std::pair<V, bool> load_or_store(K key, V value) {
+    check_entry("load_or_store");
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    write_access a(this, s);
+    const std::size_t i = s.table.find(key, h, eq_);
+    if (i != table_type::npos)
+      return {s.table.value_at(i), true};
+    s.table.insert_new(key, h, value, hasher_of());
+    return {value, false};
+  }
+
+  std::optional<V> load_and_delete(const K &key) {
+    check_entry("load_and_delete");
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    write_access a(this, s);
+    const std::size_t i = s.table.find(key, h, eq_);
+    if (i == table_type::npos)
+      return std::nullopt;
+    const V v = s.table.value_at(i);
+    s.table.erase_at(i, hasher_of());
+    return std::optional<V>(v);
+  }
+
+  bool compare_and_swap(const K &key, const V &expected, V desired) {
+    check_entry("compare_and_swap");
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    write_access a(this, s);
+    const std::size_t i = s.table.find(key, h, eq_);
+    if (i == table_type::npos ||
+        !(static_cast<const V &>(s.table.value_at(i)) == expected))
+      return false;
+    s.table.store_value(i, desired);
+    return true;
   }
 
   /// Removes every element for which `pred(const K&, const V&)` is true,
@@ -1602,7 +1808,29 @@ private:
     return found;
   }
 
-  template <class F> void for_each_impl(F &&f) const {
+  template <bool Const, class F>
+  bool insert_or_visit_impl(const K &key, const V &value, F &f) {
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    write_access a(this, s);
+    const std::size_t i = s.table.find(key, h, eq_);
+    if (i == table_type::npos) {
+      s.table.insert_new(key, h, value, hasher_of());
+      return true;
+    }
+    V v = s.table.value_at(i);
+    if constexpr (Const) {
+      call_visitor(f, key, static_cast<const V &>(v));
+    } else {
+      call_visitor(f, key, v);
+      s.table.store_value(i, v);
+    }
+    return false;
+  }
+
+  /// Copies each shard under its lock, then calls f on the copies; stops
+  /// (returning false) when f returns false.
+  template <class F> bool for_each_impl(F &&f) const {
     std::vector<std::pair<K, V>> copy;
     for (size_type si = 0; si < count_; ++si) {
       const shard &s = shards_[si];
@@ -1614,8 +1842,11 @@ private:
       });
       s.lock.unlock();
       for (const auto &kv : copy)
-        f(static_cast<const K &>(kv.first), static_cast<const V &>(kv.second));
+        if (!call_continue(f, static_cast<const K &>(kv.first),
+                           static_cast<const V &>(kv.second)))
+          return false;
     }
+    return true;
   }
 
   bool insert_impl(const K &key, const V &value) {

@@ -189,16 +189,40 @@ public:
       auto it = s->find(key);
       if (it == s->end())
         return false;
-      std::forward<F>(f)(static_cast<const V &>(it->second));
+      detail::call_visitor(f, static_cast<const K &>(it->first),
+                           static_cast<const V &>(it->second));
       return true;
     });
   }
 
-  /// Calls `f(const K&, const V&)` on every element of one snapshot.
+  /// Boost's names: cvisit = visit, visit_all = for_each.
+  template <class F> bool cvisit(const K &key, F &&f) const {
+    return visit(key, std::forward<F>(f));
+  }
+  template <class F> void visit_all(F &&f) const {
+    for_each(std::forward<F>(f));
+  }
+
+  /// Like for_each, but `f` returns bool and false stops the iteration;
+  /// returns false if it stopped early.
+  template <class F> bool visit_while(F &&f) const {
+    return read("visit_while", [&](const snapshot_type &s) {
+      for (const auto &kv : *s)
+        if (!detail::call_continue(f, static_cast<const K &>(kv.first),
+                                   static_cast<const V &>(kv.second)))
+          return false;
+      return true;
+    });
+  }
+
+  /// Calls `f(const K&, const V&)` on every element of one snapshot; if f
+  /// returns bool, returning false stops the iteration.
   template <class F> void for_each(F &&f) const {
     read("for_each", [&](const snapshot_type &s) {
       for (const auto &kv : *s)
-        f(static_cast<const K &>(kv.first), static_cast<const V &>(kv.second));
+        if (!detail::call_continue(f, static_cast<const K &>(kv.first),
+                                   static_cast<const V &>(kv.second)))
+          break;
       return 0;
     });
   }
@@ -230,7 +254,11 @@ public:
   template <class F> bool update(const K &key, F &&f) {
     return write(
         "update", [&](const Map &m) { return m.find(key) != m.end(); },
-        [&](Map &m) { std::forward<F>(f)(m.find(key)->second); });
+        [&](Map &m) {
+          auto it = m.find(key);
+          detail::call_visitor(f, static_cast<const K &>(it->first),
+                               it->second);
+        });
   }
 
   /// Inserts a value-initialized V for `key` if absent, then calls `f(V&)`
@@ -238,7 +266,11 @@ public:
   template <class F> void upsert(const K &key, F &&f) {
     write(
         "upsert", [](const Map &) { return true; },
-        [&](Map &m) { std::forward<F>(f)(m.try_emplace(key).first->second); });
+        [&](Map &m) {
+          auto it = m.try_emplace(key).first;
+          detail::call_visitor(f, static_cast<const K &>(it->first),
+                               it->second);
+        });
   }
 
   /// Returns a copy of the value for `key`, inserting a value-initialized V
@@ -299,6 +331,104 @@ public:
                [&](Map &m) { m.erase(key); })
                ? 1
                : 0;
+  }
+
+  /// Removes `key` if `pred(const V&)` (or `pred(const K&, const V&)`) is
+  /// true on the current value; returns 0 or 1.
+  template <class P> size_type erase_if(const K &key, P &&pred) {
+    return write(
+               "erase_if",
+               [&](const Map &m) {
+                 auto it = m.find(key);
+                 return it != m.end() &&
+                        detail::call_visitor(
+                            pred, static_cast<const K &>(it->first),
+                            static_cast<const V &>(it->second));
+               },
+               [&](Map &m) { m.erase(key); })
+               ? 1
+               : 0;
+  }
+
+  /// Inserts (key, value) if absent, else calls `f(V&)` (or `f(const K&,
+  /// V&)`) on the value in a one-entry batch; returns true if inserted.
+  template <class F> bool insert_or_visit(K key, V value, F &&f) {
+    bool inserted = false;
+    write(
+        "insert_or_visit", [](const Map &) { return true; },
+        [&](Map &m) {
+          auto r = m.try_emplace(std::move(key), std::move(value));
+          inserted = r.second;
+          if (!inserted)
+            detail::call_visitor(f, static_cast<const K &>(r.first->first),
+                                 r.first->second);
+        });
+    return inserted;
+  }
+
+  /// insert_or_visit with a read-only visitor; publishes nothing (and
+  /// copies nothing) when the key is present.
+  template <class F> bool insert_or_cvisit(K key, V value, F &&f) {
+    bool present = false;
+    const bool inserted = write(
+        "insert_or_cvisit",
+        [&](const Map &m) {
+          auto it = m.find(key);
+          if (it == m.end())
+            return true;
+          present = true;
+          detail::call_visitor(f, static_cast<const K &>(it->first),
+                               static_cast<const V &>(it->second));
+          return false;
+        },
+        [&](Map &m) { m.try_emplace(std::move(key), std::move(value)); });
+    return inserted && !present;
+  }
+
+  /// Go's sync.Map.LoadOrStore: the value now in the map and whether it was
+  /// already there (then nothing is published).
+  std::pair<V, bool> load_or_store(K key, V value) {
+    std::optional<V> loaded;
+    write(
+        "load_or_store",
+        [&](const Map &m) {
+          auto it = m.find(key);
+          if (it != m.end())
+            loaded.emplace(it->second);
+          return !loaded;
+        },
+        [&](Map &m) { m.try_emplace(std::move(key), value); });
+    if (loaded)
+      return {std::move(*loaded), true};
+    return {std::move(value), false};
+  }
+
+  /// Go's sync.Map.LoadAndDelete: removes `key` and returns its value.
+  std::optional<V> load_and_delete(const K &key) {
+    std::optional<V> out;
+    write(
+        "load_and_delete",
+        [&](const Map &m) {
+          auto it = m.find(key);
+          if (it != m.end())
+            out.emplace(it->second);
+          return out.has_value();
+        },
+        [&](Map &m) { m.erase(key); });
+    return out;
+  }
+
+  /// Go's sync.Map.CompareAndSwap: sets `key`'s value to `desired` if it is
+  /// present and equal to `expected`; returns whether it did.
+  bool compare_and_swap(const K &key, const V &expected, V desired) {
+    return write(
+        "compare_and_swap",
+        [&](const Map &m) {
+          auto it = m.find(key);
+          return it != m.end() &&
+                 static_cast<const V &>(it->second) == expected;
+        },
+        [&](Map &m) { m.find(key)->second = std::move(desired); });
   }
 
   /// Removes every element for which `pred(const K&, const V&)` is true, in
