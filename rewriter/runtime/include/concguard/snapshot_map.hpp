@@ -28,6 +28,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -148,10 +149,10 @@ public:
   /// Returns a copy of the value for `key`, or std::nullopt.
   std::optional<V> get(const K &key) const {
     return read("get", [&](const snapshot_type &s) -> std::optional<V> {
-      auto it = s->find(key);
-      if (it == s->end())
+      const auto *e = entry_of(*s, key);
+      if (e == nullptr)
         return std::nullopt;
-      return std::optional<V>(it->second);
+      return std::optional<V>(e->second);
     });
   }
 
@@ -159,8 +160,8 @@ public:
   /// key is absent.
   V at(const K &key) const {
     std::optional<V> v = read("at", [&](const snapshot_type &s) {
-      auto it = s->find(key);
-      return it == s->end() ? std::optional<V>() : std::optional<V>(it->second);
+      const auto *e = entry_of(*s, key);
+      return e == nullptr ? std::optional<V>() : std::optional<V>(e->second);
     });
     if (!v)
       throw std::out_of_range("concguard::snapshot_map::at: key not found");
@@ -170,14 +171,14 @@ public:
   /// Whether `key` is present.
   bool contains(const K &key) const {
     return read("contains", [&](const snapshot_type &s) {
-      return s->find(key) != s->end();
+      return entry_of(*s, key) != nullptr;
     });
   }
 
   /// 1 if `key` is present, else 0.
   size_type count(const K &key) const {
     return read("count", [&](const snapshot_type &s) -> size_type {
-      return s->find(key) != s->end() ? 1 : 0;
+      return entry_of(*s, key) != nullptr ? 1 : 0;
     });
   }
 
@@ -186,11 +187,11 @@ public:
   /// was present.
   template <class F> bool visit(const K &key, F &&f) const {
     return read("visit", [&](const snapshot_type &s) {
-      auto it = s->find(key);
-      if (it == s->end())
+      const auto *e = entry_of(*s, key);
+      if (e == nullptr)
         return false;
-      detail::call_visitor(f, static_cast<const K &>(it->first),
-                           static_cast<const V &>(it->second));
+      detail::call_visitor(f, static_cast<const K &>(e->first),
+                           static_cast<const V &>(e->second));
       return true;
     });
   }
@@ -253,7 +254,7 @@ public:
   /// key is present; returns whether it was (no copy is made otherwise).
   template <class F> bool update(const K &key, F &&f) {
     return write(
-        "update", [&](const Map &m) { return m.find(key) != m.end(); },
+        "update", [&](const Map &m) { return entry_of(m, key) != nullptr; },
         [&](Map &m) {
           auto it = m.find(key);
           detail::call_visitor(f, static_cast<const K &>(it->first),
@@ -295,7 +296,7 @@ public:
   /// Inserts (key, value) if `key` is absent; returns whether it inserted.
   bool insert(K key, V value) {
     return write(
-        "insert", [&](const Map &m) { return m.find(key) == m.end(); },
+        "insert", [&](const Map &m) { return entry_of(m, key) == nullptr; },
         [&](Map &m) { m.try_emplace(std::move(key), std::move(value)); });
   }
 
@@ -327,7 +328,8 @@ public:
   /// Removes `key`; returns the number of elements removed (0 or 1).
   size_type erase(const K &key) {
     return write(
-               "erase", [&](const Map &m) { return m.find(key) != m.end(); },
+               "erase",
+               [&](const Map &m) { return entry_of(m, key) != nullptr; },
                [&](Map &m) { m.erase(key); })
                ? 1
                : 0;
@@ -544,6 +546,23 @@ private:
                                         operation);
   }
 
+  template <class M, class = void> struct has_find_entry : std::false_type {};
+  template <class M>
+  struct has_find_entry<
+      M, std::void_t<decltype(std::declval<const M &>().find_entry(
+             std::declval<const K &>()))>> : std::true_type {};
+
+  /// The element for `key` in `m`, or nullptr. persistent_map::find_entry
+  /// builds no iterator (an iterator carries the whole path).
+  static const value_type *entry_of(const Map &m, const K &key) {
+    if constexpr (has_find_entry<Map>::value) {
+      return m.find_entry(key);
+    } else {
+      auto it = m.find(key);
+      return it == m.end() ? nullptr : &*it;
+    }
+  }
+
   /// Runs fn(const snapshot_type&) on the current snapshot. Fast path: this
   /// thread's cache entry for the map is still current (one atomic load).
   /// The entry is pinned while fn runs so that a nested read from inside a
@@ -616,7 +635,7 @@ private:
   template <class... A>
   bool try_emplace_impl(const char *operation, K key, A &&...args) {
     return write(
-        operation, [&](const Map &m) { return m.find(key) == m.end(); },
+        operation, [&](const Map &m) { return entry_of(m, key) == nullptr; },
         [&](Map &m) {
           m.try_emplace(std::move(key), std::forward<A>(args)...);
         });
