@@ -758,7 +758,10 @@ TEST(ShardedMapStress, OptimisticReadsNeverPairAKeyWithAnotherValue) {
       writers_done.fetch_add(1);
       return;
     }
-    while (writers_done.load() < 2) {
+    // Until the writers are done, and at least a minimum of reads (an
+    // optimized build may finish the writers before a reader starts).
+    const long min_reads = scaled(20000);
+    for (long r = 0; writers_done.load() < 2 || r < min_reads; ++r) {
       const std::int64_t k = std::int64_t(rng() % keys);
       if (auto v = m.get(k)) {
         hits.fetch_add(1, std::memory_order_relaxed);
