@@ -21,7 +21,7 @@ function(run_step what)
   message(STATUS "ok: ${what}")
 endfunction()
 
-foreach(header concguard.hpp sharded_map.hpp snapshot_map.hpp
+foreach(header concguard.hpp sharded_map.hpp snapshot_map.hpp persistent_map.hpp
                detail/common.hpp)
   run_step("${header} is self-contained" ${CXX} ${flags} -x c++ -fsyntax-only
            ${INCLUDE_DIR}/concguard/${header})

@@ -243,7 +243,7 @@ void run_differential(M &m, std::uint64_t seed, std::size_t ops,
         --executed[op];
         ++executed[Batch];
         // snapshot_map has no reserve; batch-update instead (below).
-        m.update([&](std::unordered_map<Key, Value> &mm) {
+        m.update([&](auto &mm) {
           mm.erase(k);
           mm[k + 1] += "z";
         });
@@ -289,7 +289,7 @@ void run_differential(M &m, std::uint64_t seed, std::size_t ops,
         copy.insert_or_assign(k, "copy-only");
         ASSERT_EQ(contents_of(m), contents(model));
       } else {
-        m.update([&](std::unordered_map<Key, Value> &mm) {
+        m.update([&](auto &mm) {
           for (Key d = 0; d < 4; ++d)
             mm[k + d] += "b";
         });

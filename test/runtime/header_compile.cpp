@@ -15,6 +15,11 @@ template class concguard::detail::basic_sharded_map<
     int, std::string, std::hash<int>, std::equal_to<int>,
     concguard::detail::rw_spinlock>;
 template class concguard::sharded_map<int, std::string>;
+template class concguard::detail::optimistic_sharded_map<
+    int, long, std::hash<int>, std::equal_to<int>>;
+template class concguard::sharded_map<int, long>;
+template class concguard::persistent_map<int, std::string>;
+template class concguard::persistent_map<long, long>;
 template class concguard::snapshot_map<int, std::string>;
 template class concguard::snapshot_map<int, std::string,
                                        std::map<int, std::string>>;
@@ -52,12 +57,23 @@ int main() {
   s.reserve(100);
   s.clear();
 
+  concguard::sharded_map<int, long> o8;
+  o8.insert(1, 2);
+  o8.upsert(1, [](long &v) { ++v; });
+  n += static_cast<int>(o8.snapshot().size() + o8.at(1));
+  o8.reserve(10);
+  o8.erase_if([](const int &, const long &v) { return v == 3; });
+  concguard::sharded_map<int, long> o8copy(o8);
+  o8copy = o8;
+  o8.clear();
+
   concguard::snapshot_map<int, std::string> c;
   n += exercise_common(c);
   // (std::string(1, ...) rather than = "z": GCC 12 -Wrestrict false positive,
   // PR 105329, in libstdc++ string assignment from a literal at -O2 C++20.)
-  c.update(
-      [](std::unordered_map<int, std::string> &m) { m[9].assign(1, 'z'); });
+  c.update([](concguard::persistent_map<int, std::string> &m) {
+    m[9].assign(1, 'z');
+  });
   n += static_cast<int>(c.snapshot()->size());
   c.clear();
   concguard::snapshot_map<int, std::string>::release_thread_cache();

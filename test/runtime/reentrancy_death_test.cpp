@@ -90,16 +90,14 @@ TEST_F(ReentrancyDeathTest, ShardedEraseIfThenVisit) {
 
 TEST_F(ReentrancyDeathTest, SnapshotUpdateThenInsert) {
   NMap m;
-  EXPECT_DEATH(
-      m.update([&](std::unordered_map<int, int> &) { m.insert(1, 1); }),
-      std::string(snapshot_message) + "insert\\(\\)");
+  EXPECT_DEATH(m.update([&](auto &) { m.insert(1, 1); }),
+               std::string(snapshot_message) + "insert\\(\\)");
 }
 
 TEST_F(ReentrancyDeathTest, SnapshotUpdateThenRead) {
   NMap m;
-  EXPECT_DEATH(
-      m.update([&](std::unordered_map<int, int> &) { (void)m.get(1); }),
-      std::string(snapshot_message) + "get\\(\\)");
+  EXPECT_DEATH(m.update([&](auto &) { (void)m.get(1); }),
+               std::string(snapshot_message) + "get\\(\\)");
 }
 
 TEST_F(ReentrancyDeathTest, SnapshotUpsertThenErase) {

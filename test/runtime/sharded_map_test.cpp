@@ -1,6 +1,7 @@
 // Unit tests of concguard::sharded_map: every member function, shard
 // selection spread, copy semantics.
 #include "concguard/sharded_map.hpp"
+#include "concguard/snapshot_map.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,6 +14,9 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <type_traits>
+#include <unordered_map>
 #include <vector>
 
 namespace {
@@ -447,6 +451,274 @@ TEST(RwSpinlock, ExcludesWritersAndAdmitsReaders) {
   l.unlock();
   EXPECT_TRUE(l.try_lock());
   l.unlock();
+}
+
+// int64 keys and values take the optimistic shards (atomic tables, reads
+// validated by a sequence count): every operation in lockstep with
+// std::unordered_map, with few shards so that tables grow, wrap around and
+// shift back on erase.
+TEST(ShardedMapOptimistic, DifferentialAgainstUnorderedMap) {
+  static_assert(concguard::detail::optimistic_elements<long, long>);
+  static_assert(!concguard::detail::optimistic_elements<int, std::string>);
+  sharded_map<long, long> m(2);
+  std::unordered_map<long, long> model;
+  std::mt19937_64 rng(11);
+  auto same = [&] {
+    auto snap = m.snapshot();
+    ASSERT_EQ(snap.size(), model.size());
+    for (const auto &kv : snap)
+      ASSERT_EQ(model.at(kv.first), kv.second);
+  };
+  for (int step = 0; step < 200000; ++step) {
+    const long k = long(rng() % 4000) - 100;
+    const long v = long(rng() % 1000);
+    switch (rng() % 16) {
+    case 0:
+      ASSERT_EQ(m.insert(k, v), model.emplace(k, v).second);
+      break;
+    case 1:
+      ASSERT_EQ(m.emplace(k, v), model.emplace(k, v).second);
+      break;
+    case 2:
+      ASSERT_EQ(m.try_emplace(k, v), model.try_emplace(k, v).second);
+      break;
+    case 3:
+    case 4:
+      ASSERT_EQ(m.insert_or_assign(k, v), model.insert_or_assign(k, v).second);
+      break;
+    case 5:
+    case 6:
+      ASSERT_EQ(m.erase(k), model.erase(k));
+      break;
+    case 7: {
+      auto g = m.get(k);
+      auto it = model.find(k);
+      ASSERT_EQ(g.has_value(), it != model.end());
+      if (g) {
+        ASSERT_EQ(*g, it->second);
+      }
+      ASSERT_EQ(m.contains(k), it != model.end());
+      ASSERT_EQ(m.count(k), model.count(k));
+      if (it != model.end()) {
+        ASSERT_EQ(m.at(k), it->second);
+      } else {
+        ASSERT_THROW((void)m.at(k), std::out_of_range);
+      }
+      break;
+    }
+    case 8: {
+      long seen = -1;
+      const bool found = m.visit(k, [&](const long &x) { seen = x; });
+      ASSERT_EQ(found, model.count(k) == 1);
+      if (found) {
+        ASSERT_EQ(seen, model.at(k));
+      }
+      break;
+    }
+    case 9:
+      ASSERT_EQ(m.update(k, [&](long &x) { x += v; }), model.count(k) == 1);
+      if (model.count(k))
+        model[k] += v;
+      break;
+    case 10:
+      m.upsert(k, [&](long &x) { x = x * 2 + 1; });
+      model[k] = model[k] * 2 + 1;
+      break;
+    case 11:
+      ASSERT_EQ(m.get_or_insert_default(k), model[k]);
+      break;
+    case 12:
+      if (rng() % 200 == 0) {
+        const long mod = long(rng() % 5) + 2;
+        std::size_t expected = 0;
+        for (auto it = model.begin(); it != model.end();)
+          if (it->second % mod == 0) {
+            it = model.erase(it);
+            ++expected;
+          } else {
+            ++it;
+          }
+        ASSERT_EQ(m.erase_if([&](const long &, const long &x) {
+          return x % mod == 0;
+        }),
+                  expected);
+      }
+      break;
+    case 13:
+      if (rng() % 200 == 0) {
+        m.for_each_mut([](const long &key, long &x) { x ^= key & 7; });
+        for (auto &kv : model)
+          kv.second ^= kv.first & 7;
+      }
+      break;
+    case 14:
+      if (rng() % 500 == 0) {
+        sharded_map<long, long> copy(m);
+        copy.insert_or_assign(k, -1);
+        same();
+        sharded_map<long, long> assigned(8);
+        assigned = copy;
+        ASSERT_EQ(assigned.get(k), std::optional<long>(-1));
+        ASSERT_EQ(assigned.size(), copy.size());
+      }
+      break;
+    default:
+      if (rng() % 3000 == 0) {
+        m.clear();
+        model.clear();
+      } else if (rng() % 500 == 0) {
+        m.reserve(rng() % 20000);
+      }
+    }
+    ASSERT_EQ(m.size(), model.size());
+    ASSERT_EQ(m.empty(), model.empty());
+    if (step % 4096 == 0)
+      same();
+  }
+  same();
+  std::size_t n = 0;
+  m.for_each([&](const long &key, const long &x) {
+    ++n;
+    EXPECT_EQ(model.at(key), x);
+  });
+  EXPECT_EQ(n, model.size());
+}
+
+TEST(ShardedMapOptimistic, SeqLockValidationFailsAcrossAWrite) {
+  concguard::detail::seq_lock lock;
+  const std::uint32_t before = lock.read_begin();
+  EXPECT_EQ(before % 2, 0u);
+  EXPECT_TRUE(lock.read_validate(before)); // nothing written
+  lock.lock();
+  const std::uint32_t during = lock.read_begin();
+  EXPECT_EQ(during % 2, 1u); // a reader seeing this retries
+  EXPECT_FALSE(lock.read_validate(before));
+  lock.unlock();
+  EXPECT_FALSE(lock.read_validate(before));
+  EXPECT_FALSE(lock.read_validate(during));
+  EXPECT_TRUE(lock.read_validate(lock.read_begin()));
+}
+
+//===-- The API other concurrent maps' users expect (issue 20) -----------===//
+
+template <class V> V val(int x) {
+  if constexpr (std::is_same_v<V, std::string>)
+    return std::to_string(x);
+  else
+    return V(x);
+}
+
+/// Every addition, on a map type M<int, V> (sharded_map with basic or
+/// optimistic shards, snapshot_map).
+template <class M> void expect_extended_api() {
+  using V = typename M::mapped_type;
+  M m;
+  for (int i = 0; i < 100; ++i)
+    m.insert(i, val<V>(i));
+
+  // Visitors that take the key as well.
+  int seen_key = -1;
+  EXPECT_TRUE(m.visit(7, [&](const int &k, const V &v) {
+    seen_key = k;
+    EXPECT_EQ(v, val<V>(7));
+  }));
+  EXPECT_EQ(seen_key, 7);
+  EXPECT_TRUE(m.cvisit(8, [&](const V &v) { EXPECT_EQ(v, val<V>(8)); }));
+  EXPECT_FALSE(m.cvisit(1000, [](const V &) { FAIL(); }));
+  EXPECT_TRUE(m.update(9, [](const int &k, V &v) { v = val<V>(k * 2); }));
+  EXPECT_EQ(m.at(9), val<V>(18));
+  m.upsert(500, [](const int &k, V &v) { v = val<V>(k + 1); });
+  EXPECT_EQ(m.at(500), val<V>(501));
+
+  // Early stop.
+  int calls = 0;
+  EXPECT_FALSE(m.visit_while([&](const int &, const V &) {
+    ++calls;
+    return calls < 5;
+  }));
+  EXPECT_EQ(calls, 5);
+  calls = 0;
+  m.for_each([&](const int &, const V &) { return ++calls < 3; });
+  EXPECT_EQ(calls, 3);
+  calls = 0;
+  EXPECT_TRUE(m.visit_while([&](const int &, const V &) {
+    ++calls;
+    return true;
+  }));
+  EXPECT_EQ(calls, 101);
+  calls = 0;
+  m.visit_all([&](const int &, const V &) { ++calls; });
+  EXPECT_EQ(calls, 101);
+
+  // insert_or_visit / insert_or_cvisit.
+  EXPECT_TRUE(m.insert_or_visit(200, val<V>(1), [](V &) { FAIL(); }));
+  EXPECT_FALSE(m.insert_or_visit(200, val<V>(2), [](V &v) { v = val<V>(3); }));
+  EXPECT_EQ(m.at(200), val<V>(3));
+  V seen{};
+  EXPECT_FALSE(
+      m.insert_or_cvisit(200, val<V>(4), [&](const V &v) { seen = v; }));
+  EXPECT_EQ(seen, val<V>(3));
+  EXPECT_TRUE(m.insert_or_cvisit(201, val<V>(4), [](const V &) { FAIL(); }));
+  EXPECT_EQ(m.at(201), val<V>(4));
+
+  // Per-key erase_if.
+  EXPECT_EQ(m.erase_if(10, [](const V &v) { return v == val<V>(99); }), 0u);
+  EXPECT_TRUE(m.contains(10));
+  EXPECT_EQ(m.erase_if(10, [](const int &k, const V &) { return k == 10; }),
+            1u);
+  EXPECT_FALSE(m.contains(10));
+  EXPECT_EQ(m.erase_if(10, [](const V &) { return true; }), 0u);
+
+  // Go's sync.Map.
+  EXPECT_EQ(m.load_or_store(11, val<V>(0)), std::make_pair(val<V>(11), true));
+  EXPECT_EQ(m.load_or_store(300, val<V>(30)),
+            std::make_pair(val<V>(30), false));
+  EXPECT_EQ(m.at(300), val<V>(30));
+  EXPECT_EQ(m.load_and_delete(300), std::optional<V>(val<V>(30)));
+  EXPECT_FALSE(m.contains(300));
+  EXPECT_EQ(m.load_and_delete(300), std::nullopt);
+  EXPECT_FALSE(m.compare_and_swap(12, val<V>(0), val<V>(1)));
+  EXPECT_EQ(m.at(12), val<V>(12));
+  EXPECT_TRUE(m.compare_and_swap(12, val<V>(12), val<V>(1)));
+  EXPECT_EQ(m.at(12), val<V>(1));
+  EXPECT_FALSE(m.compare_and_swap(400, val<V>(0), val<V>(1)));
+  EXPECT_FALSE(m.contains(400));
+}
+
+TEST(ShardedMapApi, OptimisticShards) {
+  static_assert(concguard::detail::optimistic_elements<int, long>);
+  expect_extended_api<sharded_map<int, long>>();
+}
+TEST(ShardedMapApi, BasicShards) {
+  expect_extended_api<sharded_map<int, std::string>>();
+}
+TEST(ShardedMapApi, SnapshotMap) {
+  expect_extended_api<concguard::snapshot_map<int, std::string>>();
+  expect_extended_api<concguard::snapshot_map<int, long>>();
+}
+
+/// compare_and_swap as a lock-free-looking counter from 4 threads: every
+/// increment lands exactly once.
+template <class M> void expect_cas_counts_exactly() {
+  M m;
+  m.insert(0, 0);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < 4; ++t)
+    pool.emplace_back([&] {
+      for (int i = 0; i < 2000; ++i)
+        for (;;) {
+          const long cur = m.at(0);
+          if (m.compare_and_swap(0, cur, cur + 1))
+            break;
+        }
+    });
+  for (auto &th : pool)
+    th.join();
+  EXPECT_EQ(m.at(0), 8000);
+}
+TEST(ShardedMapApi, CompareAndSwapFromThreads) {
+  expect_cas_counts_exactly<sharded_map<int, long>>();
+  expect_cas_counts_exactly<concguard::snapshot_map<int, long>>();
 }
 
 } // namespace

@@ -114,7 +114,7 @@ TEST(SnapshotMap, NoOpWritesPublishNothing) {
 TEST(SnapshotMap, UpdateBatchesManyChangesIntoOneSnapshot) {
   Map m;
   auto empty = m.snapshot();
-  m.update([](std::unordered_map<int, std::string> &mm) {
+  m.update([](auto &mm) {
     for (int i = 0; i < 100; ++i)
       mm.emplace(i, std::to_string(i));
   });

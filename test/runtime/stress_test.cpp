@@ -627,4 +627,163 @@ TEST(SnapshotMapStress, ReadersAcrossManyMapsAndClears) {
   EXPECT_EQ(wrong.load(), 0);
 }
 
+/// Counts live instances (atomically: they are copied and destroyed on
+/// every thread) so the test can check that every version was freed.
+struct live_value {
+  static inline std::atomic<long> live{0};
+  std::int64_t v = 0;
+  std::string pad;
+  live_value() { live.fetch_add(1); }
+  explicit live_value(std::int64_t x) : v(x), pad(std::size_t(x % 5) * 7, 'q') {
+    live.fetch_add(1);
+  }
+  live_value(const live_value &o) : v(o.v), pad(o.pad) { live.fetch_add(1); }
+  live_value &operator=(const live_value &) = default;
+  ~live_value() { live.fetch_sub(1); }
+};
+
+/// Order-independent digest of a snapshot's contents.
+template <class Snap> std::uint64_t digest(const Snap &s) {
+  std::uint64_t d = s.size();
+  for (const auto &kv : s)
+    d += (std::uint64_t(kv.first) * 0x9e3779b97f4a7c15ULL) ^
+         (std::uint64_t(kv.second.v) + kv.second.pad.size());
+  return d;
+}
+
+TEST(SnapshotMapStress, TrieSnapshotsHeldDuringWritesStayUnchanged) {
+  using TMap = concguard::snapshot_map<std::int64_t, live_value>;
+  ASSERT_EQ(live_value::live.load(), 0);
+  {
+    TMap m;
+    constexpr std::int64_t group = 16; // keys written together by batches
+    m.update([](TMap::map_type &mm) {
+      for (std::int64_t k = 0; k < group; ++k)
+        mm.insert_or_assign(k, live_value(0));
+    });
+    std::atomic<long> failures{0};
+    const long ops = scaled(6000);
+    run_threads(threads, [&](int t) {
+      std::mt19937_64 rng(std::uint64_t(t) * 17 + 3);
+      if (t < 2) { // writers: single keys and whole-group batches
+        for (long i = 0; i < ops; ++i) {
+          const std::int64_t k = group + std::int64_t(rng() % 2000);
+          switch (rng() % 8) {
+          case 0:
+            m.erase(k);
+            break;
+          case 1: {
+            const std::int64_t x = std::int64_t(rng() % 1000);
+            m.update([&](TMap::map_type &mm) {
+              for (std::int64_t g = 0; g < group; ++g)
+                mm.insert_or_assign(g, live_value(x));
+            });
+            break;
+          }
+          default:
+            m.insert_or_assign(k, live_value(std::int64_t(i)));
+          }
+        }
+        return;
+      }
+      // Readers: hold snapshots while the writers go on, and check that a
+      // held snapshot's contents never change and each batch is whole.
+      std::vector<std::pair<TMap::snapshot_type, std::uint64_t>> held;
+      for (long i = 0; i < ops; ++i) {
+        TMap::snapshot_type s = m.snapshot();
+        const std::int64_t first = s->at(0).v;
+        for (std::int64_t g = 1; g < group; ++g)
+          if (s->at(g).v != first)
+            failures.fetch_add(1);
+        if (i % 50 == 0)
+          held.emplace_back(s, digest(*s));
+        if (held.size() > 8) {
+          for (const auto &[snap, d] : held)
+            if (digest(*snap) != d)
+              failures.fetch_add(1);
+          held.erase(held.begin(), held.begin() + 4);
+        }
+      }
+      for (const auto &[snap, d] : held)
+        if (digest(*snap) != d)
+          failures.fetch_add(1);
+      held.clear();
+      TMap::release_thread_cache();
+    });
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_GT(live_value::live.load(), 0);
+  }
+  TMap::release_thread_cache();
+  // Every version published, held and replaced is gone with the map.
+  EXPECT_EQ(live_value::live.load(), 0);
+}
+
+/// int64 keys and values: sharded_map uses optimistic shards (lock-free
+/// reads validated by the shard's sequence count). Each value carries its
+/// key in the low 20 bits, so a read that paired one element's key with
+/// another's value (a slot reused by a backward shift or a growth while the
+/// reader probed it) is caught. One shard, so that every write disturbs the
+/// readers' probes.
+TEST(ShardedMapStress, OptimisticReadsNeverPairAKeyWithAnotherValue) {
+  static_assert(
+      concguard::detail::optimistic_elements<std::int64_t, std::int64_t>);
+  concguard::sharded_map<std::int64_t, std::int64_t> m(1);
+  constexpr std::int64_t keys = 3000;
+  std::atomic<long> wrong{0}, hits{0};
+  std::atomic<int> writers_done{0};
+  const long ops = scaled(60000);
+  run_threads(threads, [&](int t) {
+    std::mt19937_64 rng(std::uint64_t(t) * 7 + 1);
+    if (t < 2) {
+      for (long i = 0; i < ops; ++i) {
+        const std::int64_t k = std::int64_t(rng() % keys);
+        switch (rng() % 8) {
+        case 0:
+        case 1:
+          m.erase(k);
+          break;
+        case 2:
+          m.update(k, [&](std::int64_t &v) { v += std::int64_t(1) << 20; });
+          break;
+        case 3:
+          if (i % 5000 == 0)
+            m.erase_if([](const std::int64_t &key, const std::int64_t &) {
+              return key % 4 == 0;
+            });
+          break;
+        default:
+          m.insert_or_assign(k, (std::int64_t(i) << 20) | k);
+        }
+      }
+      writers_done.fetch_add(1);
+      return;
+    }
+    // Until the writers are done, and at least a minimum of reads (an
+    // optimized build may finish the writers before a reader starts).
+    const long min_reads = scaled(20000);
+    for (long r = 0; writers_done.load() < 2 || r < min_reads; ++r) {
+      const std::int64_t k = std::int64_t(rng() % keys);
+      if (auto v = m.get(k)) {
+        hits.fetch_add(1, std::memory_order_relaxed);
+        if ((*v & 0xfffff) != k)
+          wrong.fetch_add(1);
+      }
+      m.visit(k, [&](const std::int64_t &v) {
+        if ((v & 0xfffff) != k)
+          wrong.fetch_add(1);
+      });
+      if (rng() % 512 == 0)
+        m.for_each([&](const std::int64_t &key, const std::int64_t &v) {
+          if ((v & 0xfffff) != key)
+            wrong.fetch_add(1);
+        });
+    }
+  });
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_GT(hits.load(), 0);
+  m.for_each([&](const std::int64_t &key, const std::int64_t &v) {
+    EXPECT_EQ(v & 0xfffff, key);
+  });
+}
+
 } // namespace

@@ -6,7 +6,7 @@
 //
 // Matrix: values int64 and vector<string> (three 24-char strings); 10k and
 // 1M keys; uniform and Zipf(0.99) key choice; mixes 100% visit, 100% get
-// (copy), 99.9/0.1, 90/10, 50/50 read/write (reads are zero-copy visits,
+// (copy), 99.9/0.1, 99/1, 90/10, 50/50 read/write (reads are zero-copy visits,
 // writes insert_or_assign an existing key) and insert-only growth from
 // empty; 1 and 2 threads. Each measured batch is timed from a common start
 // of all threads to the end of the last one (manual time); throughput is
@@ -77,9 +77,16 @@ using basic_sharded =
     concguard::detail::basic_sharded_map<i64, V, std::hash<i64>,
                                          std::equal_to<i64>, Lock>;
 
+/// sharded_map itself (optimistic shards for int64 values) when Lock is its
+/// own rw_spinlock; the basic implementation with another lock otherwise.
+template <class V, class Lock>
+using sharded_impl =
+    std::conditional_t<std::is_same_v<Lock, concguard::detail::rw_spinlock>,
+                       concguard::sharded_map<i64, V>, basic_sharded<V, Lock>>;
+
 template <class V, class Lock, std::size_t Shards> struct sharded_adapter {
   static constexpr bool concurrent = true;
-  basic_sharded<V, Lock> m{Shards};
+  sharded_impl<V, Lock> m{Shards};
   void insert(i64 k, const V &v) { m.insert(k, v); }
   void visit(i64 k, std::uint64_t &sink) const {
     m.visit(k, [&](const V &v) { consume(v, sink); });
@@ -109,8 +116,7 @@ template <class V> struct snapshot_adapter {
   }
   void write(i64 k, const V &v) { m.insert_or_assign(k, v); }
   void bulk_load(const std::vector<i64> &keys, const V &v) {
-    m.update([&](std::unordered_map<i64, V> &mm) { // one batch
-      mm.reserve(keys.size());
+    m.update([&](auto &mm) { // one batch
       for (i64 k : keys)
         mm.emplace(k, v);
     });
@@ -242,7 +248,7 @@ template <class V, class Map> struct nolock_adapter {
 //===-- Workloads
 //-----------------------------------------------------------===//
 
-enum class Mix { Visit, Get, R999, R90, R50, Insert };
+enum class Mix { Visit, Get, R999, R99, R90, R50, Insert };
 const char *mix_name(Mix m) {
   switch (m) {
   case Mix::Visit:
@@ -251,6 +257,8 @@ const char *mix_name(Mix m) {
     return "get";
   case Mix::R999:
     return "99.9/0.1";
+  case Mix::R99:
+    return "99/1";
   case Mix::R90:
     return "90/10";
   case Mix::R50:
@@ -265,6 +273,8 @@ unsigned write_permille(Mix m) {
   switch (m) {
   case Mix::R999:
     return 1;
+  case Mix::R99:
+    return 10;
   case Mix::R90:
     return 100;
   case Mix::R50:
@@ -510,19 +520,16 @@ std::string cell_name(const std::string &impl, const Cell &c) {
 double min_time = 0.1;
 bool quick = false;
 
-const std::vector<Mix> all_mixes = {Mix::Visit, Mix::Get, Mix::R999,
+const std::vector<Mix> all_mixes = {Mix::Visit, Mix::Get, Mix::R999,  Mix::R99,
                                     Mix::R90,   Mix::R50, Mix::Insert};
 
 /// Whether an implementation takes part in a cell.
-enum class Role { Full, ReadMostly, LockChoice };
+enum class Role { Full, LockChoice };
 
 bool takes_part(Role role, const Cell &c) {
   switch (role) {
   case Role::Full:
     return true;
-  case Role::ReadMostly: // snapshot_map: a write copies the whole map
-    return c.mix == Mix::Visit || c.mix == Mix::Get ||
-           (c.mix == Mix::R999 && c.n <= 10000);
   case Role::LockChoice:
     return c.value == "i64" &&
            (c.mix == Mix::Visit || c.mix == Mix::R90 || c.mix == Mix::R50);
@@ -569,7 +576,7 @@ template <class V> std::vector<registrar> registrars() {
           "sharded_sharedmutex", Role::LockChoice),
       make_registrar<sharded_adapter<V, excl, default_shards>, V>(
           "sharded_mutex", Role::LockChoice),
-      make_registrar<snapshot_adapter<V>, V>("snapshot", Role::ReadMostly),
+      make_registrar<snapshot_adapter<V>, V>("snapshot"),
       make_registrar<global_lock_adapter<V, std::shared_mutex, true>, V>(
           "global_sharedmutex"),
       make_registrar<global_lock_adapter<V, std::mutex, false>, V>(
@@ -679,6 +686,30 @@ void print_table(std::ostream &out) {
                  "(1 thread; >= 1/1.3)",
                  1 / 1.3,
                  {}};
+  // Issue 21.
+  Target t_snap_999{
+      "snapshot_map / sharded_map, int64, 99.9/0.1, 2 threads", 0.5, {}};
+  Target t_snap_99{
+      "snapshot_map / global std::mutex map, int64, 99/1, 2 threads", 1.0, {}};
+  Target t_snap_read{
+      "snapshot_map / sharded_map, int64, 100% visit, 2 threads", 2.5, {}};
+  Target t_shd_gm1{
+      "sharded_map / global std::mutex map, int64, 90/10, 1 thread", 1.0, {}};
+  Target t_shd_tbb1{"sharded_map / tbb, int64, 90/10, 1 thread", 1.2, {}};
+  Target t_shd_cuckoo1{
+      "sharded_map / libcuckoo, int64, 90/10, 1 thread", 1.2, {}};
+  Target t_shd_tbb2{"sharded_map / tbb, int64, every 2-thread cell", 1.0, {}};
+  Target t_shd_cuckoo2{
+      "sharded_map / libcuckoo, int64, every 2-thread cell", 1.0, {}};
+  Target t_vstr_tbb{
+      "sharded_map / tbb, vector<string>, 90/10 visit, 2 threads", 1.0, {}};
+  Target t_vstr_cuckoo{
+      "sharded_map / libcuckoo, vector<string>, 90/10 visit, 2 threads",
+      1.0,
+      {}};
+  // Per (value, keys, distribution, threads): snapshot_map / sharded_map at
+  // each write fraction, for the rewriter's policy threshold.
+  std::map<std::string, std::map<unsigned, double>> crossover;
 
   out << "Throughput in Mops/s (higher is better); `—` = not run (see "
          "docs/runtime.md).\n\n"
@@ -696,8 +727,8 @@ void print_table(std::ostream &out) {
         out << " " << i << " |";
       out << " shd/gsm | shd/gm | shd/tbb | shd/cuckoo | shd 2t/1t | snap/gsm "
              "| "
-             "snap 2t/1t | shd/floor |\n|";
-      for (std::size_t i = 0; i < impls.size() + 11; ++i)
+             "snap 2t/1t | snap/shd | snap/gm | shd/floor |\n|";
+      for (std::size_t i = 0; i < impls.size() + 13; ++i)
         out << "---|";
       out << "\n";
       for (bool zipf : {false, true})
@@ -733,13 +764,16 @@ void print_table(std::ostream &out) {
             const auto r_snap_gsm = ratio(snap, mops("global_sharedmutex", c));
             const auto r_snap_scale =
                 threads == 2 ? ratio(snap, mops("snapshot", c1)) : std::nullopt;
+            const auto r_snap_shd = ratio(snap, s);
+            const auto r_snap_gm = ratio(snap, mops("global_mutex", c));
             const auto r_floor = threads == 1
                                      ? ratio(s, mops("nolock_unordered", c))
                                      : std::nullopt;
             row << " " << fmt(r_gsm) << " | " << fmt(r_gm) << " | "
                 << fmt(r_tbb) << " | " << fmt(r_cuckoo) << " | " << fmt(r_scale)
                 << " | " << fmt(r_snap_gsm) << " | " << fmt(r_snap_scale)
-                << " | " << fmt(r_floor) << " |";
+                << " | " << fmt(r_snap_shd) << " | " << fmt(r_snap_gm) << " | "
+                << fmt(r_floor) << " |";
             out << row.str() << "\n";
 
             const std::string name = cell_name("", c).substr(1);
@@ -761,14 +795,41 @@ void print_table(std::ostream &out) {
             }
             if (std::string(value) == "vstr" && mix == Mix::Get && r_floor)
               t_floor.cells.emplace_back(name, *r_floor);
+            const bool i64 = std::string(value) == "i64";
+            auto add = [&](Target &t, bool when, std::optional<double> r) {
+              if (when && r)
+                t.cells.emplace_back(name, *r);
+            };
+            add(t_snap_999, i64 && mix == Mix::R999 && threads == 2,
+                r_snap_shd);
+            add(t_snap_99, i64 && mix == Mix::R99 && threads == 2, r_snap_gm);
+            add(t_snap_read, i64 && mix == Mix::Visit && threads == 2,
+                r_snap_shd);
+            add(t_shd_gm1, i64 && mix == Mix::R90 && threads == 1, r_gm);
+            add(t_shd_tbb1, i64 && mix == Mix::R90 && threads == 1, r_tbb);
+            add(t_shd_cuckoo1, i64 && mix == Mix::R90 && threads == 1,
+                r_cuckoo);
+            add(t_shd_tbb2, i64 && threads == 2, r_tbb);
+            add(t_shd_cuckoo2, i64 && threads == 2, r_cuckoo);
+            add(t_vstr_tbb, !i64 && mix == Mix::R90 && threads == 2, r_tbb);
+            add(t_vstr_cuckoo, !i64 && mix == Mix::R90 && threads == 2,
+                r_cuckoo);
+            if (r_snap_shd && mix != Mix::Get && mix != Mix::Insert) {
+              std::ostringstream key;
+              key << value << "/" << (n >= 1000000 ? "1M" : "10k") << "/"
+                  << (zipf ? "zipf" : "uniform") << "/t" << threads;
+              crossover[key.str()][write_permille(mix)] = *r_snap_shd;
+            }
           }
     }
 
   out << "\n### Targets (ratios from this run)\n\n"
       << "| target | threshold | cells | met | worst cell | worst ratio |\n"
       << "|---|---|---|---|---|---|\n";
-  for (Target *t : {&t_shared, &t_tbb, &t_cuckoo, &t_scale, &t_snap_scale,
-                    &t_snap_shared, &t_floor}) {
+  for (Target *t : {&t_snap_999, &t_snap_99, &t_snap_read, &t_shd_gm1,
+                    &t_shd_tbb1, &t_shd_cuckoo1, &t_shd_tbb2, &t_shd_cuckoo2,
+                    &t_vstr_tbb, &t_vstr_cuckoo, &t_shared, &t_tbb, &t_cuckoo,
+                    &t_scale, &t_snap_scale, &t_snap_shared, &t_floor}) {
     if (t->cells.empty()) {
       out << "| " << t->what << " | " << fmt(t->threshold)
           << " | 0 | — | — | — |\n";
@@ -789,6 +850,29 @@ void print_table(std::ostream &out) {
       if (cell.second < t->threshold)
         out << "|  ↳ missed | | | | " << cell.first << " | " << fmt(cell.second)
             << " |\n";
+  }
+  out << "\n### snapshot_map / sharded_map by write fraction\n\n"
+      << "| cell | 0% | 0.1% | 1% | 10% | 50% | snapshot_map at least as "
+         "fast up to |\n|---|---|---|---|---|---|---|\n";
+  for (const auto &[cell, by_permille] : crossover) {
+    out << "| " << cell << " |";
+    unsigned up_to = 0;
+    bool below = false, any_at_least = false;
+    for (unsigned wp : {0u, 1u, 10u, 100u, 500u}) {
+      auto it = by_permille.find(wp);
+      out << " " << (it == by_permille.end() ? "—" : fmt(it->second)) << " |";
+      if (it == by_permille.end())
+        continue;
+      if (it->second >= 1.0 && !below) {
+        up_to = wp;
+        any_at_least = true;
+      } else {
+        below = true;
+      }
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f%%", up_to / 10.0);
+    out << " " << (any_at_least ? buf : "never") << " |\n";
   }
   out << "\nColumns: shd = sharded_map with the default " << default_shards
       << " shards; gsm/gm = one global std::shared_mutex/std::mutex around a "

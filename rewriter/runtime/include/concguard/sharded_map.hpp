@@ -308,6 +308,16 @@ public:
         f(static_cast<const K &>(slots_[i].first),
           static_cast<const V &>(slots_[i].second));
   }
+  /// Calls f(const K&, const V&) until it returns false; returns false if
+  /// it stopped early.
+  template <class F> bool for_each_while(F &f) const {
+    for (std::size_t i = 0; i < cap_; ++i)
+      if (ctrl_[i] != empty_slot &&
+          !f(static_cast<const K &>(slots_[i].first),
+             static_cast<const V &>(slots_[i].second)))
+        return false;
+    return true;
+  }
   template <class F> void for_each_mut(F &f) {
     for (std::size_t i = 0; i < cap_; ++i)
       if (ctrl_[i] != empty_slot)
@@ -467,6 +477,12 @@ public:
     for (const auto &kv : map_)
       f(kv.first, static_cast<const V &>(kv.second));
   }
+  template <class F> bool for_each_while(F &f) const {
+    for (const auto &kv : map_)
+      if (!f(kv.first, static_cast<const V &>(kv.second)))
+        return false;
+    return true;
+  }
   template <class F> void for_each_mut(F &f) {
     for (auto &kv : map_)
       f(kv.first, kv.second);
@@ -606,7 +622,8 @@ public:
     const auto *e = s.table.find(key, h);
     if (e == nullptr)
       return false;
-    std::forward<F>(f)(static_cast<const V &>(e->second));
+    call_visitor(f, static_cast<const K &>(e->first),
+                 static_cast<const V &>(e->second));
     return true;
   }
 
@@ -636,13 +653,26 @@ public:
   /// Calls `f(const K&, const V&)` on every element, shard by shard, each
   /// shard under its read lock. This is not a snapshot of the whole map:
   /// writes to shards not yet (or already) visited are (or are not) seen.
-  /// `f` must not call into this map.
+  /// If f returns bool, returning false stops the iteration. `f` must not
+  /// call into this map.
   template <class F> void for_each(F &&f) const {
     check_entry("for_each");
-    for (size_type i = 0; i < shards_.count(); ++i) {
-      shared_access a(this, shards_[i]);
-      shards_[i].table.for_each(f);
-    }
+    for_each_while_impl(f);
+  }
+
+  /// Like for_each, but `f` returns bool and false stops the iteration;
+  /// returns false if it stopped early.
+  template <class F> bool visit_while(F &&f) const {
+    check_entry("visit_while");
+    return for_each_while_impl(f);
+  }
+
+  /// Boost's names: cvisit = visit, visit_all = for_each.
+  template <class F> bool cvisit(const K &key, F &&f) const {
+    return visit(key, std::forward<F>(f));
+  }
+  template <class F> void visit_all(F &&f) const {
+    for_each(std::forward<F>(f));
   }
 
   /// Copies every element into a vector, shard by shard under read locks
@@ -672,7 +702,7 @@ public:
     auto *e = s.table.find(key, h);
     if (e == nullptr)
       return false;
-    std::forward<F>(f)(e->second);
+    call_visitor(f, static_cast<const K &>(e->first), e->second);
     return true;
   }
 
@@ -687,11 +717,11 @@ public:
     exclusive_access a(this, s);
     auto [e, inserted] = s.table.try_emplace(key, h);
     if (!inserted) {
-      std::forward<F>(f)(e->second);
+      call_visitor(f, static_cast<const K &>(e->first), e->second);
       return;
     }
     try {
-      std::forward<F>(f)(e->second);
+      call_visitor(f, static_cast<const K &>(e->first), e->second);
     } catch (...) {
       s.table.erase_element(e);
       throw;
@@ -762,6 +792,75 @@ public:
     typename table_type::removed_type removed; // dies after the unlock
     exclusive_access a(this, s);
     return s.table.erase(key, h, removed) ? 1 : 0;
+  }
+
+  /// Removes `key` if `pred(const V&)` (or `pred(const K&, const V&)`) is
+  /// true, under the shard's write lock; returns 0 or 1.
+  template <class P> size_type erase_if(const K &key, P &&pred) {
+    check_entry("erase_if");
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    typename table_type::removed_type removed; // dies after the unlock
+    exclusive_access a(this, s);
+    const auto *e = s.table.find(key, h);
+    if (e == nullptr || !call_visitor(pred, static_cast<const K &>(e->first),
+                                      static_cast<const V &>(e->second)))
+      return 0;
+    return s.table.erase(key, h, removed) ? 1 : 0;
+  }
+
+  /// Inserts (key, value) if absent, else calls `f(V&)` (or `f(const K&,
+  /// V&)`) on the present value under the write lock; true if inserted.
+  template <class F> bool insert_or_visit(K key, V value, F &&f) {
+    check_entry("insert_or_visit");
+    return insert_or_visit_impl<false>(std::move(key), std::move(value), f);
+  }
+
+  /// insert_or_visit with a read-only visitor `f(const V&)`.
+  template <class F> bool insert_or_cvisit(K key, V value, F &&f) {
+    check_entry("insert_or_cvisit");
+    return insert_or_visit_impl<true>(std::move(key), std::move(value), f);
+  }
+
+  /// Go's sync.Map.LoadOrStore: stores `value` if `key` is absent. Returns
+  /// the value now in the map and whether it was already there (loaded).
+  std::pair<V, bool> load_or_store(K key, V value) {
+    check_entry("load_or_store");
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    exclusive_access a(this, s);
+    auto [e, inserted] =
+        s.table.try_emplace(std::move(key), h, std::move(value));
+    return {e->second, !inserted};
+  }
+
+  /// Go's sync.Map.LoadAndDelete: removes `key` and returns its value.
+  std::optional<V> load_and_delete(const K &key) {
+    check_entry("load_and_delete");
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    std::optional<V> out;
+    exclusive_access a(this, s);
+    auto *e = s.table.find(key, h);
+    if (e == nullptr)
+      return out;
+    out.emplace(std::move(e->second));
+    s.table.erase_element(e);
+    return out;
+  }
+
+  /// Go's sync.Map.CompareAndSwap: sets the value of `key` to `desired` if
+  /// it is present and equal to `expected`; returns whether it did.
+  bool compare_and_swap(const K &key, const V &expected, V desired) {
+    check_entry("compare_and_swap");
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    exclusive_access a(this, s);
+    auto *e = s.table.find(key, h);
+    if (e == nullptr || !(static_cast<const V &>(e->second) == expected))
+      return false;
+    e->second = std::move(desired);
+    return true;
   }
 
   /// Removes every element for which `pred(const K&, const V&)` is true,
@@ -936,6 +1035,35 @@ private:
         .second;
   }
 
+  template <bool Const, class F>
+  bool insert_or_visit_impl(K &&key, V &&value, F &f) {
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    exclusive_access a(this, s);
+    if (auto *e = s.table.find(key, h)) {
+      if constexpr (Const)
+        call_visitor(f, static_cast<const K &>(e->first),
+                     static_cast<const V &>(e->second));
+      else
+        call_visitor(f, static_cast<const K &>(e->first), e->second);
+      return false;
+    }
+    s.table.try_emplace(std::move(key), h, std::move(value));
+    return true;
+  }
+
+  template <class F> bool for_each_while_impl(F &f) const {
+    auto go_on = [&f](const K &k, const V &v) {
+      return call_continue(f, k, v);
+    };
+    for (size_type i = 0; i < shards_.count(); ++i) {
+      shared_access a(this, shards_[i]);
+      if (!shards_[i].table.for_each_while(go_on))
+        return false;
+    }
+    return true;
+  }
+
   static size_type round_shard_count(size_type n) noexcept {
     if (n <= 1)
       return 1;
@@ -970,13 +1098,821 @@ private:
   KeyEqual eq_;
 };
 
+//===-- Optimistic shards for small trivially copyable elements ----------===//
+
+/// Whether sharded_map stores (K, V) in optimistic shards: both trivially
+/// copyable, at most 8 bytes, and lock-free as std::atomic, so that a reader
+/// can copy an element with plain atomic loads while a writer may be moving
+/// it, and throw the copy away if the writer was there.
+template <class T> constexpr bool small_lock_free_atomic() {
+  if constexpr (std::is_trivially_copyable_v<T> && sizeof(T) <= 8)
+    return std::atomic<T>::is_always_lock_free;
+  else
+    return false;
+}
+template <class K, class V>
+inline constexpr bool optimistic_elements =
+    small_lock_free_atomic<K>() && small_lock_free_atomic<V>() &&
+    std::is_default_constructible_v<V>;
+
+/// A sequence lock: an even count when free, odd while a writer holds it.
+/// Writers take it with one compare-and-swap and release it with one store;
+/// readers never write it: they read the count before and after copying
+/// what they need, and retry if it changed or was odd. Following Boehm ("Can
+/// seqlocks get along with programming language memory models?", 2012),
+/// every datum read optimistically is an atomic; writers store it with
+/// release and readers load it with acquire (plain moves on x86), so a
+/// reader that sees any store of a writer also sees that writer's odd count
+/// when it reads the count again, and no fence is needed (ThreadSanitizer
+/// does not model fences, but it does model these).
+class seq_lock {
+public:
+  void lock() noexcept {
+    backoff b;
+    for (;;) {
+      std::uint32_t s = seq_.load(std::memory_order_relaxed);
+      if ((s & 1) == 0 &&
+          seq_.compare_exchange_weak(s, s + 1, std::memory_order_acquire,
+                                     std::memory_order_relaxed))
+        return;
+      b.pause();
+    }
+  }
+  void unlock() noexcept {
+    seq_.store(seq_.load(std::memory_order_relaxed) + 1,
+               std::memory_order_release);
+  }
+  /// The count to validate against; odd means a writer is in.
+  std::uint32_t read_begin() const noexcept {
+    return seq_.load(std::memory_order_acquire);
+  }
+  /// Whether nothing was written since read_begin() returned `s`. The
+  /// caller's acquire loads of the data keep this load after them.
+  bool read_validate(std::uint32_t s) const noexcept {
+    return seq_.load(std::memory_order_relaxed) == s;
+  }
+
+private:
+  std::atomic<std::uint32_t> seq_{0};
+};
+
+/// The open-addressing table of an optimistic shard (linear probing, 7-bit
+/// tags in control bytes, backward-shift deletion, as flat_table) whose
+/// control bytes, keys and values are atomics. Writers (holding the shard's
+/// seq_lock) use relaxed atomic accesses; readers do too, without the lock,
+/// and validate with the seq_lock. An array replaced by a larger one is
+/// retired, not freed: an optimistic reader may still be probing it. The
+/// retired arrays are freed with the table; as capacities double, they add
+/// up to less than the current array.
+template <class K, class V> class atomic_table {
+  struct slot {
+    std::atomic<K> key;
+    std::atomic<V> value;
+  };
+  struct block {
+    std::size_t cap;
+    block *retired; // the next older retired block
+    std::atomic<std::uint8_t> *ctrl;
+    slot *slots;
+  };
+
+public:
+  static constexpr std::uint8_t empty_slot = 0x80;
+
+  atomic_table() = default;
+  atomic_table(const atomic_table &) = delete;
+  atomic_table &operator=(const atomic_table &) = delete;
+  ~atomic_table() {
+    block *b = current_.load(std::memory_order_relaxed);
+    while (b != nullptr) {
+      block *next = b->retired;
+      free_block(b);
+      b = next;
+    }
+  }
+
+  /// Looks `key` up without the lock; the caller validates. Returns whether
+  /// found, with the value in `out`. Probes at most the capacity (a reader
+  /// racing with a writer may see a full-looking cluster).
+  template <class Eq>
+  bool read(const K &key, std::uint64_t h, const Eq &eq, V &out) const {
+    const block *b = current_.load(std::memory_order_acquire);
+    if (b == nullptr)
+      return false;
+    const std::uint8_t tag = hash_tag(h);
+    const std::size_t mask = b->cap - 1;
+    std::size_t i = static_cast<std::size_t>(h) & mask;
+    for (std::size_t n = 0; n < b->cap; ++n, i = (i + 1) & mask) {
+      const std::uint8_t c = b->ctrl[i].load(std::memory_order_acquire);
+      if (c == empty_slot)
+        return false;
+      if (c == tag &&
+          eq(b->slots[i].key.load(std::memory_order_acquire), key)) {
+        out = b->slots[i].value.load(std::memory_order_acquire);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  //===-- Under the lock --------------------------------------------------===//
+
+  std::size_t size() const noexcept {
+    return size_.load(std::memory_order_relaxed);
+  }
+
+  /// Index of `key`'s slot, or npos.
+  static constexpr std::size_t npos = ~std::size_t(0);
+  template <class Eq>
+  std::size_t find(const K &key, std::uint64_t h, const Eq &eq) const {
+    const block *b = current_.load(std::memory_order_relaxed);
+    if (b == nullptr)
+      return npos;
+    const std::uint8_t tag = hash_tag(h);
+    const std::size_t mask = b->cap - 1;
+    for (std::size_t i = static_cast<std::size_t>(h) & mask;;
+         i = (i + 1) & mask) {
+      const std::uint8_t c = b->ctrl[i].load(std::memory_order_relaxed);
+      if (c == empty_slot)
+        return npos;
+      if (c == tag && eq(b->slots[i].key.load(std::memory_order_relaxed), key))
+        return i;
+    }
+  }
+
+  V value_at(std::size_t i) const noexcept {
+    return current_.load(std::memory_order_relaxed)
+        ->slots[i]
+        .value.load(std::memory_order_relaxed);
+  }
+  K key_at(std::size_t i) const noexcept {
+    return current_.load(std::memory_order_relaxed)
+        ->slots[i]
+        .key.load(std::memory_order_relaxed);
+  }
+  void store_value(std::size_t i, const V &v) noexcept {
+    current_.load(std::memory_order_relaxed)
+        ->slots[i]
+        .value.store(v, std::memory_order_release);
+  }
+
+  /// Inserts (key, value), absent. `rehash_hash(k)` gives the mixed hash of
+  /// a stored key (to move elements on growth).
+  template <class HashOf>
+  void insert_new(const K &key, std::uint64_t h, const V &value,
+                  const HashOf &hash_of) {
+    const std::size_t n = size() + 1;
+    block *b = current_.load(std::memory_order_relaxed);
+    if (b == nullptr || n > max_load(b->cap))
+      b = grow(b == nullptr ? min_capacity : b->cap * 2, hash_of);
+    place(b, h, key, value);
+    size_.store(n, std::memory_order_relaxed);
+  }
+
+  /// Removes the element in slot `hole`.
+  template <class HashOf>
+  void erase_at(std::size_t hole, const HashOf &hash_of) {
+    block *b = current_.load(std::memory_order_relaxed);
+    const std::size_t mask = b->cap - 1;
+    b->ctrl[hole].store(empty_slot, std::memory_order_release);
+    for (std::size_t j = (hole + 1) & mask;
+         b->ctrl[j].load(std::memory_order_relaxed) != empty_slot;
+         j = (j + 1) & mask) {
+      const K k = b->slots[j].key.load(std::memory_order_relaxed);
+      const std::size_t home = static_cast<std::size_t>(hash_of(k)) & mask;
+      const std::size_t dist_home = (home - hole) & mask;
+      const std::size_t dist_j = (j - hole) & mask;
+      if (dist_home != 0 && dist_home <= dist_j)
+        continue;
+      b->slots[hole].key.store(k, std::memory_order_release);
+      b->slots[hole].value.store(
+          b->slots[j].value.load(std::memory_order_relaxed),
+          std::memory_order_release);
+      b->ctrl[hole].store(b->ctrl[j].load(std::memory_order_relaxed),
+                          std::memory_order_release);
+      b->ctrl[j].store(empty_slot, std::memory_order_release);
+      hole = j;
+    }
+    size_.store(size() - 1, std::memory_order_relaxed);
+  }
+
+  /// Calls f(index) for every occupied slot, in slot order.
+  template <class F> void for_each_index(F &&f) const {
+    const block *b = current_.load(std::memory_order_relaxed);
+    if (b == nullptr)
+      return;
+    for (std::size_t i = 0; i < b->cap; ++i)
+      if (b->ctrl[i].load(std::memory_order_relaxed) != empty_slot)
+        f(i);
+  }
+
+  std::size_t capacity() const noexcept {
+    const block *b = current_.load(std::memory_order_relaxed);
+    return b == nullptr ? 0 : b->cap;
+  }
+  bool occupied(std::size_t i) const noexcept {
+    return current_.load(std::memory_order_relaxed)
+               ->ctrl[i]
+               .load(std::memory_order_relaxed) != empty_slot;
+  }
+
+  /// Empties the table, keeping its array (an optimistic reader may be in it).
+  void clear() noexcept {
+    block *b = current_.load(std::memory_order_relaxed);
+    if (b == nullptr)
+      return;
+    for (std::size_t i = 0; i < b->cap; ++i)
+      b->ctrl[i].store(empty_slot, std::memory_order_release);
+    size_.store(0, std::memory_order_relaxed);
+  }
+
+  template <class HashOf> void reserve(std::size_t n, const HashOf &hash_of) {
+    block *b = current_.load(std::memory_order_relaxed);
+    std::size_t cap = b == nullptr ? min_capacity : b->cap;
+    while (max_load(cap) < n)
+      cap *= 2;
+    if (b == nullptr || cap != b->cap)
+      grow(cap, hash_of);
+  }
+
+private:
+  static constexpr std::size_t min_capacity = 16;
+  static std::size_t max_load(std::size_t cap) noexcept {
+    return cap - cap / 4;
+  }
+
+  static block *make_block(std::size_t cap) {
+    // One allocation: header, control bytes, slots (aligned).
+    const std::size_t ctrl_off = sizeof(block);
+    std::size_t slots_off = ctrl_off + cap * sizeof(std::atomic<std::uint8_t>);
+    slots_off = (slots_off + alignof(slot) - 1) / alignof(slot) * alignof(slot);
+    const std::size_t bytes = slots_off + cap * sizeof(slot);
+    static_assert(alignof(slot) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+    char *raw = static_cast<char *>(::operator new(bytes));
+    block *b = ::new (static_cast<void *>(raw)) block;
+    b->cap = cap;
+    b->retired = nullptr;
+    b->ctrl = reinterpret_cast<std::atomic<std::uint8_t> *>(raw + ctrl_off);
+    b->slots = reinterpret_cast<slot *>(raw + slots_off);
+    for (std::size_t i = 0; i < cap; ++i) {
+      ::new (static_cast<void *>(b->ctrl + i))
+          std::atomic<std::uint8_t>(empty_slot);
+      ::new (static_cast<void *>(b->slots + i)) slot{};
+    }
+    return b;
+  }
+
+  static void free_block(block *b) noexcept {
+    b->~block(); // atomics of trivially copyable types: trivial
+    ::operator delete(static_cast<void *>(b));
+  }
+
+  static void place(block *b, std::uint64_t h, const K &key, const V &value) {
+    const std::size_t mask = b->cap - 1;
+    std::size_t i = static_cast<std::size_t>(h) & mask;
+    while (b->ctrl[i].load(std::memory_order_relaxed) != empty_slot)
+      i = (i + 1) & mask;
+    b->slots[i].key.store(key, std::memory_order_release);
+    b->slots[i].value.store(value, std::memory_order_release);
+    b->ctrl[i].store(hash_tag(h), std::memory_order_release);
+  }
+
+  template <class HashOf> block *grow(std::size_t cap, const HashOf &hash_of) {
+    block *old = current_.load(std::memory_order_relaxed);
+    block *next = make_block(cap);
+    if (old != nullptr) {
+      for (std::size_t i = 0; i < old->cap; ++i)
+        if (old->ctrl[i].load(std::memory_order_relaxed) != empty_slot) {
+          const K k = old->slots[i].key.load(std::memory_order_relaxed);
+          place(next, hash_of(k), k,
+                old->slots[i].value.load(std::memory_order_relaxed));
+        }
+      next->retired = old;
+    }
+    // Readers that load the new array see it filled (release/acquire).
+    current_.store(next, std::memory_order_release);
+    return next;
+  }
+
+  std::atomic<block *> current_{nullptr};
+  std::atomic<std::size_t> size_{0}; // read by size() without the lock
+};
+
+/// sharded_map for elements that qualify for optimistic_elements: point
+/// reads (get, at, contains, count, visit) take no lock and write no shared
+/// memory (one load of the shard's sequence count before and after the
+/// probe); a write takes the shard's seq_lock (one compare-and-swap) and
+/// releases it with a store. Same interface and guarantees as
+/// basic_sharded_map, except that read callbacks (visit, for_each) run on a
+/// validated copy of the element(s) rather than under a lock.
+template <class K, class V, class Hash, class KeyEqual>
+class optimistic_sharded_map {
+  using table_type = atomic_table<K, V>;
+
+public:
+  using key_type = K;
+  using mapped_type = V;
+  using value_type = std::pair<const K, V>;
+  using hasher = Hash;
+  using key_equal = KeyEqual;
+  using size_type = std::size_t;
+
+  static constexpr size_type default_shard_count = 64;
+  static constexpr size_type max_shard_count = size_type(1) << 16;
+
+  explicit optimistic_sharded_map(size_type shard_count = default_shard_count,
+                                  const Hash &hash = Hash(),
+                                  const KeyEqual &equal = KeyEqual())
+      : count_(round_shard_count(shard_count)),
+        shards_(new shard[round_shard_count(shard_count)]), hash_(hash),
+        eq_(equal) {
+    for (size_type b = count_; b > 1; b >>= 1)
+      ++bits_;
+  }
+
+  optimistic_sharded_map(std::initializer_list<value_type> init,
+                         size_type shard_count = default_shard_count,
+                         const Hash &hash = Hash(),
+                         const KeyEqual &equal = KeyEqual())
+      : optimistic_sharded_map(shard_count, hash, equal) {
+    for (const value_type &kv : init)
+      insert(kv.first, kv.second);
+  }
+
+  /// Copies `other` shard by shard (each shard one consistent state).
+  optimistic_sharded_map(const optimistic_sharded_map &other)
+      : optimistic_sharded_map(other.count_, other.hash_, other.eq_) {
+    other.check_entry("sharded_map(const sharded_map&)");
+    other.for_each_impl([&](const K &k, const V &v) { insert_impl(k, v); });
+  }
+
+  /// Replaces the contents with a copy of `other`'s, shard by shard; keeps
+  /// this map's shard count. Not atomic.
+  optimistic_sharded_map &operator=(const optimistic_sharded_map &other) {
+    if (this == &other)
+      return *this;
+    check_entry("operator=");
+    std::vector<std::pair<K, V>> all = other.snapshot();
+    clear();
+    for (const auto &kv : all)
+      insert_or_assign(kv.first, kv.second);
+    return *this;
+  }
+
+  //===-- Reads: optimistic -----------------------------------------------===//
+
+  std::optional<V> get(const K &key) const {
+    check_entry("get");
+    V v{};
+    if (read(key, v))
+      return std::optional<V>(v);
+    return std::nullopt;
+  }
+
+  V at(const K &key) const {
+    check_entry("at");
+    V v{};
+    if (!read(key, v))
+      throw std::out_of_range("concguard::sharded_map::at: key not found");
+    return v;
+  }
+
+  bool contains(const K &key) const {
+    check_entry("contains");
+    V v{};
+    return read(key, v);
+  }
+
+  size_type count(const K &key) const { return contains(key) ? 1 : 0; }
+
+  /// Calls `f(const V&)` on a validated copy of the value (no lock is held,
+  /// but as for every callback, `f` must not call into this map).
+  template <class F> bool visit(const K &key, F &&f) const {
+    check_entry("visit");
+    V v{};
+    if (!read(key, v))
+      return false;
+    marker mark(this);
+    call_visitor(f, key, static_cast<const V &>(v));
+    return true;
+  }
+
+  template <class F> bool cvisit(const K &key, F &&f) const {
+    return visit(key, std::forward<F>(f));
+  }
+
+  size_type size() const {
+    check_entry("size");
+    size_type n = 0;
+    for (size_type i = 0; i < count_; ++i)
+      n += shards_[i].table.size();
+    return n;
+  }
+
+  bool empty() const {
+    check_entry("empty");
+    for (size_type i = 0; i < count_; ++i)
+      if (shards_[i].table.size() != 0)
+        return false;
+    return true;
+  }
+
+  /// Calls `f(const K&, const V&)` on every element: each shard is copied
+  /// under its lock (one consistent state per shard) and f runs on the copy.
+  /// If f returns bool, returning false stops the iteration.
+  template <class F> void for_each(F &&f) const {
+    check_entry("for_each");
+    marker mark(this);
+    for_each_impl(f);
+  }
+
+  template <class F> bool visit_while(F &&f) const {
+    check_entry("visit_while");
+    marker mark(this);
+    return for_each_impl(f);
+  }
+
+  template <class F> void visit_all(F &&f) const {
+    for_each(std::forward<F>(f));
+  }
+
+  std::vector<std::pair<K, V>> snapshot() const {
+    check_entry("snapshot");
+    std::vector<std::pair<K, V>> out;
+    for_each_impl([&](const K &k, const V &v) { out.emplace_back(k, v); });
+    return out;
+  }
+
+  //===-- Writes: under the shard's seq_lock
+  //-------------------------------===//
+
+  /// Calls `f(V&)` on a copy of the value and stores it back, under the
+  /// shard's lock; if f throws, the value is unchanged.
+  template <class F> bool update(const K &key, F &&f) {
+    check_entry("update");
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    write_access a(this, s);
+    const std::size_t i = s.table.find(key, h, eq_);
+    if (i == table_type::npos)
+      return false;
+    V v = s.table.value_at(i);
+    call_visitor(f, key, v);
+    s.table.store_value(i, v);
+    return true;
+  }
+
+  template <class F> void upsert(const K &key, F &&f) {
+    check_entry("upsert");
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    write_access a(this, s);
+    const std::size_t i = s.table.find(key, h, eq_);
+    V v = i == table_type::npos ? V() : s.table.value_at(i);
+    call_visitor(f, key, v); // if it throws, nothing was inserted or changed
+    if (i == table_type::npos)
+      s.table.insert_new(key, h, v, hasher_of());
+    else
+      s.table.store_value(i, v);
+  }
+
+  V get_or_insert_default(const K &key) {
+    check_entry("get_or_insert_default");
+    V v{};
+    if (read(key, v))
+      return v;
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    write_access a(this, s);
+    const std::size_t i = s.table.find(key, h, eq_);
+    if (i != table_type::npos)
+      return s.table.value_at(i);
+    s.table.insert_new(key, h, V(), hasher_of());
+    return V();
+  }
+
+  bool insert(K key, V value) {
+    check_entry("insert");
+    return insert_impl(key, value);
+  }
+
+  template <class... A> bool emplace(K key, A &&...args) {
+    check_entry("emplace");
+    return emplace_impl(key, std::forward<A>(args)...);
+  }
+
+  template <class... A> bool try_emplace(K key, A &&...args) {
+    check_entry("try_emplace");
+    return emplace_impl(key, std::forward<A>(args)...);
+  }
+
+  bool insert_or_assign(K key, V value) {
+    check_entry("insert_or_assign");
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    write_access a(this, s);
+    const std::size_t i = s.table.find(key, h, eq_);
+    if (i != table_type::npos) {
+      s.table.store_value(i, value);
+      return false;
+    }
+    s.table.insert_new(key, h, value, hasher_of());
+    return true;
+  }
+
+  size_type erase(const K &key) {
+    check_entry("erase");
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    write_access a(this, s);
+    const std::size_t i = s.table.find(key, h, eq_);
+    if (i == table_type::npos)
+      return 0;
+    s.table.erase_at(i, hasher_of());
+    return 1;
+  }
+
+  template <class P> size_type erase_if(const K &key, P &&pred) {
+    check_entry("erase_if");
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    write_access a(this, s);
+    const std::size_t i = s.table.find(key, h, eq_);
+    if (i == table_type::npos)
+      return 0;
+    const V v = s.table.value_at(i);
+    if (!call_visitor(pred, key, v))
+      return 0;
+    s.table.erase_at(i, hasher_of());
+    return 1;
+  }
+
+  template <class F> bool insert_or_visit(K key, V value, F &&f) {
+    check_entry("insert_or_visit");
+    return insert_or_visit_impl<false>(key, value, f);
+  }
+
+  template <class F> bool insert_or_cvisit(K key, V value, F &&f) {
+    check_entry("insert_or_cvisit");
+    return insert_or_visit_impl<true>(key, value, f);
+  }
+
+  std::pair<V, bool> load_or_store(K key, V value) {
+    check_entry("load_or_store");
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    write_access a(this, s);
+    const std::size_t i = s.table.find(key, h, eq_);
+    if (i != table_type::npos)
+      return {s.table.value_at(i), true};
+    s.table.insert_new(key, h, value, hasher_of());
+    return {value, false};
+  }
+
+  std::optional<V> load_and_delete(const K &key) {
+    check_entry("load_and_delete");
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    write_access a(this, s);
+    const std::size_t i = s.table.find(key, h, eq_);
+    if (i == table_type::npos)
+      return std::nullopt;
+    const V v = s.table.value_at(i);
+    s.table.erase_at(i, hasher_of());
+    return std::optional<V>(v);
+  }
+
+  bool compare_and_swap(const K &key, const V &expected, V desired) {
+    check_entry("compare_and_swap");
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    write_access a(this, s);
+    const std::size_t i = s.table.find(key, h, eq_);
+    if (i == table_type::npos ||
+        !(static_cast<const V &>(s.table.value_at(i)) == expected))
+      return false;
+    s.table.store_value(i, desired);
+    return true;
+  }
+
+  /// Removes every element for which `pred(const K&, const V&)` is true,
+  /// shard by shard under the shard's lock; pred is called once per element.
+  template <class P> size_type erase_if(P &&pred) {
+    check_entry("erase_if");
+    size_type removed = 0;
+    std::vector<K> doomed;
+    for (size_type si = 0; si < count_; ++si) {
+      shard &s = shards_[si];
+      write_access a(this, s);
+      doomed.clear();
+      s.table.for_each_index([&](std::size_t i) {
+        const K k = s.table.key_at(i);
+        const V v = s.table.value_at(i);
+        if (pred(static_cast<const K &>(k), static_cast<const V &>(v)))
+          doomed.push_back(k);
+      });
+      for (const K &k : doomed)
+        s.table.erase_at(s.table.find(k, hash_of(k), eq_), hasher_of());
+      removed += doomed.size();
+    }
+    return removed;
+  }
+
+  /// Calls `f(const K&, V&)` on every element, shard by shard under the
+  /// shard's lock, storing each value back after f returns.
+  template <class F> void for_each_mut(F &&f) {
+    check_entry("for_each_mut");
+    for (size_type si = 0; si < count_; ++si) {
+      shard &s = shards_[si];
+      write_access a(this, s);
+      s.table.for_each_index([&](std::size_t i) {
+        const K k = s.table.key_at(i);
+        V v = s.table.value_at(i);
+        f(static_cast<const K &>(k), v);
+        s.table.store_value(i, v);
+      });
+    }
+  }
+
+  void clear() {
+    check_entry("clear");
+    for (size_type si = 0; si < count_; ++si) {
+      write_access a(this, shards_[si]);
+      shards_[si].table.clear();
+    }
+  }
+
+  void reserve(size_type n) {
+    check_entry("reserve");
+    size_type per_shard = (n + count_ - 1) / count_;
+    per_shard += per_shard / 8 + (n != 0 ? 4 : 0);
+    for (size_type si = 0; si < count_; ++si) {
+      write_access a(this, shards_[si]);
+      shards_[si].table.reserve(per_shard, hasher_of());
+    }
+  }
+
+  size_type shard_count() const noexcept { return count_; }
+  size_type shard_of(const K &key) const {
+    return index_for_hash(hash_of(key));
+  }
+  hasher hash_function() const { return hash_; }
+  key_equal key_eq() const { return eq_; }
+
+private:
+  struct alignas(cache_line_size) shard {
+    mutable seq_lock lock;
+    table_type table;
+  };
+
+  static constexpr bool checks = CONCGUARD_REENTRANCY_CHECKS != 0;
+  using marker = hold_marker<checks>;
+
+  class write_access {
+  public:
+    write_access(const optimistic_sharded_map *m, shard &s) : s_(s), mark_(m) {
+      s_.lock.lock();
+    }
+    ~write_access() { s_.lock.unlock(); }
+    write_access(const write_access &) = delete;
+    write_access &operator=(const write_access &) = delete;
+
+  private:
+    shard &s_;
+    marker mark_;
+  };
+
+  void check_entry(const char *operation) const noexcept {
+    check_not_reentrant<checks>(this, "concguard::sharded_map", operation);
+  }
+
+  /// The value for `key` into `out`, validated against the shard's count.
+  /// After a few failed attempts (a writer keeps the shard busy) it takes
+  /// the lock rather than spin indefinitely.
+  bool read(const K &key, V &out) const {
+    const std::uint64_t h = hash_of(key);
+    const shard &s = shard_for_hash(h);
+    for (int attempt = 0; attempt < 4; ++attempt) {
+      const std::uint32_t seq = s.lock.read_begin();
+      if ((seq & 1) != 0) {
+        cpu_relax();
+        continue;
+      }
+      const bool found = s.table.read(key, h, eq_, out);
+      if (s.lock.read_validate(seq))
+        return found;
+    }
+    s.lock.lock();
+    const bool found = s.table.read(key, h, eq_, out);
+    s.lock.unlock();
+    return found;
+  }
+
+  template <bool Const, class F>
+  bool insert_or_visit_impl(const K &key, const V &value, F &f) {
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    write_access a(this, s);
+    const std::size_t i = s.table.find(key, h, eq_);
+    if (i == table_type::npos) {
+      s.table.insert_new(key, h, value, hasher_of());
+      return true;
+    }
+    V v = s.table.value_at(i);
+    if constexpr (Const) {
+      call_visitor(f, key, static_cast<const V &>(v));
+    } else {
+      call_visitor(f, key, v);
+      s.table.store_value(i, v);
+    }
+    return false;
+  }
+
+  /// Copies each shard under its lock, then calls f on the copies; stops
+  /// (returning false) when f returns false.
+  template <class F> bool for_each_impl(F &&f) const {
+    std::vector<std::pair<K, V>> copy;
+    for (size_type si = 0; si < count_; ++si) {
+      const shard &s = shards_[si];
+      copy.clear();
+      s.lock.lock();
+      copy.reserve(s.table.size());
+      s.table.for_each_index([&](std::size_t i) {
+        copy.emplace_back(s.table.key_at(i), s.table.value_at(i));
+      });
+      s.lock.unlock();
+      for (const auto &kv : copy)
+        if (!call_continue(f, static_cast<const K &>(kv.first),
+                           static_cast<const V &>(kv.second)))
+          return false;
+    }
+    return true;
+  }
+
+  bool insert_impl(const K &key, const V &value) {
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    write_access a(this, s);
+    if (s.table.find(key, h, eq_) != table_type::npos)
+      return false;
+    s.table.insert_new(key, h, value, hasher_of());
+    return true;
+  }
+
+  template <class... A> bool emplace_impl(const K &key, A &&...args) {
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    write_access a(this, s);
+    if (s.table.find(key, h, eq_) != table_type::npos)
+      return false; // args untouched
+    s.table.insert_new(key, h, V(std::forward<A>(args)...), hasher_of());
+    return true;
+  }
+
+  static size_type round_shard_count(size_type n) noexcept {
+    if (n <= 1)
+      return 1;
+    if (n >= max_shard_count)
+      return max_shard_count;
+    size_type p = 1;
+    while (p < n)
+      p <<= 1;
+    return p;
+  }
+
+  std::uint64_t hash_of(const K &key) const {
+    return mix_hash(static_cast<std::uint64_t>(hash_(key)));
+  }
+  auto hasher_of() const {
+    return [this](const K &k) { return hash_of(k); };
+  }
+  size_type index_for_hash(std::uint64_t h) const noexcept {
+    return bits_ == 0 ? 0 : static_cast<size_type>(h >> (64 - bits_));
+  }
+  shard &shard_for_hash(std::uint64_t h) { return shards_[index_for_hash(h)]; }
+  const shard &shard_for_hash(std::uint64_t h) const {
+    return shards_[index_for_hash(h)];
+  }
+
+  size_type count_;
+  unsigned bits_ = 0;
+  std::unique_ptr<shard[]> shards_;
+  Hash hash_;
+  KeyEqual eq_;
+};
+
 } // namespace detail
 
-/// A concurrent hash map made of independently locked shards, each a
-/// std::unordered_map<K, V, Hash, KeyEqual> behind a reader-writer spinlock on
-/// its own cache line. The shard of a key is chosen from a mixed hash, so
-/// keys that differ only in their high bits (pointers, multiples of a power
-/// of two) still spread.
+/// A concurrent hash map made of independently locked shards, each a hash
+/// table behind a reader-writer spinlock on its own cache line. The shard of
+/// a key is chosen from a mixed hash, so keys that differ only in their high
+/// bits (pointers, multiples of a power of two) still spread.
+///
+/// When K and V are small trivially copyable types (optimistic_elements:
+/// integers, enums, pointers...), the shards are optimistic instead: point
+/// reads take no lock and write no shared memory, validated by the shard's
+/// sequence count, and read callbacks run on a validated copy (see
+/// detail::optimistic_sharded_map).
 ///
 /// Guarantees:
 /// - Every member function is safe to call concurrently with any other,
@@ -996,10 +1932,15 @@ private:
 ///   atomic with respect to concurrent writers.
 template <class K, class V, class Hash = std::hash<K>,
           class KeyEqual = std::equal_to<K>>
-class sharded_map : public detail::basic_sharded_map<K, V, Hash, KeyEqual,
-                                                     detail::rw_spinlock> {
-  using base =
-      detail::basic_sharded_map<K, V, Hash, KeyEqual, detail::rw_spinlock>;
+class sharded_map : public std::conditional_t<
+                        detail::optimistic_elements<K, V>,
+                        detail::optimistic_sharded_map<K, V, Hash, KeyEqual>,
+                        detail::basic_sharded_map<K, V, Hash, KeyEqual,
+                                                  detail::rw_spinlock>> {
+  using base = std::conditional_t<
+      detail::optimistic_elements<K, V>,
+      detail::optimistic_sharded_map<K, V, Hash, KeyEqual>,
+      detail::basic_sharded_map<K, V, Hash, KeyEqual, detail::rw_spinlock>>;
 
 public:
   using base::base;

@@ -8,7 +8,9 @@
 /// concguard::snapshot_map: a map for read-mostly data. Readers see an
 /// immutable snapshot and never wait for writers or for each other; a writer
 /// copies the current snapshot once per batch, edits the copy and publishes
-/// it atomically.
+/// it atomically. The default snapshot type is a persistent hash trie
+/// (concguard::persistent_map), whose copy is O(1) and whose changes copy
+/// only the path to one entry, so a write costs O(log n).
 ///
 //===----------------------------------------------------------------------===//
 
@@ -16,6 +18,7 @@
 #define CONCGUARD_SNAPSHOT_MAP_HPP
 
 #include "concguard/detail/common.hpp"
+#include "concguard/persistent_map.hpp"
 
 #include <atomic>
 #include <cstddef>
@@ -25,8 +28,9 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
-#include <unordered_map>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace concguard {
 namespace detail {
@@ -53,8 +57,9 @@ inline map_identity next_map_identity() noexcept {
 } // namespace detail
 
 /// A map for read-mostly data built on copy-on-write immutable snapshots of a
-/// `Map` (std::unordered_map<K, V> by default; any map with find, try_emplace,
-/// insert_or_assign, erase and iteration works).
+/// `Map` (concguard::persistent_map<K, V> by default; any map with find,
+/// try_emplace, insert_or_assign, erase(key) and iteration works, e.g.
+/// std::map<K, V> for key order, at O(n) per write).
 ///
 /// Reads (get, at, contains, count, visit, for_each, size, empty, snapshot)
 /// use the current snapshot and take no lock in the common case: each thread
@@ -67,8 +72,9 @@ inline map_identity next_map_identity() noexcept {
 /// Writes are serialized by a writer mutex. update(f) copies the current
 /// snapshot once, calls f(Map&) on the copy and publishes it; the convenience
 /// writers are one-entry batches and skip the copy when they would change
-/// nothing (insert of a present key, erase of an absent one...). A write
-/// costs O(size of the map): use sharded_map for write-heavy data.
+/// nothing (insert of a present key, erase of an absent one...). With the
+/// default persistent_map the copy shares every node and a one-entry change
+/// copies O(log n) of them; with another Map a write copies the whole map.
 ///
 /// Guarantees:
 /// - Every member function is safe to call concurrently with any other,
@@ -90,7 +96,7 @@ inline map_identity next_map_identity() noexcept {
 ///   refresh, release_thread_cache(), or thread exit — at most
 ///   `thread_cache_entries` snapshots per thread and map type, also after the
 ///   map itself is destroyed.
-template <class K, class V, class Map = std::unordered_map<K, V>>
+template <class K, class V, class Map = persistent_map<K, V>>
 class snapshot_map {
 public:
   using key_type = K;
@@ -143,10 +149,10 @@ public:
   /// Returns a copy of the value for `key`, or std::nullopt.
   std::optional<V> get(const K &key) const {
     return read("get", [&](const snapshot_type &s) -> std::optional<V> {
-      auto it = s->find(key);
-      if (it == s->end())
+      const auto *e = entry_of(*s, key);
+      if (e == nullptr)
         return std::nullopt;
-      return std::optional<V>(it->second);
+      return std::optional<V>(e->second);
     });
   }
 
@@ -154,8 +160,8 @@ public:
   /// key is absent.
   V at(const K &key) const {
     std::optional<V> v = read("at", [&](const snapshot_type &s) {
-      auto it = s->find(key);
-      return it == s->end() ? std::optional<V>() : std::optional<V>(it->second);
+      const auto *e = entry_of(*s, key);
+      return e == nullptr ? std::optional<V>() : std::optional<V>(e->second);
     });
     if (!v)
       throw std::out_of_range("concguard::snapshot_map::at: key not found");
@@ -165,14 +171,14 @@ public:
   /// Whether `key` is present.
   bool contains(const K &key) const {
     return read("contains", [&](const snapshot_type &s) {
-      return s->find(key) != s->end();
+      return entry_of(*s, key) != nullptr;
     });
   }
 
   /// 1 if `key` is present, else 0.
   size_type count(const K &key) const {
     return read("count", [&](const snapshot_type &s) -> size_type {
-      return s->find(key) != s->end() ? 1 : 0;
+      return entry_of(*s, key) != nullptr ? 1 : 0;
     });
   }
 
@@ -181,19 +187,43 @@ public:
   /// was present.
   template <class F> bool visit(const K &key, F &&f) const {
     return read("visit", [&](const snapshot_type &s) {
-      auto it = s->find(key);
-      if (it == s->end())
+      const auto *e = entry_of(*s, key);
+      if (e == nullptr)
         return false;
-      std::forward<F>(f)(static_cast<const V &>(it->second));
+      detail::call_visitor(f, static_cast<const K &>(e->first),
+                           static_cast<const V &>(e->second));
       return true;
     });
   }
 
-  /// Calls `f(const K&, const V&)` on every element of one snapshot.
+  /// Boost's names: cvisit = visit, visit_all = for_each.
+  template <class F> bool cvisit(const K &key, F &&f) const {
+    return visit(key, std::forward<F>(f));
+  }
+  template <class F> void visit_all(F &&f) const {
+    for_each(std::forward<F>(f));
+  }
+
+  /// Like for_each, but `f` returns bool and false stops the iteration;
+  /// returns false if it stopped early.
+  template <class F> bool visit_while(F &&f) const {
+    return read("visit_while", [&](const snapshot_type &s) {
+      for (const auto &kv : *s)
+        if (!detail::call_continue(f, static_cast<const K &>(kv.first),
+                                   static_cast<const V &>(kv.second)))
+          return false;
+      return true;
+    });
+  }
+
+  /// Calls `f(const K&, const V&)` on every element of one snapshot; if f
+  /// returns bool, returning false stops the iteration.
   template <class F> void for_each(F &&f) const {
     read("for_each", [&](const snapshot_type &s) {
       for (const auto &kv : *s)
-        f(static_cast<const K &>(kv.first), static_cast<const V &>(kv.second));
+        if (!detail::call_continue(f, static_cast<const K &>(kv.first),
+                                   static_cast<const V &>(kv.second)))
+          break;
       return 0;
     });
   }
@@ -224,8 +254,12 @@ public:
   /// key is present; returns whether it was (no copy is made otherwise).
   template <class F> bool update(const K &key, F &&f) {
     return write(
-        "update", [&](const Map &m) { return m.find(key) != m.end(); },
-        [&](Map &m) { std::forward<F>(f)(m.find(key)->second); });
+        "update", [&](const Map &m) { return entry_of(m, key) != nullptr; },
+        [&](Map &m) {
+          auto it = m.find(key);
+          detail::call_visitor(f, static_cast<const K &>(it->first),
+                               it->second);
+        });
   }
 
   /// Inserts a value-initialized V for `key` if absent, then calls `f(V&)`
@@ -233,7 +267,11 @@ public:
   template <class F> void upsert(const K &key, F &&f) {
     write(
         "upsert", [](const Map &) { return true; },
-        [&](Map &m) { std::forward<F>(f)(m.try_emplace(key).first->second); });
+        [&](Map &m) {
+          auto it = m.try_emplace(key).first;
+          detail::call_visitor(f, static_cast<const K &>(it->first),
+                               it->second);
+        });
   }
 
   /// Returns a copy of the value for `key`, inserting a value-initialized V
@@ -258,7 +296,7 @@ public:
   /// Inserts (key, value) if `key` is absent; returns whether it inserted.
   bool insert(K key, V value) {
     return write(
-        "insert", [&](const Map &m) { return m.find(key) == m.end(); },
+        "insert", [&](const Map &m) { return entry_of(m, key) == nullptr; },
         [&](Map &m) { m.try_emplace(std::move(key), std::move(value)); });
   }
 
@@ -290,10 +328,109 @@ public:
   /// Removes `key`; returns the number of elements removed (0 or 1).
   size_type erase(const K &key) {
     return write(
-               "erase", [&](const Map &m) { return m.find(key) != m.end(); },
+               "erase",
+               [&](const Map &m) { return entry_of(m, key) != nullptr; },
                [&](Map &m) { m.erase(key); })
                ? 1
                : 0;
+  }
+
+  /// Removes `key` if `pred(const V&)` (or `pred(const K&, const V&)`) is
+  /// true on the current value; returns 0 or 1.
+  template <class P> size_type erase_if(const K &key, P &&pred) {
+    return write(
+               "erase_if",
+               [&](const Map &m) {
+                 auto it = m.find(key);
+                 return it != m.end() &&
+                        detail::call_visitor(
+                            pred, static_cast<const K &>(it->first),
+                            static_cast<const V &>(it->second));
+               },
+               [&](Map &m) { m.erase(key); })
+               ? 1
+               : 0;
+  }
+
+  /// Inserts (key, value) if absent, else calls `f(V&)` (or `f(const K&,
+  /// V&)`) on the value in a one-entry batch; returns true if inserted.
+  template <class F> bool insert_or_visit(K key, V value, F &&f) {
+    bool inserted = false;
+    write(
+        "insert_or_visit", [](const Map &) { return true; },
+        [&](Map &m) {
+          auto r = m.try_emplace(std::move(key), std::move(value));
+          inserted = r.second;
+          if (!inserted)
+            detail::call_visitor(f, static_cast<const K &>(r.first->first),
+                                 r.first->second);
+        });
+    return inserted;
+  }
+
+  /// insert_or_visit with a read-only visitor; publishes nothing (and
+  /// copies nothing) when the key is present.
+  template <class F> bool insert_or_cvisit(K key, V value, F &&f) {
+    bool present = false;
+    const bool inserted = write(
+        "insert_or_cvisit",
+        [&](const Map &m) {
+          auto it = m.find(key);
+          if (it == m.end())
+            return true;
+          present = true;
+          detail::call_visitor(f, static_cast<const K &>(it->first),
+                               static_cast<const V &>(it->second));
+          return false;
+        },
+        [&](Map &m) { m.try_emplace(std::move(key), std::move(value)); });
+    return inserted && !present;
+  }
+
+  /// Go's sync.Map.LoadOrStore: the value now in the map and whether it was
+  /// already there (then nothing is published).
+  std::pair<V, bool> load_or_store(K key, V value) {
+    std::optional<V> loaded;
+    write(
+        "load_or_store",
+        [&](const Map &m) {
+          auto it = m.find(key);
+          if (it != m.end())
+            loaded.emplace(it->second);
+          return !loaded;
+        },
+        [&](Map &m) { m.try_emplace(std::move(key), value); });
+    if (loaded)
+      return {std::move(*loaded), true};
+    return {std::move(value), false};
+  }
+
+  /// Go's sync.Map.LoadAndDelete: removes `key` and returns its value.
+  std::optional<V> load_and_delete(const K &key) {
+    std::optional<V> out;
+    write(
+        "load_and_delete",
+        [&](const Map &m) {
+          auto it = m.find(key);
+          if (it != m.end())
+            out.emplace(it->second);
+          return out.has_value();
+        },
+        [&](Map &m) { m.erase(key); });
+    return out;
+  }
+
+  /// Go's sync.Map.CompareAndSwap: sets `key`'s value to `desired` if it is
+  /// present and equal to `expected`; returns whether it did.
+  bool compare_and_swap(const K &key, const V &expected, V desired) {
+    return write(
+        "compare_and_swap",
+        [&](const Map &m) {
+          auto it = m.find(key);
+          return it != m.end() &&
+                 static_cast<const V &>(it->second) == expected;
+        },
+        [&](Map &m) { m.find(key)->second = std::move(desired); });
   }
 
   /// Removes every element for which `pred(const K&, const V&)` is true, in
@@ -303,20 +440,20 @@ public:
     snapshot_type old;
     std::lock_guard<std::mutex> w(write_mutex_);
     marker mark(this);
+    // Select on the current snapshot (nothing copied if nothing matches),
+    // then erase the selected keys from one copy.
+    std::vector<K> doomed;
+    for (const auto &kv : static_cast<const Map &>(*current_))
+      if (pred(static_cast<const K &>(kv.first),
+               static_cast<const V &>(kv.second)))
+        doomed.push_back(kv.first);
+    if (doomed.empty())
+      return 0;
     auto next = std::make_shared<Map>(*current_);
-    size_type removed = 0;
-    for (auto it = next->begin(); it != next->end();) {
-      if (pred(static_cast<const K &>(it->first),
-               static_cast<const V &>(it->second))) {
-        it = next->erase(it);
-        ++removed;
-      } else {
-        ++it;
-      }
-    }
-    if (removed != 0)
-      old = publish(std::move(next));
-    return removed;
+    for (const K &key : doomed)
+      next->erase(key);
+    old = publish(std::move(next));
+    return doomed.size();
   }
 
   /// Calls `f(const K&, V&)` on every element of a copy and publishes it, in
@@ -409,6 +546,23 @@ private:
                                         operation);
   }
 
+  template <class M, class = void> struct has_find_entry : std::false_type {};
+  template <class M>
+  struct has_find_entry<
+      M, std::void_t<decltype(std::declval<const M &>().find_entry(
+             std::declval<const K &>()))>> : std::true_type {};
+
+  /// The element for `key` in `m`, or nullptr. persistent_map::find_entry
+  /// builds no iterator (an iterator carries the whole path).
+  static const value_type *entry_of(const Map &m, const K &key) {
+    if constexpr (has_find_entry<Map>::value) {
+      return m.find_entry(key);
+    } else {
+      auto it = m.find(key);
+      return it == m.end() ? nullptr : &*it;
+    }
+  }
+
   /// Runs fn(const snapshot_type&) on the current snapshot. Fast path: this
   /// thread's cache entry for the map is still current (one atomic load).
   /// The entry is pinned while fn runs so that a nested read from inside a
@@ -481,7 +635,7 @@ private:
   template <class... A>
   bool try_emplace_impl(const char *operation, K key, A &&...args) {
     return write(
-        operation, [&](const Map &m) { return m.find(key) == m.end(); },
+        operation, [&](const Map &m) { return entry_of(m, key) == nullptr; },
         [&](Map &m) {
           m.try_emplace(std::move(key), std::forward<A>(args)...);
         });

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
+#include <type_traits>
 
 /// \def CONCGUARD_REENTRANCY_CHECKS
 /// When non-zero, every public operation of concguard::sharded_map and
@@ -77,6 +78,30 @@ inline std::uint64_t mix_hash(std::uint64_t x) noexcept {
   x *= 0xd6e8feb86659fd93ULL;
   x ^= x >> 32;
   return x;
+}
+
+/// Calls a visitor on an element: `f(key, value)` if it accepts the key as
+/// well, else `f(value)`. Lets every callback-taking member accept both.
+template <class F, class Key, class Value>
+decltype(auto) call_visitor(F &f, const Key &key, Value &value) {
+  if constexpr (std::is_invocable_v<F &, const Key &, Value &>)
+    return f(key, value);
+  else
+    return f(value);
+}
+
+/// Calls an element callback `f(key, value)` and says whether to go on: a
+/// callback returning void always goes on, one returning bool stops the
+/// iteration by returning false.
+template <class F, class Key, class Value>
+bool call_continue(F &f, const Key &key, Value &value) {
+  if constexpr (std::is_void_v<
+                    std::invoke_result_t<F &, const Key &, Value &>>) {
+    f(key, value);
+    return true;
+  } else {
+    return static_cast<bool>(f(key, value));
+  }
 }
 
 //===-- Debug re-entrancy record -----------------------------------------===//

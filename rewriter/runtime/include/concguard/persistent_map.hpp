@@ -1,0 +1,918 @@
+//===- concguard/persistent_map.hpp - persistent hash trie ------*- C++ -*-===//
+//
+// Part of concguard, header-only, standard library only, C++17 or later.
+//
+//===----------------------------------------------------------------------===//
+///
+/// \file
+/// concguard::persistent_map: an unordered map whose copies share structure.
+/// It is the default representation of concguard::snapshot_map's snapshots:
+/// copying one is O(1), and a change to a copy costs O(log n) (it copies the
+/// path from the root to one entry) instead of O(n).
+///
+/// The structure is a hash array mapped trie (after Bagwell's HAMT, with the
+/// separate entry and child bitmaps of Steindorfer and Vinju's CHAMP): each
+/// node consumes 5 bits of the key's 64-bit hash and holds, in two dense
+/// arrays indexed by the popcount of a bitmap, the entries that are alone in
+/// their 32nd of the hash space and the child nodes for the others. Keys
+/// whose 64-bit hashes are equal end in a collision node (a plain list).
+///
+//===----------------------------------------------------------------------===//
+
+#ifndef CONCGUARD_PERSISTENT_MAP_HPP
+#define CONCGUARD_PERSISTENT_MAP_HPP
+
+#include "concguard/detail/common.hpp"
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <iterator>
+#include <new>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+namespace concguard {
+namespace detail {
+
+/// Population count of a 32-bit bitmap. Without -mpopcnt the builtin is a
+/// library call on x86-64; this branch-free version costs a few cycles.
+inline unsigned popcount32(std::uint32_t x) noexcept {
+#if defined(__POPCNT__) || defined(__aarch64__)
+  return static_cast<unsigned>(__builtin_popcount(x));
+#else
+  x = x - ((x >> 1) & 0x55555555u);
+  x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+  x = (x + (x >> 4)) & 0x0f0f0f0fu;
+  return (x * 0x01010101u) >> 24;
+#endif
+}
+
+} // namespace detail
+
+/// An unordered map with O(1) copies that share structure, O(log32 n) lookup,
+/// insertion and erasure (each change copies only the nodes that a copy
+/// shares, along the path to one entry), and nodes freed when the last copy
+/// that uses them is gone (atomic reference counts, so copies may be used and
+/// destroyed on different threads; one object is not itself thread-safe).
+///
+/// The interface is the part of std::unordered_map a batch usually needs:
+/// find, count, contains, at, operator[], insert, emplace, try_emplace,
+/// insert_or_assign, erase(key), clear, size, empty, iteration.
+/// Differences from std::unordered_map:
+/// - a non-const access (non-const find/begin, operator[], try_emplace, ...)
+///   first copies the nodes on its path that another copy shares, so that
+///   the other copies never see the change; use the const overloads (or
+///   std::as_const) to only read;
+/// - every insertion or erasure invalidates iterators and references into
+///   this object (as in absl::flat_hash_map); values of types that are not
+///   trivially copyable are boxed and keep their address while the object
+///   is changed only through this one copy;
+/// - no buckets, no erase(iterator), iteration order is the hash order.
+template <class K, class V, class Hash = std::hash<K>,
+          class KeyEqual = std::equal_to<K>>
+class persistent_map {
+public:
+  using key_type = K;
+  using mapped_type = V;
+  using value_type = std::pair<const K, V>;
+  using size_type = std::size_t;
+  using hasher = Hash;
+  using key_equal = KeyEqual;
+
+private:
+  static constexpr unsigned bits_per_level = 5;
+  static constexpr std::uint32_t level_mask = (1u << bits_per_level) - 1;
+  static constexpr unsigned hash_bits = 64;
+  /// Levels that consume hash bits (0, 5, ..., 60), plus the collision level.
+  static constexpr unsigned max_depth =
+      (hash_bits + bits_per_level - 1) / bits_per_level + 1;
+
+  /// Small trivially copyable entries live in the nodes; others are boxed so
+  /// that copying a node on a write copies pointers, not values.
+  static constexpr bool inline_entries = std::is_trivially_copyable_v<K> &&
+                                         std::is_trivially_copyable_v<V> &&
+                                         sizeof(value_type) <= 32;
+
+  struct box {
+    template <class... A>
+    explicit box(A &&...args) : kv(std::forward<A>(args)...) {}
+    std::atomic<std::uint32_t> refs{1};
+    value_type kv;
+  };
+
+  using slot = std::conditional_t<inline_entries, value_type, box *>;
+
+  struct node {
+    std::atomic<std::uint32_t> refs{1};
+    std::uint32_t datamap = 0; // bit set: that 32nd holds one entry
+    std::uint32_t nodemap = 0; // bit set: that 32nd holds a child node
+    std::uint32_t count = 0;   // collision nodes only: number of entries
+  };
+
+  //===-- Node memory ----------------------------------------------------===//
+
+  static constexpr std::size_t round_up(std::size_t n, std::size_t a) {
+    return (n + a - 1) / a * a;
+  }
+  static constexpr std::size_t slots_offset =
+      round_up(sizeof(node), alignof(slot));
+  static constexpr std::size_t node_alignment = alignof(slot) > alignof(node)
+                                                    ? alignof(slot)
+                                                    : alignof(node);
+
+  static std::size_t children_offset(unsigned entries) noexcept {
+    return round_up(slots_offset + entries * sizeof(slot), alignof(node *));
+  }
+
+  /// Allocates a node with room for `entries` slots and `children` child
+  /// pointers; neither is constructed.
+  static node *allocate(unsigned entries, unsigned children) {
+    const std::size_t bytes =
+        children_offset(entries) + children * sizeof(node *);
+    void *raw;
+    if constexpr (node_alignment > __STDCPP_DEFAULT_NEW_ALIGNMENT__)
+      raw = ::operator new(bytes, std::align_val_t(node_alignment));
+    else
+      raw = ::operator new(bytes);
+    return new (raw) node;
+  }
+
+  static void deallocate(node *n) noexcept {
+    n->~node();
+    if constexpr (node_alignment > __STDCPP_DEFAULT_NEW_ALIGNMENT__)
+      ::operator delete(static_cast<void *>(n),
+                        std::align_val_t(node_alignment));
+    else
+      ::operator delete(static_cast<void *>(n));
+  }
+
+  static bool is_collision(unsigned shift) noexcept {
+    return shift >= hash_bits;
+  }
+  static unsigned entry_count(const node *n, unsigned shift) noexcept {
+    return is_collision(shift) ? n->count : detail::popcount32(n->datamap);
+  }
+  static unsigned child_count(const node *n) noexcept {
+    return detail::popcount32(n->nodemap);
+  }
+  static slot *slots(node *n) noexcept {
+    return reinterpret_cast<slot *>(reinterpret_cast<char *>(n) + slots_offset);
+  }
+  static const slot *slots(const node *n) noexcept {
+    return reinterpret_cast<const slot *>(reinterpret_cast<const char *>(n) +
+                                          slots_offset);
+  }
+  static node **children(node *n, unsigned entries) noexcept {
+    return reinterpret_cast<node **>(reinterpret_cast<char *>(n) +
+                                     children_offset(entries));
+  }
+  static node *const *children(const node *n, unsigned entries) noexcept {
+    return reinterpret_cast<node *const *>(reinterpret_cast<const char *>(n) +
+                                           children_offset(entries));
+  }
+  static unsigned index_of(std::uint32_t map, std::uint32_t bit) noexcept {
+    return detail::popcount32(map & (bit - 1));
+  }
+  static std::uint32_t bit_of(std::uint64_t hash, unsigned shift) noexcept {
+    return 1u << ((hash >> shift) & level_mask);
+  }
+
+  //===-- Slots ----------------------------------------------------------===//
+
+  static const value_type &entry(const slot &s) noexcept {
+    if constexpr (inline_entries)
+      return s;
+    else
+      return s->kv;
+  }
+
+  /// Copy-constructs a slot sharing `from` (a box gains a reference).
+  static void share_slot(slot *to, const slot &from) noexcept {
+    if constexpr (inline_entries) {
+      static_assert(std::is_nothrow_copy_constructible_v<value_type>);
+      new (to) value_type(from);
+    } else {
+      from->refs.fetch_add(1, std::memory_order_relaxed);
+      new (to) slot(from);
+    }
+  }
+
+  /// Moves a slot (its reference, for a box) to `to`; destroys `from`.
+  static void move_slot(slot *to, slot &from) noexcept {
+    if constexpr (inline_entries) {
+      new (to) value_type(from); // trivially copyable: a copy is a move
+      from.~value_type();
+    } else {
+      new (to) slot(from);
+    }
+  }
+
+  static void destroy_slot(slot &s) noexcept {
+    if constexpr (inline_entries) {
+      s.~value_type();
+    } else if (s->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      delete s;
+    }
+  }
+
+  /// Constructs a new slot at `to` holding value_type(args...).
+  template <class... A> static void make_slot(slot *to, A &&...args) {
+    if constexpr (inline_entries)
+      new (to) value_type(std::forward<A>(args)...);
+    else
+      new (to) slot(new box(std::forward<A>(args)...));
+  }
+
+  //===-- Reference counting ----------------------------------------------===//
+
+  static void retain(node *n) noexcept {
+    if (n != nullptr)
+      n->refs.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  /// Drops one reference to `n` (at depth `shift`); frees it and releases
+  /// its entries and children when it was the last.
+  static void release(node *n, unsigned shift) noexcept {
+    if (n == nullptr || n->refs.fetch_sub(1, std::memory_order_acq_rel) != 1)
+      return;
+    const unsigned entries = entry_count(n, shift);
+    slot *s = slots(n);
+    for (unsigned i = 0; i < entries; ++i)
+      destroy_slot(s[i]);
+    if (!is_collision(shift)) {
+      node **c = children(n, entries);
+      const unsigned nc = child_count(n);
+      for (unsigned i = 0; i < nc; ++i)
+        release(c[i], shift + bits_per_level);
+    }
+    deallocate(n);
+  }
+
+  /// Only holder of `n`? The acquire pairs with the release decrement of the
+  /// holder that let go last, so its reads of the node happen before our
+  /// writes. Nobody can add a reference meanwhile: they would need a pointer
+  /// to `n` from a node or map that holds it, and only we do.
+  static bool is_unique(const node *n) noexcept {
+    return n->refs.load(std::memory_order_acquire) == 1;
+  }
+
+  /// A copy of `n` sharing its entries and children (not yet referenced).
+  static node *clone(const node *n, unsigned shift) {
+    const unsigned entries = entry_count(n, shift);
+    const unsigned nc = is_collision(shift) ? 0 : child_count(n);
+    node *c = allocate(entries, nc);
+    c->datamap = n->datamap;
+    c->nodemap = n->nodemap;
+    c->count = n->count;
+    for (unsigned i = 0; i < entries; ++i)
+      share_slot(&slots(c)[i], slots(n)[i]);
+    for (unsigned i = 0; i < nc; ++i) {
+      node *child = children(n, entries)[i];
+      retain(child);
+      children(c, entries)[i] = child;
+    }
+    return c;
+  }
+
+  /// Makes `*ref` (a node at depth `shift` that this map holds through
+  /// `ref`) unique to this map, copying it if another map shares it.
+  static node *own(node *&ref, unsigned shift) {
+    if (!is_unique(ref)) {
+      node *c = clone(ref, shift);
+      node *old = ref;
+      ref = c;
+      release(old, shift);
+    }
+    return ref;
+  }
+
+  /// Makes the box of `s` (in a node this map owns) unique to this map.
+  static value_type &own_entry(slot &s) {
+    if constexpr (inline_entries) {
+      return s;
+    } else {
+      if (s->refs.load(std::memory_order_acquire) != 1) {
+        box *copy = new box(s->kv);
+        box *old = s;
+        s = copy;
+        if (old->refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
+          delete old;
+      }
+      return s->kv;
+    }
+  }
+
+public:
+  //===-- Iteration ------------------------------------------------------===//
+
+  template <bool Const> class basic_iterator {
+  public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = persistent_map::value_type;
+    using difference_type = std::ptrdiff_t;
+    using pointer = std::conditional_t<Const, const value_type *, value_type *>;
+    using reference =
+        std::conditional_t<Const, const value_type &, value_type &>;
+
+    basic_iterator() = default;
+    /// A mutable iterator converts to a const one.
+    template <bool C = Const, class = std::enable_if_t<C>>
+    basic_iterator(const basic_iterator<false> &other) // NOLINT: implicit
+        : depth_(other.depth_), current_(other.current_) {
+      for (unsigned i = 0; i < depth_; ++i)
+        stack_[i] = other.stack_[i];
+    }
+
+    reference operator*() const { return *get(); }
+    pointer operator->() const { return get(); }
+    basic_iterator &operator++() {
+      advance();
+      return *this;
+    }
+    basic_iterator operator++(int) {
+      basic_iterator old = *this;
+      advance();
+      return old;
+    }
+    friend bool operator==(const basic_iterator &a, const basic_iterator &b) {
+      return a.current_ == b.current_;
+    }
+    friend bool operator!=(const basic_iterator &a, const basic_iterator &b) {
+      return a.current_ != b.current_;
+    }
+
+  private:
+    friend class persistent_map;
+    template <bool> friend class basic_iterator;
+
+    struct frame {
+      const node *n;
+      unsigned pos; // next entry, then next child (entries + i)
+    };
+
+    pointer get() const {
+      // Mutable iterators exist only over nodes this map owns alone.
+      return const_cast<pointer>(current_);
+    }
+
+    void push(const node *n, unsigned pos) { stack_[depth_++] = frame{n, pos}; }
+
+    void advance() {
+      current_ = nullptr;
+      while (depth_ != 0) {
+        frame &f = stack_[depth_ - 1];
+        const unsigned shift = (depth_ - 1) * bits_per_level;
+        const unsigned entries = entry_count(f.n, shift);
+        if (f.pos < entries) {
+          current_ = &entry(slots(f.n)[f.pos++]);
+          return;
+        }
+        const unsigned nc = is_collision(shift) ? 0 : child_count(f.n);
+        if (f.pos < entries + nc) {
+          const node *child = children(f.n, entries)[f.pos - entries];
+          ++f.pos;
+          push(child, 0);
+          continue;
+        }
+        --depth_;
+      }
+    }
+
+    frame stack_[max_depth + 1];
+    unsigned depth_ = 0;
+    const value_type *current_ = nullptr;
+  };
+
+  using iterator = basic_iterator<false>;
+  using const_iterator = basic_iterator<true>;
+
+  //===-- Construction ---------------------------------------------------===//
+
+  persistent_map() = default;
+  explicit persistent_map(const Hash &hash, const KeyEqual &eq = KeyEqual())
+      : hash_(hash), eq_(eq) {}
+  persistent_map(std::initializer_list<value_type> init) {
+    for (const value_type &kv : init)
+      insert(kv);
+  }
+  template <class It> persistent_map(It first, It last) {
+    for (; first != last; ++first)
+      insert(*first);
+  }
+
+  /// O(1): shares every node with `other`.
+  persistent_map(const persistent_map &other)
+      : root_(other.root_), size_(other.size_), hash_(other.hash_),
+        eq_(other.eq_) {
+    retain(root_);
+  }
+  persistent_map(persistent_map &&other) noexcept
+      : root_(other.root_), size_(other.size_), hash_(other.hash_),
+        eq_(other.eq_) {
+    other.root_ = nullptr;
+    other.size_ = 0;
+  }
+  persistent_map &operator=(const persistent_map &other) {
+    persistent_map copy(other);
+    swap(copy);
+    return *this;
+  }
+  persistent_map &operator=(persistent_map &&other) noexcept {
+    persistent_map moved(std::move(other));
+    swap(moved);
+    return *this;
+  }
+  ~persistent_map() { release(root_, 0); }
+
+  void swap(persistent_map &other) noexcept {
+    using std::swap;
+    swap(root_, other.root_);
+    swap(size_, other.size_);
+    swap(hash_, other.hash_);
+    swap(eq_, other.eq_);
+  }
+  friend void swap(persistent_map &a, persistent_map &b) noexcept { a.swap(b); }
+
+  //===-- Reads ----------------------------------------------------------===//
+
+  size_type size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  hasher hash_function() const { return hash_; }
+  key_equal key_eq() const { return eq_; }
+
+  const_iterator begin() const {
+    const_iterator it;
+    if (root_ != nullptr) {
+      it.push(root_, 0);
+      it.advance();
+    }
+    return it;
+  }
+  const_iterator end() const noexcept { return const_iterator(); }
+  const_iterator cbegin() const { return begin(); }
+  const_iterator cend() const noexcept { return end(); }
+
+  /// Makes every node and entry unique to this map (O(n) if it shares them),
+  /// then iterates with mutable values.
+  iterator begin() {
+    own_all(root_, 0);
+    iterator it;
+    if (root_ != nullptr) {
+      it.push(root_, 0);
+      it.advance();
+    }
+    return it;
+  }
+  iterator end() noexcept { return iterator(); }
+
+  const_iterator find(const K &key) const {
+    const_iterator it;
+    locate(key, hash_of(key), &it);
+    return it;
+  }
+
+  /// Makes the path to `key` unique to this map; the value may be changed
+  /// through the iterator.
+  iterator find(const K &key) {
+    const std::uint64_t h = hash_of(key);
+    if (locate(key, h, nullptr) == nullptr)
+      return end();
+    own_path(key, h);
+    iterator it;
+    locate(key, h, &it);
+    return it;
+  }
+
+  /// The entry for `key`, or nullptr; no iterator is built.
+  const value_type *find_entry(const K &key) const {
+    return locate(key, hash_of(key), nullptr);
+  }
+
+  bool contains(const K &key) const { return find_entry(key) != nullptr; }
+  size_type count(const K &key) const { return contains(key) ? 1 : 0; }
+
+  const V &at(const K &key) const {
+    const value_type *kv = find_entry(key);
+    if (kv == nullptr)
+      throw std::out_of_range("concguard::persistent_map::at: key not found");
+    return kv->second;
+  }
+  V &at(const K &key) {
+    const std::uint64_t h = hash_of(key);
+    if (locate(key, h, nullptr) == nullptr)
+      throw std::out_of_range("concguard::persistent_map::at: key not found");
+    return own_path(key, h)->second;
+  }
+
+  //===-- Writes ---------------------------------------------------------===//
+
+  template <class... A>
+  std::pair<iterator, bool> try_emplace(const K &key, A &&...args) {
+    return try_emplace_impl(key, std::forward<A>(args)...);
+  }
+  template <class... A>
+  std::pair<iterator, bool> try_emplace(K &&key, A &&...args) {
+    return try_emplace_impl(std::move(key), std::forward<A>(args)...);
+  }
+
+  std::pair<iterator, bool> insert(const value_type &kv) {
+    return try_emplace_impl(kv.first, kv.second);
+  }
+  std::pair<iterator, bool> insert(value_type &&kv) {
+    return try_emplace_impl(kv.first, std::move(kv.second));
+  }
+  template <class... A> std::pair<iterator, bool> emplace(A &&...args) {
+    value_type kv(std::forward<A>(args)...);
+    return try_emplace_impl(kv.first, std::move(kv.second));
+  }
+
+  template <class M>
+  std::pair<iterator, bool> insert_or_assign(const K &key, M &&value) {
+    return insert_or_assign_impl(key, std::forward<M>(value));
+  }
+  template <class M>
+  std::pair<iterator, bool> insert_or_assign(K &&key, M &&value) {
+    return insert_or_assign_impl(std::move(key), std::forward<M>(value));
+  }
+
+  V &operator[](const K &key) { return try_emplace(key).first->second; }
+  V &operator[](K &&key) { return try_emplace(std::move(key)).first->second; }
+
+  /// Removes `key`; returns 0 or 1.
+  size_type erase(const K &key) {
+    const std::uint64_t h = hash_of(key);
+    if (locate(key, h, nullptr) == nullptr)
+      return 0;
+    erase_at(root_, 0, h, key);
+    --size_;
+    return 1;
+  }
+
+  void clear() noexcept {
+    release(root_, 0);
+    root_ = nullptr;
+    size_ = 0;
+  }
+
+private:
+  std::uint64_t hash_of(const K &key) const {
+    return detail::mix_hash(static_cast<std::uint64_t>(hash_(key)));
+  }
+
+  /// The entry for `key` (hash `h`), or nullptr. With `it`, also builds an
+  /// iterator positioned on it (left at end when absent).
+  template <class It>
+  const value_type *locate(const K &key, std::uint64_t h, It *it) const {
+    const node *n = root_;
+    if (n == nullptr)
+      return nullptr;
+    for (unsigned shift = 0;; shift += bits_per_level) {
+      if (is_collision(shift)) {
+        for (unsigned i = 0; i < n->count; ++i) {
+          const value_type &kv = entry(slots(n)[i]);
+          if (eq_(kv.first, key)) {
+            if (it != nullptr) {
+              it->push(n, i + 1);
+              it->current_ = &kv;
+            }
+            return &kv;
+          }
+        }
+        break;
+      }
+      const std::uint32_t bit = bit_of(h, shift);
+      if (n->datamap & bit) {
+        const unsigned i = index_of(n->datamap, bit);
+        const value_type &kv = entry(slots(n)[i]);
+        if (!eq_(kv.first, key))
+          break;
+        if (it != nullptr) {
+          it->push(n, i + 1);
+          it->current_ = &kv;
+        }
+        return &kv;
+      }
+      if (!(n->nodemap & bit))
+        break;
+      const unsigned entries = detail::popcount32(n->datamap);
+      const unsigned ci = index_of(n->nodemap, bit);
+      if (it != nullptr)
+        it->push(n, entries + ci + 1);
+      n = children(n, entries)[ci];
+    }
+    if (it != nullptr)
+      *it = It();
+    return nullptr;
+  }
+  const value_type *locate(const K &key, std::uint64_t h,
+                           std::nullptr_t) const {
+    return locate<const_iterator>(key, h, nullptr);
+  }
+
+  /// Makes every node on the path to `key` (present) and its entry unique to
+  /// this map; returns the entry.
+  value_type *own_path(const K &key, std::uint64_t h) {
+    node **ref = &root_;
+    for (unsigned shift = 0;; shift += bits_per_level) {
+      node *n = own(*ref, shift);
+      if (is_collision(shift)) {
+        for (unsigned i = 0; i < n->count; ++i)
+          if (eq_(entry(slots(n)[i]).first, key))
+            return &own_entry(slots(n)[i]);
+        return nullptr; // not reached: the caller checked presence
+      }
+      const std::uint32_t bit = bit_of(h, shift);
+      if (n->datamap & bit)
+        return &own_entry(slots(n)[index_of(n->datamap, bit)]);
+      ref = &children(
+          n, detail::popcount32(n->datamap))[index_of(n->nodemap, bit)];
+    }
+  }
+
+  static void own_all(node *&ref, unsigned shift) {
+    if (ref == nullptr)
+      return;
+    node *n = own(ref, shift);
+    const unsigned entries = entry_count(n, shift);
+    for (unsigned i = 0; i < entries; ++i)
+      own_entry(slots(n)[i]);
+    if (!is_collision(shift)) {
+      const unsigned nc = child_count(n);
+      for (unsigned i = 0; i < nc; ++i)
+        own_all(children(n, entries)[i], shift + bits_per_level);
+    }
+  }
+
+  template <class KeyArg, class... A>
+  std::pair<iterator, bool> try_emplace_impl(KeyArg &&key, A &&...args) {
+    const std::uint64_t h = hash_of(key);
+    if (locate(key, h, nullptr) != nullptr) {
+      own_path(key, h);
+      iterator it;
+      locate(key, h, &it);
+      return {it, false};
+    }
+    insert_new(h, std::piecewise_construct,
+               std::forward_as_tuple(std::forward<KeyArg>(key)),
+               std::forward_as_tuple(std::forward<A>(args)...));
+    iterator it;
+    locate(key_of_last(), h, &it);
+    return {it, true};
+  }
+
+  template <class KeyArg, class M>
+  std::pair<iterator, bool> insert_or_assign_impl(KeyArg &&key, M &&value) {
+    const std::uint64_t h = hash_of(key);
+    if (locate(key, h, nullptr) != nullptr) {
+      own_path(key, h)->second = std::forward<M>(value);
+      iterator it;
+      locate(key, h, &it);
+      return {it, false};
+    }
+    insert_new(h, std::forward<KeyArg>(key), std::forward<M>(value));
+    iterator it;
+    locate(key_of_last(), h, &it);
+    return {it, true};
+  }
+
+  /// The key of the entry insert_new() added last (the key argument may
+  /// have been moved from).
+  const K &key_of_last() const noexcept { return last_inserted_->first; }
+
+  /// Inserts a new entry value_type(args...) for an absent key of hash `h`.
+  template <class... A> void insert_new(std::uint64_t h, A &&...args) {
+    // Build the entry first: if its constructor throws, nothing changed.
+    alignas(slot) unsigned char storage[sizeof(slot)];
+    slot *fresh = reinterpret_cast<slot *>(storage);
+    make_slot(fresh, std::forward<A>(args)...);
+    try {
+      insert_at(root_, 0, h, *fresh);
+    } catch (...) {
+      destroy_slot(*fresh);
+      throw;
+    }
+    ++size_;
+  }
+
+  /// Inserts the slot `fresh` (its key absent, hash `h`) below `ref`, a node
+  /// at depth `shift` held by this map (or null at the root). On success
+  /// `fresh` has been moved into the trie; on an exception (allocation) the
+  /// trie is unchanged in content and `fresh` is still the caller's.
+  void insert_at(node *&ref, unsigned shift, std::uint64_t h, slot &fresh) {
+    if (ref == nullptr) { // empty map
+      node *n = allocate(1, 0);
+      n->datamap = bit_of(h, 0);
+      move_slot(&slots(n)[0], fresh);
+      last_inserted_ = &entry(slots(n)[0]);
+      ref = n;
+      return;
+    }
+    node *n = own(ref, shift);
+    if (is_collision(shift)) {
+      const unsigned entries = n->count;
+      node *grown = allocate(entries + 1, 0);
+      grown->count = entries + 1;
+      for (unsigned i = 0; i < entries; ++i)
+        move_slot(&slots(grown)[i], slots(n)[i]);
+      move_slot(&slots(grown)[entries], fresh);
+      last_inserted_ = &entry(slots(grown)[entries]);
+      replace(ref, n, grown);
+      return;
+    }
+    const std::uint32_t bit = bit_of(h, shift);
+    const unsigned entries = detail::popcount32(n->datamap);
+    const unsigned nc = child_count(n);
+    if (n->nodemap & bit) {
+      insert_at(children(n, entries)[index_of(n->nodemap, bit)],
+                shift + bits_per_level, h, fresh);
+      return;
+    }
+    if (!(n->datamap & bit)) { // a free 32nd: add the entry here
+      const unsigned at = index_of(n->datamap, bit);
+      node *grown = allocate(entries + 1, nc);
+      grown->datamap = n->datamap | bit;
+      grown->nodemap = n->nodemap;
+      for (unsigned i = 0, j = 0; i <= entries; ++i) {
+        if (i == at)
+          move_slot(&slots(grown)[i], fresh);
+        else
+          move_slot(&slots(grown)[i], slots(n)[j++]);
+      }
+      last_inserted_ = &entry(slots(grown)[at]);
+      copy_children(grown, entries + 1, n, entries, nc);
+      replace(ref, n, grown);
+      return;
+    }
+    // The 32nd holds another entry: push both down into a new child.
+    const unsigned at = index_of(n->datamap, bit);
+    slot &other = slots(n)[at];
+    const std::uint64_t other_h = hash_of(entry(other).first);
+    node *sub = make_pair_node(shift + bits_per_level, other_h, other, h,
+                               fresh); // may throw; shares `other`
+    node *reshaped;
+    try {
+      reshaped = allocate(entries - 1, nc + 1);
+    } catch (...) {
+      unmake_pair_node(sub, shift + bits_per_level, fresh);
+      throw;
+    }
+    reshaped->datamap = n->datamap & ~bit;
+    reshaped->nodemap = n->nodemap | bit;
+    for (unsigned i = 0, j = 0; i < entries; ++i)
+      if (i != at)
+        move_slot(&slots(reshaped)[j++], slots(n)[i]);
+    destroy_slot(other); // `sub` holds its own share
+    node **from = children(n, entries);
+    node **to = children(reshaped, entries - 1);
+    const unsigned ci = index_of(n->nodemap, bit);
+    for (unsigned i = 0, j = 0; i <= nc; ++i)
+      to[i] = i == ci ? sub : from[j++];
+    replace(ref, n, reshaped);
+  }
+
+  /// A subtree at depth `shift` holding a share of `a` and (moved) `b`,
+  /// whose hashes agree on the bits above `shift`.
+  node *make_pair_node(unsigned shift, std::uint64_t ha, const slot &a,
+                       std::uint64_t hb, slot &b) {
+    if (is_collision(shift)) {
+      node *n = allocate(2, 0);
+      n->count = 2;
+      share_slot(&slots(n)[0], a);
+      move_slot(&slots(n)[1], b);
+      last_inserted_ = &entry(slots(n)[1]);
+      return n;
+    }
+    const std::uint32_t bit_a = bit_of(ha, shift);
+    const std::uint32_t bit_b = bit_of(hb, shift);
+    if (bit_a == bit_b) {
+      node *n = allocate(0, 1);
+      n->nodemap = bit_a;
+      try {
+        children(n, 0)[0] =
+            make_pair_node(shift + bits_per_level, ha, a, hb, b);
+      } catch (...) {
+        deallocate(n);
+        throw;
+      }
+      return n;
+    }
+    node *n = allocate(2, 0);
+    n->datamap = bit_a | bit_b;
+    const bool a_first = bit_a < bit_b;
+    share_slot(&slots(n)[a_first ? 0 : 1], a);
+    move_slot(&slots(n)[a_first ? 1 : 0], b);
+    last_inserted_ = &entry(slots(n)[a_first ? 1 : 0]);
+    return n;
+  }
+
+  /// Undoes make_pair_node after a later allocation failed: gives `b` back.
+  void unmake_pair_node(node *n, unsigned shift, slot &b) {
+    while (!is_collision(shift) && n->datamap == 0) {
+      node *child = children(n, 0)[0];
+      deallocate(n);
+      n = child;
+      shift += bits_per_level;
+    }
+    for (unsigned i = 0; i < 2; ++i)
+      if (&entry(slots(n)[i]) == last_inserted_)
+        move_slot(&b, slots(n)[i]);
+      else
+        destroy_slot(slots(n)[i]);
+    deallocate(n);
+  }
+
+  static void copy_children(node *to, unsigned to_entries, node *from,
+                            unsigned from_entries, unsigned nc) noexcept {
+    for (unsigned i = 0; i < nc; ++i)
+      children(to, to_entries)[i] = children(from, from_entries)[i];
+  }
+
+  /// `ref` held `old` (unique, its slots moved out and children handed
+  /// over); make it hold `next` and free `old`'s memory.
+  static void replace(node *&ref, node *old, node *next) noexcept {
+    ref = next;
+    deallocate(old);
+  }
+
+  /// Removes `key` (present, hash `h`) below `ref` at depth `shift`.
+  void erase_at(node *&ref, unsigned shift, std::uint64_t h, const K &key) {
+    node *n = own(ref, shift);
+    if (is_collision(shift)) {
+      const unsigned entries = n->count;
+      unsigned at = 0;
+      while (!eq_(entry(slots(n)[at]).first, key))
+        ++at;
+      node *shrunk = allocate(entries - 1, 0);
+      shrunk->count = entries - 1;
+      for (unsigned i = 0, j = 0; i < entries; ++i)
+        if (i == at)
+          destroy_slot(slots(n)[i]);
+        else
+          move_slot(&slots(shrunk)[j++], slots(n)[i]);
+      replace(ref, n, shrunk);
+      return;
+    }
+    const std::uint32_t bit = bit_of(h, shift);
+    const unsigned entries = detail::popcount32(n->datamap);
+    const unsigned nc = child_count(n);
+    if (n->datamap & bit) {
+      if (entries == 1 && nc == 0) { // the last entry of this node
+        destroy_slot(slots(n)[0]);
+        ref = nullptr;
+        deallocate(n);
+        return;
+      }
+      const unsigned at = index_of(n->datamap, bit);
+      node *shrunk = allocate(entries - 1, nc);
+      shrunk->datamap = n->datamap & ~bit;
+      shrunk->nodemap = n->nodemap;
+      for (unsigned i = 0, j = 0; i < entries; ++i)
+        if (i == at)
+          destroy_slot(slots(n)[i]);
+        else
+          move_slot(&slots(shrunk)[j++], slots(n)[i]);
+      copy_children(shrunk, entries - 1, n, entries, nc);
+      replace(ref, n, shrunk);
+      return;
+    }
+    const unsigned ci = index_of(n->nodemap, bit);
+    node *&child_ref = children(n, entries)[ci];
+    const unsigned child_shift = shift + bits_per_level;
+    erase_at(child_ref, child_shift, h, key);
+    node *child = child_ref;
+    // Keep the trie canonical: a child left with one entry and no children
+    // is folded into this node, so lookups stay short and the trie's shape
+    // depends only on its contents.
+    if (child == nullptr || entry_count(child, child_shift) != 1 ||
+        (!is_collision(child_shift) && child->nodemap != 0))
+      return;
+    const unsigned at = index_of(n->datamap, bit);
+    node *folded = allocate(entries + 1, nc - 1); // on throw: still valid
+    folded->datamap = n->datamap | bit;
+    folded->nodemap = n->nodemap & ~bit;
+    for (unsigned i = 0, j = 0; i <= entries; ++i)
+      if (i == at)
+        move_slot(&slots(folded)[i], slots(child)[0]);
+      else
+        move_slot(&slots(folded)[i], slots(n)[j++]);
+    for (unsigned i = 0, j = 0; i < nc; ++i)
+      if (i != ci)
+        children(folded, entries + 1)[j++] = children(n, entries)[i];
+    deallocate(child); // unique (erase_at owned it); its entry moved
+    replace(ref, n, folded);
+  }
+
+  node *root_ = nullptr;
+  size_type size_ = 0;
+  const value_type *last_inserted_ = nullptr;
+  Hash hash_;
+  KeyEqual eq_;
+};
+
+} // namespace concguard
+
+#endif // CONCGUARD_PERSISTENT_MAP_HPP
