@@ -7,6 +7,7 @@
 #include "ProgramFacts.h"
 
 #include "clang/AST/Attr.h"
+#include "clang/AST/ParentMap.h"
 #include "clang/AST/ParentMapContext.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/AST/StmtCXX.h"
@@ -133,9 +134,16 @@ llvm::SmallVector<HeldMutex, 2> heldAt(const LockScopeAnalysis *Locks,
 /// Collects the container accesses and the calls of one function body.
 class SummaryBuilder : public RecursiveASTVisitor<SummaryBuilder> {
 public:
+  /// \p BodyParents: the parents of the function body's statements; when
+  /// given, they are used instead of the ASTContext's parent map, whose
+  /// first use walks the whole translation unit (standard library included).
+  /// The facts of every function in a unit need them, the per-unit analysis
+  /// only those of the functions threads reach.
   SummaryBuilder(ASTContext &Context, const ContainerModel &Model,
-                 const LockScopeAnalysis *Locks, FunctionSummary &Summary)
-      : Context(Context), Model(Model), Locks(Locks), Summary(Summary) {}
+                 const LockScopeAnalysis *Locks, FunctionSummary &Summary,
+                 const ParentMap *BodyParents = nullptr)
+      : Context(Context), Model(Model), Locks(Locks), Summary(Summary),
+        BodyParents(BodyParents) {}
 
   bool TraverseLambdaExpr(LambdaExpr *Lambda) {
     // The closure is created here; its body runs where it is called. A
@@ -213,9 +221,17 @@ private:
   const ContainerModel &Model;
   const LockScopeAnalysis *Locks;
   FunctionSummary &Summary;
+  const ParentMap *BodyParents;
   ExprMutationAnalyzer::Memoized MutationMemo;
 
   const Stmt *parentOf(const Stmt *S) {
+    if (BodyParents) {
+      // Clang's ParentMap makes a DeclStmt the parent of a variable's
+      // initializer, where the ASTContext names the VarDecl (not a Stmt):
+      // both mean "no enclosing operation" to the callers.
+      const Stmt *Parent = BodyParents->getParent(S);
+      return isa_and_nonnull<DeclStmt>(Parent) ? nullptr : Parent;
+    }
     DynTypedNodeList Parents = Context.getParents(*S);
     return Parents.empty() ? nullptr : Parents[0].get<Stmt>();
   }
@@ -1321,7 +1337,8 @@ private:
     Extracted &E = ExtractedOf[&F];
     std::unique_ptr<LockScopeAnalysis> Locks =
         LockScopeAnalysis::analyze(F, Context, Options.Locks);
-    SummaryBuilder Builder(Context, Model, Locks.get(), E.Summary);
+    ParentMap Parents(F.getBody());
+    SummaryBuilder Builder(Context, Model, Locks.get(), E.Summary, &Parents);
     Builder.TraverseStmt(F.getBody());
 
     for (const LocalAccess &Local : E.Summary.Accesses) {
