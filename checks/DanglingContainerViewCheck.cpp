@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "DanglingContainerViewCheck.h"
+#include "utils/StdNames.h"
 
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/RecursiveASTVisitor.h"
@@ -94,20 +95,8 @@ const Expr *strip(const Expr *E) {
   return E;
 }
 
-bool isStdFunction(const FunctionDecl *F, llvm::StringRef Name) {
-  return F && F->isInStdNamespace() && F->getIdentifier() &&
-         F->getName() == Name;
-}
-
-bool isStdRecord(QualType T, llvm::StringRef Name) {
-  const auto *R = T.isNull() ? nullptr : T->getAsCXXRecordDecl();
-  return R && R->isInStdNamespace() && R->getIdentifier() &&
-         R->getName() == Name;
-}
-
 bool isViewType(QualType T) {
-  T = T.getNonReferenceType();
-  return isStdRecord(T, "basic_string_view") || isStdRecord(T, "span");
+  return utils::isStdRecordType(T, {"basic_string_view", "span"});
 }
 
 //===----------------------------------------------------------------------===//
@@ -530,17 +519,17 @@ public:
       if (!Callee || Call->getNumArgs() == 0)
         return std::nullopt;
       const Expr *Arg = Call->getArg(0);
-      if (isStdFunction(Callee, "begin") || isStdFunction(Callee, "cbegin"))
+      if (utils::isStdDeclNamed(Callee, {"begin", "cbegin"}))
         return viewInto(Arg, ViewKind::Iterator, Origin::Begin);
-      if (isStdFunction(Callee, "end") || isStdFunction(Callee, "cend"))
+      if (utils::isStdDeclNamed(Callee, {"end", "cend"}))
         return viewInto(Arg, ViewKind::Iterator, Origin::End);
-      if (isStdFunction(Callee, "data"))
+      if (utils::isStdDeclNamed(Callee, {"data"}))
         return viewInto(Arg, ViewKind::Reference, Origin::Whole);
-      if (isStdFunction(Callee, "next") || isStdFunction(Callee, "prev"))
+      if (utils::isStdDeclNamed(Callee, {"next", "prev"}))
         return derived(Arg, Depth);
-      if (isStdFunction(Callee, "addressof"))
+      if (utils::isStdDeclNamed(Callee, {"addressof"}))
         return elementLValue(Arg, Depth + 1);
-      if (isStdFunction(Callee, "to_address"))
+      if (utils::isStdDeclNamed(Callee, {"to_address"}))
         if (std::optional<ViewInfo> V = derived(Arg, Depth)) {
           V->Kind = ViewKind::Reference;
           return V;
@@ -811,9 +800,8 @@ std::vector<OpEvent> Resolver::callEffects(const Expr *E,
     return Result; // a container member: directOp() handles it
 
   // std::back_inserter(c) and friends exist to insert into c.
-  if ((isStdFunction(Callee, "back_inserter") ||
-       isStdFunction(Callee, "front_inserter") ||
-       isStdFunction(Callee, "inserter")) &&
+  if (utils::isStdDeclNamed(Callee,
+                            {"back_inserter", "front_inserter", "inserter"}) &&
       !Args.empty()) {
     if (std::optional<Path> P = pathOf(Args[0]))
       if (std::optional<ContainerFamily> F = familyOf(Args[0])) {
@@ -1267,7 +1255,7 @@ bool joinInto(State &Into, const State &From) {
 /// empty, or built from an initializer list.
 std::optional<Capacity> initialCapacity(const VarDecl &Var) {
   if (!Var.hasLocalStorage() || Var.getType()->isReferenceType() ||
-      !isStdRecord(Var.getType(), "vector"))
+      !utils::isStdRecordType(Var.getType(), {"vector"}))
     return std::nullopt;
   const auto *Construct = dyn_cast_or_null<CXXConstructExpr>(
       Var.getInit() ? strip(Var.getInit()) : nullptr);

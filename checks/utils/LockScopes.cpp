@@ -2,6 +2,8 @@
 
 #include "LockScopes.h"
 
+#include "StdNames.h"
+
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/RecursiveASTVisitor.h"
@@ -66,16 +68,10 @@ bool nameMatches(const NamedDecl &D, llvm::StringRef Wanted) {
   return D.getName() == Wanted;
 }
 
-bool isStdName(const NamedDecl *D, llvm::ArrayRef<llvm::StringRef> Names) {
-  if (!D || !D->getIdentifier() || !D->isInStdNamespace())
-    return false;
-  return llvm::is_contained(Names, D->getName());
-}
-
 bool isStdMutexRecord(const CXXRecordDecl *RD) {
-  return isStdName(RD, {"mutex", "recursive_mutex", "timed_mutex",
-                        "recursive_timed_mutex", "shared_mutex",
-                        "shared_timed_mutex"});
+  return isStdDeclNamed(RD, {"mutex", "recursive_mutex", "timed_mutex",
+                             "recursive_timed_mutex", "shared_mutex",
+                             "shared_timed_mutex"});
 }
 
 enum class StdGuard { None, LockGuard, ScopedLock, UniqueLock, SharedLock };
@@ -133,17 +129,12 @@ MutexOp mutexOp(const FunctionDecl *FD) {
   return MutexOp::None;
 }
 
-bool isStdFunction(const CallExpr &Call, llvm::StringRef Name) {
-  const FunctionDecl *FD = Call.getDirectCallee();
-  return FD && FD->getIdentifier() && FD->getName() == Name &&
-         FD->isInStdNamespace();
-}
-
 /// `std::move(x)` (or a cast to an rvalue reference) of a variable.
 const VarDecl *movedVar(const Expr *E) {
   E = strip(E);
   if (const auto *Call = dyn_cast_or_null<CallExpr>(E);
-      Call && Call->getNumArgs() == 1 && isStdFunction(*Call, "move"))
+      Call && Call->getNumArgs() == 1 &&
+      isStdDeclNamed(Call->getDirectCallee(), {"move"}))
     E = strip(Call->getArg(0));
   else if (const auto *Cast = dyn_cast_or_null<CXXStaticCastExpr>(E))
     E = strip(Cast->getSubExpr());
@@ -469,18 +460,14 @@ std::optional<GuardInit> LockScopeBuilder::classifyGuard(const VarDecl &Var) {
       continue;
     QualType T = Arg->getType();
     const CXXRecordDecl *ArgRecord = recordOf(T);
-    if (ArgRecord && ArgRecord->getIdentifier() &&
-        ArgRecord->isInStdNamespace()) {
-      llvm::StringRef Name = ArgRecord->getName();
-      if (Name == "defer_lock_t" || Name == "try_to_lock_t" ||
-          Name == "duration" || Name == "time_point") {
-        // Deferred, or only tried: held on a branch that checks owns_lock().
-        Deferred = true;
-        continue;
-      }
-      if (Name == "adopt_lock_t")
-        continue;
+    if (isStdDeclNamed(ArgRecord, {"defer_lock_t", "try_to_lock_t", "duration",
+                                   "time_point"})) {
+      // Deferred, or only tried: held on a branch that checks owns_lock().
+      Deferred = true;
+      continue;
     }
+    if (isStdDeclNamed(ArgRecord, {"adopt_lock_t"}))
+      continue;
     if (ArgRecord && isLockGuardType(T, Options)) {
       Init.Action = GuardInit::Transfer;
       Init.From = movedVar(Arg);
@@ -551,7 +538,7 @@ public:
     return true;
   }
   bool VisitCallExpr(CallExpr *Call) {
-    if (isStdFunction(*Call, "lock"))
+    if (isStdDeclNamed(Call->getDirectCallee(), {"lock"}))
       B.TakesLocks = true;
     return true;
   }
@@ -651,7 +638,7 @@ void LockScopeBuilder::transferStmt(const Stmt *S, LockSet &State,
   }
 
   if (const auto *Call = dyn_cast<CallExpr>(S)) {
-    if (isStdFunction(*Call, "lock")) {
+    if (isStdDeclNamed(Call->getDirectCallee(), {"lock"})) {
       for (const Expr *Arg : Call->arguments())
         if (std::optional<MutexKey> Key = LockScopeAnalysis::keyOf(Arg))
           State.acquire({*Key, LockMode::Exclusive, S, nullptr});
@@ -659,7 +646,8 @@ void LockScopeBuilder::transferStmt(const Stmt *S, LockSet &State,
     }
     // A guard handed to someone else (`return Locked{std::move(lk), x}`):
     // the lock stays held, but no longer by this guard's destructor.
-    if (Call->getNumArgs() == 1 && isStdFunction(*Call, "move") &&
+    if (Call->getNumArgs() == 1 &&
+        isStdDeclNamed(Call->getDirectCallee(), {"move"}) &&
         !TransferMoves.count(Call))
       if (const VarDecl *Moved = movedVar(Call); Moved && guard(Moved))
         State.detachGuard(Moved);

@@ -5,6 +5,7 @@
 #include "EndlessLoops.h"
 #include "ExprUtils.h"
 #include "ProgramFacts.h"
+#include "StdNames.h"
 
 #include "clang/AST/Attr.h"
 #include "clang/AST/ParentMapContext.h"
@@ -55,9 +56,7 @@ const Expr *unwrapRef(const Expr *E, bool *IsConst = nullptr) {
   E = ignoreWrappers(E);
   if (const auto *Call = dyn_cast_or_null<CallExpr>(E))
     if (const FunctionDecl *Callee = Call->getDirectCallee();
-        Callee && Callee->isInStdNamespace() && Callee->getIdentifier() &&
-        (Callee->getName() == "ref" || Callee->getName() == "cref") &&
-        Call->getNumArgs() == 1) {
+        isStdDeclNamed(Callee, {"ref", "cref"}) && Call->getNumArgs() == 1) {
       if (IsConst)
         *IsConst = Callee->getName() == "cref";
       return ignoreWrappers(Call->getArg(0));

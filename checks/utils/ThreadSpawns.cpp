@@ -2,6 +2,8 @@
 
 #include "ThreadSpawns.h"
 
+#include "StdNames.h"
+
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/ParentMapContext.h"
 #include "clang/ASTMatchers/ASTMatchers.h"
@@ -64,15 +66,9 @@ static const CXXRecordDecl *recordOf(QualType T) {
   return T.getNonReferenceType().getCanonicalType()->getAsCXXRecordDecl();
 }
 
-static bool isStdRecordNamed(QualType T, llvm::StringRef Name) {
-  const CXXRecordDecl *Record = recordOf(T);
-  return Record && Record->getIdentifier() && Record->getName() == Name &&
-         Record->isInStdNamespace();
-}
-
-bool isStdThreadType(QualType T) { return isStdRecordNamed(T, "thread"); }
-bool isStdJThreadType(QualType T) { return isStdRecordNamed(T, "jthread"); }
-bool isStopTokenType(QualType T) { return isStdRecordNamed(T, "stop_token"); }
+bool isStdThreadType(QualType T) { return isStdRecordType(T, {"thread"}); }
+bool isStdJThreadType(QualType T) { return isStdRecordType(T, {"jthread"}); }
+bool isStopTokenType(QualType T) { return isStdRecordType(T, {"stop_token"}); }
 
 StatementMatcher
 spawnExpressionMatcher(llvm::ArrayRef<SpawnFunction> SpawnFunctions) {
@@ -382,7 +378,7 @@ analyzeSpawn(const Expr *Spawn, ASTContext &Context,
     for (const Expr *Arg : Call->arguments())
       Args.push_back(Arg);
     std::string Name = Callee->getQualifiedNameAsString();
-    if (Callee->isInStdNamespace() && Callee->getName() == "async") {
+    if (isStdDeclNamed(Callee, {"async"})) {
       Site.Kind = SpawnKind::Async;
       if (!Args.empty() && Args[0]->getType()->isEnumeralType()) {
         if (!asyncPolicyStartsThread(Args[0], Context))
