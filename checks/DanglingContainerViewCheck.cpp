@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "DanglingContainerViewCheck.h"
+#include "utils/ExprUtils.h"
 #include "utils/StdNames.h"
 
 #include "clang/AST/ASTContext.h"
@@ -70,30 +71,6 @@ using Path = llvm::SmallVector<Step, 4>;
 
 constexpr unsigned FrontKey = 0x46524f4e; // arbitrary tags for front()/back()
 constexpr unsigned BackKey = 0x4241434b;
-
-const Expr *strip(const Expr *E) {
-  while (E) {
-    const Expr *Old = E;
-    E = E->IgnoreParens();
-    if (const auto *Cast = dyn_cast<ImplicitCastExpr>(E))
-      E = Cast->getSubExpr();
-    else if (const auto *Temp = dyn_cast<MaterializeTemporaryExpr>(E))
-      E = Temp->getSubExpr();
-    else if (const auto *Bind = dyn_cast<CXXBindTemporaryExpr>(E))
-      E = Bind->getSubExpr();
-    else if (const auto *Cleanups = dyn_cast<ExprWithCleanups>(E))
-      E = Cleanups->getSubExpr();
-    else if (const auto *Functional = dyn_cast<CXXFunctionalCastExpr>(E))
-      E = Functional->getSubExpr();
-    else if (const auto *Static = dyn_cast<CXXStaticCastExpr>(E))
-      E = Static->getSubExpr();
-    else if (const auto *CStyle = dyn_cast<CStyleCastExpr>(E))
-      E = CStyle->getSubExpr();
-    if (E == Old)
-      return E;
-  }
-  return E;
-}
 
 bool isViewType(QualType T) {
   return utils::isStdRecordType(T, {"basic_string_view", "span"});
@@ -287,7 +264,7 @@ public:
   /// The access path of the object \p E denotes (through pointers for `->`).
   std::optional<Path> pathOf(const Expr *E, const Expr **Named = nullptr,
                              unsigned Depth = 0) const {
-    E = strip(E);
+    E = utils::ignoreWrappersAndExplicitCasts(E);
     if (!E || Depth > 8)
       return std::nullopt;
     auto Finish = [&](Path P) -> std::optional<Path> {
@@ -407,7 +384,7 @@ public:
   /// \p E's value points into a container: pointer, iterator, string_view or
   /// span.
   std::optional<ViewInfo> viewValue(const Expr *E, unsigned Depth = 0) const {
-    E = strip(E);
+    E = utils::ignoreWrappersAndExplicitCasts(E);
     if (!E || Depth > 8)
       return std::nullopt;
     if (const auto *Ref = dyn_cast<DeclRefExpr>(E)) {
@@ -620,7 +597,8 @@ public:
     if (!V)
       return std::nullopt;
     V->Kind = ViewKind::Reference;
-    const auto *Ref = dyn_cast<DeclRefExpr>(strip(Pointer));
+    const auto *Ref =
+        dyn_cast<DeclRefExpr>(utils::ignoreWrappersAndExplicitCasts(Pointer));
     const auto *IterVar = Ref ? dyn_cast<VarDecl>(Ref->getDecl()) : nullptr;
     if (IterVar && VarViews.count(IterVar) &&
         VarViews.find(IterVar)->second.Kind == ViewKind::Iterator) {
@@ -677,10 +655,10 @@ public:
                      const Expr *Arg) const {
     auto Unwrap = [](const Expr *E) {
       // iterator -> const_iterator conversions
-      E = strip(E);
+      E = utils::ignoreWrappersAndExplicitCasts(E);
       if (const auto *Construct = dyn_cast<CXXConstructExpr>(E);
           Construct && Construct->getNumArgs() == 1)
-        E = strip(Construct->getArg(0));
+        E = utils::ignoreWrappersAndExplicitCasts(Construct->getArg(0));
       return E;
     };
     const Expr *Stripped = Unwrap(Arg);
@@ -714,7 +692,8 @@ public:
     }
     // erase(x.first) where x refers to a map element obtained from *it.
     if (const auto *Member = dyn_cast<MemberExpr>(Stripped))
-      if (const auto *Ref = dyn_cast<DeclRefExpr>(strip(Member->getBase())))
+      if (const auto *Ref = dyn_cast<DeclRefExpr>(
+              utils::ignoreWrappersAndExplicitCasts(Member->getBase())))
         if (const auto *Var = dyn_cast<VarDecl>(Ref->getDecl()))
           if (auto It = VarViews.find(Var);
               It != VarViews.end() && It->second.Where == Origin::Iter) {
@@ -826,7 +805,7 @@ std::vector<OpEvent> Resolver::callEffects(const Expr *E,
     if (T->isReferenceType() && !T.getNonReferenceType().isConstQualified())
       P = pathOf(Arg);
     else if (T->isPointerType() && !T->getPointeeType().isConstQualified()) {
-      const Expr *Stripped = strip(Arg);
+      const Expr *Stripped = utils::ignoreWrappersAndExplicitCasts(Arg);
       if (const auto *Unary = dyn_cast<UnaryOperator>(Stripped);
           Unary && Unary->getOpcode() == UO_AddrOf)
         P = pathOf(Unary->getSubExpr());
@@ -1013,7 +992,8 @@ public:
     } else if (T->isPointerType() || T->isRecordType()) {
       View = R.viewValue(Init);
       if (!View && T->isRecordType())
-        if (const auto *List = dyn_cast<InitListExpr>(strip(Init)))
+        if (const auto *List = dyn_cast<InitListExpr>(
+                utils::ignoreWrappersAndExplicitCasts(Init)))
           aggregate(Var, List);
     }
     if (View)
@@ -1258,7 +1238,8 @@ std::optional<Capacity> initialCapacity(const VarDecl &Var) {
       !utils::isStdRecordType(Var.getType(), {"vector"}))
     return std::nullopt;
   const auto *Construct = dyn_cast_or_null<CXXConstructExpr>(
-      Var.getInit() ? strip(Var.getInit()) : nullptr);
+      Var.getInit() ? utils::ignoreWrappersAndExplicitCasts(Var.getInit())
+                    : nullptr);
   if (!Construct)
     return std::nullopt;
   if (Construct->getNumArgs() == 0 ||
@@ -1266,9 +1247,10 @@ std::optional<Capacity> initialCapacity(const VarDecl &Var) {
        isa<CXXDefaultArgExpr>(Construct->getArg(0))))
     return Capacity{true, 0, 0};
   if (Construct->getNumArgs() >= 1)
-    if (const auto *List =
-            dyn_cast<CXXStdInitializerListExpr>(strip(Construct->getArg(0))))
-      if (const auto *Array = dyn_cast<InitListExpr>(strip(List->getSubExpr())))
+    if (const auto *List = dyn_cast<CXXStdInitializerListExpr>(
+            utils::ignoreWrappersAndExplicitCasts(Construct->getArg(0))))
+      if (const auto *Array = dyn_cast<InitListExpr>(
+              utils::ignoreWrappersAndExplicitCasts(List->getSubExpr())))
         return Capacity{true, Array->getNumInits(), Array->getNumInits()};
   return std::nullopt;
 }

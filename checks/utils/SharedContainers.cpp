@@ -51,19 +51,6 @@ std::string describeAccessKind(AccessKind Kind) {
 
 namespace {
 
-/// `std::ref(x)` / `std::cref(x)` -> x.
-const Expr *unwrapRef(const Expr *E, bool *IsConst = nullptr) {
-  E = ignoreWrappers(E);
-  if (const auto *Call = dyn_cast_or_null<CallExpr>(E))
-    if (const FunctionDecl *Callee = Call->getDirectCallee();
-        isStdDeclNamed(Callee, {"ref", "cref"}) && Call->getNumArgs() == 1) {
-      if (IsConst)
-        *IsConst = Callee->getName() == "cref";
-      return ignoreWrappers(Call->getArg(0));
-    }
-  return E;
-}
-
 using KeyPath = llvm::SmallVector<const ValueDecl *, 2>;
 
 ObjectKey makeKey(llvm::ArrayRef<const ValueDecl *> Path) {
@@ -75,7 +62,7 @@ ObjectKey makeKey(llvm::ArrayRef<const ValueDecl *> Path) {
 /// The key of the object \p E names, looking through local pointers that
 /// were initialized with an object's address.
 std::optional<ObjectKey> objectKeyOf(const Expr *E) {
-  E = unwrapRef(E);
+  E = unwrapStdRef(E);
   if (E)
     E = E->IgnoreParenCasts(); // static_cast<std::vector<int> *>(Arg)
   std::optional<ObjectKey> Key = LockScopeAnalysis::keyOf(E);
@@ -955,7 +942,7 @@ Analysis::run(std::optional<llvm::ArrayRef<const Expr *>> SpawnExpressions) {
           break;
         QualType Type = Entry.getParamDecl(Param)->getType();
         const Expr *Arg = Site.Arguments[A];
-        const Expr *Unwrapped = unwrapRef(Arg);
+        const Expr *Unwrapped = unwrapStdRef(Arg);
         // std::thread copies its arguments: only std::ref and pointers
         // reach the parent's objects.
         if ((Type->isReferenceType() && Unwrapped != ignoreWrappers(Arg)) ||
@@ -1424,7 +1411,7 @@ private:
         QualType Type = Entry.getParamDecl(Param)->getType();
         const Expr *Arg = Site->Arguments[A];
         if ((Type->isReferenceType() &&
-             unwrapRef(Arg) != ignoreWrappers(Arg)) ||
+             unwrapStdRef(Arg) != ignoreWrappers(Arg)) ||
             Type->isPointerType())
           if (std::optional<ObjectKey> Key = objectKeyOf(Arg))
             Bound.push_back({Param, *Key});

@@ -2,6 +2,7 @@
 
 #include "ThreadSpawns.h"
 
+#include "ExprUtils.h"
 #include "StdNames.h"
 
 #include "clang/AST/ASTContext.h"
@@ -104,46 +105,6 @@ spawnExpressionMatcher(llvm::ArrayRef<SpawnFunction> SpawnFunctions) {
       .bind("spawn");
 }
 
-/// Strips what stands between a callable argument and the callable: implicit
-/// conversions, temporaries, and copies or moves of a closure object.
-static const Expr *stripCallable(const Expr *E) {
-  while (E) {
-    E = E->IgnoreParenImpCasts();
-    if (const auto *Temp = dyn_cast<MaterializeTemporaryExpr>(E)) {
-      E = Temp->getSubExpr();
-      continue;
-    }
-    if (const auto *Bind = dyn_cast<CXXBindTemporaryExpr>(E)) {
-      E = Bind->getSubExpr();
-      continue;
-    }
-    if (const auto *Cleanups = dyn_cast<ExprWithCleanups>(E)) {
-      E = Cleanups->getSubExpr();
-      continue;
-    }
-    if (const auto *Construct = dyn_cast<CXXConstructExpr>(E)) {
-      if (Construct->getNumArgs() == 1 &&
-          (Construct->getConstructor()->isCopyOrMoveConstructor())) {
-        E = Construct->getArg(0);
-        continue;
-      }
-    }
-    if (const auto *Cast = dyn_cast<CXXFunctionalCastExpr>(E)) {
-      E = Cast->getSubExpr();
-      continue;
-    }
-    // std::move(callable) and std::forward<F>(callable).
-    if (const auto *Call = dyn_cast<CallExpr>(E)) {
-      if (Call->getNumArgs() == 1 && Call->isCallToStdMove()) {
-        E = Call->getArg(0);
-        continue;
-      }
-    }
-    break;
-  }
-  return E;
-}
-
 static const FunctionDecl *definitionOrDecl(const FunctionDecl *F) {
   if (!F)
     return nullptr;
@@ -156,7 +117,7 @@ static ThreadEntry resolveCallableImpl(const Expr *Callable,
                                        llvm::ArrayRef<const Expr *> Arguments,
                                        unsigned Depth) {
   ThreadEntry Entry;
-  const Expr *E = stripCallable(Callable);
+  const Expr *E = ignoreCallableCopies(Callable);
   if (!E || Depth > 4)
     return Entry;
 
