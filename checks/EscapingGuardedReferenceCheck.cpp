@@ -1,6 +1,7 @@
 //===--- EscapingGuardedReferenceCheck.cpp - escaping-guarded-reference ---===//
 
 #include "EscapingGuardedReferenceCheck.h"
+#include "utils/ContainerModel.h"
 #include "utils/StdNames.h"
 
 #include "clang/AST/ASTContext.h"
@@ -304,12 +305,15 @@ bool EscapeFinder::isAccessorClass(QualType T) const {
   const CXXRecordDecl *RD = recordOf(T);
   if (!RD)
     return false;
-  if (utils::isStdDeclNamed(RD, {"vector", "deque", "list", "forward_list",
-                                 "array", "map", "multimap", "set", "multiset",
-                                 "unordered_map", "unordered_multimap",
-                                 "unordered_set", "unordered_multiset",
-                                 "basic_string", "optional", "stack", "queue",
-                                 "priority_queue", "valarray"}))
+  // Which standard types are containers is ContainerModel's decision, shared
+  // with the other checks.
+  static const utils::ContainerModel StdContainers;
+  if (StdContainers.classifyContainer(T))
+    return true;
+  // Standard types that are no containers but whose accessors also return
+  // references into the object itself.
+  if (utils::isStdDeclNamed(
+          RD, {"optional", "stack", "queue", "priority_queue", "valarray"}))
     return true;
   return llvm::any_of(Check.containerTypes(), [&](const std::string &Name) {
     return nameMatches(*RD, Name);
