@@ -290,28 +290,21 @@ public:
   }
 
   bool isJoin(const CallExpr *Call) const {
-    if (const auto *Member = dyn_cast<CXXMemberCallExpr>(Call)) {
-      const CXXMethodDecl *Method = Member->getMethodDecl();
-      if (!Method || !Method->getIdentifier())
-        return false;
-      llvm::StringRef Name = Method->getName();
-      const Expr *Object = ignoreWrappers(Member->getImplicitObjectArgument());
-      if (Site.Kind == SpawnKind::Async)
-        return (Name == "get" || Name == "wait") && sameObject(Object);
-      if (Name != "join")
-        return false;
-      if (Site.Handle == HandleKind::Container)
-        return isStdThreadType(Object->getType()) ||
-               isStdJThreadType(Object->getType());
-      return sameObject(Object);
-    }
-    if (const FunctionDecl *Callee = Call->getDirectCallee();
-        Callee && Callee->getIdentifier() &&
-        Callee->getName() == "pthread_join" && Call->getNumArgs() > 0 &&
-        PthreadHandle)
-      return LockScopeAnalysis::keyOf(ignoreWrappers(Call->getArg(0))) ==
-             PthreadHandle;
-    return false;
+    std::optional<ThreadLifetimeCall> Lifetime = threadLifetimeCall(*Call);
+    if (!Lifetime)
+      return false;
+    if (Lifetime->IsPthread)
+      return PthreadHandle &&
+             LockScopeAnalysis::keyOf(Lifetime->Handle) == PthreadHandle;
+    if (Site.Kind == SpawnKind::Async)
+      return Lifetime->Op == ThreadLifetimeOp::Wait &&
+             sameObject(Lifetime->Handle);
+    if (Lifetime->Op != ThreadLifetimeOp::Join)
+      return false;
+    if (Site.Handle == HandleKind::Container)
+      return isStdThreadType(Lifetime->Handle->getType()) ||
+             isStdJThreadType(Lifetime->Handle->getType());
+    return sameObject(Lifetime->Handle);
   }
 
 private:

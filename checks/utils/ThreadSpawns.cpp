@@ -10,6 +10,7 @@
 #include "clang/ASTMatchers/ASTMatchers.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSwitch.h"
 
 using namespace clang::ast_matchers;
 
@@ -383,6 +384,38 @@ analyzeSpawn(const Expr *Spawn, ASTContext &Context,
   findHandle(Site, Context);
   Site.EnclosingFunction = enclosingFunction(*Spawn, Context);
   return Site;
+}
+
+std::optional<ThreadLifetimeCall> threadLifetimeCall(const CallExpr &Call) {
+  if (const auto *Member = dyn_cast<CXXMemberCallExpr>(&Call)) {
+    const CXXMethodDecl *Method = Member->getMethodDecl();
+    if (!Method || !Method->getIdentifier())
+      return std::nullopt;
+    std::optional<ThreadLifetimeOp> Op =
+        llvm::StringSwitch<std::optional<ThreadLifetimeOp>>(Method->getName())
+            .Case("join", ThreadLifetimeOp::Join)
+            .Case("detach", ThreadLifetimeOp::Detach)
+            .Case("swap", ThreadLifetimeOp::Swap)
+            .Case("joinable", ThreadLifetimeOp::JoinableQuery)
+            .Case("get", ThreadLifetimeOp::Wait)
+            .Case("wait", ThreadLifetimeOp::Wait)
+            .Default(std::nullopt);
+    if (!Op)
+      return std::nullopt;
+    return ThreadLifetimeCall{
+        *Op, ignoreWrappers(Member->getImplicitObjectArgument()), false};
+  }
+  if (const FunctionDecl *Callee = Call.getDirectCallee();
+      Callee && Callee->getIdentifier() &&
+      Callee->getName() == "pthread_join" && Call.getNumArgs() > 0)
+    return ThreadLifetimeCall{ThreadLifetimeOp::Join,
+                              ignoreWrappers(Call.getArg(0)), true};
+  return std::nullopt;
+}
+
+bool releasesThread(ThreadLifetimeOp Op) {
+  return Op == ThreadLifetimeOp::Join || Op == ThreadLifetimeOp::Detach ||
+         Op == ThreadLifetimeOp::Swap;
 }
 
 } // namespace clang::tidy::concguard::utils
