@@ -18,6 +18,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "DanglingContainerViewCheck.h"
+#include "utils/ExprUtils.h"
+#include "utils/StdNames.h"
 
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/RecursiveASTVisitor.h"
@@ -70,44 +72,8 @@ using Path = llvm::SmallVector<Step, 4>;
 constexpr unsigned FrontKey = 0x46524f4e; // arbitrary tags for front()/back()
 constexpr unsigned BackKey = 0x4241434b;
 
-const Expr *strip(const Expr *E) {
-  while (E) {
-    const Expr *Old = E;
-    E = E->IgnoreParens();
-    if (const auto *Cast = dyn_cast<ImplicitCastExpr>(E))
-      E = Cast->getSubExpr();
-    else if (const auto *Temp = dyn_cast<MaterializeTemporaryExpr>(E))
-      E = Temp->getSubExpr();
-    else if (const auto *Bind = dyn_cast<CXXBindTemporaryExpr>(E))
-      E = Bind->getSubExpr();
-    else if (const auto *Cleanups = dyn_cast<ExprWithCleanups>(E))
-      E = Cleanups->getSubExpr();
-    else if (const auto *Functional = dyn_cast<CXXFunctionalCastExpr>(E))
-      E = Functional->getSubExpr();
-    else if (const auto *Static = dyn_cast<CXXStaticCastExpr>(E))
-      E = Static->getSubExpr();
-    else if (const auto *CStyle = dyn_cast<CStyleCastExpr>(E))
-      E = CStyle->getSubExpr();
-    if (E == Old)
-      return E;
-  }
-  return E;
-}
-
-bool isStdFunction(const FunctionDecl *F, llvm::StringRef Name) {
-  return F && F->isInStdNamespace() && F->getIdentifier() &&
-         F->getName() == Name;
-}
-
-bool isStdRecord(QualType T, llvm::StringRef Name) {
-  const auto *R = T.isNull() ? nullptr : T->getAsCXXRecordDecl();
-  return R && R->isInStdNamespace() && R->getIdentifier() &&
-         R->getName() == Name;
-}
-
 bool isViewType(QualType T) {
-  T = T.getNonReferenceType();
-  return isStdRecord(T, "basic_string_view") || isStdRecord(T, "span");
+  return utils::isStdRecordType(T, {"basic_string_view", "span"});
 }
 
 //===----------------------------------------------------------------------===//
@@ -298,7 +264,7 @@ public:
   /// The access path of the object \p E denotes (through pointers for `->`).
   std::optional<Path> pathOf(const Expr *E, const Expr **Named = nullptr,
                              unsigned Depth = 0) const {
-    E = strip(E);
+    E = utils::ignoreWrappersAndExplicitCasts(E);
     if (!E || Depth > 8)
       return std::nullopt;
     auto Finish = [&](Path P) -> std::optional<Path> {
@@ -418,7 +384,7 @@ public:
   /// \p E's value points into a container: pointer, iterator, string_view or
   /// span.
   std::optional<ViewInfo> viewValue(const Expr *E, unsigned Depth = 0) const {
-    E = strip(E);
+    E = utils::ignoreWrappersAndExplicitCasts(E);
     if (!E || Depth > 8)
       return std::nullopt;
     if (const auto *Ref = dyn_cast<DeclRefExpr>(E)) {
@@ -530,17 +496,17 @@ public:
       if (!Callee || Call->getNumArgs() == 0)
         return std::nullopt;
       const Expr *Arg = Call->getArg(0);
-      if (isStdFunction(Callee, "begin") || isStdFunction(Callee, "cbegin"))
+      if (utils::isStdDeclNamed(Callee, {"begin", "cbegin"}))
         return viewInto(Arg, ViewKind::Iterator, Origin::Begin);
-      if (isStdFunction(Callee, "end") || isStdFunction(Callee, "cend"))
+      if (utils::isStdDeclNamed(Callee, {"end", "cend"}))
         return viewInto(Arg, ViewKind::Iterator, Origin::End);
-      if (isStdFunction(Callee, "data"))
+      if (utils::isStdDeclNamed(Callee, {"data"}))
         return viewInto(Arg, ViewKind::Reference, Origin::Whole);
-      if (isStdFunction(Callee, "next") || isStdFunction(Callee, "prev"))
+      if (utils::isStdDeclNamed(Callee, {"next", "prev"}))
         return derived(Arg, Depth);
-      if (isStdFunction(Callee, "addressof"))
+      if (utils::isStdDeclNamed(Callee, {"addressof"}))
         return elementLValue(Arg, Depth + 1);
-      if (isStdFunction(Callee, "to_address"))
+      if (utils::isStdDeclNamed(Callee, {"to_address"}))
         if (std::optional<ViewInfo> V = derived(Arg, Depth)) {
           V->Kind = ViewKind::Reference;
           return V;
@@ -631,7 +597,8 @@ public:
     if (!V)
       return std::nullopt;
     V->Kind = ViewKind::Reference;
-    const auto *Ref = dyn_cast<DeclRefExpr>(strip(Pointer));
+    const auto *Ref =
+        dyn_cast<DeclRefExpr>(utils::ignoreWrappersAndExplicitCasts(Pointer));
     const auto *IterVar = Ref ? dyn_cast<VarDecl>(Ref->getDecl()) : nullptr;
     if (IterVar && VarViews.count(IterVar) &&
         VarViews.find(IterVar)->second.Kind == ViewKind::Iterator) {
@@ -688,10 +655,10 @@ public:
                      const Expr *Arg) const {
     auto Unwrap = [](const Expr *E) {
       // iterator -> const_iterator conversions
-      E = strip(E);
+      E = utils::ignoreWrappersAndExplicitCasts(E);
       if (const auto *Construct = dyn_cast<CXXConstructExpr>(E);
           Construct && Construct->getNumArgs() == 1)
-        E = strip(Construct->getArg(0));
+        E = utils::ignoreWrappersAndExplicitCasts(Construct->getArg(0));
       return E;
     };
     const Expr *Stripped = Unwrap(Arg);
@@ -725,7 +692,8 @@ public:
     }
     // erase(x.first) where x refers to a map element obtained from *it.
     if (const auto *Member = dyn_cast<MemberExpr>(Stripped))
-      if (const auto *Ref = dyn_cast<DeclRefExpr>(strip(Member->getBase())))
+      if (const auto *Ref = dyn_cast<DeclRefExpr>(
+              utils::ignoreWrappersAndExplicitCasts(Member->getBase())))
         if (const auto *Var = dyn_cast<VarDecl>(Ref->getDecl()))
           if (auto It = VarViews.find(Var);
               It != VarViews.end() && It->second.Where == Origin::Iter) {
@@ -811,9 +779,8 @@ std::vector<OpEvent> Resolver::callEffects(const Expr *E,
     return Result; // a container member: directOp() handles it
 
   // std::back_inserter(c) and friends exist to insert into c.
-  if ((isStdFunction(Callee, "back_inserter") ||
-       isStdFunction(Callee, "front_inserter") ||
-       isStdFunction(Callee, "inserter")) &&
+  if (utils::isStdDeclNamed(Callee,
+                            {"back_inserter", "front_inserter", "inserter"}) &&
       !Args.empty()) {
     if (std::optional<Path> P = pathOf(Args[0]))
       if (std::optional<ContainerFamily> F = familyOf(Args[0])) {
@@ -838,7 +805,7 @@ std::vector<OpEvent> Resolver::callEffects(const Expr *E,
     if (T->isReferenceType() && !T.getNonReferenceType().isConstQualified())
       P = pathOf(Arg);
     else if (T->isPointerType() && !T->getPointeeType().isConstQualified()) {
-      const Expr *Stripped = strip(Arg);
+      const Expr *Stripped = utils::ignoreWrappersAndExplicitCasts(Arg);
       if (const auto *Unary = dyn_cast<UnaryOperator>(Stripped);
           Unary && Unary->getOpcode() == UO_AddrOf)
         P = pathOf(Unary->getSubExpr());
@@ -1025,7 +992,8 @@ public:
     } else if (T->isPointerType() || T->isRecordType()) {
       View = R.viewValue(Init);
       if (!View && T->isRecordType())
-        if (const auto *List = dyn_cast<InitListExpr>(strip(Init)))
+        if (const auto *List = dyn_cast<InitListExpr>(
+                utils::ignoreWrappersAndExplicitCasts(Init)))
           aggregate(Var, List);
     }
     if (View)
@@ -1267,10 +1235,11 @@ bool joinInto(State &Into, const State &From) {
 /// empty, or built from an initializer list.
 std::optional<Capacity> initialCapacity(const VarDecl &Var) {
   if (!Var.hasLocalStorage() || Var.getType()->isReferenceType() ||
-      !isStdRecord(Var.getType(), "vector"))
+      !utils::isStdRecordType(Var.getType(), {"vector"}))
     return std::nullopt;
   const auto *Construct = dyn_cast_or_null<CXXConstructExpr>(
-      Var.getInit() ? strip(Var.getInit()) : nullptr);
+      Var.getInit() ? utils::ignoreWrappersAndExplicitCasts(Var.getInit())
+                    : nullptr);
   if (!Construct)
     return std::nullopt;
   if (Construct->getNumArgs() == 0 ||
@@ -1278,9 +1247,10 @@ std::optional<Capacity> initialCapacity(const VarDecl &Var) {
        isa<CXXDefaultArgExpr>(Construct->getArg(0))))
     return Capacity{true, 0, 0};
   if (Construct->getNumArgs() >= 1)
-    if (const auto *List =
-            dyn_cast<CXXStdInitializerListExpr>(strip(Construct->getArg(0))))
-      if (const auto *Array = dyn_cast<InitListExpr>(strip(List->getSubExpr())))
+    if (const auto *List = dyn_cast<CXXStdInitializerListExpr>(
+            utils::ignoreWrappersAndExplicitCasts(Construct->getArg(0))))
+      if (const auto *Array = dyn_cast<InitListExpr>(
+              utils::ignoreWrappersAndExplicitCasts(List->getSubExpr())))
         return Capacity{true, Array->getNumInits(), Array->getNumInits()};
   return std::nullopt;
 }

@@ -1,6 +1,8 @@
 //===--- EscapingGuardedReferenceCheck.cpp - escaping-guarded-reference ---===//
 
 #include "EscapingGuardedReferenceCheck.h"
+#include "utils/ContainerModel.h"
+#include "utils/StdNames.h"
 
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/DeclCXX.h"
@@ -56,12 +58,6 @@ const CXXRecordDecl *recordOf(QualType T) {
   return T.getNonReferenceType().getCanonicalType()->getAsCXXRecordDecl();
 }
 
-bool isStdRecord(const CXXRecordDecl *RD,
-                 llvm::ArrayRef<llvm::StringRef> Names) {
-  return RD && RD->getIdentifier() && RD->isInStdNamespace() &&
-         llvm::is_contained(Names, RD->getName());
-}
-
 /// A pointer, iterator or view type (a reference is not a value of its own).
 HandleKind valueHandleKind(QualType T) {
   if (T.isNull())
@@ -72,7 +68,7 @@ HandleKind valueHandleKind(QualType T) {
   const CXXRecordDecl *RD = T->getAsCXXRecordDecl();
   if (!RD || !RD->getIdentifier())
     return HandleKind::None;
-  if (isStdRecord(RD, {"basic_string_view", "span"}))
+  if (utils::isStdDeclNamed(RD, {"basic_string_view", "span"}))
     return HandleKind::View;
   if (RD->getName().contains_insensitive("iterator"))
     return HandleKind::Iterator;
@@ -94,7 +90,7 @@ bool nameMatches(const NamedDecl &D, llvm::StringRef Wanted) {
 bool isSelfSynchronized(QualType T, const utils::LockOptions &Locks) {
   if (utils::isMutexType(T, Locks) || utils::isLockGuardType(T, Locks))
     return true;
-  return isStdRecord(
+  return utils::isStdDeclNamed(
       recordOf(T),
       {"atomic", "atomic_ref", "atomic_flag", "condition_variable",
        "condition_variable_any", "once_flag", "thread", "jthread",
@@ -309,11 +305,15 @@ bool EscapeFinder::isAccessorClass(QualType T) const {
   const CXXRecordDecl *RD = recordOf(T);
   if (!RD)
     return false;
-  if (isStdRecord(RD, {"vector", "deque", "list", "forward_list", "array",
-                       "map", "multimap", "set", "multiset", "unordered_map",
-                       "unordered_multimap", "unordered_set",
-                       "unordered_multiset", "basic_string", "optional",
-                       "stack", "queue", "priority_queue", "valarray"}))
+  // Which standard types are containers is ContainerModel's decision, shared
+  // with the other checks.
+  static const utils::ContainerModel StdContainers;
+  if (StdContainers.classifyContainer(T))
+    return true;
+  // Standard types that are no containers but whose accessors also return
+  // references into the object itself.
+  if (utils::isStdDeclNamed(
+          RD, {"optional", "stack", "queue", "priority_queue", "valarray"}))
     return true;
   return llvm::any_of(Check.containerTypes(), [&](const std::string &Name) {
     return nameMatches(*RD, Name);
@@ -627,14 +627,12 @@ std::optional<Derivation> EscapeFinder::handle(const Expr *E,
   }
   if (const auto *Call = dyn_cast<CallExpr>(E)) {
     const FunctionDecl *Callee = Call->getDirectCallee();
-    if (!Callee || !Callee->getIdentifier() || !Callee->isInStdNamespace() ||
-        Call->getNumArgs() < 1)
+    if (Call->getNumArgs() < 1)
       return std::nullopt;
-    llvm::StringRef Name = Callee->getName();
-    if (llvm::is_contained(
-            {"begin", "end", "cbegin", "cend", "data", "addressof"}, Name))
+    if (utils::isStdDeclNamed(
+            Callee, {"begin", "end", "cbegin", "cend", "data", "addressof"}))
       return storage(Call->getArg(0), State, Depth);
-    if (Name == "next" || Name == "prev")
+    if (utils::isStdDeclNamed(Callee, {"next", "prev"}))
       return handle(Call->getArg(0), State, Depth);
     return std::nullopt;
   }

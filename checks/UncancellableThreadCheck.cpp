@@ -89,13 +89,11 @@ public:
     if (!namesVar(Call->getImplicitObjectArgument(), Var))
       return true;
     Handled.insert(ignoreWrappers(Call->getImplicitObjectArgument()));
-    llvm::StringRef Name =
-        Call->getMethodDecl() && Call->getMethodDecl()->getIdentifier()
-            ? Call->getMethodDecl()->getName()
-            : "";
-    if (Name == "joinable")
+    std::optional<utils::ThreadLifetimeCall> Lifetime =
+        utils::threadLifetimeCall(*Call);
+    if (Lifetime && Lifetime->Op == utils::ThreadLifetimeOp::JoinableQuery)
       JoinableQueries.insert(Call);
-    else if (Name == "join" || Name == "detach" || Name == "swap")
+    else if (Lifetime && utils::releasesThread(Lifetime->Op))
       Effects[Call] = Effect::Release;
     // get_id(), native_handle(): no change.
     return true;
@@ -269,13 +267,13 @@ public:
       ThisCalls.push_back(Call);
     if (!namesField(Object, Field))
       return true;
-    llvm::StringRef Name =
-        Call->getMethodDecl() && Call->getMethodDecl()->getIdentifier()
-            ? Call->getMethodDecl()->getName()
-            : "";
-    if (Name == "join" && !Join)
+    std::optional<utils::ThreadLifetimeCall> Lifetime =
+        utils::threadLifetimeCall(*Call);
+    if (!Lifetime)
+      return true;
+    if (Lifetime->Op == utils::ThreadLifetimeOp::Join && !Join)
       Join = Call;
-    if ((Name == "join" || Name == "detach" || Name == "swap") && !Release)
+    if (utils::releasesThread(Lifetime->Op) && !Release)
       Release = Call;
     return true;
   }

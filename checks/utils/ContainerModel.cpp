@@ -4,7 +4,6 @@
 
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/DeclTemplate.h"
-#include "clang/AST/ParentMapContext.h"
 #include "llvm/ADT/STLExtras.h"
 
 #include <algorithm>
@@ -374,73 +373,6 @@ AccessKind ContainerModel::accessKind(ContainerOp Op) {
     // operator[] inserts a missing key; assign replaces elements).
     return AccessKind::StructuralWrite;
   }
-}
-
-static bool isElementAccessor(const CXXMethodDecl &Method) {
-  if (Method.isOverloadedOperator())
-    return Method.getOverloadedOperator() == OO_Subscript;
-  if (!Method.getIdentifier())
-    return false;
-  llvm::StringRef Name = Method.getName();
-  return Name == "at" || Name == "front" || Name == "back";
-}
-
-/// Is the element lvalue \p E written by its context?
-static bool isWrittenElement(const Expr &E, ASTContext &Context) {
-  const Expr *Current = &E;
-  for (unsigned Depth = 0; Depth < 4; ++Depth) {
-    DynTypedNodeList Parents = Context.getParents(*Current);
-    if (Parents.empty())
-      return false;
-    if (const auto *Paren = Parents[0].get<ParenExpr>()) {
-      Current = Paren;
-      continue;
-    }
-    if (const auto *Binary = Parents[0].get<BinaryOperator>())
-      return Binary->isAssignmentOp() && Binary->getLHS() == Current;
-    if (const auto *Unary = Parents[0].get<UnaryOperator>())
-      return Unary->isIncrementDecrementOp();
-    if (const auto *Op = Parents[0].get<CXXOperatorCallExpr>())
-      return Op->getNumArgs() > 0 && Op->getArg(0) == Current &&
-             (Op->isAssignmentOp() || Op->getOperator() == OO_PlusPlus ||
-              Op->getOperator() == OO_MinusMinus);
-    if (const auto *Member = Parents[0].get<MemberExpr>()) {
-      // `v[i].x = 1` writes the element; `v[i].f()` does if f is non-const.
-      DynTypedNodeList Up = Context.getParents(*Member);
-      if (!Up.empty())
-        if (const auto *Call = Up[0].get<CXXMemberCallExpr>())
-          return Call->getMethodDecl() && !Call->getMethodDecl()->isConst();
-      Current = Member;
-      continue;
-    }
-    if (const auto *Var = Parents[0].get<VarDecl>())
-      return Var->getType()->isReferenceType() &&
-             !Var->getType().getNonReferenceType().isConstQualified();
-    return false;
-  }
-  return false;
-}
-
-std::optional<AccessKind>
-ContainerModel::classifyAccess(const CallExpr &Call,
-                               ASTContext &Context) const {
-  std::optional<ContainerOp> Op;
-  const CXXMethodDecl *Method = nullptr;
-  if (const auto *Member = dyn_cast<CXXMemberCallExpr>(&Call)) {
-    Op = classify(*Member);
-    Method = Member->getMethodDecl();
-  } else if (const auto *Operator = dyn_cast<CXXOperatorCallExpr>(&Call)) {
-    Op = classify(*Operator);
-    Method = dyn_cast_or_null<CXXMethodDecl>(Operator->getDirectCallee());
-  }
-  if (!Op || !Method)
-    return std::nullopt;
-  if (*Op != ContainerOp::Read)
-    return accessKind(*Op);
-  if (isElementAccessor(*Method) && !Method->isConst() &&
-      isWrittenElement(Call, Context))
-    return AccessKind::ElementWrite;
-  return AccessKind::Read;
 }
 
 } // namespace clang::tidy::concguard::utils

@@ -130,16 +130,9 @@ public:
                                     const CXXMethodDecl &Method);
 
   /// The coarse access kind of \p Op (Read for element accessors: whether the
-  /// returned element is then written is up to the caller's context).
+  /// returned element is then written is decided in its context, by
+  /// ContainerAccessClassifier in ContainerAccess.h).
   static AccessKind accessKind(ContainerOp Op);
-
-  /// The access kind of a container member call in its context: a modifier
-  /// is a StructuralWrite; an element accessor (`v[i]`, `at`, `front`,
-  /// `back`, `*it` is not covered) whose result is assigned, incremented,
-  /// or bound to a non-const reference is an ElementWrite; anything else a
-  /// Read. std::nullopt when \p Call is not a call on a container.
-  std::optional<AccessKind> classifyAccess(const CallExpr &Call,
-                                           ASTContext &Context) const;
 
 private:
   std::vector<UserContainer> User;

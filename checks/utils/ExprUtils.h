@@ -1,16 +1,27 @@
-//===--- ExprUtils.h - small expression helpers shared by the analyses ----===//
+//===--- ExprUtils.h - expression strippers shared by the analyses --------===//
+//
+// Every analysis that asks "which object or callable does this expression
+// name?" first strips the nodes in between. The rules differ on purpose (a
+// cast changes nothing for a view, a copy of a closure is the same callable,
+// a copy of a container is not the same container), so each variant lives
+// here, named for what it strips; pick the one whose question you ask.
+//
+//===----------------------------------------------------------------------===//
 
 #ifndef CONCGUARD_CHECKS_UTILS_EXPRUTILS_H
 #define CONCGUARD_CHECKS_UTILS_EXPRUTILS_H
+
+#include "StdNames.h"
 
 #include "clang/AST/Expr.h"
 #include "clang/AST/ExprCXX.h"
 
 namespace clang::tidy::concguard::utils {
 
-/// Strips what stands between an expression and the value it names without
+/// Strips what stands between an expression and the object it names without
 /// changing it: parentheses, implicit casts, temporaries and their cleanups,
-/// functional casts, and elidable copies or moves (C++14 and earlier).
+/// functional casts, and elidable copies or moves (C++14 and earlier; only a
+/// copy or move constructor can be elided). The default for "which object".
 inline const Expr *ignoreWrappers(const Expr *E) {
   while (E) {
     E = E->IgnoreParenImpCasts();
@@ -30,6 +41,79 @@ inline const Expr *ignoreWrappers(const Expr *E) {
     else
       return E;
   }
+  return E;
+}
+
+/// Like ignoreWrappers, but also looks through explicit static_cast and
+/// C-style casts, and never through a copy or move, elided or not. For views
+/// into containers: a cast of a pointer or iterator still points into the
+/// same container, while a copied container is a new object whose views do
+/// not dangle when the original changes.
+inline const Expr *ignoreWrappersAndExplicitCasts(const Expr *E) {
+  while (E) {
+    const Expr *Old = E;
+    E = E->IgnoreParens();
+    if (const auto *Cast = dyn_cast<ImplicitCastExpr>(E))
+      E = Cast->getSubExpr();
+    else if (const auto *Temp = dyn_cast<MaterializeTemporaryExpr>(E))
+      E = Temp->getSubExpr();
+    else if (const auto *Bind = dyn_cast<CXXBindTemporaryExpr>(E))
+      E = Bind->getSubExpr();
+    else if (const auto *Cleanups = dyn_cast<ExprWithCleanups>(E))
+      E = Cleanups->getSubExpr();
+    else if (const auto *Functional = dyn_cast<CXXFunctionalCastExpr>(E))
+      E = Functional->getSubExpr();
+    else if (const auto *Static = dyn_cast<CXXStaticCastExpr>(E))
+      E = Static->getSubExpr();
+    else if (const auto *CStyle = dyn_cast<CStyleCastExpr>(E))
+      E = CStyle->getSubExpr();
+    if (E == Old)
+      return E;
+  }
+  return E;
+}
+
+/// Like ignoreWrappers, but also looks through every copy or move
+/// construction (elided or not) and std::move. For callables handed to a
+/// thread or task: a copied or moved closure runs the same body, so the
+/// callable is whatever was copied.
+inline const Expr *ignoreCallableCopies(const Expr *E) {
+  while (E) {
+    E = E->IgnoreParenImpCasts();
+    if (const auto *Temp = dyn_cast<MaterializeTemporaryExpr>(E))
+      E = Temp->getSubExpr();
+    else if (const auto *Bind = dyn_cast<CXXBindTemporaryExpr>(E))
+      E = Bind->getSubExpr();
+    else if (const auto *Cleanups = dyn_cast<ExprWithCleanups>(E))
+      E = Cleanups->getSubExpr();
+    else if (const auto *Construct = dyn_cast<CXXConstructExpr>(E);
+             Construct && Construct->getNumArgs() == 1 &&
+             Construct->getConstructor()->isCopyOrMoveConstructor())
+      E = Construct->getArg(0);
+    else if (const auto *Cast = dyn_cast<CXXFunctionalCastExpr>(E))
+      E = Cast->getSubExpr();
+    else if (const auto *Call = dyn_cast<CallExpr>(E);
+             Call && Call->getNumArgs() == 1 && Call->isCallToStdMove())
+      E = Call->getArg(0);
+    else
+      return E;
+  }
+  return E;
+}
+
+/// `std::ref(x)` / `std::cref(x)` -> x (through ignoreWrappers on both
+/// sides); anything else -> ignoreWrappers(E). For arguments passed to a
+/// thread: a reference wrapper shares x with the thread instead of copying
+/// it. \p IsConst, when given, is set for std::cref.
+inline const Expr *unwrapStdRef(const Expr *E, bool *IsConst = nullptr) {
+  E = ignoreWrappers(E);
+  if (const auto *Call = dyn_cast_or_null<CallExpr>(E))
+    if (const FunctionDecl *Callee = Call->getDirectCallee();
+        isStdDeclNamed(Callee, {"ref", "cref"}) && Call->getNumArgs() == 1) {
+      if (IsConst)
+        *IsConst = Callee->getName() == "cref";
+      return ignoreWrappers(Call->getArg(0));
+    }
   return E;
 }
 

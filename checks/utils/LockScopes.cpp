@@ -2,6 +2,9 @@
 
 #include "LockScopes.h"
 
+#include "ExprUtils.h"
+#include "StdNames.h"
+
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/RecursiveASTVisitor.h"
@@ -16,30 +19,6 @@
 namespace clang::tidy::concguard::utils {
 
 namespace {
-
-/// Looks through the nodes that do not change which object an expression
-/// names: parentheses, implicit casts, temporaries, elided copies.
-const Expr *strip(const Expr *E) {
-  while (E) {
-    const Expr *Next = E->IgnoreParenImpCasts();
-    if (const auto *Temp = dyn_cast<MaterializeTemporaryExpr>(Next))
-      Next = Temp->getSubExpr();
-    else if (const auto *Bind = dyn_cast<CXXBindTemporaryExpr>(Next))
-      Next = Bind->getSubExpr();
-    else if (const auto *Cleanups = dyn_cast<ExprWithCleanups>(Next))
-      Next = Cleanups->getSubExpr();
-    else if (const auto *Cast = dyn_cast<CXXFunctionalCastExpr>(Next))
-      Next = Cast->getSubExpr();
-    else if (const auto *Construct = dyn_cast<CXXConstructExpr>(Next);
-             Construct && Construct->getNumArgs() == 1 &&
-             Construct->isElidable())
-      Next = Construct->getArg(0);
-    if (Next == E)
-      return E;
-    E = Next;
-  }
-  return E;
-}
 
 const CXXRecordDecl *recordOf(QualType T) {
   if (T.isNull())
@@ -66,16 +45,10 @@ bool nameMatches(const NamedDecl &D, llvm::StringRef Wanted) {
   return D.getName() == Wanted;
 }
 
-bool isStdName(const NamedDecl *D, llvm::ArrayRef<llvm::StringRef> Names) {
-  if (!D || !D->getIdentifier() || !D->isInStdNamespace())
-    return false;
-  return llvm::is_contained(Names, D->getName());
-}
-
 bool isStdMutexRecord(const CXXRecordDecl *RD) {
-  return isStdName(RD, {"mutex", "recursive_mutex", "timed_mutex",
-                        "recursive_timed_mutex", "shared_mutex",
-                        "shared_timed_mutex"});
+  return isStdDeclNamed(RD, {"mutex", "recursive_mutex", "timed_mutex",
+                             "recursive_timed_mutex", "shared_mutex",
+                             "shared_timed_mutex"});
 }
 
 enum class StdGuard { None, LockGuard, ScopedLock, UniqueLock, SharedLock };
@@ -133,33 +106,28 @@ MutexOp mutexOp(const FunctionDecl *FD) {
   return MutexOp::None;
 }
 
-bool isStdFunction(const CallExpr &Call, llvm::StringRef Name) {
-  const FunctionDecl *FD = Call.getDirectCallee();
-  return FD && FD->getIdentifier() && FD->getName() == Name &&
-         FD->isInStdNamespace();
-}
-
 /// `std::move(x)` (or a cast to an rvalue reference) of a variable.
 const VarDecl *movedVar(const Expr *E) {
-  E = strip(E);
+  E = ignoreWrappers(E);
   if (const auto *Call = dyn_cast_or_null<CallExpr>(E);
-      Call && Call->getNumArgs() == 1 && isStdFunction(*Call, "move"))
-    E = strip(Call->getArg(0));
+      Call && Call->getNumArgs() == 1 &&
+      isStdDeclNamed(Call->getDirectCallee(), {"move"}))
+    E = ignoreWrappers(Call->getArg(0));
   else if (const auto *Cast = dyn_cast_or_null<CXXStaticCastExpr>(E))
-    E = strip(Cast->getSubExpr());
+    E = ignoreWrappers(Cast->getSubExpr());
   const auto *Ref = dyn_cast_or_null<DeclRefExpr>(E);
   return Ref ? dyn_cast<VarDecl>(Ref->getDecl()) : nullptr;
 }
 
 const VarDecl *namedVar(const Expr *E) {
-  const auto *Ref = dyn_cast_or_null<DeclRefExpr>(strip(E));
+  const auto *Ref = dyn_cast_or_null<DeclRefExpr>(ignoreWrappers(E));
   return Ref ? dyn_cast<VarDecl>(Ref->getDecl()) : nullptr;
 }
 
 std::optional<MutexKey> keyOfImpl(const Expr *E, unsigned Depth) {
   if (!E || Depth > 8)
     return std::nullopt;
-  E = strip(E);
+  E = ignoreWrappers(E);
   if (const auto *Unary = dyn_cast<UnaryOperator>(E)) {
     if (Unary->getOpcode() == UO_AddrOf || Unary->getOpcode() == UO_Deref)
       return keyOfImpl(Unary->getSubExpr(), Depth + 1);
@@ -188,7 +156,7 @@ std::optional<MutexKey> keyOfImpl(const Expr *E, unsigned Depth) {
     const auto *Field = dyn_cast<FieldDecl>(D);
     if (!Field)
       return std::nullopt;
-    const Expr *Base = strip(Member->getBase());
+    const Expr *Base = ignoreWrappers(Member->getBase());
     if (isa<CXXThisExpr>(Base)) {
       MutexKey Key;
       Key.Path.push_back(Field);
@@ -460,7 +428,7 @@ std::optional<GuardInit> LockScopeBuilder::classifyGuard(const VarDecl &Var) {
               : Custom                    ? Custom->Mode
                                           : LockMode::Exclusive;
   const auto *Construct = dyn_cast_or_null<CXXConstructExpr>(
-      Var.getInit() ? strip(Var.getInit()) : nullptr);
+      Var.getInit() ? ignoreWrappers(Var.getInit()) : nullptr);
   if (!Construct)
     return Init; // declared without a constructor we can read
   bool Deferred = false;
@@ -469,22 +437,18 @@ std::optional<GuardInit> LockScopeBuilder::classifyGuard(const VarDecl &Var) {
       continue;
     QualType T = Arg->getType();
     const CXXRecordDecl *ArgRecord = recordOf(T);
-    if (ArgRecord && ArgRecord->getIdentifier() &&
-        ArgRecord->isInStdNamespace()) {
-      llvm::StringRef Name = ArgRecord->getName();
-      if (Name == "defer_lock_t" || Name == "try_to_lock_t" ||
-          Name == "duration" || Name == "time_point") {
-        // Deferred, or only tried: held on a branch that checks owns_lock().
-        Deferred = true;
-        continue;
-      }
-      if (Name == "adopt_lock_t")
-        continue;
+    if (isStdDeclNamed(ArgRecord, {"defer_lock_t", "try_to_lock_t", "duration",
+                                   "time_point"})) {
+      // Deferred, or only tried: held on a branch that checks owns_lock().
+      Deferred = true;
+      continue;
     }
+    if (isStdDeclNamed(ArgRecord, {"adopt_lock_t"}))
+      continue;
     if (ArgRecord && isLockGuardType(T, Options)) {
       Init.Action = GuardInit::Transfer;
       Init.From = movedVar(Arg);
-      Init.MoveExpr = strip(Arg);
+      Init.MoveExpr = ignoreWrappers(Arg);
       return Init;
     }
     // The mutex: any object of class type (std guards work on any lockable
@@ -551,7 +515,7 @@ public:
     return true;
   }
   bool VisitCallExpr(CallExpr *Call) {
-    if (isStdFunction(*Call, "lock"))
+    if (isStdDeclNamed(Call->getDirectCallee(), {"lock"}))
       B.TakesLocks = true;
     return true;
   }
@@ -559,7 +523,7 @@ public:
     // `a = std::move(b)` between guards.
     if (Call->getOperator() == OO_Equal && Call->getNumArgs() == 2 &&
         isLockGuardType(Call->getArg(0)->getType(), B.Options))
-      B.TransferMoves.insert(strip(Call->getArg(1)));
+      B.TransferMoves.insert(ignoreWrappers(Call->getArg(1)));
     return true;
   }
 
@@ -651,7 +615,7 @@ void LockScopeBuilder::transferStmt(const Stmt *S, LockSet &State,
   }
 
   if (const auto *Call = dyn_cast<CallExpr>(S)) {
-    if (isStdFunction(*Call, "lock")) {
+    if (isStdDeclNamed(Call->getDirectCallee(), {"lock"})) {
       for (const Expr *Arg : Call->arguments())
         if (std::optional<MutexKey> Key = LockScopeAnalysis::keyOf(Arg))
           State.acquire({*Key, LockMode::Exclusive, S, nullptr});
@@ -659,7 +623,8 @@ void LockScopeBuilder::transferStmt(const Stmt *S, LockSet &State,
     }
     // A guard handed to someone else (`return Locked{std::move(lk), x}`):
     // the lock stays held, but no longer by this guard's destructor.
-    if (Call->getNumArgs() == 1 && isStdFunction(*Call, "move") &&
+    if (Call->getNumArgs() == 1 &&
+        isStdDeclNamed(Call->getDirectCallee(), {"move"}) &&
         !TransferMoves.count(Call))
       if (const VarDecl *Moved = movedVar(Call); Moved && guard(Moved))
         State.detachGuard(Moved);
@@ -695,12 +660,12 @@ void LockScopeBuilder::refineEdge(const CFGBlock &Block, unsigned Index,
   if (!Cond || Block.succ_size() != 2)
     return;
   bool OnTrue = Index == 0;
-  const Expr *E = strip(Cond);
+  const Expr *E = ignoreWrappers(Cond);
   while (const auto *Not = dyn_cast<UnaryOperator>(E)) {
     if (Not->getOpcode() != UO_LNot)
       return;
     OnTrue = !OnTrue;
-    E = strip(Not->getSubExpr());
+    E = ignoreWrappers(Not->getSubExpr());
   }
   const auto *Call = dyn_cast<CXXMemberCallExpr>(E);
   if (!Call || !Call->getImplicitObjectArgument())

@@ -2,9 +2,11 @@
 
 #include "SharedContainers.h"
 
+#include "ContainerAccess.h"
 #include "EndlessLoops.h"
 #include "ExprUtils.h"
 #include "ProgramFacts.h"
+#include "StdNames.h"
 
 #include "clang/AST/Attr.h"
 #include "clang/AST/ParentMap.h"
@@ -51,21 +53,6 @@ std::string describeAccessKind(AccessKind Kind) {
 
 namespace {
 
-/// `std::ref(x)` / `std::cref(x)` -> x.
-const Expr *unwrapRef(const Expr *E, bool *IsConst = nullptr) {
-  E = ignoreWrappers(E);
-  if (const auto *Call = dyn_cast_or_null<CallExpr>(E))
-    if (const FunctionDecl *Callee = Call->getDirectCallee();
-        Callee && Callee->isInStdNamespace() && Callee->getIdentifier() &&
-        (Callee->getName() == "ref" || Callee->getName() == "cref") &&
-        Call->getNumArgs() == 1) {
-      if (IsConst)
-        *IsConst = Callee->getName() == "cref";
-      return ignoreWrappers(Call->getArg(0));
-    }
-  return E;
-}
-
 using KeyPath = llvm::SmallVector<const ValueDecl *, 2>;
 
 ObjectKey makeKey(llvm::ArrayRef<const ValueDecl *> Path) {
@@ -77,7 +64,7 @@ ObjectKey makeKey(llvm::ArrayRef<const ValueDecl *> Path) {
 /// The key of the object \p E names, looking through local pointers that
 /// were initialized with an object's address.
 std::optional<ObjectKey> objectKeyOf(const Expr *E) {
-  E = unwrapRef(E);
+  E = unwrapStdRef(E);
   if (E)
     E = E->IgnoreParenCasts(); // static_cast<std::vector<int> *>(Arg)
   std::optional<ObjectKey> Key = LockScopeAnalysis::keyOf(E);
@@ -134,16 +121,12 @@ llvm::SmallVector<HeldMutex, 2> heldAt(const LockScopeAnalysis *Locks,
 /// Collects the container accesses and the calls of one function body.
 class SummaryBuilder : public RecursiveASTVisitor<SummaryBuilder> {
 public:
-  /// \p BodyParents: the parents of the function body's statements; when
-  /// given, they are used instead of the ASTContext's parent map, whose
-  /// first use walks the whole translation unit (standard library included).
-  /// The facts of every function in a unit need them, the per-unit analysis
-  /// only those of the functions threads reach.
+  /// \p BodyParents: see ContainerAccessClassifier.
   SummaryBuilder(ASTContext &Context, const ContainerModel &Model,
                  const LockScopeAnalysis *Locks, FunctionSummary &Summary,
                  const ParentMap *BodyParents = nullptr)
-      : Context(Context), Model(Model), Locks(Locks), Summary(Summary),
-        BodyParents(BodyParents) {}
+      : Model(Model), Locks(Locks), Summary(Summary),
+        Accesses(Context, Model, BodyParents) {}
 
   bool TraverseLambdaExpr(LambdaExpr *Lambda) {
     // The closure is created here; its body runs where it is called. A
@@ -217,198 +200,10 @@ public:
   }
 
 private:
-  ASTContext &Context;
   const ContainerModel &Model;
   const LockScopeAnalysis *Locks;
   FunctionSummary &Summary;
-  const ParentMap *BodyParents;
-  ExprMutationAnalyzer::Memoized MutationMemo;
-
-  const Stmt *parentOf(const Stmt *S) {
-    if (BodyParents) {
-      // Clang's ParentMap makes a DeclStmt the parent of a variable's
-      // initializer, where the ASTContext names the VarDecl (not a Stmt):
-      // both mean "no enclosing operation" to the callers.
-      const Stmt *Parent = BodyParents->getParent(S);
-      return isa_and_nonnull<DeclStmt>(Parent) ? nullptr : Parent;
-    }
-    DynTypedNodeList Parents = Context.getParents(*S);
-    return Parents.empty() ? nullptr : Parents[0].get<Stmt>();
-  }
-
-  /// Climbs over implicit casts and parentheses.
-  const Stmt *semanticParent(const Expr *E, const Expr *&Child) {
-    Child = E;
-    const Stmt *Parent = parentOf(E);
-    while (Parent && isa<ImplicitCastExpr, ParenExpr, MaterializeTemporaryExpr,
-                         CXXBindTemporaryExpr>(Parent)) {
-      Child = cast<Expr>(Parent);
-      Parent = parentOf(Parent);
-    }
-    return Parent;
-  }
-
-  /// Is the value \p E (an element handed out by the container) written by
-  /// its user?
-  bool resultIsWritten(const Expr *E) {
-    const Expr *Child = nullptr;
-    const Stmt *Parent = semanticParent(E, Child);
-    if (!Parent)
-      return false;
-    if (const auto *Binary = dyn_cast<BinaryOperator>(Parent))
-      return Binary->isAssignmentOp() &&
-             Binary->getLHS()->IgnoreParenImpCasts() ==
-                 Child->IgnoreParenImpCasts();
-    if (const auto *Unary = dyn_cast<UnaryOperator>(Parent))
-      return Unary->isIncrementDecrementOp();
-    if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(Parent)) {
-      if (Op->getNumArgs() == 0 ||
-          ignoreWrappers(Op->getArg(0)) != ignoreWrappers(Child))
-        return false;
-      if (Op->isAssignmentOp() || Op->getOperator() == OO_PlusPlus ||
-          Op->getOperator() == OO_MinusMinus)
-        return true;
-      if (const auto *Method =
-              dyn_cast_or_null<CXXMethodDecl>(Op->getCalleeDecl()))
-        return !Method->isConst() && Op->getOperator() != OO_Subscript &&
-               Op->getOperator() != OO_Call;
-      return false;
-    }
-    if (const auto *Member = dyn_cast<MemberExpr>(Parent)) {
-      // `elem.push_back(x)`, `elem.field = x`.
-      const Stmt *Grand = parentOf(Member);
-      if (const auto *Call = dyn_cast_or_null<CXXMemberCallExpr>(Grand)) {
-        const CXXMethodDecl *Method = Call->getMethodDecl();
-        if (!Method || Method->isConst())
-          return false;
-        if (std::optional<ContainerOp> Op = Model.classify(*Call))
-          return ContainerModel::accessKind(*Op) != AccessKind::Read ||
-                 resultIsWritten(Call);
-        return true;
-      }
-      if (isa<FieldDecl>(Member->getMemberDecl()))
-        return resultIsWritten(Member);
-    }
-    return false;
-  }
-
-  /// Does the library template \p Callee take its argument \p Index by
-  /// forwarding reference (`std::make_unique<T>(Args &&...)`, `emplace_back`)
-  /// and hand it on without modifying it? What happens to a forwarded
-  /// argument is decided where it arrives (a `const T &` constructor
-  /// parameter reads it), so the instantiated body is followed with
-  /// ExprMutationAnalyzer; found as false positives on rocksdb's
-  /// `std::make_unique<CompactionRangeDelAggregator>(..., snapshots, ...)`.
-  bool forwardsUnmodified(const FunctionDecl &Callee, unsigned Index) {
-    const FunctionDecl *Pattern = Callee.getTemplateInstantiationPattern();
-    const FunctionDecl *Definition = Callee.getDefinition();
-    if (!Pattern || !Definition || !Definition->hasBody() ||
-        Index >= Definition->getNumParams())
-      return false;
-    // The pattern's parameter this one was instantiated from: a pack
-    // (`Args &&...args`) covers every argument from its position on.
-    const ParmVarDecl *Written = nullptr;
-    for (unsigned P = 0; P < Pattern->getNumParams(); ++P) {
-      const ParmVarDecl *Candidate = Pattern->getParamDecl(P);
-      if (P == Index || (Candidate->isParameterPack() && P <= Index)) {
-        Written = Candidate;
-        break;
-      }
-    }
-    if (!Written)
-      return false;
-    QualType Type = Written->getType();
-    if (const auto *Expansion = Type->getAs<PackExpansionType>())
-      Type = Expansion->getPattern();
-    const auto *RValueRef = Type->getAs<RValueReferenceType>();
-    QualType Referenced = RValueRef ? RValueRef->getPointeeType() : QualType();
-    if (Referenced.isNull() || Referenced.hasQualifiers() ||
-        !Referenced->getAs<TemplateTypeParmType>())
-      return false; // not a forwarding reference
-    FunctionParmMutationAnalyzer *Analyzer =
-        FunctionParmMutationAnalyzer::getFunctionParmMutationAnalyzer(
-            *Definition, Context, MutationMemo);
-    return Analyzer && !Analyzer->isMutated(Definition->getParamDecl(Index));
-  }
-
-  AccessKind kindOf(const Expr *Object, const Expr *&Operation) {
-    Operation = Object;
-    const Expr *Child = nullptr;
-    const Stmt *Parent = semanticParent(Object, Child);
-    if (!Parent)
-      return AccessKind::Read;
-    // `m.method(...)`: the object is the base of the callee MemberExpr.
-    if (const auto *Member = dyn_cast<MemberExpr>(Parent)) {
-      const auto *Call = dyn_cast_or_null<CXXMemberCallExpr>(parentOf(Member));
-      if (!Call || Call->getCallee()->IgnoreParens() != Member)
-        return AccessKind::Read;
-      Operation = Call;
-      std::optional<ContainerOp> Op = Model.classify(*Call);
-      if (!Op)
-        return AccessKind::Read;
-      AccessKind Kind = ContainerModel::accessKind(*Op);
-      if (Kind == AccessKind::Read && Call->getMethodDecl() &&
-          !Call->getMethodDecl()->isConst() &&
-          Call->getMethodDecl()->getReturnType()->isReferenceType() &&
-          resultIsWritten(Call))
-        return AccessKind::ElementWrite;
-      return Kind;
-    }
-    if (const auto *OpCall = dyn_cast<CXXOperatorCallExpr>(Parent)) {
-      if (OpCall->getNumArgs() == 0 ||
-          ignoreWrappers(OpCall->getArg(0)) != ignoreWrappers(Object))
-        return AccessKind::Read;
-      Operation = OpCall;
-      std::optional<ContainerOp> Op = Model.classify(*OpCall);
-      if (!Op)
-        return AccessKind::Read;
-      AccessKind Kind = ContainerModel::accessKind(*Op);
-      if (Kind == AccessKind::Read && resultIsWritten(OpCall))
-        return AccessKind::ElementWrite;
-      return Kind;
-    }
-    // Passed to a function: by non-const reference or pointer to code we
-    // cannot see counts as a modification; visible callees are followed.
-    const Expr *Arg = Child;
-    const Stmt *CallSite = Parent;
-    if (const auto *AddrOf = dyn_cast<UnaryOperator>(Parent);
-        AddrOf && AddrOf->getOpcode() == UO_AddrOf) {
-      Arg = AddrOf;
-      CallSite = parentOf(AddrOf);
-      while (CallSite && isa<ImplicitCastExpr, ParenExpr>(CallSite))
-        CallSite = parentOf(CallSite);
-    }
-    if (const auto *Call = dyn_cast_or_null<CallExpr>(CallSite)) {
-      const FunctionDecl *Callee = Call->getDirectCallee();
-      unsigned Shift =
-          isa<CXXOperatorCallExpr>(Call) && Callee && isa<CXXMethodDecl>(Callee)
-              ? 1
-              : 0;
-      for (unsigned I = 0; I < Call->getNumArgs(); ++I) {
-        if (ignoreWrappers(Call->getArg(I)) != ignoreWrappers(Arg))
-          continue;
-        if (!Callee || I < Shift || I - Shift >= Callee->getNumParams())
-          return AccessKind::StructuralWrite;
-        QualType Param = Callee->getParamDecl(I - Shift)->getType();
-        QualType Pointee = Param->isReferenceType() ? Param->getPointeeType()
-                           : Param->isPointerType() ? Param->getPointeeType()
-                                                    : QualType();
-        if (Pointee.isNull() || Pointee.isConstQualified())
-          return AccessKind::Read;
-        const FunctionDecl *Definition = Callee->getDefinition();
-        if (Definition && Definition->hasBody() &&
-            !Context.getSourceManager().isInSystemHeader(
-                Definition->getLocation()))
-          return AccessKind::Read; // followed as a call
-        if (forwardsUnmodified(*Callee, I - Shift))
-          return AccessKind::Read;
-        Operation = Call;
-        // std::swap, std::sort(container), ...: may modify.
-        return AccessKind::StructuralWrite;
-      }
-    }
-    return AccessKind::Read;
-  }
+  ContainerAccessClassifier Accesses;
 
   void noteObject(const Expr *E) {
     // A pointer to a container is an access to the container when it is
@@ -418,10 +213,10 @@ private:
     if (Type->isPointerType()) {
       Type = Type->getPointeeType();
       const Expr *Child = nullptr;
-      const Stmt *Parent = semanticParent(E, Child);
+      const Stmt *Parent = Accesses.semanticParent(E, Child);
       if (const auto *Member = dyn_cast_or_null<MemberExpr>(Parent);
           Member && Member->isArrow()) {
-        // kindOf() climbs from E to the member call.
+        // classify() climbs from E to the member call.
       } else if (const auto *Deref = dyn_cast_or_null<UnaryOperator>(Parent);
                  Deref && Deref->getOpcode() == UO_Deref) {
         Used = Deref;
@@ -444,7 +239,7 @@ private:
     LocalAccess Access;
     Access.Key = std::move(*Key);
     Access.Object = E;
-    Access.Kind = kindOf(Used, Access.Operation);
+    Access.Kind = Accesses.classify(Used, Access.Operation);
     Access.Locks = heldAt(Locks, Access.Operation);
     if (Access.Locks.empty() && Access.Operation != E)
       Access.Locks = heldAt(Locks, E);
@@ -498,28 +293,21 @@ public:
   }
 
   bool isJoin(const CallExpr *Call) const {
-    if (const auto *Member = dyn_cast<CXXMemberCallExpr>(Call)) {
-      const CXXMethodDecl *Method = Member->getMethodDecl();
-      if (!Method || !Method->getIdentifier())
-        return false;
-      llvm::StringRef Name = Method->getName();
-      const Expr *Object = ignoreWrappers(Member->getImplicitObjectArgument());
-      if (Site.Kind == SpawnKind::Async)
-        return (Name == "get" || Name == "wait") && sameObject(Object);
-      if (Name != "join")
-        return false;
-      if (Site.Handle == HandleKind::Container)
-        return isStdThreadType(Object->getType()) ||
-               isStdJThreadType(Object->getType());
-      return sameObject(Object);
-    }
-    if (const FunctionDecl *Callee = Call->getDirectCallee();
-        Callee && Callee->getIdentifier() &&
-        Callee->getName() == "pthread_join" && Call->getNumArgs() > 0 &&
-        PthreadHandle)
-      return LockScopeAnalysis::keyOf(ignoreWrappers(Call->getArg(0))) ==
-             PthreadHandle;
-    return false;
+    std::optional<ThreadLifetimeCall> Lifetime = threadLifetimeCall(*Call);
+    if (!Lifetime)
+      return false;
+    if (Lifetime->IsPthread)
+      return PthreadHandle &&
+             LockScopeAnalysis::keyOf(Lifetime->Handle) == PthreadHandle;
+    if (Site.Kind == SpawnKind::Async)
+      return Lifetime->Op == ThreadLifetimeOp::Wait &&
+             sameObject(Lifetime->Handle);
+    if (Lifetime->Op != ThreadLifetimeOp::Join)
+      return false;
+    if (Site.Handle == HandleKind::Container)
+      return isStdThreadType(Lifetime->Handle->getType()) ||
+             isStdJThreadType(Lifetime->Handle->getType());
+    return sameObject(Lifetime->Handle);
   }
 
 private:
@@ -972,7 +760,7 @@ Analysis::run(std::optional<llvm::ArrayRef<const Expr *>> SpawnExpressions) {
           break;
         QualType Type = Entry.getParamDecl(Param)->getType();
         const Expr *Arg = Site.Arguments[A];
-        const Expr *Unwrapped = unwrapRef(Arg);
+        const Expr *Unwrapped = unwrapStdRef(Arg);
         // std::thread copies its arguments: only std::ref and pointers
         // reach the parent's objects.
         if ((Type->isReferenceType() && Unwrapped != ignoreWrappers(Arg)) ||
@@ -1442,7 +1230,7 @@ private:
         QualType Type = Entry.getParamDecl(Param)->getType();
         const Expr *Arg = Site->Arguments[A];
         if ((Type->isReferenceType() &&
-             unwrapRef(Arg) != ignoreWrappers(Arg)) ||
+             unwrapStdRef(Arg) != ignoreWrappers(Arg)) ||
             Type->isPointerType())
           if (std::optional<ObjectKey> Key = objectKeyOf(Arg))
             Bound.push_back({Param, *Key});

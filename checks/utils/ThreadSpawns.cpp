@@ -2,11 +2,15 @@
 
 #include "ThreadSpawns.h"
 
+#include "ExprUtils.h"
+#include "StdNames.h"
+
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/ParentMapContext.h"
 #include "clang/ASTMatchers/ASTMatchers.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSwitch.h"
 
 using namespace clang::ast_matchers;
 
@@ -64,15 +68,9 @@ static const CXXRecordDecl *recordOf(QualType T) {
   return T.getNonReferenceType().getCanonicalType()->getAsCXXRecordDecl();
 }
 
-static bool isStdRecordNamed(QualType T, llvm::StringRef Name) {
-  const CXXRecordDecl *Record = recordOf(T);
-  return Record && Record->getIdentifier() && Record->getName() == Name &&
-         Record->isInStdNamespace();
-}
-
-bool isStdThreadType(QualType T) { return isStdRecordNamed(T, "thread"); }
-bool isStdJThreadType(QualType T) { return isStdRecordNamed(T, "jthread"); }
-bool isStopTokenType(QualType T) { return isStdRecordNamed(T, "stop_token"); }
+bool isStdThreadType(QualType T) { return isStdRecordType(T, {"thread"}); }
+bool isStdJThreadType(QualType T) { return isStdRecordType(T, {"jthread"}); }
+bool isStopTokenType(QualType T) { return isStdRecordType(T, {"stop_token"}); }
 
 StatementMatcher
 spawnExpressionMatcher(llvm::ArrayRef<SpawnFunction> SpawnFunctions) {
@@ -108,46 +106,6 @@ spawnExpressionMatcher(llvm::ArrayRef<SpawnFunction> SpawnFunctions) {
       .bind("spawn");
 }
 
-/// Strips what stands between a callable argument and the callable: implicit
-/// conversions, temporaries, and copies or moves of a closure object.
-static const Expr *stripCallable(const Expr *E) {
-  while (E) {
-    E = E->IgnoreParenImpCasts();
-    if (const auto *Temp = dyn_cast<MaterializeTemporaryExpr>(E)) {
-      E = Temp->getSubExpr();
-      continue;
-    }
-    if (const auto *Bind = dyn_cast<CXXBindTemporaryExpr>(E)) {
-      E = Bind->getSubExpr();
-      continue;
-    }
-    if (const auto *Cleanups = dyn_cast<ExprWithCleanups>(E)) {
-      E = Cleanups->getSubExpr();
-      continue;
-    }
-    if (const auto *Construct = dyn_cast<CXXConstructExpr>(E)) {
-      if (Construct->getNumArgs() == 1 &&
-          (Construct->getConstructor()->isCopyOrMoveConstructor())) {
-        E = Construct->getArg(0);
-        continue;
-      }
-    }
-    if (const auto *Cast = dyn_cast<CXXFunctionalCastExpr>(E)) {
-      E = Cast->getSubExpr();
-      continue;
-    }
-    // std::move(callable) and std::forward<F>(callable).
-    if (const auto *Call = dyn_cast<CallExpr>(E)) {
-      if (Call->getNumArgs() == 1 && Call->isCallToStdMove()) {
-        E = Call->getArg(0);
-        continue;
-      }
-    }
-    break;
-  }
-  return E;
-}
-
 static const FunctionDecl *definitionOrDecl(const FunctionDecl *F) {
   if (!F)
     return nullptr;
@@ -160,7 +118,7 @@ static ThreadEntry resolveCallableImpl(const Expr *Callable,
                                        llvm::ArrayRef<const Expr *> Arguments,
                                        unsigned Depth) {
   ThreadEntry Entry;
-  const Expr *E = stripCallable(Callable);
+  const Expr *E = ignoreCallableCopies(Callable);
   if (!E || Depth > 4)
     return Entry;
 
@@ -382,7 +340,7 @@ analyzeSpawn(const Expr *Spawn, ASTContext &Context,
     for (const Expr *Arg : Call->arguments())
       Args.push_back(Arg);
     std::string Name = Callee->getQualifiedNameAsString();
-    if (Callee->isInStdNamespace() && Callee->getName() == "async") {
+    if (isStdDeclNamed(Callee, {"async"})) {
       Site.Kind = SpawnKind::Async;
       if (!Args.empty() && Args[0]->getType()->isEnumeralType()) {
         if (!asyncPolicyStartsThread(Args[0], Context))
@@ -426,6 +384,38 @@ analyzeSpawn(const Expr *Spawn, ASTContext &Context,
   findHandle(Site, Context);
   Site.EnclosingFunction = enclosingFunction(*Spawn, Context);
   return Site;
+}
+
+std::optional<ThreadLifetimeCall> threadLifetimeCall(const CallExpr &Call) {
+  if (const auto *Member = dyn_cast<CXXMemberCallExpr>(&Call)) {
+    const CXXMethodDecl *Method = Member->getMethodDecl();
+    if (!Method || !Method->getIdentifier())
+      return std::nullopt;
+    std::optional<ThreadLifetimeOp> Op =
+        llvm::StringSwitch<std::optional<ThreadLifetimeOp>>(Method->getName())
+            .Case("join", ThreadLifetimeOp::Join)
+            .Case("detach", ThreadLifetimeOp::Detach)
+            .Case("swap", ThreadLifetimeOp::Swap)
+            .Case("joinable", ThreadLifetimeOp::JoinableQuery)
+            .Case("get", ThreadLifetimeOp::Wait)
+            .Case("wait", ThreadLifetimeOp::Wait)
+            .Default(std::nullopt);
+    if (!Op)
+      return std::nullopt;
+    return ThreadLifetimeCall{
+        *Op, ignoreWrappers(Member->getImplicitObjectArgument()), false};
+  }
+  if (const FunctionDecl *Callee = Call.getDirectCallee();
+      Callee && Callee->getIdentifier() &&
+      Callee->getName() == "pthread_join" && Call.getNumArgs() > 0)
+    return ThreadLifetimeCall{ThreadLifetimeOp::Join,
+                              ignoreWrappers(Call.getArg(0)), true};
+  return std::nullopt;
+}
+
+bool releasesThread(ThreadLifetimeOp Op) {
+  return Op == ThreadLifetimeOp::Join || Op == ThreadLifetimeOp::Detach ||
+         Op == ThreadLifetimeOp::Swap;
 }
 
 } // namespace clang::tidy::concguard::utils

@@ -128,6 +128,41 @@ ThreadEntry resolveCallable(const Expr *Callable,
 /// \p S, if any.
 const FunctionDecl *enclosingFunction(const Stmt &S, ASTContext &Context);
 
+//===----------------------------------------------------------------------===//
+// Thread lifetimes: what ends or hands on a started thread
+//===----------------------------------------------------------------------===//
+
+/// What a call does to the thread a handle names.
+enum class ThreadLifetimeOp {
+  Join,          ///< `t.join()`, `pthread_join(h, ...)`: waits for the end
+  Detach,        ///< `t.detach()`: the thread runs on, owned by no one
+  Swap,          ///< `t.swap(u)`: the thread moves to another handle
+  JoinableQuery, ///< `t.joinable()`
+  Wait,          ///< `f.get()`, `f.wait()`: waits for a std::async task
+};
+
+/// A call that acts on a thread handle.
+struct ThreadLifetimeCall {
+  ThreadLifetimeOp Op;
+  /// The handle, through ignoreWrappers: the object of a member call, or
+  /// pthread_join's first argument.
+  const Expr *Handle = nullptr;
+  /// pthread_join (a pthread_t handle) rather than a member call.
+  bool IsPthread = false;
+};
+
+/// Recognises the calls that join, detach, swap, query or wait for a thread
+/// handle, by name (member calls on any object; `pthread_join` as a free
+/// function). Whether \p Call acts on the thread the caller follows (the
+/// handle's object or access path) and whether the operation matters for its
+/// kind of thread (Wait only for std::async futures) is the caller's
+/// question; this is the one list of the operations.
+std::optional<ThreadLifetimeCall> threadLifetimeCall(const CallExpr &Call);
+
+/// Does \p Op leave the handle without a running thread of its own (join,
+/// detach, swap)?
+bool releasesThread(ThreadLifetimeOp Op);
+
 } // namespace clang::tidy::concguard::utils
 
 #endif // CONCGUARD_CHECKS_UTILS_THREADSPAWNS_H
