@@ -41,10 +41,10 @@ private:
   void checkMemberThreadLifetime(const utils::SpawnSite &Site);
   void checkDetach(const Expr &Detach);
 
-  const std::string RawSpawnFunctions;
+  std::string RawSpawnFunctions;
   std::vector<utils::SpawnFunction> SpawnFunctions;
-  const bool ReportDetach;
-  const unsigned MaxCallDepth;
+  bool ReportDetach = true;
+  unsigned MaxCallDepth = 3;
   /// Local threads already analysed (one report per variable).
   llvm::DenseSet<const VarDecl *> AnalysedLocals;
   /// Member threads already analysed.

@@ -41,10 +41,10 @@ public:
   }
 
 private:
-  const std::string RawSpawnFunctions;
-  const std::string RawContainerTypes;
-  const std::string RawMutexTypes;
-  const std::string RawLockGuardTypes;
+  std::string RawSpawnFunctions;
+  std::string RawContainerTypes;
+  std::string RawMutexTypes;
+  std::string RawLockGuardTypes;
   utils::SharedContainerOptions Analysis;
   /// The fix-it's plan: concguard-rewrite's default (--policy=auto) with
   /// this check's analysis options.
