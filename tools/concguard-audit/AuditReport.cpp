@@ -221,6 +221,8 @@ json::Value summaryJSON(const Report &R) {
                  {"translationUnits", static_cast<int64_t>(R.Units.size())},
                  {"failedTranslationUnits", Failed},
                  {"toolErrors", static_cast<int64_t>(R.Errors.size())}};
+  if (unsigned Compat = boostCompatUnits(R))
+    S["boostCompatTranslationUnits"] = Compat;
   if (R.HasBaseline) {
     S["new"] = countState(R, "new");
     S["unchanged"] = countState(R, "unchanged");
@@ -230,6 +232,11 @@ json::Value summaryJSON(const Report &R) {
 }
 
 } // namespace
+
+unsigned boostCompatUnits(const Report &R) {
+  return llvm::count_if(R.Units,
+                        [](const UnitResult &U) { return U.BoostCompat; });
+}
 
 Rule describeCheck(StringRef CheckName) {
   Rule R;
@@ -443,9 +450,12 @@ json::Value toJSON(const Report &R) {
     Rules.push_back(json::Object{{"id", Ru.Id},
                                  {"description", Ru.Description},
                                  {"helpUri", Ru.HelpUri}});
-  for (const UnitResult &U : R.Units)
-    Units.push_back(
-        json::Object{{"path", U.Path}, {"status", U.Ok ? "ok" : "error"}});
+  for (const UnitResult &U : R.Units) {
+    json::Object UO{{"path", U.Path}, {"status", U.Ok ? "ok" : "error"}};
+    if (U.BoostCompat)
+      UO["boostCompat"] = true;
+    Units.push_back(std::move(UO));
+  }
   for (const Finding &F : R.Findings)
     Findings.push_back(findingToJSON(F));
   for (const ToolError &E : R.Errors)
@@ -523,6 +533,7 @@ llvm::Expected<Report> readReport(StringRef Path) {
       if (auto S = UO->getString("path"))
         U.Path = S->str();
       U.Ok = UO->getString("status") == StringRef("ok");
+      U.BoostCompat = UO->getBoolean("boostCompat").value_or(false);
       R.Units.push_back(std::move(U));
     }
   for (const json::Value &V : *Findings) {
@@ -766,36 +777,38 @@ std::string toHtml(const Report &R) {
 llvm::Error writeOutputs(const Report &R, StringRef JsonPath,
                          StringRef SarifPath, StringRef HtmlDir,
                          StringRef MarkdownPath) {
-  auto WriteJSON = [](StringRef Path, json::Value V) {
-    return llvm::writeToOutput(Path, [&](llvm::raw_ostream &OS) {
-      OS << llvm::formatv("{0:2}", V) << "\n";
-      return llvm::Error::success();
-    });
-  };
+  // Everything is rendered first and the files written after, and a failed
+  // write removes the ones this call wrote: either all reports or none
+  // (the paths were checked before the analysis; this is for the rest).
+  std::vector<std::pair<std::string, std::string>> Files;
   if (!JsonPath.empty())
-    if (llvm::Error E = WriteJSON(JsonPath, toJSON(R)))
-      return E;
+    Files.emplace_back(JsonPath, llvm::formatv("{0:2}\n", toJSON(R)).str());
   if (!SarifPath.empty())
-    if (llvm::Error E = WriteJSON(SarifPath, toSarif(R)))
-      return E;
+    Files.emplace_back(SarifPath, llvm::formatv("{0:2}\n", toSarif(R)).str());
   if (!MarkdownPath.empty())
-    if (llvm::Error E =
-            llvm::writeToOutput(MarkdownPath, [&](llvm::raw_ostream &OS) {
-              OS << toMarkdown(R);
-              return llvm::Error::success();
-            }))
-      return E;
+    Files.emplace_back(MarkdownPath, toMarkdown(R));
   if (!HtmlDir.empty()) {
     if (std::error_code EC = llvm::sys::fs::create_directories(HtmlDir))
       return llvm::createStringError(EC, "cannot create '" + HtmlDir +
                                              "': " + EC.message());
     llvm::SmallString<256> Index(HtmlDir);
     llvm::sys::path::append(Index, "index.html");
-    if (llvm::Error E = llvm::writeToOutput(Index, [&](llvm::raw_ostream &OS) {
-          OS << toHtml(R);
-          return llvm::Error::success();
-        }))
-      return E;
+    Files.emplace_back(std::string(Index), toHtml(R));
+  }
+  for (size_t I = 0; I < Files.size(); ++I) {
+    const auto &[Path, Text] = Files[I];
+    llvm::Error E = llvm::writeToOutput(Path, [&](llvm::raw_ostream &OS) {
+      OS << Text;
+      return llvm::Error::success();
+    });
+    if (!E)
+      continue;
+    for (size_t J = 0; J < I; ++J)
+      llvm::sys::fs::remove(Files[J].first);
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "cannot write '" + Path +
+                                       "': " + llvm::toString(std::move(E)) +
+                                       "; no report was written");
   }
   return llvm::Error::success();
 }

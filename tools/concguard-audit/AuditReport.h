@@ -72,6 +72,9 @@ struct ToolError {
 struct UnitResult {
   std::string Path;
   bool Ok = true;
+  /// Parsed with concguard's Boost < 1.81 compatibility headers
+  /// (tools/common/BoostCompat.h).
+  bool BoostCompat = false;
 };
 
 struct Rule {
@@ -95,6 +98,9 @@ struct Report {
   /// A report can be trusted only when every translation unit was analysed.
   bool complete() const { return Errors.empty(); }
 };
+
+/// How many units were parsed with the Boost compatibility headers.
+unsigned boostCompatUnits(const Report &R);
 
 /// Sorts units, findings and errors, drops duplicate findings (a header
 /// finding is seen from every translation unit that includes the header)

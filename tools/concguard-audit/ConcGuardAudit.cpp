@@ -16,6 +16,10 @@
 
 #include "AuditReport.h"
 
+#include "../common/BoostCompat.h"
+#include "../common/OutputPaths.h"
+#include "utils/CheckOptions.h"
+
 #include "clang-tidy/ClangTidy.h"
 #include "clang-tidy/ClangTidyDiagnosticConsumer.h"
 #include "clang-tidy/ClangTidyForceLinker.h"
@@ -371,6 +375,7 @@ struct UnitOutcome {
   std::vector<Finding> Findings;
   std::vector<ToolError> Errors;
   bool Cached = false;
+  bool BoostCompat = false; // parsed with the Boost compatibility headers
 };
 
 class Converter {
@@ -558,14 +563,21 @@ private:
 #endif
     );
     SingleCommandDatabase DB(U.Cmd);
+    // The physical file system as newFS() gives it, through a tracker that
+    // sees whether the Boost compatibility headers were used.
+    auto Tracker = llvm::makeIntrusiveRefCnt<concguard::BoostCompatTracker>(
+        llvm::vfs::createPhysicalFileSystem());
     std::vector<clang::tidy::ClangTidyError> Diags = clang::tidy::runClangTidy(
-        Context, DB, {U.AbsPath}, newFS(), /*ApplyAnyFix=*/false
+        Context, DB, {U.AbsPath},
+        llvm::makeIntrusiveRefCnt<llvm::vfs::OverlayFileSystem>(Tracker),
+        /*ApplyAnyFix=*/false
 #if CONCGUARD_LLVM_VERSION_MAJOR >= 22
         ,
         /*EnableCheckProfile=*/false, /*StoreCheckProfile=*/"",
         /*Quiet=*/true
 #endif
     );
+    Out.BoostCompat = Tracker->used();
     Converter Conv(RootDir);
     for (const clang::tidy::ClangTidyError &E : Diags) {
       if (StringRef(E.DiagnosticName).starts_with("clang-diagnostic-") &&
@@ -653,6 +665,7 @@ private:
       Findings.push_back(std::move(*F));
     }
     Out.Findings = std::move(Findings);
+    Out.BoostCompat = O->getBoolean("boostCompat").value_or(false);
     return true;
   }
 
@@ -663,7 +676,8 @@ private:
     llvm::json::Array A;
     for (const Finding &F : Out.Findings)
       A.push_back(findingToJSON(F));
-    llvm::json::Value V = llvm::json::Object{{"findings", std::move(A)}};
+    llvm::json::Value V = llvm::json::Object{{"findings", std::move(A)},
+                                             {"boostCompat", Out.BoostCompat}};
     // writeToOutput renames a temporary file into place, so a concurrent
     // reader never sees half an entry.
     llvm::consumeError(llvm::writeToOutput(P, [&](llvm::raw_ostream &OS) {
@@ -780,6 +794,20 @@ llvm::Error validateChecks(StringRef Globs) {
   return llvm::Error::success();
 }
 
+/// Every report path, checked before anything is analysed or written.
+llvm::Error checkOutputs() {
+  for (auto [Option, Path] :
+       {std::pair<StringRef, StringRef>("--json", JsonOut),
+        {"--sarif", SarifOut},
+        {"--markdown", MarkdownOut}})
+    if (!Path.empty())
+      if (llvm::Error E = concguard::checkOutputFile(Option, Path))
+        return E;
+  if (!HtmlOut.empty())
+    return concguard::checkOutputDir("--html", HtmlOut);
+  return llvm::Error::success();
+}
+
 int finish(Report &R, double Seconds, unsigned Analysed, unsigned Cached) {
   if (!Baseline.empty())
     if (llvm::Error E = applyBaseline(R, Baseline))
@@ -794,13 +822,18 @@ int finish(Report &R, double Seconds, unsigned Analysed, unsigned Cached) {
     llvm::outs() << " (" << New << " new, " << (R.Findings.size() - New)
                  << " unchanged, " << R.Fixed.size() << " fixed)";
   llvm::outs() << "\n";
+  if (unsigned Compat = boostCompatUnits(R))
+    llvm::outs() << "concguard-audit: " << Compat
+                 << " translation units parsed with the compatibility headers "
+                    "for Boost < 1.81 (see docs/audit.md)\n";
   if (Stats) {
     unsigned Failed =
         llvm::count_if(R.Units, [](const UnitResult &U) { return !U.Ok; });
     llvm::errs() << llvm::formatv(
         "concguard-audit: stats: units={0} analysed={1} cached={2} "
-        "failed={3} findings={4} seconds={5:f2}\n",
-        R.Units.size(), Analysed, Cached, Failed, R.Findings.size(), Seconds);
+        "failed={3} findings={4} boost-compat={5} seconds={6:f2}\n",
+        R.Units.size(), Analysed, Cached, Failed, R.Findings.size(),
+        boostCompatUnits(R), Seconds);
   }
   if (!R.complete()) {
     for (const ToolError &E : R.Errors)
@@ -820,6 +853,8 @@ int finish(Report &R, double Seconds, unsigned Analysed, unsigned Cached) {
 
 int runMerge() {
   auto T0 = std::chrono::steady_clock::now();
+  if (llvm::Error E = checkOutputs())
+    return fail(llvm::toString(std::move(E)));
   std::vector<Report> Shards;
   for (const std::string &In : MergeInputs) {
     auto R = readReport(In);
@@ -840,6 +875,8 @@ int runAudit(const char *Argv0) {
   auto T0 = std::chrono::steady_clock::now();
   if (BuildPath.empty())
     return fail("no build directory: pass -p <dir with compile_commands.json>");
+  if (llvm::Error E = checkOutputs())
+    return fail(llvm::toString(std::move(E)));
   llvm::SmallString<256> DbPath(BuildPath);
   if (fs::is_directory(DbPath))
     path::append(DbPath, "compile_commands.json");
@@ -925,6 +962,13 @@ int runAudit(const char *Argv0) {
       ConfigChecks = *Parsed->Checks;
     Options.mergeWith(*Parsed, 0);
   }
+  std::vector<clang::tidy::concguard::utils::OptionProblem> Problems =
+      clang::tidy::concguard::utils::validateOptions(Options.CheckOptions);
+  for (const auto &P : Problems)
+    llvm::WithColor::error(llvm::errs(), "concguard-audit")
+        << P.Message << "\n";
+  if (!Problems.empty())
+    return fail("invalid --config: nothing was analysed");
   std::string CheckGlobs = "-*,concguard-*";
   for (StringRef Extra : {StringRef(ConfigChecks), StringRef(Checks)})
     if (!Extra.trim().empty())
@@ -994,7 +1038,7 @@ int runAudit(const char *Argv0) {
   for (size_t I = 0; I < Units.size(); ++I) {
     UnitOutcome &O = Outcomes[I];
     (O.Cached ? Cached : Analysed) += O.Errors.empty() ? 1 : 0;
-    R.Units.push_back({Units[I].RelPath, O.Errors.empty()});
+    R.Units.push_back({Units[I].RelPath, O.Errors.empty(), O.BoostCompat});
     llvm::append_range(R.Errors, O.Errors);
     for (Finding &F : O.Findings)
       R.Findings.push_back(std::move(F));
@@ -1011,6 +1055,8 @@ int runAudit(const char *Argv0) {
 int main(int Argc, const char **Argv) {
   llvm::InitLLVM X(Argc, Argv);
   (void)clang::tidy::ConcGuardModuleAnchorSource;
+  concguard::useBoostCompatHeaders(Argv[0],
+                                   reinterpret_cast<void *>(&findResourceDir));
   cl::HideUnrelatedOptions(AuditCategory);
   cl::SetVersionPrinter([](llvm::raw_ostream &OS) {
     OS << "concguard-audit " << CONCGUARD_AUDIT_VERSION << " (LLVM "
