@@ -14,10 +14,12 @@
 #ifndef CONCGUARD_TOOLS_AUDIT_AUDITREPORT_H
 #define CONCGUARD_TOOLS_AUDIT_AUDITREPORT_H
 
+#include "GitProvenance.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,7 @@ struct SourceLocation {
 struct Note {
   std::string Message;
   SourceLocation Loc;
+  std::string Code; // the source line at Loc, for the HTML report
 };
 
 /// One edit of a fix-it, with both its byte range and its line/column span
@@ -94,6 +97,8 @@ struct Report {
   std::vector<Finding> Findings;
   std::vector<Finding> Fixed; // in the baseline, gone now
   std::vector<ToolError> Errors;
+  /// The git checkout --root is in, if any (SARIF versionControlProvenance).
+  std::optional<GitProvenance> Git;
 
   /// A report can be trusted only when every translation unit was analysed.
   bool complete() const { return Errors.empty(); }

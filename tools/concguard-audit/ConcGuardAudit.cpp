@@ -417,8 +417,14 @@ public:
     const SourceFiles::File *Main = Abs.empty() ? nullptr : Files.get(Abs);
     if (Main)
       F.Source = excerptAround(*Main, F.Loc.Line);
-    for (const clang::tooling::DiagnosticMessage &N : E.Notes)
-      F.Notes.push_back({N.Message, location(N, E.BuildDirectory)});
+    for (const clang::tooling::DiagnosticMessage &N : E.Notes) {
+      std::string NoteAbs;
+      Note Out{N.Message, location(N, E.BuildDirectory, &NoteAbs), ""};
+      if (const SourceFiles::File *NF =
+              NoteAbs.empty() ? nullptr : Files.get(NoteAbs))
+        Out.Code = SourceFiles::line(*NF, Out.Loc.Line).str();
+      F.Notes.push_back(std::move(Out));
+    }
     std::vector<Edit> SameFile;
     for (const auto &FileAndReps : E.Message.Fix)
       for (const clang::tooling::Replacement &Rep : FileAndReps.second) {
@@ -1001,6 +1007,7 @@ int runAudit(const char *Argv0) {
   R.Config = Config;
   R.ShardIndex = ShardIndex;
   R.ShardCount = ShardCount;
+  R.Git = findGitProvenance(RootDir);
   for (const std::string &C : Enabled)
     R.Rules.push_back(describeCheck(C));
 
