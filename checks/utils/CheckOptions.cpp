@@ -382,7 +382,8 @@ std::vector<std::string>
 CheckOptionReader::containerNames(llvm::StringRef Name) {
   noteProblem(Name);
   std::vector<std::string> Names;
-  for (llvm::StringRef Entry : listEntries(text(Name))) {
+  std::string Value = text(Name); // the entries below point into it
+  for (llvm::StringRef Entry : listEntries(Value)) {
     llvm::StringRef Qualified = Entry.split('=').first.trim();
     if (!Qualified.empty())
       Names.push_back(Qualified.str());
