@@ -359,7 +359,8 @@ int main(int Argc, const char **Argv) {
     std::set<std::string> Reported;
     for (const std::string &Source : Parser->getSourcePathList()) {
       llvm::SmallString<256> Abs(Source);
-      llvm::sys::fs::make_absolute(Abs);
+      if (llvm::sys::fs::make_absolute(Abs))
+        continue; // no current directory: the tool run will say so
       for (const OptionProblem &P :
            validateOptions(Provider->getOptions(Abs).CheckOptions))
         if (Reported.insert(P.Message).second)

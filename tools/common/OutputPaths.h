@@ -24,7 +24,8 @@ namespace concguard {
 /// in); empty when there is none or a file is in the way.
 inline std::string nearestExistingDir(llvm::StringRef Path) {
   llvm::SmallString<256> Dir(Path);
-  llvm::sys::fs::make_absolute(Dir);
+  if (llvm::sys::fs::make_absolute(Dir))
+    return "";
   llvm::sys::path::remove_filename(Dir);
   while (!Dir.empty() && !llvm::sys::fs::exists(Dir))
     llvm::sys::path::remove_filename(Dir);
@@ -51,7 +52,8 @@ inline llvm::Error checkOutputFile(llvm::StringRef Option,
     return llvm::Error::success();
   }
   llvm::SmallString<256> Parent(Path);
-  llvm::sys::fs::make_absolute(Parent);
+  if (std::error_code EC = llvm::sys::fs::make_absolute(Parent))
+    return Fail("cannot find the current directory: " + EC.message());
   llvm::sys::path::remove_filename(Parent);
   if (!llvm::sys::fs::is_directory(Parent))
     return Fail("directory '" + Parent + "' does not exist");

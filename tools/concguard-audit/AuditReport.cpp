@@ -892,12 +892,15 @@ llvm::Error writeOutputs(const Report &R, StringRef JsonPath,
     });
     if (!E)
       continue;
+    std::string Left; // written, and not removable either
     for (size_t J = 0; J < I; ++J)
-      llvm::sys::fs::remove(Files[J].first);
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "cannot write '" + Path +
-                                       "': " + llvm::toString(std::move(E)) +
-                                       "; no report was written");
+      if (llvm::sys::fs::remove(Files[J].first))
+        Left += " '" + Files[J].first + "'";
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "cannot write '" + Path + "': " + llvm::toString(std::move(E)) +
+            (Left.empty() ? "; no report was written"
+                          : "; could not remove" + Left));
   }
   return llvm::Error::success();
 }

@@ -20,8 +20,9 @@ std::optional<std::string> gitLine(llvm::StringRef Git, llvm::StringRef Root,
   int FD;
   if (llvm::sys::fs::createTemporaryFile("concguard-git", "txt", FD, Out))
     return std::nullopt;
-  llvm::sys::fs::closeFile(FD);
   llvm::FileRemover Remove(Out);
+  if (llvm::sys::fs::closeFile(FD))
+    return std::nullopt;
   std::vector<llvm::StringRef> Argv{Git, "-C", Root};
   Argv.insert(Argv.end(), Args.begin(), Args.end());
   std::optional<llvm::StringRef> Redirects[] = {

@@ -101,7 +101,9 @@ std::string defaultToLooseFastCheckFilter() {
     }
   }
   if (EC) {
-    llvm::sys::fs::remove_directories(Dir);
+    // Nothing else to do if even the removal fails: clangd runs as is.
+    if (llvm::sys::fs::remove_directories(Dir))
+      llvm::errs() << "concguard-clangd: cannot remove " << Dir << "\n";
     return "";
   }
   ::setenv("XDG_CONFIG_HOME", Dir.c_str(), /*overwrite=*/1);
@@ -147,6 +149,8 @@ int main(int Argc, char **Argv) {
   Args.push_back(nullptr); // argv[argc] is null.
   int Status = clang::clangd::clangdMain(NewArgc, Args.data());
   if (!PrivateConfig.empty())
-    llvm::sys::fs::remove_directories(PrivateConfig);
+    if (llvm::sys::fs::remove_directories(PrivateConfig))
+      llvm::errs() << "concguard-clangd: cannot remove " << PrivateConfig
+                   << "\n";
   return Status;
 }

@@ -117,7 +117,8 @@ std::vector<std::string> configurationProblems(const ConfigArgs &Args) {
   std::set<std::string> Seen;
   for (const std::string &Source : Args.Sources) {
     llvm::SmallString<256> Abs(Source);
-    llvm::sys::fs::make_absolute(Abs);
+    if (llvm::sys::fs::make_absolute(Abs))
+      continue; // no current directory: clang-tidy will say so
     for (const clang::tidy::concguard::utils::OptionProblem &P :
          clang::tidy::concguard::utils::validateOptions(
              Provider->getOptions(Abs).CheckOptions))
