@@ -11,6 +11,10 @@
 
 #include "ConcGuardCheckIncludes.inc"
 
+#include "../tools/common/BoostCompat.h"
+
+#include <dlfcn.h>
+
 namespace clang::tidy::concguard {
 
 class ConcGuardModule : public ClangTidyModule {
@@ -34,6 +38,22 @@ namespace clang::tidy {
 static ClangTidyModuleRegistry::Add<concguard::ConcGuardModule>
     ConcGuardModuleRegistration("concguard-module",
                                 "Concurrency memory-safety checks.");
+
+namespace {
+// The stock clang-tidy that loads the plugin (--load) parses Boost 1.74 code
+// only with the compatibility headers (tools/common/BoostCompat.h); the
+// plugin is loaded before any unit is parsed, so set them up now. Where the
+// module is linked into concguard's own tools this finds the executable and
+// does what their main does anyway.
+struct BoostCompatOnLoad {
+  BoostCompatOnLoad() {
+    Dl_info Info;
+    if (dladdr(reinterpret_cast<void *>(&ConcGuardModuleRegistration), &Info) &&
+        Info.dli_fname)
+      ::concguard::useBoostCompatHeaders(Info.dli_fname);
+  }
+} BoostCompatOnLoadInstance;
+} // namespace
 
 // Referenced by concguard-tidy and concguard-clangd so that a static link
 // keeps this translation unit (and with it the registration above).

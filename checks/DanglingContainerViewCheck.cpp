@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "DanglingContainerViewCheck.h"
+#include "utils/CheckOptions.h"
 #include "utils/ExprUtils.h"
 #include "utils/StdNames.h"
 
@@ -1313,19 +1314,15 @@ struct Finding {
 
 DanglingContainerViewCheck::DanglingContainerViewCheck(
     StringRef Name, ClangTidyContext *Context)
-    : ClangTidyCheck(Name, Context),
-      RawContainerFamilies(Options.get("ContainerFamilies", "")),
-      AssumeUnknownCallsInvalidate(
-          Options.get("AssumeUnknownCallsInvalidate", true)) {
-  std::vector<std::string> Invalid;
-  Model = utils::ContainerModel(
-      utils::parseContainerFamilies(RawContainerFamilies, &Invalid));
-  for (const std::string &Entry : Invalid)
-    configurationDiag("invalid entry '%0' in option 'ContainerFamilies' of "
-                      "check '%1': expected 'qualified::Name=family' with "
-                      "family one of vector, string, deque, unordered, map, "
-                      "set, list, forward_list, array")
-        << Entry << Name;
+    : ClangTidyCheck(Name, Context) {
+  // The shared option layer: this check's keys, else the project-wide
+  // concguard.* ones (utils/CheckOptions.h).
+  utils::CheckOptionReader Reader(Context->getOptions().CheckOptions, Name);
+  RawContainerFamilies = Reader.text("ContainerFamilies");
+  Model = utils::ContainerModel(Reader.containers("ContainerFamilies"));
+  AssumeUnknownCallsInvalidate = Reader.flag("AssumeUnknownCallsInvalidate");
+  for (const utils::OptionProblem &Problem : Reader.problems())
+    configurationDiag("%0") << Problem.Message;
 }
 
 void DanglingContainerViewCheck::storeOptions(

@@ -37,8 +37,8 @@ public:
 private:
   void analyzeFunction(const FunctionDecl &Function, ASTContext &Context);
 
-  const std::string RawContainerFamilies;
-  const bool AssumeUnknownCallsInvalidate;
+  std::string RawContainerFamilies;
+  bool AssumeUnknownCallsInvalidate = true;
   utils::ContainerModel Model;
   /// Functions already analysed (a lambda is reached twice).
   llvm::DenseSet<const FunctionDecl *> Analysed;

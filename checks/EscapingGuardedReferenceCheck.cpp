@@ -1,6 +1,7 @@
 //===--- EscapingGuardedReferenceCheck.cpp - escaping-guarded-reference ---===//
 
 #include "EscapingGuardedReferenceCheck.h"
+#include "utils/CheckOptions.h"
 #include "utils/ContainerModel.h"
 #include "utils/StdNames.h"
 
@@ -1139,15 +1140,17 @@ std::vector<FixItHint> EscapeFinder::returnTypeFixes() const {
 
 EscapingGuardedReferenceCheck::EscapingGuardedReferenceCheck(
     StringRef Name, ClangTidyContext *Context)
-    : ClangTidyCheck(Name, Context),
-      RawMutexTypes(Options.get("MutexTypes", "")),
-      RawLockGuardTypes(Options.get("LockGuardTypes", "")),
-      RawContainerTypes(Options.get("ContainerTypes", "")),
-      Locks(utils::LockOptions::parse(RawMutexTypes, RawLockGuardTypes)) {
-  for (llvm::StringRef Part : llvm::split(RawContainerTypes, ';'))
-    for (llvm::StringRef Piece : llvm::split(Part, ','))
-      if (!Piece.trim().empty())
-        ContainerTypes.push_back(Piece.trim().str());
+    : ClangTidyCheck(Name, Context) {
+  // The shared option layer: this check's keys, else the project-wide
+  // concguard.* ones (utils/CheckOptions.h).
+  utils::CheckOptionReader Reader(Context->getOptions().CheckOptions, Name);
+  RawMutexTypes = Reader.text("MutexTypes");
+  RawLockGuardTypes = Reader.text("LockGuardTypes");
+  RawContainerTypes = Reader.text("ContainerTypes");
+  Locks = Reader.locks("MutexTypes", "LockGuardTypes");
+  ContainerTypes = Reader.containerNames("ContainerTypes");
+  for (const utils::OptionProblem &Problem : Reader.problems())
+    configurationDiag("%0") << Problem.Message;
 }
 
 void EscapingGuardedReferenceCheck::storeOptions(

@@ -42,9 +42,9 @@ public:
   }
 
 private:
-  const std::string RawMutexTypes;
-  const std::string RawLockGuardTypes;
-  const std::string RawContainerTypes;
+  std::string RawMutexTypes;
+  std::string RawLockGuardTypes;
+  std::string RawContainerTypes;
   utils::LockOptions Locks;
   std::vector<std::string> ContainerTypes;
   llvm::DenseSet<std::pair<SourceLocation::UIntTy, unsigned>> Reported;

@@ -2,6 +2,7 @@
 
 #include "UncancellableThreadCheck.h"
 
+#include "utils/CheckOptions.h"
 #include "utils/EndlessLoops.h"
 #include "utils/ExprUtils.h"
 #include "utils/ProjectIndex.h"
@@ -517,18 +518,18 @@ std::vector<FixItHint> jthreadFixIt(const utils::SpawnSite &Site,
 
 UncancellableThreadCheck::UncancellableThreadCheck(StringRef Name,
                                                    ClangTidyContext *Context)
-    : ClangTidyCheck(Name, Context),
-      RawSpawnFunctions(Options.get("SpawnFunctions", "")),
-      ReportDetach(Options.get("ReportDetach", true)),
-      MaxCallDepth(Options.get("MaxCallDepth", 3U)),
-      IndexFile(Options.getLocalOrGlobal("IndexFile", "")),
-      TidyContext(Context) {
-  std::vector<std::string> Invalid;
-  SpawnFunctions = utils::parseSpawnFunctions(RawSpawnFunctions, &Invalid);
-  for (const std::string &Entry : Invalid)
-    configurationDiag("invalid entry '%0' in option 'SpawnFunctions' of check "
-                      "'%1': expected 'qualified::name:index'")
-        << Entry << Name;
+    : ClangTidyCheck(Name, Context) {
+  // The shared option layer: this check's keys, else the project-wide
+  // concguard.* ones (utils/CheckOptions.h).
+  utils::CheckOptionReader Reader(Context->getOptions().CheckOptions, Name);
+  RawSpawnFunctions = Reader.text("SpawnFunctions");
+  SpawnFunctions = Reader.spawnFunctions("SpawnFunctions");
+  ReportDetach = Reader.flag("ReportDetach");
+  MaxCallDepth = Reader.count("MaxCallDepth");
+  IndexFile = Reader.text("IndexFile");
+  TidyContext = Context;
+  for (const utils::OptionProblem &Problem : Reader.problems())
+    configurationDiag("%0") << Problem.Message;
 }
 
 void UncancellableThreadCheck::storeOptions(ClangTidyOptions::OptionMap &Opts) {

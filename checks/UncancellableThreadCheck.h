@@ -41,17 +41,17 @@ private:
   void checkMemberThreadLifetime(const utils::SpawnSite &Site);
   void checkDetach(const Expr &Detach);
 
-  const std::string RawSpawnFunctions;
+  std::string RawSpawnFunctions;
   std::vector<utils::SpawnFunction> SpawnFunctions;
-  const bool ReportDetach;
-  const unsigned MaxCallDepth;
+  bool ReportDetach = true;
+  unsigned MaxCallDepth = 3;
   /// Local threads already analysed (one report per variable).
   llvm::DenseSet<const VarDecl *> AnalysedLocals;
   /// Member threads already analysed.
   llvm::DenseSet<const FieldDecl *> AnalysedMembers;
   /// The project index to read (option IndexFile; empty: by convention).
-  const std::string IndexFile;
-  ClangTidyContext *TidyContext;
+  std::string IndexFile;
+  ClangTidyContext *TidyContext = nullptr;
   /// The unit's thread starts, for the facts the index's whole-program
   /// phase needs.
   std::vector<const Expr *> Spawns;

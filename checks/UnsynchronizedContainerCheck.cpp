@@ -1,6 +1,7 @@
 //===--- UnsynchronizedContainerCheck.cpp ---------------------------------===//
 
 #include "UnsynchronizedContainerCheck.h"
+#include "utils/CheckOptions.h"
 
 #include "utils/ProjectIndex.h"
 
@@ -16,32 +17,21 @@ namespace clang::tidy::concguard {
 UnsynchronizedContainerCheck::UnsynchronizedContainerCheck(
     StringRef Name, ClangTidyContext *Context)
     : ClangTidyCheck(Name, Context),
-      RawSpawnFunctions(Options.get("SpawnFunctions", "")),
-      RawContainerTypes(Options.get("ContainerTypes", "")),
-      RawMutexTypes(Options.get("MutexTypes", "")),
-      RawLockGuardTypes(Options.get("LockGuardTypes", "")),
       Inserter(Options.getLocalOrGlobal("IncludeStyle",
                                         tidy::utils::IncludeSorter::IS_LLVM),
-               areDiagsSelfContained()),
-      IndexFile(Options.getLocalOrGlobal("IndexFile", "")),
-      TidyContext(Context) {
-  std::vector<std::string> Invalid;
-  Analysis.SpawnFunctions =
-      utils::parseSpawnFunctions(RawSpawnFunctions, &Invalid);
-  for (const std::string &Entry : Invalid)
-    configurationDiag("invalid entry '%0' in option 'SpawnFunctions' of check "
-                      "'%1': expected 'qualified::name:index'")
-        << Entry << Name;
-  Invalid.clear();
-  Analysis.ContainerTypes =
-      utils::parseContainerFamilies(RawContainerTypes, &Invalid);
-  for (const std::string &Entry : Invalid)
-    configurationDiag("invalid entry '%0' in option 'ContainerTypes' of check "
-                      "'%1': expected 'qualified::Name=family'")
-        << Entry << Name;
-  Analysis.Locks = utils::LockOptions::parse(RawMutexTypes, RawLockGuardTypes);
-  Analysis.StrictElementAccess = Options.get("StrictElementAccess", false);
-  Analysis.MaxCallDepth = Options.get("MaxCallDepth", 3U);
+               areDiagsSelfContained()) {
+  // The shared option layer: this check's keys, else the project-wide
+  // concguard.* ones (utils/CheckOptions.h).
+  utils::CheckOptionReader Reader(Context->getOptions().CheckOptions, Name);
+  RawSpawnFunctions = Reader.text("SpawnFunctions");
+  RawContainerTypes = Reader.text("ContainerTypes");
+  RawMutexTypes = Reader.text("MutexTypes");
+  RawLockGuardTypes = Reader.text("LockGuardTypes");
+  Analysis = Reader.sharedContainerOptions();
+  IndexFile = Reader.text("IndexFile");
+  TidyContext = Context;
+  for (const utils::OptionProblem &Problem : Reader.problems())
+    configurationDiag("%0") << Problem.Message;
   Rewrite.Analysis = Analysis;
 }
 

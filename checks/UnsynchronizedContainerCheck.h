@@ -41,10 +41,10 @@ public:
   }
 
 private:
-  const std::string RawSpawnFunctions;
-  const std::string RawContainerTypes;
-  const std::string RawMutexTypes;
-  const std::string RawLockGuardTypes;
+  std::string RawSpawnFunctions;
+  std::string RawContainerTypes;
+  std::string RawMutexTypes;
+  std::string RawLockGuardTypes;
   utils::SharedContainerOptions Analysis;
   /// The fix-it's plan: concguard-rewrite's default (--policy=auto) with
   /// this check's analysis options.
@@ -56,8 +56,8 @@ private:
   std::vector<const Expr *> Spawns;
   ASTContext *Context = nullptr;
   /// The project index to read (option IndexFile; empty: by convention).
-  const std::string IndexFile;
-  ClangTidyContext *TidyContext;
+  std::string IndexFile;
+  ClangTidyContext *TidyContext = nullptr;
 
   /// Extracts the unit's facts for the whole-program phase when a front end
   /// collects them (concguard-audit) or a project index is there to read,

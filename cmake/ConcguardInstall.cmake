@@ -32,3 +32,23 @@ install(FILES ${PROJECT_SOURCE_DIR}/README.md
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/
         DESTINATION ${CMAKE_INSTALL_DOCDIR}
         PATTERN ".*" EXCLUDE)
+
+# The compatibility headers for Boost < 1.81 that every front end puts on the
+# include path (tools/common/BoostCompat.h looks for them here, beside bin/).
+if(CONCGUARD_WITH_CLANG)
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/tools/common/boost-compat/
+          DESTINATION ${CMAKE_INSTALL_DATADIR}/concguard/boost-compat)
+endif()
+
+# The tools and the plugin as imported targets of the CMake package, beside
+# concguard::runtime: concguard::tidy, ::clangd, ::rewrite, ::audit (imported
+# executables) and concguard::plugin (the module clang-tidy --load takes);
+# rewriter/runtime/cmake/concguardConfig.cmake.in includes the set and
+# turns them into components.
+if(CONCGUARD_WITH_CLANG)
+  install(EXPORT concguardToolsTargets
+          NAMESPACE concguard::
+          DESTINATION ${CONCGUARD_INSTALL_CMAKEDIR})
+  set_property(GLOBAL APPEND PROPERTY CONCGUARD_PACKAGE_EXPORT_SETS
+               concguardToolsTargets)
+endif()

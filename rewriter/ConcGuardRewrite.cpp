@@ -9,8 +9,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "utils/CheckOptions.h"
 #include "utils/MapRewrite.h"
 
+#include "../tools/common/BoostCompat.h"
 #include "../tools/common/ResourceDir.h"
 
 #include "clang-tidy/ClangTidyOptions.h"
@@ -141,22 +143,11 @@ optionsProvider(std::string &Error) {
 RewriteOptions optionsFor(tidy::ClangTidyOptionsProvider &Provider,
                           llvm::StringRef File) {
   tidy::ClangTidyOptions Opts = Provider.getOptions(File);
-  auto Get = [&](llvm::StringRef Name) -> std::string {
-    auto It = Opts.CheckOptions.find(
-        ("concguard-unsynchronized-container." + Name).str());
-    return It == Opts.CheckOptions.end() ? "" : It->second.Value;
-  };
+  // Read as the check reads them (the values were validated up front).
+  CheckOptionReader Reader(Opts.CheckOptions,
+                           "concguard-unsynchronized-container");
   RewriteOptions Options;
-  Options.Analysis.SpawnFunctions = parseSpawnFunctions(Get("SpawnFunctions"));
-  Options.Analysis.ContainerTypes =
-      parseContainerFamilies(Get("ContainerTypes"));
-  Options.Analysis.Locks =
-      LockOptions::parse(Get("MutexTypes"), Get("LockGuardTypes"));
-  std::string Strict = Get("StrictElementAccess");
-  Options.Analysis.StrictElementAccess = Strict == "true" || Strict == "1";
-  unsigned Depth = 3;
-  if (!llvm::StringRef(Get("MaxCallDepth")).getAsInteger(10, Depth))
-    Options.Analysis.MaxCallDepth = Depth;
+  Options.Analysis = Reader.sharedContainerOptions();
   Options.Policy = Policy;
   Options.Only.assign(Only.begin(), Only.end());
   return Options;
@@ -319,6 +310,11 @@ static std::optional<std::string> buildPathArgument(int Argc,
 }
 
 int main(int Argc, const char **Argv) {
+  ::concguard::useBoostCompatHeaders(
+      Argv[0], reinterpret_cast<void *>(&runtimeIncludeDir));
+  cl::AddExtraVersionPrinter([](llvm::raw_ostream &OS) {
+    OS << "concguard-rewrite " << CONCGUARD_VERSION << "\n";
+  });
   // CommonOptionsParser falls back to "no flags" when -p names no database;
   // a user who asked for one should hear that it is missing instead.
   if (std::optional<std::string> BuildPath = buildPathArgument(Argc, Argv)) {
@@ -356,6 +352,25 @@ int main(int Argc, const char **Argv) {
     llvm::errs() << "concguard-rewrite: invalid --config: " << ConfigError
                  << "; nothing was changed\n";
     return 2;
+  }
+  // Every concguard option of every file's configuration, before any file
+  // is parsed: a typo must not silently rewrite with the defaults.
+  {
+    std::set<std::string> Reported;
+    for (const std::string &Source : Parser->getSourcePathList()) {
+      llvm::SmallString<256> Abs(Source);
+      if (llvm::sys::fs::make_absolute(Abs))
+        continue; // no current directory: the tool run will say so
+      for (const OptionProblem &P :
+           validateOptions(Provider->getOptions(Abs).CheckOptions))
+        if (Reported.insert(P.Message).second)
+          llvm::errs() << "concguard-rewrite: error: " << P.Message << "\n";
+    }
+    if (!Reported.empty()) {
+      llvm::errs() << "concguard-rewrite: invalid configuration; nothing was "
+                      "changed\n";
+      return 2;
+    }
   }
 
   tooling::ClangTool Tool(Parser->getCompilations(),

@@ -9,6 +9,12 @@
 // RUN:     concguard-unsynchronized-container.MutexTypes: 'lib::SpinLock', \
 // RUN:     concguard-unsynchronized-container.LockGuardTypes: 'lib::Guard', \
 // RUN:     concguard-unsynchronized-container.SpawnFunctions: 'lib::spawn:0'}}"
+// The same facts as project-wide options (utils/CheckOptions.h), read by
+// every check: the same findings.
+// RUN: %check_concguard -std=c++20 -check-suffix=DEFAULT %s concguard-unsynchronized-container %t -- \
+// RUN:   -config="{CheckOptions: {concguard.ContainerTypes: 'lib::SmallVec=vector', \
+// RUN:     concguard.MutexTypes: 'lib::SpinLock', concguard.LockGuardTypes: 'lib::Guard', \
+// RUN:     concguard.SpawnFunctions: 'lib::spawn:0'}}"
 
 #include <map>
 #include <string>

@@ -129,6 +129,8 @@ def main():
     parser.add_argument("--std", default="c++20")
     parser.add_argument("--no-fast-check-filter", action="store_true",
                         help="leave FastCheckFilter out of .clangd")
+    parser.add_argument("--user-config", default="",
+                        help="text of the user's clangd/config.yaml")
     parser.add_argument("--clangd-arg", action="append", default=[],
                         help="extra clangd command-line argument")
     args = parser.parse_args()
@@ -147,6 +149,11 @@ def main():
         env = dict(os.environ)
         # The user's clangd configuration must not interfere.
         env["XDG_CONFIG_HOME"] = os.path.join(work, "xdg")
+        if args.user_config:
+            os.makedirs(os.path.join(work, "xdg", "clangd"))
+            with open(os.path.join(work, "xdg", "clangd", "config.yaml"),
+                      "w") as f:
+                f.write(args.user_config)
         server = Server([args.clangd, "--log=error", "--background-index=0",
                          "--pch-storage=memory"] + args.clangd_arg, env)
         run(server, work, source, args)

@@ -155,6 +155,9 @@ std::vector<Finding> findingsFromSarif(const json::Object &Log) {
       if (const json::Object *M = Res->getObject("message"))
         if (auto T = M->getString("text"))
           F.Message = T->str();
+      if (const json::Object *P = Res->getObject("properties"))
+        if (auto T = P->getString("concguardMessage"))
+          F.Message = T->str();
       if (const json::Object *FP = Res->getObject("partialFingerprints"))
         if (auto S = FP->getString(FingerprintKey))
           F.Fingerprint = S->str();
@@ -221,6 +224,8 @@ json::Value summaryJSON(const Report &R) {
                  {"translationUnits", static_cast<int64_t>(R.Units.size())},
                  {"failedTranslationUnits", Failed},
                  {"toolErrors", static_cast<int64_t>(R.Errors.size())}};
+  if (unsigned Compat = boostCompatUnits(R))
+    S["boostCompatTranslationUnits"] = Compat;
   if (R.HasBaseline) {
     S["new"] = countState(R, "new");
     S["unchanged"] = countState(R, "unchanged");
@@ -230,6 +235,11 @@ json::Value summaryJSON(const Report &R) {
 }
 
 } // namespace
+
+unsigned boostCompatUnits(const Report &R) {
+  return llvm::count_if(R.Units,
+                        [](const UnitResult &U) { return U.BoostCompat; });
+}
 
 Rule describeCheck(StringRef CheckName) {
   Rule R;
@@ -353,9 +363,12 @@ llvm::Error applyBaseline(Report &R, StringRef BaselinePath) {
 
 json::Value findingToJSON(const Finding &F) {
   json::Array Notes;
-  for (const Note &N : F.Notes)
-    Notes.push_back(
-        json::Object{{"message", N.Message}, {"location", locToJSON(N.Loc)}});
+  for (const Note &N : F.Notes) {
+    json::Object NO{{"message", N.Message}, {"location", locToJSON(N.Loc)}};
+    if (!N.Code.empty())
+      NO["code"] = N.Code;
+    Notes.push_back(std::move(NO));
+  }
   json::Array Fixes;
   for (const Edit &E : F.Fixes)
     Fixes.push_back(json::Object{{"path", E.Path},
@@ -408,6 +421,7 @@ llvm::Expected<Finding> findingFromJSON(const json::Value &V) {
         if (auto M = NO->getString("message"))
           N.Message = M->str();
         N.Loc = locFromJSON(NO->getObject("location"));
+        N.Code = NO->getString("code").value_or("").str();
         F.Notes.push_back(std::move(N));
       }
   if (const json::Array *Fixes = O->getArray("fixes"))
@@ -443,9 +457,12 @@ json::Value toJSON(const Report &R) {
     Rules.push_back(json::Object{{"id", Ru.Id},
                                  {"description", Ru.Description},
                                  {"helpUri", Ru.HelpUri}});
-  for (const UnitResult &U : R.Units)
-    Units.push_back(
-        json::Object{{"path", U.Path}, {"status", U.Ok ? "ok" : "error"}});
+  for (const UnitResult &U : R.Units) {
+    json::Object UO{{"path", U.Path}, {"status", U.Ok ? "ok" : "error"}};
+    if (U.BoostCompat)
+      UO["boostCompat"] = true;
+    Units.push_back(std::move(UO));
+  }
   for (const Finding &F : R.Findings)
     Findings.push_back(findingToJSON(F));
   for (const ToolError &E : R.Errors)
@@ -467,6 +484,12 @@ json::Value toJSON(const Report &R) {
     O["wholeProgram"] =
         json::Object{{"root", R.FactsRoot}, {"units", json::Array(R.Facts)}};
   }
+  if (R.Git)
+    O["versionControl"] =
+        json::Object{{"repositoryUri", R.Git->RepositoryUri},
+                     {"revisionId", R.Git->RevisionId},
+                     {"branch", R.Git->Branch},
+                     {"rootIsTopLevel", R.Git->RootIsTopLevel}};
   if (R.HasBaseline) {
     json::Array Fixed;
     for (const Finding &F : R.Fixed)
@@ -496,6 +519,15 @@ llvm::Expected<Report> readReport(StringRef Path) {
       R.Checks = S->str();
     if (auto S = C->getString("config"))
       R.Config = S->str();
+  }
+  if (const json::Object *G = O->getObject("versionControl")) {
+    GitProvenance P;
+    P.RepositoryUri = G->getString("repositoryUri").value_or("").str();
+    P.RevisionId = G->getString("revisionId").value_or("").str();
+    P.Branch = G->getString("branch").value_or("").str();
+    P.RootIsTopLevel = G->getBoolean("rootIsTopLevel").value_or(false);
+    if (!P.RepositoryUri.empty())
+      R.Git = std::move(P);
   }
   if (const json::Object *S = O->getObject("shard")) {
     R.ShardIndex = getUInt(*S, "index");
@@ -536,6 +568,7 @@ llvm::Expected<Report> readReport(StringRef Path) {
       if (auto S = UO->getString("path"))
         U.Path = S->str();
       U.Ok = UO->getString("status") == StringRef("ok");
+      U.BoostCompat = UO->getBoolean("boostCompat").value_or(false);
       R.Units.push_back(std::move(U));
     }
   for (const json::Value &V : *Findings) {
@@ -590,6 +623,7 @@ llvm::Expected<Report> mergeShards(std::vector<Report> Shards) {
   Out.Config = First.Config;
   Out.Rules = First.Rules;
   Out.FactsRoot = First.FactsRoot;
+  Out.Git = First.Git;
   for (Report &S : Shards) {
     if (S.FactsRoot != First.FactsRoot)
       return Fail("merge: shards were made with different --root "
@@ -607,6 +641,55 @@ llvm::Expected<Report> mergeShards(std::vector<Report> Shards) {
   return Out;
 }
 
+/// The first sentence of a rule's description: its short description.
+std::string firstSentence(StringRef Text) {
+  size_t End = Text.find(". ");
+  if (End == StringRef::npos)
+    return Text.str();
+  return Text.take_front(End + 1).str();
+}
+
+/// Square brackets (and the backslash) are escaped in a SARIF message that
+/// has embedded links, so that only the links read as links (SARIF 2.1.0,
+/// 3.11.6).
+std::string escapeSarifText(StringRef Text) {
+  std::string Out;
+  for (char C : Text) {
+    if (C == '[' || C == ']' || C == '\\')
+      Out += '\\';
+    Out += C;
+  }
+  return Out;
+}
+
+/// The result's message, with a link to each related location (the notes):
+/// GitHub code scanning shows a related location only when the message
+/// references it as `[text](id)`.
+std::string sarifMessage(const Finding &F) {
+  if (F.Notes.empty())
+    return F.Message;
+  std::string Text = escapeSarifText(F.Message) + " (see ";
+  for (unsigned Id = 0; Id < F.Notes.size(); ++Id) {
+    if (Id)
+      Text += ", ";
+    Text += "[" + escapeSarifText(F.Notes[Id].Message) + "](" +
+            std::to_string(Id) + ")";
+  }
+  return Text + ")";
+}
+
+/// Code-scanning properties of a rule: concguard's checks are high
+/// precision by the triage of docs/evaluation.md; others are not measured.
+json::Object sarifRuleProperties(const Rule &Ru) {
+  bool Concguard = StringRef(Ru.Id).starts_with("concguard-");
+  json::Array Tags{"concurrency", "correctness"};
+  if (!Concguard)
+    Tags = json::Array{"clang-tidy"};
+  return json::Object{{"tags", std::move(Tags)},
+                      {"precision", Concguard ? "high" : "medium"},
+                      {"problem.severity", "warning"}};
+}
+
 json::Value toSarif(const Report &R) {
   json::Array Rules;
   llvm::StringMap<unsigned> RuleIndex;
@@ -616,8 +699,10 @@ json::Value toSarif(const Report &R) {
     Rules.push_back(json::Object{
         {"id", Ru.Id},
         {"name", Ru.Id},
-        {"shortDescription", json::Object{{"text", Ru.Description}}},
+        {"shortDescription",
+         json::Object{{"text", firstSentence(Ru.Description)}}},
         {"fullDescription", json::Object{{"text", Ru.Description}}},
+        {"properties", sarifRuleProperties(Ru)},
         {"help",
          json::Object{{"text", Help},
                       {"markdown", Ru.Description + "\n\n[Documentation](" +
@@ -630,7 +715,7 @@ json::Value toSarif(const Report &R) {
     json::Object Res{
         {"ruleId", F.Check},
         {"level", sarifLevel(F.Severity)},
-        {"message", json::Object{{"text", F.Message}}},
+        {"message", json::Object{{"text", sarifMessage(F)}}},
         {"locations", json::Array{sarifLocation(F.Loc, lineAt(F))}},
         {"partialFingerprints", json::Object{{FingerprintKey, F.Fingerprint}}}};
     auto It = RuleIndex.find(F.Check);
@@ -673,6 +758,10 @@ json::Value toSarif(const Report &R) {
     }
     if (!F.BaselineState.empty())
       Res["baselineState"] = F.BaselineState;
+    // The message as the check wrote it, without the links: what a baseline
+    // read back from this log compares.
+    if (!F.Notes.empty())
+      Res["properties"] = json::Object{{"concguardMessage", F.Message}};
     Results.push_back(std::move(Res));
   }
   json::Array Notifications;
@@ -695,6 +784,17 @@ json::Value toSarif(const Report &R) {
       {"columnKind", "unicodeCodePoints"},
       {"results", std::move(Results)},
       {"properties", summaryJSON(R)}};
+  if (R.Git) {
+    json::Object VC{{"repositoryUri", R.Git->RepositoryUri},
+                    {"revisionId", R.Git->RevisionId}};
+    if (!R.Git->Branch.empty())
+      VC["branch"] = R.Git->Branch;
+    // The result paths are relative to --root (%SRCROOT%): that is the
+    // repository's top only when --root is.
+    if (R.Git->RootIsTopLevel)
+      VC["mappedTo"] = json::Object{{"uriBaseId", "%SRCROOT%"}};
+    Run["versionControlProvenance"] = json::Array{std::move(VC)};
+  }
   return json::Object{
       {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
       {"version", "2.1.0"},
@@ -785,36 +885,41 @@ std::string toHtml(const Report &R) {
 llvm::Error writeOutputs(const Report &R, StringRef JsonPath,
                          StringRef SarifPath, StringRef HtmlDir,
                          StringRef MarkdownPath) {
-  auto WriteJSON = [](StringRef Path, json::Value V) {
-    return llvm::writeToOutput(Path, [&](llvm::raw_ostream &OS) {
-      OS << llvm::formatv("{0:2}", V) << "\n";
-      return llvm::Error::success();
-    });
-  };
+  // Everything is rendered first and the files written after, and a failed
+  // write removes the ones this call wrote: either all reports or none
+  // (the paths were checked before the analysis; this is for the rest).
+  std::vector<std::pair<std::string, std::string>> Files;
   if (!JsonPath.empty())
-    if (llvm::Error E = WriteJSON(JsonPath, toJSON(R)))
-      return E;
+    Files.emplace_back(JsonPath, llvm::formatv("{0:2}\n", toJSON(R)).str());
   if (!SarifPath.empty())
-    if (llvm::Error E = WriteJSON(SarifPath, toSarif(R)))
-      return E;
+    Files.emplace_back(SarifPath, llvm::formatv("{0:2}\n", toSarif(R)).str());
   if (!MarkdownPath.empty())
-    if (llvm::Error E =
-            llvm::writeToOutput(MarkdownPath, [&](llvm::raw_ostream &OS) {
-              OS << toMarkdown(R);
-              return llvm::Error::success();
-            }))
-      return E;
+    Files.emplace_back(MarkdownPath, toMarkdown(R));
   if (!HtmlDir.empty()) {
     if (std::error_code EC = llvm::sys::fs::create_directories(HtmlDir))
       return llvm::createStringError(EC, "cannot create '" + HtmlDir +
                                              "': " + EC.message());
     llvm::SmallString<256> Index(HtmlDir);
     llvm::sys::path::append(Index, "index.html");
-    if (llvm::Error E = llvm::writeToOutput(Index, [&](llvm::raw_ostream &OS) {
-          OS << toHtml(R);
-          return llvm::Error::success();
-        }))
-      return E;
+    Files.emplace_back(std::string(Index), toHtml(R));
+  }
+  for (size_t I = 0; I < Files.size(); ++I) {
+    const auto &[Path, Text] = Files[I];
+    llvm::Error E = llvm::writeToOutput(Path, [&](llvm::raw_ostream &OS) {
+      OS << Text;
+      return llvm::Error::success();
+    });
+    if (!E)
+      continue;
+    std::string Left; // written, and not removable either
+    for (size_t J = 0; J < I; ++J)
+      if (llvm::sys::fs::remove(Files[J].first))
+        Left += " '" + Files[J].first + "'";
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "cannot write '" + Path + "': " + llvm::toString(std::move(E)) +
+            (Left.empty() ? "; no report was written"
+                          : "; could not remove" + Left));
   }
   return llvm::Error::success();
 }

@@ -14,10 +14,12 @@
 #ifndef CONCGUARD_TOOLS_AUDIT_AUDITREPORT_H
 #define CONCGUARD_TOOLS_AUDIT_AUDITREPORT_H
 
+#include "GitProvenance.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,7 @@ struct SourceLocation {
 struct Note {
   std::string Message;
   SourceLocation Loc;
+  std::string Code; // the source line at Loc, for the HTML report
 };
 
 /// One edit of a fix-it, with both its byte range and its line/column span
@@ -72,6 +75,9 @@ struct ToolError {
 struct UnitResult {
   std::string Path;
   bool Ok = true;
+  /// Parsed with concguard's Boost < 1.81 compatibility headers
+  /// (tools/common/BoostCompat.h).
+  bool BoostCompat = false;
 };
 
 struct Rule {
@@ -96,10 +102,15 @@ struct Report {
   /// composes; empty in a full report.
   std::string FactsRoot;
   std::vector<llvm::json::Value> Facts;
+  /// The git checkout --root is in, if any (SARIF versionControlProvenance).
+  std::optional<GitProvenance> Git;
 
   /// A report can be trusted only when every translation unit was analysed.
   bool complete() const { return Errors.empty(); }
 };
+
+/// How many units were parsed with the Boost compatibility headers.
+unsigned boostCompatUnits(const Report &R);
 
 /// Sorts units, findings and errors, drops duplicate findings (a header
 /// finding is seen from every translation unit that includes the header)

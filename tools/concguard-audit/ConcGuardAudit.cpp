@@ -18,6 +18,10 @@
 #include "utils/ProjectIndex.h"
 #include "utils/WholeProgram.h"
 
+#include "../common/BoostCompat.h"
+#include "../common/OutputPaths.h"
+#include "utils/CheckOptions.h"
+
 #include "clang-tidy/ClangTidy.h"
 #include "clang-tidy/ClangTidyDiagnosticConsumer.h"
 #include "clang-tidy/ClangTidyForceLinker.h"
@@ -390,6 +394,7 @@ struct UnitOutcome {
   /// The unit's facts for the whole-program phase (none when it failed).
   std::optional<clang::tidy::concguard::utils::UnitFacts> Facts;
   bool Cached = false;
+  bool BoostCompat = false; // parsed with the Boost compatibility headers
 };
 
 class Converter {
@@ -431,8 +436,14 @@ public:
     const SourceFiles::File *Main = Abs.empty() ? nullptr : Files.get(Abs);
     if (Main)
       F.Source = excerptAround(*Main, F.Loc.Line);
-    for (const clang::tooling::DiagnosticMessage &N : E.Notes)
-      F.Notes.push_back({N.Message, location(N, E.BuildDirectory)});
+    for (const clang::tooling::DiagnosticMessage &N : E.Notes) {
+      std::string NoteAbs;
+      Note Out{N.Message, location(N, E.BuildDirectory, &NoteAbs), ""};
+      if (const SourceFiles::File *NF =
+              NoteAbs.empty() ? nullptr : Files.get(NoteAbs))
+        Out.Code = SourceFiles::line(*NF, Out.Loc.Line).str();
+      F.Notes.push_back(std::move(Out));
+    }
     std::vector<Edit> SameFile;
     for (const auto &FileAndReps : E.Message.Fix)
       for (const clang::tooling::Replacement &Rep : FileAndReps.second) {
@@ -615,14 +626,21 @@ private:
       clang::tidy::concguard::utils::setFactsCollector(&Facts);
     auto Uninstall = llvm::make_scope_exit(
         [] { clang::tidy::concguard::utils::setFactsCollector(nullptr); });
+    // The physical file system as newFS() gives it, through a tracker that
+    // sees whether the Boost compatibility headers were used.
+    auto Tracker = llvm::makeIntrusiveRefCnt<concguard::BoostCompatTracker>(
+        llvm::vfs::createPhysicalFileSystem());
     std::vector<clang::tidy::ClangTidyError> Diags = clang::tidy::runClangTidy(
-        Context, DB, {U.AbsPath}, newFS(), /*ApplyAnyFix=*/false
+        Context, DB, {U.AbsPath},
+        llvm::makeIntrusiveRefCnt<llvm::vfs::OverlayFileSystem>(Tracker),
+        /*ApplyAnyFix=*/false
 #if CONCGUARD_LLVM_VERSION_MAJOR >= 22
         ,
         /*EnableCheckProfile=*/false, /*StoreCheckProfile=*/"",
         /*Quiet=*/true
 #endif
     );
+    Out.BoostCompat = Tracker->used();
     Converter Conv(RootDir);
     for (const clang::tidy::ClangTidyError &E : Diags) {
       if (StringRef(E.DiagnosticName).starts_with("clang-diagnostic-") &&
@@ -728,6 +746,7 @@ private:
     }
     Out.Findings = std::move(Findings);
     Out.Facts = std::move(Facts);
+    Out.BoostCompat = O->getBoolean("boostCompat").value_or(false);
     return true;
   }
 
@@ -740,6 +759,7 @@ private:
       A.push_back(findingToJSON(F));
     llvm::json::Value V = llvm::json::Object{
         {"findings", std::move(A)},
+        {"boostCompat", Out.BoostCompat},
         {"facts", Out.Facts ? clang::tidy::concguard::utils::toJSON(*Out.Facts)
                             : llvm::json::Value(nullptr)}};
     // writeToOutput renames a temporary file into place, so a concurrent
@@ -858,6 +878,20 @@ llvm::Error validateChecks(StringRef Globs) {
   return llvm::Error::success();
 }
 
+/// Every report path, checked before anything is analysed or written.
+llvm::Error checkOutputs() {
+  for (auto [Option, Path] :
+       {std::pair<StringRef, StringRef>("--json", JsonOut),
+        {"--sarif", SarifOut},
+        {"--markdown", MarkdownOut}})
+    if (!Path.empty())
+      if (llvm::Error E = concguard::checkOutputFile(Option, Path))
+        return E;
+  if (!HtmlOut.empty())
+    return concguard::checkOutputDir("--html", HtmlOut);
+  return llvm::Error::success();
+}
+
 int finish(Report &R, double Seconds, unsigned Analysed, unsigned Cached) {
   if (!Baseline.empty())
     if (llvm::Error E = applyBaseline(R, Baseline))
@@ -872,13 +906,18 @@ int finish(Report &R, double Seconds, unsigned Analysed, unsigned Cached) {
     llvm::outs() << " (" << New << " new, " << (R.Findings.size() - New)
                  << " unchanged, " << R.Fixed.size() << " fixed)";
   llvm::outs() << "\n";
+  if (unsigned Compat = boostCompatUnits(R))
+    llvm::outs() << "concguard-audit: " << Compat
+                 << " translation units parsed with the compatibility headers "
+                    "for Boost < 1.81 (see docs/audit.md)\n";
   if (Stats) {
     unsigned Failed =
         llvm::count_if(R.Units, [](const UnitResult &U) { return !U.Ok; });
     llvm::errs() << llvm::formatv(
         "concguard-audit: stats: units={0} analysed={1} cached={2} "
-        "failed={3} findings={4} seconds={5:f2}\n",
-        R.Units.size(), Analysed, Cached, Failed, R.Findings.size(), Seconds);
+        "failed={3} findings={4} boost-compat={5} seconds={6:f2}\n",
+        R.Units.size(), Analysed, Cached, Failed, R.Findings.size(),
+        boostCompatUnits(R), Seconds);
   }
   if (!R.complete()) {
     for (const ToolError &E : R.Errors)
@@ -919,18 +958,11 @@ runWholeProgram(Report &R,
   utils::WholeProgramOptions Options;
   Options.Races = Enabled("concguard-unsynchronized-container");
   Options.EndlessThreads = Enabled("concguard-uncancellable-thread");
-  auto Option = [&](StringRef Name) -> std::optional<StringRef> {
-    auto It =
-        CheckOptions.find(("concguard-unsynchronized-container." + Name).str());
-    if (It == CheckOptions.end())
-      return std::nullopt;
-    return StringRef(It->second.Value);
-  };
-  if (std::optional<StringRef> Depth = Option("MaxCallDepth"))
-    Depth->getAsInteger(10, Options.MaxCallDepth);
-  if (std::optional<StringRef> Strict = Option("StrictElementAccess"))
-    Options.StrictElementAccess =
-        Strict->equals_insensitive("true") || *Strict == "1";
+  // The race check's own reading of its options (the shared option layer).
+  utils::CheckOptionReader Reader(CheckOptions,
+                                  "concguard-unsynchronized-container");
+  Options.MaxCallDepth = Reader.count("MaxCallDepth");
+  Options.StrictElementAccess = Reader.flag("StrictElementAccess");
   utils::Program Whole;
   for (utils::UnitFacts &Unit : Facts)
     Whole.addUnit(std::move(Unit));
@@ -949,6 +981,8 @@ runWholeProgram(Report &R,
 
 int runMerge() {
   auto T0 = std::chrono::steady_clock::now();
+  if (llvm::Error E = checkOutputs())
+    return fail(llvm::toString(std::move(E)));
   std::vector<Report> Shards;
   for (const std::string &In : MergeInputs) {
     auto R = readReport(In);
@@ -985,6 +1019,8 @@ int runAudit(const char *Argv0) {
   auto T0 = std::chrono::steady_clock::now();
   if (BuildPath.empty())
     return fail("no build directory: pass -p <dir with compile_commands.json>");
+  if (llvm::Error E = checkOutputs())
+    return fail(llvm::toString(std::move(E)));
   llvm::SmallString<256> DbPath(BuildPath);
   if (fs::is_directory(DbPath))
     path::append(DbPath, "compile_commands.json");
@@ -1073,6 +1109,13 @@ int runAudit(const char *Argv0) {
       ConfigChecks = *Parsed->Checks;
     Options.mergeWith(*Parsed, 0);
   }
+  std::vector<clang::tidy::concguard::utils::OptionProblem> Problems =
+      clang::tidy::concguard::utils::validateOptions(Options.CheckOptions);
+  for (const auto &P : Problems)
+    llvm::WithColor::error(llvm::errs(), "concguard-audit")
+        << P.Message << "\n";
+  if (!Problems.empty())
+    return fail("invalid --config: nothing was analysed");
   std::string CheckGlobs = "-*,concguard-*";
   for (StringRef Extra : {StringRef(ConfigChecks), StringRef(Checks)})
     if (!Extra.trim().empty())
@@ -1105,6 +1148,7 @@ int runAudit(const char *Argv0) {
   R.Config = Config;
   R.ShardIndex = ShardIndex;
   R.ShardCount = ShardCount;
+  R.Git = findGitProvenance(RootDir);
   for (const std::string &C : Enabled)
     R.Rules.push_back(describeCheck(C));
 
@@ -1146,7 +1190,7 @@ int runAudit(const char *Argv0) {
   for (size_t I = 0; I < Units.size(); ++I) {
     UnitOutcome &O = Outcomes[I];
     (O.Cached ? Cached : Analysed) += O.Errors.empty() ? 1 : 0;
-    R.Units.push_back({Units[I].RelPath, O.Errors.empty()});
+    R.Units.push_back({Units[I].RelPath, O.Errors.empty(), O.BoostCompat});
     llvm::append_range(R.Errors, O.Errors);
     for (Finding &F : O.Findings)
       R.Findings.push_back(std::move(F));
@@ -1174,6 +1218,8 @@ int runAudit(const char *Argv0) {
 int main(int Argc, const char **Argv) {
   llvm::InitLLVM X(Argc, Argv);
   (void)clang::tidy::ConcGuardModuleAnchorSource;
+  concguard::useBoostCompatHeaders(Argv[0],
+                                   reinterpret_cast<void *>(&findResourceDir));
   cl::HideUnrelatedOptions(AuditCategory);
   cl::SetVersionPrinter([](llvm::raw_ostream &OS) {
     OS << "concguard-audit " << CONCGUARD_AUDIT_VERSION << " (LLVM "

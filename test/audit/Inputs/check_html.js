@@ -82,6 +82,22 @@ const report = JSON.parse(fs.readFileSync(jsonPath, "utf8"));
   console.log("fix preview removed " + JSON.stringify(await detail.locator("pre.fix-preview span.del").allTextContents()));
   console.log("fix preview added " + (await detail.locator("pre.fix-preview span.add").first().textContent()).trim());
   console.log("fixed list " + (await page.locator("#fixed-list li").count()));
+  // Each note with its source line; the check links to its documentation.
+  console.log("note code " + (await detail.locator("ul.notes li pre.note-code").first().textContent()).trim());
+  const row = page.locator("#findings tbody tr.finding").first();
+  console.log("check link " + (await row.locator("td a").first().getAttribute("href")));
+  // Rows are reachable with Tab and open and close with Enter or Space.
+  await page.focus("#filter-text");
+  await page.keyboard.press("Tab");
+  for (let i = 0; i < 10 && !(await row.evaluate((r) => r === document.activeElement)); ++i)
+    await page.keyboard.press("Tab");
+  console.log("row focused by Tab " + (await row.evaluate((r) => r === document.activeElement)));
+  await page.keyboard.press("Enter");
+  console.log("Enter: details " + (await page.locator("#findings tbody tr.detail").count()) +
+              ", aria-expanded " + (await row.getAttribute("aria-expanded")));
+  await page.keyboard.press(" ");
+  console.log("Space: details " + (await page.locator("#findings tbody tr.detail").count()) +
+              ", aria-expanded " + (await row.getAttribute("aria-expanded")));
 
   // The screenshot: the whole table with the fix-it finding opened.
   await page.fill("#filter-text", "");

@@ -20,6 +20,7 @@ let failed = false;
 for (const file of process.argv.slice(2)) {
   const log = JSON.parse(fs.readFileSync(file, "utf8"));
   const problems = [];
+  let related = 0;
   if (!validate(log))
     for (const e of validate.errors) problems.push("schema: " + e.instancePath + " " + e.message);
   // GitHub code scanning: version 2.1.0, a driver name, every result with a
@@ -28,6 +29,16 @@ for (const file of process.argv.slice(2)) {
   for (const run of log.runs || []) {
     if (!run.tool || !run.tool.driver || !run.tool.driver.name) problems.push("run without tool.driver.name");
     const ruleIds = new Set((run.tool.driver.rules || []).map((r) => r.id));
+    // Code scanning shows a rule's short description in lists and its full
+    // one on the alert, and files alerts by tags, precision and severity.
+    for (const rule of run.tool.driver.rules || []) {
+      const p = rule.properties || {};
+      if (!Array.isArray(p.tags) || !p.tags.length || !p.precision || !p["problem.severity"])
+        problems.push("rule " + rule.id + " without tags, precision or problem.severity");
+      if (rule.fullDescription && rule.fullDescription.text.includes(". ") &&
+          rule.shortDescription.text === rule.fullDescription.text)
+        problems.push("rule " + rule.id + " has the same short and full description");
+    }
     for (const r of run.results || []) {
       if (!r.ruleId || !ruleIds.has(r.ruleId)) problems.push("result with unknown ruleId " + r.ruleId);
       if (!r.message || !r.message.text) problems.push("result without message text");
@@ -36,6 +47,12 @@ for (const file of process.argv.slice(2)) {
         problems.push("result without a physical location and start line");
       if (!r.partialFingerprints || !Object.keys(r.partialFingerprints).length)
         problems.push("result without partialFingerprints");
+      // Code scanning links a related location only when the message
+      // references it as [text](id).
+      for (const rl of r.relatedLocations || [])
+        if (!r.message.text.includes("](" + rl.id + ")"))
+          problems.push("related location " + rl.id + " not referenced in the message of " + r.ruleId);
+      related += (r.relatedLocations || []).length;
     }
   }
   const n = (log.runs || []).reduce((s, r) => s + (r.results || []).length, 0);
@@ -44,7 +61,10 @@ for (const file of process.argv.slice(2)) {
     console.log(path.basename(file) + ": INVALID");
     for (const p of problems) console.log("  " + p);
   } else {
-    console.log(path.basename(file) + ": valid SARIF 2.1.0, " + n + " results");
+    const vcp = (log.runs[0] || {}).versionControlProvenance;
+    console.log(path.basename(file) + ": valid SARIF 2.1.0, " + n + " results, " + related +
+                " linked related locations" + (vcp ? ", revision " + vcp[0].revisionId +
+                (vcp[0].mappedTo ? " mapped to " + vcp[0].mappedTo.uriBaseId : "") : ""));
   }
 }
 process.exit(failed ? 1 : 0);

@@ -1,0 +1,28 @@
+// A unit of the kind that fails under clang 20+ with Debian 12's Boost 1.74:
+// boost::lexical_cast and boost::numeric_cast reach
+// boost/numeric/conversion, and boost::asio is what real daemons include.
+// It also has a concguard finding, so the analysis is seen to run.
+#include <boost/asio/io_context.hpp>
+#include <boost/lexical_cast.hpp>
+#include <boost/numeric/conversion/cast.hpp>
+
+#include <thread>
+
+int parse(const char *Text) {
+  return boost::numeric_cast<int>(boost::lexical_cast<double>(Text));
+}
+
+void startTicker() {
+  std::thread Ticker([] {
+    for (;;) {
+    }
+  });
+  Ticker.detach();
+}
+
+int main() {
+  boost::asio::io_context Context;
+  startTicker();
+  Context.run();
+  return parse("1.5");
+}
