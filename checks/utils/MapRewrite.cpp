@@ -472,6 +472,12 @@ private:
   /// else ++it;` -> `m.erase_if(...)`.
   std::optional<bool> eraseLoop(const CXXMemberCallExpr &Begin,
                                 const std::string &Map);
+  /// `auto &v = m[k]; <statements using v>` -> `m.upsert(k, [&](auto &v) {
+  /// <the statements> });` (a `return E;` ending them returns the value the
+  /// callback stored); `const auto &v = m[k];` read only -> a copy.
+  std::optional<bool> localReference(const CXXOperatorCallExpr &Sub,
+                                     const std::string &Map,
+                                     const std::string &Key);
   /// The outermost expression around \p E (its full expression).
   const Expr *fullExpression(const Expr &E) const {
     const Expr *Full = &E;
@@ -761,6 +767,8 @@ bool Planner::subscript(const CXXOperatorCallExpr &Sub, const Expr *Use) {
   // parameter write it, in one callback; a read (`m[k].size()`,
   // `m[k].hits`, `m[k].front().c_str()` inside the expression) works on a
   // copy.
+  if (std::optional<bool> Done = localReference(Sub, Map, Key))
+    return *Done;
   ElementChain Chain = elementUse(Sub);
   if (Chain.Use == ElementUse::Modified)
     return upsertStatement(Sub, Map, Key);
@@ -1741,6 +1749,154 @@ std::optional<bool> Planner::eraseLoop(const CXXMemberCallExpr &Begin,
   if (llvm::StringRef(text(For->getSourceRange())).ends_with("}"))
     Text += ";";
   return replace(For->getSourceRange(), Text, For);
+}
+
+std::optional<bool>
+Planner::localReference(const CXXOperatorCallExpr &Sub, const std::string &Map,
+                        const std::string &Key) {
+  DynTypedNodeList Up = Context.getParents(Sub);
+  while (!Up.empty() && (Up[0].get<ImplicitCastExpr>() || Up[0].get<ParenExpr>()))
+    Up = Context.getParents(Up[0]);
+  const auto *Ref = Up.empty() ? nullptr : Up[0].get<VarDecl>();
+  if (!Ref || !Ref->getType()->isLValueReferenceType() ||
+      Ref->getInit()->IgnoreImplicit()->IgnoreParens() != &Sub ||
+      !Ref->getIdentifier())
+    return std::nullopt;
+  const FunctionDecl *Function = nullptr;
+  for (DynTypedNodeList Outer = Context.getParents(*Ref);
+       !Outer.empty() && !Function; Outer = Context.getParents(Outer[0]))
+    Function = Outer[0].get<FunctionDecl>();
+  // `const auto &v = m[k];` only read: a copy bound to it lives as long, when
+  // the map is not used again while it is (the reference would see that).
+  if (Ref->getType().getNonReferenceType().isConstQualified() && Function &&
+      Function->getBody()) {
+    SourceLocation Last = Sub.getEndLoc();
+    for (const DeclRefExpr *Use : referencesTo(*Ref, *Function->getBody()))
+      if (SM.isBeforeInTranslationUnit(Last, Use->getBeginLoc()))
+        Last = Use->getBeginLoc();
+    for (const Expr *Other : AllUses)
+      if (Other != Sub.getArg(0)->IgnoreImplicit() &&
+          within(Other->getBeginLoc(), SourceRange(Sub.getEndLoc(), Last)))
+        return skip(Other, "the map is used while a reference to an element "
+                           "is kept");
+    return replace(Sub.getSourceRange(),
+                   Map + ".get_or_insert_default(" + Key + ")", &Sub);
+  }
+  DynTypedNodeList DeclParents = Context.getParents(*Ref);
+  const auto *Declared =
+      DeclParents.empty() ? nullptr : DeclParents[0].get<DeclStmt>();
+  if (!Declared || !Declared->isSingleDecl())
+    return skip(&Sub, "a reference into the map escapes");
+  DynTypedNodeList BlockParents = Context.getParents(*Declared);
+  const auto *Block =
+      BlockParents.empty() ? nullptr : BlockParents[0].get<CompoundStmt>();
+  if (!Block)
+    return skip(&Sub, "a reference into the map escapes");
+  auto Refuse = [&](const Stmt *At) {
+    return skip(At, "a reference to an element is kept in a way the rewriter "
+                    "cannot put in one callback");
+  };
+  // The statements from the declaration to the last use of the reference.
+  llvm::ArrayRef<Stmt *> Body(Block->body_begin(), Block->body_end());
+  auto DeclAt = llvm::find(Body, Declared);
+  std::vector<const Stmt *> Scope;
+  size_t LastUse = 0;
+  for (auto It = std::next(DeclAt); It != Body.end(); ++It) {
+    Scope.push_back(*It);
+    if (!referencesTo(*Ref, **It).empty())
+      LastUse = Scope.size();
+  }
+  Scope.resize(LastUse);
+  // Every use of it reads or writes the element inside the statements, and
+  // nothing of it leaves them.
+  for (const Stmt *S : Scope)
+    for (const DeclRefExpr *Use : referencesTo(*Ref, *S))
+      if (elementUse(*Use).Use == ElementUse::Escapes)
+        return Refuse(Use);
+  if (Scope.empty())
+    return Refuse(&Sub);
+  // No jump out of the callback but a final `return E;`.
+  const auto *Return = dyn_cast<ReturnStmt>(Scope.back());
+  for (const Stmt *S : Scope) {
+    if (S == Return)
+      continue;
+    BodyScan Jumps;
+    Jumps.TraverseStmt(const_cast<Stmt *>(S));
+    if (Jumps.Blocked || !Jumps.Continues.empty() || isa<ReturnStmt>(S))
+      return Refuse(S);
+  }
+  QualType Result;
+  if (Return) {
+    if (!Return->getRetValue() || !Function)
+      return Refuse(Return);
+    Result = Function->getReturnType();
+    if (Result->isReferenceType() || Result->isVoidType() ||
+        Result->getContainedAutoType() || Result->isDependentType())
+      return Refuse(Return);
+  }
+  // The callback runs under the map's lock: it must not use the map, nor
+  // declare what the statements after it use.
+  SourceRange Covered(Declared->getBeginLoc(), Scope.back()->getEndLoc());
+  for (const Expr *Other : AllUses)
+    if (Other != Sub.getArg(0)->IgnoreImplicit() &&
+        within(Other->getBeginLoc(), Covered))
+      return skip(Other, "the map is used while a reference to an element "
+                         "is kept");
+  for (const Stmt *S : Scope) {
+    if (ReentrySearch(Context, SameObject, MaxCallDepth).mayReach(*S))
+      return skip(S, "a reference to an element is kept across a call of a "
+                     "function that may use the map");
+    if (const auto *Local = dyn_cast<DeclStmt>(S))
+      for (const Decl *D : Local->decls())
+        if (const auto *Var = dyn_cast<VarDecl>(D))
+          for (auto After = Body.begin() + (DeclAt - Body.begin()) + 1 +
+                            Scope.size();
+               After != Body.end(); ++After)
+            if (!referencesTo(*Var, **After).empty())
+              return Refuse(S);
+  }
+  if (Covered.getBegin().isMacroID() || Covered.getEnd().isMacroID())
+    return skip(&Sub, "a use is inside a macro expansion");
+  // The text of the statements, up to the `;` ending the last one.
+  SourceLocation StatementsBegin =
+      Lexer::getLocForEndOfToken(Declared->getEndLoc(), 0, SM, LangOpts);
+  SourceLocation End = Lexer::findLocationAfterToken(
+      Scope.back()->getEndLoc(), tok::semi, SM, LangOpts, false);
+  if (End.isInvalid())
+    End = Lexer::getLocForEndOfToken(Scope.back()->getEndLoc(), 0, SM,
+                                     LangOpts);
+  if (isa<DeclStmt>(Scope.back()))
+    End = Lexer::getLocForEndOfToken(Scope.back()->getEndLoc(), 0, SM,
+                                     LangOpts);
+  auto Between = [&](SourceLocation From, SourceLocation To) {
+    return Lexer::getSourceText(CharSourceRange::getCharRange(From, To), SM,
+                                LangOpts)
+        .str();
+  };
+  std::string Name = Ref->getName().str();
+  std::string Text;
+  if (Return) {
+    // `return E;` inside the callback stores E; the function returns it
+    // after the lock is released.
+    std::string Stored = "concguard_result";
+    PrintingPolicy Policy(LangOpts);
+    Policy.SuppressUnwrittenScope = true;
+    std::string Before = Between(StatementsBegin, Return->getBeginLoc());
+    Text = "std::optional<" + Result.getAsString(Policy) + "> " + Stored +
+           ";\n" + Map + ".upsert(" + Key + ", [&](auto &" + Name + ") {" +
+           Before + Stored + ".emplace(" +
+           text(Return->getRetValue()->getSourceRange()) + ");\n});\nreturn "
+           "std::move(*" + Stored + ");";
+    if (Between(StatementsBegin, End).find(Stored) != std::string::npos)
+      return Refuse(Return);
+  } else {
+    Text = Map + ".upsert(" + Key + ", [&](auto &" + Name + ") {" +
+           Between(StatementsBegin, End) + "\n});";
+  }
+  Plan.Edits.emplace_back(
+      SM, CharSourceRange::getCharRange(Declared->getBeginLoc(), End), Text,
+      LangOpts);
+  return true;
 }
 
 std::optional<std::vector<const CXXOperatorCallExpr *>>

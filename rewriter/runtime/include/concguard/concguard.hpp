@@ -15,5 +15,6 @@
 
 #include "concguard/sharded_map.hpp"
 #include "concguard/snapshot_map.hpp"
+#include "concguard/synchronized.hpp"
 
 #endif // CONCGUARD_CONCGUARD_HPP
