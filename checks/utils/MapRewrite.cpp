@@ -680,6 +680,11 @@ bool Planner::use(const Expr *Use) {
         return passedTo(*Call, Use);
       return skip(Use, "the map is copied");
     }
+    if (std::optional<ThreadStart> Start = threadStartOf(*Construct))
+      return skip(Use, "the map is copied for the thread that runs " +
+                           quoted(*Start->Callee) +
+                           " (pass it with std::ref to a reference "
+                           "parameter)");
     return skip(Use, "the map is passed to a constructor of " +
                          quoted(*Construct->getConstructor()->getParent()));
   }
@@ -1455,9 +1460,16 @@ Planner::ElementChain Planner::elementUse(const Expr &Element) const {
     break;
   }
   // What the outermost part does: bound to a reference or returned by one,
-  // a view kept beyond the full expression, or a write.
+  // its address taken, a view kept beyond the full expression, or a write.
   if (boundToReference(Current))
     return {ElementUse::Escapes, Current};
+  {
+    const Expr *Child = nullptr;
+    if (const auto *AddressOf =
+            dyn_cast_or_null<UnaryOperator>(semanticParent(Current, Child));
+        AddressOf && AddressOf->getOpcode() == UO_AddrOf)
+      return {ElementUse::Escapes, AddressOf};
+  }
   if (CurrentIsView) {
     for (const Expr *E = Current;;) {
       const Expr *Child = nullptr;
@@ -1602,12 +1614,11 @@ std::optional<bool> Planner::insertIfAbsent(const Expr &Condition,
       text(Sub->getArg(0)->getSourceRange()) != Map ||
       text(Sub->getArg(1)->getSourceRange()) != text(Key.getSourceRange()))
     return std::nullopt;
-  // insert() evaluates the value even when the key is present: only a
-  // value without side effects, and a key without them (evaluated once
-  // instead of twice).
+  // The same key in the test and the assignment (texts alike evaluate alike
+  // only without side effects).
   const Expr *Value = Operands->second;
-  if (Key.HasSideEffects(Context) || Value->HasSideEffects(Context) ||
-      Value->getBeginLoc().isMacroID() || Value->getEndLoc().isMacroID())
+  if (Key.HasSideEffects(Context) || Value->getBeginLoc().isMacroID() ||
+      Value->getEndLoc().isMacroID())
     return std::nullopt;
   const Expr *MapUse = Sub->getArg(0)->IgnoreImplicit();
   for (const Expr *Other : AllUses)
@@ -1615,6 +1626,18 @@ std::optional<bool> Planner::insertIfAbsent(const Expr &Condition,
       return std::nullopt;
   Consumed.insert(Sub->getArg(0));
   Consumed.insert(MapUse);
+  // insert() evaluates the value even when the key is present. A value
+  // with side effects (`nextId()`) keeps the test, evaluated as before; the assignment becomes insert(), so a value another thread
+  // inserted in between is kept, as the first one is in a serial run.
+  if (Value->HasSideEffects(Context)) {
+    const Expr *Assignment = cast<Expr>(single(If->getThen()));
+    if (!replace(Assignment->getSourceRange(),
+                 Map + ".insert(" + text(Sub->getArg(1)->getSourceRange()) +
+                     ", " + text(Value->getSourceRange()) + ")",
+                 Assignment))
+      return false;
+    return std::nullopt;
+  }
   std::string Text = Map + ".insert(" + text(Key.getSourceRange()) + ", " +
                      text(Value->getSourceRange()) + ")";
   if (isa<CompoundStmt>(If->getThen()))
@@ -1755,7 +1778,8 @@ std::optional<bool>
 Planner::localReference(const CXXOperatorCallExpr &Sub, const std::string &Map,
                         const std::string &Key) {
   DynTypedNodeList Up = Context.getParents(Sub);
-  while (!Up.empty() && (Up[0].get<ImplicitCastExpr>() || Up[0].get<ParenExpr>()))
+  while (!Up.empty() && (Up[0].get<ImplicitCastExpr>() ||
+                         Up[0].get<ParenExpr>() || Up[0].get<ExprWithCleanups>()))
     Up = Context.getParents(Up[0]);
   const auto *Ref = Up.empty() ? nullptr : Up[0].get<VarDecl>();
   if (!Ref || !Ref->getType()->isLValueReferenceType() ||
