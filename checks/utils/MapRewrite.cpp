@@ -218,6 +218,17 @@ std::string parameterId(llvm::StringRef FunctionUSR, unsigned Index) {
   return ("param:" + FunctionUSR + "#" + llvm::Twine(Index)).str();
 }
 
+bool matchesOnly(const std::string &Name,
+                 const std::vector<std::string> &Only) {
+  if (Only.empty())
+    return true;
+  return llvm::any_of(Only, [&](const std::string &Wanted) {
+    llvm::StringRef W(Wanted);
+    W.consume_front("::");
+    return W == Name;
+  });
+}
+
 namespace {
 
 bool isParameterId(llvm::StringRef Id) { return Id.starts_with("param:"); }
@@ -2392,16 +2403,6 @@ bool chooseSnapshot(const SharedContainer &Container, const MapType &Type,
   return !WriteInLoop && Writes * 4 <= Reads + Writes;
 }
 
-bool matchesOnly(const std::string &Name,
-                 const std::vector<std::string> &Only) {
-  if (Only.empty())
-    return true;
-  return llvm::any_of(Only, [&](const std::string &Wanted) {
-    llvm::StringRef W(Wanted);
-    W.consume_front("::");
-    return W == Name;
-  });
-}
 
 } // namespace
 
