@@ -743,8 +743,8 @@ int main(int Argc, const char **Argv) {
 
   // The files changed (or, without --in-place, to change), each once.
   for (const std::string &File : Changed)
-    llvm::errs() << "concguard-rewrite: " << (InPlace ? "changed " : "would change ")
-                 << File << "\n";
+    llvm::errs() << "concguard-rewrite: "
+                 << (InPlace ? "changed " : "would change ") << File << "\n";
   // The rewritten code includes the runtime: say how to build it when the
   // compile commands do not find it.
   if (!Changed.empty())
@@ -754,8 +754,7 @@ int main(int Argc, const char **Argv) {
         llvm::errs()
             << "concguard-rewrite: the rewritten code includes "
                "<concguard/...>, which the compile command of "
-            << Source
-            << " does not find; add -I" << Dir
+            << Source << " does not find; add -I" << Dir
             << " to its flags, or in CMake: add_subdirectory(<concguard>/"
                "rewriter/runtime) or find_package(concguard), then "
                "target_link_libraries(<your target> PRIVATE "

@@ -821,8 +821,8 @@ bool Planner::memberCall(const CXXMemberCallExpr &Call, const Expr *Use) {
       Absent = Not;
     if (const auto *Zero = dyn_cast_or_null<BinaryOperator>(P);
         Zero && Zero->getOpcode() == BO_EQ)
-      if (const auto *Literal = dyn_cast<IntegerLiteral>(
-              Zero->getRHS()->IgnoreParenImpCasts());
+      if (const auto *Literal =
+              dyn_cast<IntegerLiteral>(Zero->getRHS()->IgnoreParenImpCasts());
           Literal && Literal->getValue() == 0)
         Absent = Zero;
     if (Absent)
@@ -1397,7 +1397,8 @@ namespace {
 bool isAccessor(const CXXMethodDecl &Method, const ASTContext &Context) {
   if (Method.isConst() || Method.isStatic())
     return true;
-  for (const NamedDecl *Found : Method.getParent()->lookup(Method.getDeclName())) {
+  for (const NamedDecl *Found :
+       Method.getParent()->lookup(Method.getDeclName())) {
     const auto *Other = dyn_cast<CXXMethodDecl>(Found->getUnderlyingDecl());
     if (!Other || Other == &Method || !Other->isConst() ||
         Other->getNumParams() != Method.getNumParams())
@@ -1638,8 +1639,9 @@ std::optional<bool> Planner::insertIfAbsent(const Expr &Condition,
   Consumed.insert(Sub->getArg(0));
   Consumed.insert(MapUse);
   // insert() evaluates the value even when the key is present. A value
-  // with side effects (`nextId()`) keeps the test, evaluated as before; the assignment becomes insert(), so a value another thread
-  // inserted in between is kept, as the first one is in a serial run.
+  // with side effects (`nextId()`) keeps the test, evaluated as before; the
+  // assignment becomes insert(), so a value another thread inserted in between
+  // is kept, as the first one is in a serial run.
   if (Value->HasSideEffects(Context)) {
     const Expr *Assignment = cast<Expr>(single(If->getThen()));
     if (!replace(Assignment->getSourceRange(),
@@ -1699,8 +1701,8 @@ std::optional<bool> Planner::eraseLoop(const CXXMemberCallExpr &Begin,
   if (!Erased || !names(Erased->first, *It))
     return std::nullopt;
   const CXXMemberCallExpr *Erase = memberCallNamed(Erased->second, "erase", 1);
-  if (!Erase || text(Erase->getImplicitObjectArgument()->getSourceRange()) !=
-                    Map ||
+  if (!Erase ||
+      text(Erase->getImplicitObjectArgument()->getSourceRange()) != Map ||
       !names(Erase->getArg(0), *It))
     return std::nullopt;
   const Stmt *Step = single(If->getElse());
@@ -1785,12 +1787,13 @@ std::optional<bool> Planner::eraseLoop(const CXXMemberCallExpr &Begin,
   return replace(For->getSourceRange(), Text, For);
 }
 
-std::optional<bool>
-Planner::localReference(const CXXOperatorCallExpr &Sub, const std::string &Map,
-                        const std::string &Key) {
+std::optional<bool> Planner::localReference(const CXXOperatorCallExpr &Sub,
+                                            const std::string &Map,
+                                            const std::string &Key) {
   DynTypedNodeList Up = Context.getParents(Sub);
-  while (!Up.empty() && (Up[0].get<ImplicitCastExpr>() ||
-                         Up[0].get<ParenExpr>() || Up[0].get<ExprWithCleanups>()))
+  while (!Up.empty() &&
+         (Up[0].get<ImplicitCastExpr>() || Up[0].get<ParenExpr>() ||
+          Up[0].get<ExprWithCleanups>()))
     Up = Context.getParents(Up[0]);
   const auto *Ref = Up.empty() ? nullptr : Up[0].get<VarDecl>();
   if (!Ref || !Ref->getType()->isLValueReferenceType() ||
@@ -1884,8 +1887,8 @@ Planner::localReference(const CXXOperatorCallExpr &Sub, const std::string &Map,
     if (const auto *Local = dyn_cast<DeclStmt>(S))
       for (const Decl *D : Local->decls())
         if (const auto *Var = dyn_cast<VarDecl>(D))
-          for (auto After = Body.begin() + (DeclAt - Body.begin()) + 1 +
-                            Scope.size();
+          for (auto After =
+                   Body.begin() + (DeclAt - Body.begin()) + 1 + Scope.size();
                After != Body.end(); ++After)
             if (!referencesTo(*Var, **After).empty())
               return Refuse(S);
@@ -1898,11 +1901,11 @@ Planner::localReference(const CXXOperatorCallExpr &Sub, const std::string &Map,
   SourceLocation End = Lexer::findLocationAfterToken(
       Scope.back()->getEndLoc(), tok::semi, SM, LangOpts, false);
   if (End.isInvalid())
-    End = Lexer::getLocForEndOfToken(Scope.back()->getEndLoc(), 0, SM,
-                                     LangOpts);
+    End =
+        Lexer::getLocForEndOfToken(Scope.back()->getEndLoc(), 0, SM, LangOpts);
   if (isa<DeclStmt>(Scope.back()))
-    End = Lexer::getLocForEndOfToken(Scope.back()->getEndLoc(), 0, SM,
-                                     LangOpts);
+    End =
+        Lexer::getLocForEndOfToken(Scope.back()->getEndLoc(), 0, SM, LangOpts);
   auto Between = [&](SourceLocation From, SourceLocation To) {
     return Lexer::getSourceText(CharSourceRange::getCharRange(From, To), SM,
                                 LangOpts)
@@ -1920,8 +1923,10 @@ Planner::localReference(const CXXOperatorCallExpr &Sub, const std::string &Map,
     Text = "std::optional<" + Result.getAsString(Policy) + "> " + Stored +
            ";\n" + Map + ".upsert(" + Key + ", [&](auto &" + Name + ") {" +
            Before + Stored + ".emplace(" +
-           text(Return->getRetValue()->getSourceRange()) + ");\n});\nreturn "
-           "std::move(*" + Stored + ");";
+           text(Return->getRetValue()->getSourceRange()) +
+           ");\n});\nreturn "
+           "std::move(*" +
+           Stored + ");";
     if (Between(StatementsBegin, End).find(Stored) != std::string::npos)
       return Refuse(Return);
   } else {
@@ -1973,8 +1978,7 @@ bool Planner::upsertStatement(
       Sub.getArg(0)->IgnoreImplicit()};
   for (const CXXOperatorCallExpr *Other : Same)
     MapUses.push_back(Other->getArg(0)->IgnoreImplicit());
-  if (ReentrySearch(Context, SameObject, MaxCallDepth)
-          .mayReach(*Full, MapUses))
+  if (ReentrySearch(Context, SameObject, MaxCallDepth).mayReach(*Full, MapUses))
     return skip(Full, "the update of m[k] calls a function that may use the "
                       "map, which would run under the map's lock");
   SourceRange FullRange = Full->getSourceRange();
@@ -2402,7 +2406,6 @@ bool chooseSnapshot(const SharedContainer &Container, const MapType &Type,
   }
   return !WriteInLoop && Writes * 4 <= Reads + Writes;
 }
-
 
 } // namespace
 

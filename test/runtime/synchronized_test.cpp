@@ -56,8 +56,7 @@ TEST(Synchronized, ExceptionReleasesTheLock) {
                std::runtime_error);
   // The lock is free again, and what the callback did before it threw
   // stays.
-  EXPECT_EQ(Queue.with_shared_lock([](const auto &Q) { return Q.size(); }),
-            1u);
+  EXPECT_EQ(Queue.with_shared_lock([](const auto &Q) { return Q.size(); }), 1u);
 }
 
 // Several writers and readers at once: every write is counted, and
