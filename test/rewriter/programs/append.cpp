@@ -42,7 +42,7 @@ int main() {
     Peeked += peek(I % 6);
   if (Worker.joinable())
     Worker.join();
-  std::printf("longest=%zu k0=%zu k5=%zu peeked>0=%d\n", Longest, peek(0),
-              peek(5), Peeked > 0);
-  return 0;
+  // Peeked depends on the interleaving: not printed.
+  std::printf("longest=%zu k0=%zu k5=%zu\n", Longest, peek(0), peek(5));
+  return Peeked <= 3000 * 101 ? 0 : 1;
 }

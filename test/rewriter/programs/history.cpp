@@ -36,7 +36,7 @@ int main() {
   std::size_t Total = 0;
   for (std::int64_t I = 0; I < 16; ++I)
     Total += History.at(I).size();
-  std::printf("total=%zu first=%s seen>0=%d\n", Total,
-              History.at(0).front().c_str(), Seen > 0);
-  return 0;
+  // Seen depends on the interleaving: not printed.
+  std::printf("total=%zu first=%s\n", Total, History.at(0).front().c_str());
+  return Seen <= 3000 ? 0 : 1;
 }
