@@ -26,6 +26,7 @@
 #include "clang/Tooling/Inclusions/HeaderIncludes.h"
 #include "clang/Tooling/ReplacementsYaml.h"
 #include "clang/Tooling/Tooling.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -165,6 +166,40 @@ struct MergedMap {
   std::string Reason, ReasonLocation, Target;
   std::vector<tooling::Replacement> Edits;
 };
+
+/// Does the compile command of \p Source find <concguard/sharded_map.hpp>:
+/// through one of its -I / -isystem / -iquote directories, or a standard
+/// system directory (an installed runtime)?
+bool findsRuntime(const tooling::CompilationDatabase &Database,
+                  llvm::StringRef Source) {
+  auto Has = [](llvm::StringRef Dir, llvm::StringRef Base) {
+    llvm::SmallString<256> Path(Dir);
+    if (!Base.empty() && llvm::sys::path::is_relative(Path)) {
+      Path = Base;
+      llvm::sys::path::append(Path, Dir);
+    }
+    llvm::sys::path::append(Path, "concguard", "sharded_map.hpp");
+    return llvm::sys::fs::exists(Path);
+  };
+  if (Has("/usr/include", "") || Has("/usr/local/include", ""))
+    return true;
+  for (const tooling::CompileCommand &Command :
+       Database.getCompileCommands(Source)) {
+    const std::vector<std::string> &Args = Command.CommandLine;
+    for (size_t I = 0; I < Args.size(); ++I)
+      for (llvm::StringRef Flag : {"-I", "-isystem", "-iquote", "-idirafter"}) {
+        llvm::StringRef Arg = Args[I];
+        if (!Arg.starts_with(Flag))
+          continue;
+        llvm::StringRef Dir = Arg.drop_front(Flag.size());
+        if (Dir.empty() && I + 1 < Args.size())
+          Dir = Args[I + 1];
+        if (!Dir.empty() && Has(Dir, Command.Directory))
+          return true;
+      }
+  }
+  return false;
+}
 
 /// The reason of a member of a group for what blocks the group at a
 /// parameter of \p Function: "the map is passed to 'f', <Clause>", or for a
@@ -393,10 +428,15 @@ int main(int Argc, const char **Argv) {
   std::vector<FlaggedMap> Flagged;
   std::vector<ParamFlow> Flows;
   std::set<std::string> Seen;
+  // Every flagged map's name, to tell an --only that matches none of them.
+  std::set<std::string> FlaggedNames;
   PassFactory Find([&](ASTContext &Context, llvm::StringRef File) {
-    for (FlaggedMap &Map :
-         findFlaggedMaps(Context, optionsFor(*Provider, File))) {
-      if (Map.USR.empty())
+    RewriteOptions Unfiltered = optionsFor(*Provider, File);
+    std::vector<std::string> Wanted = std::move(Unfiltered.Only);
+    Unfiltered.Only.clear();
+    for (FlaggedMap &Map : findFlaggedMaps(Context, Unfiltered)) {
+      FlaggedNames.insert(Map.Name);
+      if (Map.USR.empty() || !matchesOnly(Map.Name, Wanted))
         continue;
       if (Seen.insert(Map.USR).second) {
         Flagged.push_back(std::move(Map));
@@ -416,6 +456,28 @@ int main(int Argc, const char **Argv) {
                     "(errors above); nothing was changed\n";
     return Status;
   }
+  // An --only name that no flagged map has is a mistake (a typo, a map the
+  // check does not flag): say so before anything is planned or written.
+  std::vector<std::string> Unmatched;
+  for (const std::string &Name : Only)
+    if (llvm::none_of(FlaggedNames, [&](const std::string &Flagged) {
+          return matchesOnly(Flagged, {Name});
+        }))
+      Unmatched.push_back(Name);
+  if (!Unmatched.empty()) {
+    llvm::errs() << "concguard-rewrite: --only=" << llvm::join(Unmatched, ",")
+                 << " matches no map that concguard-unsynchronized-container "
+                    "flags in these files";
+    if (FlaggedNames.empty())
+      llvm::errs() << " (it flags none)";
+    else
+      llvm::errs() << " (it flags: "
+                   << llvm::join(FlaggedNames.begin(), FlaggedNames.end(), ", ")
+                   << ")";
+    llvm::errs() << "; nothing was changed\n";
+    return 2;
+  }
+
   // Maps passed to a parameter are rewritten with it, all together.
   RewriteTargets Targets = groupTargets(std::move(Flagged), std::move(Flows));
 
@@ -606,6 +668,7 @@ int main(int Argc, const char **Argv) {
 
   // Insert the includes, format the changed ranges, and apply.
   bool Failed = false;
+  std::set<std::string> Changed;
   tooling::TranslationUnitReplacements Exported;
   Exported.MainSourceFile = Parser->getSourcePathList().front();
   for (auto &[File, Replaces] : ByFile) {
@@ -664,6 +727,8 @@ int main(int Argc, const char **Argv) {
     }
     for (const tooling::Replacement &R : *Formatted)
       Exported.Replacements.push_back(R);
+    if (*New != *Disk)
+      Changed.insert(File);
     if (InPlace) {
       if (*New != *Disk)
         if (llvm::Error E = writeAtomically(File, *New)) {
@@ -690,6 +755,27 @@ int main(int Argc, const char **Argv) {
       YAML << Exported;
     }
   }
+
+  // The files changed (or, without --in-place, to change), each once.
+  for (const std::string &File : Changed)
+    llvm::errs() << "concguard-rewrite: "
+                 << (InPlace ? "changed " : "would change ") << File << "\n";
+  // The rewritten code includes the runtime: say how to build it when the
+  // compile commands do not find it.
+  if (!Changed.empty())
+    for (const std::string &Source : Parser->getSourcePathList())
+      if (!findsRuntime(Parser->getCompilations(), Source)) {
+        std::string Dir = runtimeIncludeDir(Argv[0]);
+        llvm::errs()
+            << "concguard-rewrite: the rewritten code includes "
+               "<concguard/...>, which the compile command of "
+            << Source << " does not find; add -I" << Dir
+            << " to its flags, or in CMake: add_subdirectory(<concguard>/"
+               "rewriter/runtime) or find_package(concguard), then "
+               "target_link_libraries(<your target> PRIVATE "
+               "concguard::runtime)\n";
+        break;
+      }
 
   // The summary: the flagged maps, then the parameters rewritten with
   // them.

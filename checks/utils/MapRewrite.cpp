@@ -131,6 +131,67 @@ std::string whyParameterStays(const FunctionDecl &Callee, unsigned Index,
   return "";
 }
 
+/// `std::thread t(f, args...)` (or std::jthread) naming a function of the
+/// project: \p f is called with the arguments that follow it.
+struct ThreadStart {
+  const FunctionDecl *Callee = nullptr;
+  const Expr *CalleeRef = nullptr;
+  llvm::ArrayRef<const Expr *> Args; ///< the arguments after the callable
+};
+
+std::optional<ThreadStart> threadStartOf(const CXXConstructExpr &Construct) {
+  const CXXRecordDecl *Thread = Construct.getConstructor()->getParent();
+  if (!Thread->isInStdNamespace() || !Thread->getIdentifier() ||
+      (Thread->getName() != "thread" && Thread->getName() != "jthread") ||
+      Construct.getNumArgs() < 1)
+    return std::nullopt;
+  const Expr *Callable = Construct.getArg(0)->IgnoreParenImpCasts();
+  if (const auto *AddressOf = dyn_cast<UnaryOperator>(Callable);
+      AddressOf && AddressOf->getOpcode() == UO_AddrOf)
+    Callable = AddressOf->getSubExpr()->IgnoreParenImpCasts();
+  const auto *Ref = dyn_cast<DeclRefExpr>(Callable);
+  const auto *Callee = Ref ? dyn_cast<FunctionDecl>(Ref->getDecl()) : nullptr;
+  if (!Callee || isa<CXXMethodDecl>(Callee))
+    return std::nullopt;
+  llvm::ArrayRef<const Expr *> All(Construct.getArgs(), Construct.getNumArgs());
+  return ThreadStart{Callee, Ref, All.drop_front()};
+}
+
+/// The thread start whose argument \p Arg is (through temporaries).
+std::optional<std::pair<ThreadStart, unsigned>>
+threadArgument(const Expr &Arg, ASTContext &Context) {
+  const Expr *E = &Arg;
+  for (DynTypedNodeList Up = Context.getParents(*E); !Up.empty();
+       Up = Context.getParents(*E)) {
+    if (const auto *Construct = Up[0].get<CXXConstructExpr>()) {
+      std::optional<ThreadStart> Start = threadStartOf(*Construct);
+      if (!Start)
+        return std::nullopt;
+      for (unsigned I = 0; I < Start->Args.size(); ++I)
+        if (Start->Args[I] == E)
+          return std::make_pair(*Start, I);
+      return std::nullopt;
+    }
+    const auto *Parent = Up[0].get<Expr>();
+    if (!Parent || !isa<MaterializeTemporaryExpr, CXXBindTemporaryExpr,
+                        ImplicitCastExpr, ParenExpr>(Parent))
+      return std::nullopt;
+    E = Parent;
+  }
+  return std::nullopt;
+}
+
+/// `std::ref(m)` / `std::cref(m)`: the call, when \p E is one.
+const CallExpr *asRefWrapper(const Expr &E) {
+  const auto *Call = dyn_cast<CallExpr>(E.IgnoreImplicit()->IgnoreParens());
+  const FunctionDecl *Callee = Call ? Call->getDirectCallee() : nullptr;
+  if (!Callee || !Callee->isInStdNamespace() || !Callee->getIdentifier() ||
+      (Callee->getName() != "ref" && Callee->getName() != "cref") ||
+      Call->getNumArgs() != 1)
+    return nullptr;
+  return Call;
+}
+
 /// The references to \p Var in \p Within.
 std::vector<const DeclRefExpr *> referencesTo(const VarDecl &Var,
                                               const Stmt &Within) {
@@ -155,6 +216,17 @@ std::vector<const DeclRefExpr *> referencesTo(const VarDecl &Var,
 
 std::string parameterId(llvm::StringRef FunctionUSR, unsigned Index) {
   return ("param:" + FunctionUSR + "#" + llvm::Twine(Index)).str();
+}
+
+bool matchesOnly(const std::string &Name,
+                 const std::vector<std::string> &Only) {
+  if (Only.empty())
+    return true;
+  return llvm::any_of(Only, [&](const std::string &Wanted) {
+    llvm::StringRef W(Wanted);
+    W.consume_front("::");
+    return W == Name;
+  });
 }
 
 namespace {
@@ -377,6 +449,55 @@ private:
     return "concguard_value_";
   }
 
+  /// What the code around an element of the map (`m.at(k)`, `m[k]`,
+  /// `It->second`, an lvalue) does with it, decided by the use, not by the
+  /// constness of the overload a non-const map selects.
+  enum class ElementUse {
+    Read,     ///< only read, within the full expression
+    Modified, ///< written: assigned, ++, a non-const call, a non-const
+              ///< reference parameter (ExprMutationAnalyzer)
+    Escapes,  ///< a reference, pointer or iterator into it outlives the
+              ///< full expression
+  };
+  struct ElementChain {
+    ElementUse Use = ElementUse::Read;
+    /// Where it is modified or escapes.
+    const Stmt *At = nullptr;
+  };
+  ElementChain elementUse(const Expr &Element) const;
+  /// `<full expression using m[k]>;` -> `m.upsert(k, [&](auto &value) {
+  /// <the same with value for m[k]>; })`: one callback under the write lock.
+  bool upsertStatement(const CXXOperatorCallExpr &Sub, const std::string &Map,
+                       const std::string &Key,
+                       llvm::ArrayRef<const CXXOperatorCallExpr *> Same = {});
+  /// The other uses of the map inside \p Within when each is `m[k]` with
+  /// the key of \p Sub (`m[k] = m[k] + 1`); nullopt when one is not.
+  std::optional<std::vector<const CXXOperatorCallExpr *>>
+  sameElement(const CXXOperatorCallExpr &Sub, const Expr &Within,
+              const Expr *Use) const;
+  /// `if (!m.count(k)) m[k] = v;` -> `m.try_emplace(k, v);` (atomic); false
+  /// when \p Condition is not such an if's condition.
+  std::optional<bool> insertIfAbsent(const Expr &Condition, const Expr &Key,
+                                     const std::string &Map);
+  /// `for (auto it = m.begin(); it != m.end();) if (p) it = m.erase(it);
+  /// else ++it;` -> `m.erase_if(...)`.
+  std::optional<bool> eraseLoop(const CXXMemberCallExpr &Begin,
+                                const std::string &Map);
+  /// `auto &v = m[k]; <statements using v>` -> `m.upsert(k, [&](auto &v) {
+  /// <the statements> });` (a `return E;` ending them returns the value the
+  /// callback stored); `const auto &v = m[k];` read only -> a copy.
+  std::optional<bool> localReference(const CXXOperatorCallExpr &Sub,
+                                     const std::string &Map,
+                                     const std::string &Key);
+  /// The outermost expression around \p E (its full expression).
+  const Expr *fullExpression(const Expr &E) const {
+    const Expr *Full = &E;
+    for (DynTypedNodeList Up = Context.getParents(*Full);
+         !Up.empty() && Up[0].get<Expr>(); Up = Context.getParents(*Full))
+      Full = Up[0].get<Expr>();
+    return Full;
+  }
+
   bool subscript(const CXXOperatorCallExpr &Sub, const Expr *Use);
   bool memberCall(const CXXMemberCallExpr &Call, const Expr *Use);
   bool rangeFor(const CXXForRangeStmt &For, const Expr *Use);
@@ -461,6 +582,22 @@ bool Planner::passedTo(const CallExpr &Call, const Expr *Use) {
   const FunctionDecl *Callee = Call.getDirectCallee();
   if (!Callee)
     return skip(Use, "the map is passed to a function through a pointer");
+  // std::thread t(f, std::ref(m)): f's reference parameter is rewritten
+  // with the map, as for a direct call of f.
+  if (asRefWrapper(Call))
+    if (auto Started = threadArgument(Call, Context)) {
+      const FunctionDecl *Thread = Started->first.Callee;
+      unsigned Index = Started->second;
+      std::string Why = whyParameterStays(*Thread, Index, SM);
+      if (!Why.empty())
+        return skip(Use, Why);
+      std::string USR = usrOf(Thread);
+      auto It = ParamGroups ? ParamGroups->find(parameterId(USR, Index))
+                            : llvm::StringMap<unsigned>::const_iterator();
+      if (!ParamGroups || It == ParamGroups->end() || It->second != Group)
+        return skip(Use, "the map is passed to " + quoted(*Thread));
+      return true;
+    }
   auto IsUse = [&](const Expr *Arg) {
     Arg = Arg->IgnoreParenImpCasts();
     if (const auto *Copy = dyn_cast<CXXConstructExpr>(Arg->IgnoreImplicit());
@@ -554,6 +691,11 @@ bool Planner::use(const Expr *Use) {
         return passedTo(*Call, Use);
       return skip(Use, "the map is copied");
     }
+    if (std::optional<ThreadStart> Start = threadStartOf(*Construct))
+      return skip(Use, "the map is copied for the thread that runs " +
+                           quoted(*Start->Callee) +
+                           " (pass it with std::ref to a reference "
+                           "parameter)");
     return skip(Use, "the map is passed to a constructor of " +
                          quoted(*Construct->getConstructor()->getParent()));
   }
@@ -573,6 +715,25 @@ bool Planner::subscript(const CXXOperatorCallExpr &Sub, const Expr *Use) {
   auto IsLhs = [&](const Expr *Lhs) {
     return Lhs->IgnoreImplicit() == Sub.IgnoreImplicit();
   };
+  // m[k] = m[k] + 1;  ->  m.upsert(k, [&](auto &value) { value = value + 1;
+  // }): the read and the write of the element in one callback, atomic.
+  const Expr *Assigned = nullptr;
+  if (const auto *Assign = dyn_cast_or_null<CXXOperatorCallExpr>(P);
+      Assign && Assign->isAssignmentOp() && Assign->getNumArgs() == 2 &&
+      IsLhs(Assign->getArg(0)))
+    Assigned = Assign->getArg(1);
+  if (const auto *Assign = dyn_cast_or_null<BinaryOperator>(P);
+      Assign && Assign->isAssignmentOp() && IsLhs(Assign->getLHS()))
+    Assigned = Assign->getRHS();
+  if (Assigned && isStatement(cast<Expr>(P))) {
+    if (auto Same = sameElement(Sub, *Assigned, Use); Same && !Same->empty()) {
+      for (const CXXOperatorCallExpr *Other : *Same) {
+        Consumed.insert(Other->getArg(0));
+        Consumed.insert(Other->getArg(0)->IgnoreImplicit());
+      }
+      return upsertStatement(Sub, Map, Key, *Same);
+    }
+  }
   if (const auto *Assign = dyn_cast_or_null<CXXOperatorCallExpr>(P);
       Assign && Assign->getNumArgs() == 2 && IsLhs(Assign->getArg(0))) {
     if (!isStatement(Assign))
@@ -617,53 +778,20 @@ bool Planner::subscript(const CXXOperatorCallExpr &Sub, const Expr *Use) {
                        Op + Name + "; })",
                    Unary);
   }
-  // m[k].f(args);  ->  m.upsert(k, [&](auto &value) { value.f(args); });
-  if (const auto *Member = dyn_cast_or_null<MemberExpr>(P)) {
-    const auto *Call = dyn_cast_or_null<CXXMemberCallExpr>(parent(Member));
-    if (!Call || Call->getCallee()->IgnoreParens() != Member)
-      return skip(Member, "a member of m[k] is used without a call");
-    const CXXMethodDecl *Method = Call->getMethodDecl();
-    bool Modifies = Method && !Method->isConst();
-    if (Modifies) {
-      if (!isStatement(Call))
-        return skip(Call, "the result of a modifying call on m[k] is used");
-      std::string Name = freshName({Key, text(Call->getSourceRange())});
-      std::string Rest =
-          Lexer::getSourceText(
-              CharSourceRange::getCharRange(
-                  Lexer::getLocForEndOfToken(Sub.getEndLoc(), 0, SM, LangOpts),
-                  Lexer::getLocForEndOfToken(Call->getEndLoc(), 0, SM,
-                                             LangOpts)),
-              SM, LangOpts)
-              .str();
-      return replace(Call->getSourceRange(),
-                     Map + ".upsert(" + Key + ", [&](auto &" + Name + ") { " +
-                         Name + Rest + "; })",
-                     Call);
-    }
-  }
+  // What the statement does with the element: `m[k].f(args);`,
+  // `m[k].hits++;`, `m[k].last = x;`, `f(m[k]);` with a non-const reference
+  // parameter write it, in one callback; a read (`m[k].size()`,
+  // `m[k].hits`, `m[k].front().c_str()` inside the expression) works on a
+  // copy.
+  if (std::optional<bool> Done = localReference(Sub, Map, Key))
+    return *Done;
+  ElementChain Chain = elementUse(Sub);
+  if (Chain.Use == ElementUse::Modified)
+    return upsertStatement(Sub, Map, Key);
+  if (Chain.Use == ElementUse::Escapes)
+    return skip(Chain.At, "a reference into the map escapes");
   // A read of m[k] inserts a default value when the key is missing; so does
   // get_or_insert_default, which returns a copy.
-  if (boundToReference(&Sub))
-    return skip(&Sub, "a reference into the map escapes");
-  if (Sub.isLValue()) {
-    // Bound to a reference parameter, or written in another way.
-    if (const auto *Call = dyn_cast_or_null<CallExpr>(P)) {
-      for (unsigned I = 0; I < Call->getNumArgs(); ++I)
-        if (Call->getArg(I)->IgnoreImplicit() == Sub.IgnoreImplicit())
-          if (const FunctionDecl *Callee = Call->getDirectCallee();
-              !Callee || I >= Callee->getNumParams() ||
-              (Callee->getParamDecl(I)->getType()->isReferenceType() &&
-               !Callee->getParamDecl(I)
-                    ->getType()
-                    ->getPointeeType()
-                    .isConstQualified()))
-            return skip(Call, "m[k] is passed by non-const reference");
-    }
-    if (const auto *Unary = dyn_cast_or_null<UnaryOperator>(P);
-        Unary && Unary->getOpcode() == UO_AddrOf)
-      return skip(Unary, "the address of m[k] is taken");
-  }
   return replace(Sub.getSourceRange(),
                  Map + ".get_or_insert_default(" + Key + ")", &Sub);
 }
@@ -683,36 +811,42 @@ bool Planner::memberCall(const CXXMemberCallExpr &Call, const Expr *Use) {
 
   if (Name == "size" || Name == "empty" || Name == "clear")
     return true; // same name and meaning
-  if ((Name == "count" || Name == "contains") && Call.getNumArgs() == 1)
+  if ((Name == "count" || Name == "contains") && Call.getNumArgs() == 1) {
+    // if (!m.count(k)) m[k] = v;  ->  m.insert(k, v);
+    const Expr *Child = nullptr;
+    const Stmt *P = semanticParent(&Call, Child);
+    const Expr *Absent = nullptr;
+    if (const auto *Not = dyn_cast_or_null<UnaryOperator>(P);
+        Not && Not->getOpcode() == UO_LNot)
+      Absent = Not;
+    if (const auto *Zero = dyn_cast_or_null<BinaryOperator>(P);
+        Zero && Zero->getOpcode() == BO_EQ)
+      if (const auto *Literal =
+              dyn_cast<IntegerLiteral>(Zero->getRHS()->IgnoreParenImpCasts());
+          Literal && Literal->getValue() == 0)
+        Absent = Zero;
+    if (Absent)
+      if (std::optional<bool> Done =
+              insertIfAbsent(*Absent, *Call.getArg(0), Map))
+        return *Done;
     return true;
+  }
+  if (Name == "begin" && Call.getNumArgs() == 0)
+    if (std::optional<bool> Done = eraseLoop(Call, Map))
+      return *Done;
   if (Name == "erase" && Call.getNumArgs() == 1 && KeyArg(0))
     return true;
   if (Name == "reserve" && !Snapshot)
     return true;
   if (Name == "at" && Call.getNumArgs() == 1) {
     // The concurrent map's at() returns a copy: fine where the element is
-    // only read.
-    const Expr *Child = nullptr;
-    const Stmt *P = semanticParent(&Call, Child);
-    if (boundToReference(&Call))
-      return skip(&Call, "a reference into the map escapes");
-    if (const auto *Member = dyn_cast_or_null<MemberExpr>(P))
-      if (const auto *Inner =
-              dyn_cast_or_null<CXXMemberCallExpr>(parent(Member));
-          Inner && Inner->getMethodDecl() && !Inner->getMethodDecl()->isConst())
-        return skip(Inner, "an element is modified through at()");
-    if (const auto *Op = dyn_cast_or_null<CXXOperatorCallExpr>(P);
-        Op && Op->isAssignmentOp() && Op->getNumArgs() > 0 &&
-        Op->getArg(0)->IgnoreImplicit() == Call.IgnoreImplicit())
-      return skip(Op, "an element is assigned through at()");
-    if (const auto *Bin = dyn_cast_or_null<BinaryOperator>(P);
-        Bin && Bin->isAssignmentOp() &&
-        Bin->getLHS()->IgnoreImplicit() == Call.IgnoreImplicit())
-      return skip(Bin, "an element is assigned through at()");
-    if (const auto *Unary = dyn_cast_or_null<UnaryOperator>(P);
-        Unary &&
-        (Unary->isIncrementDecrementOp() || Unary->getOpcode() == UO_AddrOf))
-      return skip(Unary, "an element is modified through at()");
+    // only read, whichever overload the map's constness selected
+    // (`m.at(k).size()`, `m.at(k).front().c_str()` inside the expression).
+    ElementChain Chain = elementUse(Call);
+    if (Chain.Use == ElementUse::Modified)
+      return skip(Chain.At, "an element is modified through at()");
+    if (Chain.Use == ElementUse::Escapes)
+      return skip(Chain.At, "a reference into the map escapes");
     return true;
   }
   if ((Name == "emplace" || Name == "try_emplace" ||
@@ -760,6 +894,7 @@ bool Planner::memberCall(const CXXMemberCallExpr &Call, const Expr *Use) {
     const Expr *Other = nullptr;
     bool Equal = false;
     SourceRange Whole;
+    const Expr *WholeExpr = nullptr;
     if (const auto *Op = dyn_cast_or_null<CXXOperatorCallExpr>(P);
         Op &&
         (Op->getOperator() == OO_ExclaimEqual ||
@@ -770,6 +905,7 @@ bool Planner::memberCall(const CXXMemberCallExpr &Call, const Expr *Use) {
                   ? Op->getArg(1)
                   : Op->getArg(0);
       Whole = Op->getSourceRange();
+      WholeExpr = Op;
     } else if (const auto *Bin = dyn_cast_or_null<BinaryOperator>(P);
                Bin && Bin->isEqualityOp()) {
       Equal = Bin->getOpcode() == BO_EQ;
@@ -777,6 +913,7 @@ bool Planner::memberCall(const CXXMemberCallExpr &Call, const Expr *Use) {
                   ? Bin->getRHS()
                   : Bin->getLHS();
       Whole = Bin->getSourceRange();
+      WholeExpr = Bin;
     }
     // C++20 rewrites `a != b` into `!(a == b)`.
     if (Other)
@@ -785,6 +922,7 @@ bool Planner::memberCall(const CXXMemberCallExpr &Call, const Expr *Use) {
         if (const auto *Rewritten = Up[0].get<CXXRewrittenBinaryOperator>()) {
           Equal = Rewritten->getOpcode() == BO_EQ;
           Whole = Rewritten->getSourceRange();
+          WholeExpr = Rewritten;
           break;
         }
         const auto *Unary = Up[0].get<UnaryOperator>();
@@ -800,6 +938,11 @@ bool Planner::memberCall(const CXXMemberCallExpr &Call, const Expr *Use) {
         text(End->getImplicitObjectArgument()->getSourceRange()) == Map) {
       Consumed.insert(End->getImplicitObjectArgument()->IgnoreImplicit());
       Consumed.insert(End->getImplicitObjectArgument());
+      // if (m.find(k) == m.end()) m[k] = v;  ->  m.insert(k, v);
+      if (Equal && WholeExpr)
+        if (std::optional<bool> Done =
+                insertIfAbsent(*WholeExpr, *Call.getArg(0), Map))
+          return *Done;
       return replace(
           Whole, (Equal ? "!" : "") + Map + ".contains(" + Arg(0) + ")", &Call);
     }
@@ -928,7 +1071,13 @@ public:
       : Context(Context), SM(Context.getSourceManager()),
         SameObject(SameObject), MaxCallDepth(MaxCallDepth) {}
 
-  /// May \p Body reach the map (or whatever may be the same object)?
+  /// May \p Body reach the map (or whatever may be the same object)? The
+  /// uses in \p Rewritten are the ones the rewrite replaces (the `m` of
+  /// `m[k]` in a statement that becomes an upsert), not calls back.
+  bool mayReach(const Stmt &Body, llvm::ArrayRef<const Expr *> Rewritten) {
+    Ignored.insert(Rewritten.begin(), Rewritten.end());
+    return mayReach(Body);
+  }
   bool mayReach(const Stmt &Body);
 
 private:
@@ -940,6 +1089,7 @@ private:
   /// Definitions scanned or being scanned: each is scanned once, which
   /// also ends recursion.
   llvm::DenseSet<const FunctionDecl *> Visited;
+  llvm::DenseSet<const Expr *> Ignored;
 
   /// A builtin, an implicit declaration (`operator new`), or a function
   /// declared in a system header and not defined in the project.
@@ -1125,7 +1275,7 @@ private:
   }
 
   bool reference(const ValueDecl *D, const Expr &Ref) {
-    if (!D)
+    if (!D || Search.Ignored.count(&Ref))
       return true;
     if (Search.SameObject.count(D->getCanonicalDecl()))
       return reach();
@@ -1239,6 +1389,634 @@ void ReentrySearch::scan(const FunctionDecl &F, unsigned Level) {
 }
 } // namespace
 
+namespace {
+/// Does \p Method only give access to a part of its object, so that a
+/// non-const object selects it though nothing is written: its class has a
+/// const member of the same name taking the same parameters (`front()`,
+/// `at(i)`, `operator[]`, `begin()`, `data()`).
+bool isAccessor(const CXXMethodDecl &Method, const ASTContext &Context) {
+  if (Method.isConst() || Method.isStatic())
+    return true;
+  for (const NamedDecl *Found :
+       Method.getParent()->lookup(Method.getDeclName())) {
+    const auto *Other = dyn_cast<CXXMethodDecl>(Found->getUnderlyingDecl());
+    if (!Other || Other == &Method || !Other->isConst() ||
+        Other->getNumParams() != Method.getNumParams())
+      continue;
+    bool SameParameters = true;
+    for (unsigned I = 0; I < Method.getNumParams(); ++I)
+      SameParameters = SameParameters &&
+                       Context.hasSameType(Other->getParamDecl(I)->getType(),
+                                           Method.getParamDecl(I)->getType());
+    if (SameParameters)
+      return true;
+  }
+  return false;
+}
+
+/// Is a value of type \p T a view into the object it came from: a
+/// reference, a pointer, or an iterator?
+bool isView(QualType T) {
+  if (T->isReferenceType() || T->isPointerType())
+    return true;
+  const CXXRecordDecl *Record = T->getAsCXXRecordDecl();
+  return Record && Record->getIdentifier() &&
+         Record->getName().contains_insensitive("iterator");
+}
+} // namespace
+
+Planner::ElementChain Planner::elementUse(const Expr &Element) const {
+  // Walk up through the member accesses and accessor calls that only reach
+  // a part of the element (`.hits`, `.front()`, `.c_str()`), to the
+  // expression that uses it.
+  const Expr *Current = &Element;
+  bool CurrentIsView = false; // a pointer or iterator value, not an lvalue
+  while (true) {
+    const Expr *Child = nullptr;
+    const Stmt *P = semanticParent(Current, Child);
+    if (const auto *Member = dyn_cast_or_null<MemberExpr>(P)) {
+      const auto *Call = dyn_cast_or_null<CXXMemberCallExpr>(parent(Member));
+      if (Call && Call->getCallee()->IgnoreParens() == Member) {
+        const CXXMethodDecl *Method = Call->getMethodDecl();
+        if (!Method || !isAccessor(*Method, Context))
+          return {ElementUse::Modified, Call};
+        // A copy (`size()`, `substr()`) reads; a reference, pointer or
+        // iterator (`front()`, `c_str()`, `begin()`) is followed.
+        if (!isView(Call->getType()) && !Call->isLValue())
+          return {ElementUse::Read, Call};
+        CurrentIsView = !Call->isLValue();
+        Current = Call;
+        continue;
+      }
+      if (Member->isArrow() && !CurrentIsView)
+        return {ElementUse::Escapes, Member};
+      // A data member of the element, or of what a view points to.
+      CurrentIsView = false;
+      Current = Member;
+      continue;
+    }
+    if (const auto *Op = dyn_cast_or_null<CXXOperatorCallExpr>(P);
+        Op && Op->getNumArgs() > 0 &&
+        Op->getArg(0)->IgnoreImplicit() == Current->IgnoreImplicit() &&
+        (Op->getOperator() == OO_Subscript || Op->getOperator() == OO_Arrow ||
+         Op->getOperator() == OO_Star)) {
+      const auto *Method = dyn_cast_or_null<CXXMethodDecl>(Op->getCalleeDecl());
+      if (!Method || !isAccessor(*Method, Context))
+        return {ElementUse::Modified, Op};
+      CurrentIsView = !Op->isLValue() && isView(Op->getType());
+      if (!Op->isLValue() && !CurrentIsView)
+        return {ElementUse::Read, Op};
+      Current = Op;
+      continue;
+    }
+    break;
+  }
+  // What the outermost part does: bound to a reference or returned by one,
+  // its address taken, a view kept beyond the full expression, or a write.
+  if (boundToReference(Current))
+    return {ElementUse::Escapes, Current};
+  {
+    const Expr *Child = nullptr;
+    if (const auto *AddressOf =
+            dyn_cast_or_null<UnaryOperator>(semanticParent(Current, Child));
+        AddressOf && AddressOf->getOpcode() == UO_AddrOf)
+      return {ElementUse::Escapes, AddressOf};
+  }
+  if (CurrentIsView) {
+    for (const Expr *E = Current;;) {
+      const Expr *Child = nullptr;
+      const Stmt *P = semanticParent(E, Child);
+      if (const auto *Conditional = dyn_cast_or_null<ConditionalOperator>(P)) {
+        E = Conditional;
+        continue;
+      }
+      if (const auto *Copy = dyn_cast_or_null<CXXConstructExpr>(P);
+          Copy && Copy->getNumArgs() == 1 &&
+          Copy->getConstructor()->isCopyOrMoveConstructor()) {
+        E = Copy;
+        continue;
+      }
+      if (!P || isa<ReturnStmt, InitListExpr, LambdaExpr, DeclStmt>(P))
+        return {ElementUse::Escapes, Current};
+      if (const auto *Assign = dyn_cast<BinaryOperator>(P);
+          Assign && Assign->isAssignmentOp())
+        return {ElementUse::Escapes, Current};
+      if (const auto *Assign = dyn_cast<CXXOperatorCallExpr>(P);
+          Assign && Assign->isAssignmentOp())
+        return {ElementUse::Escapes, Current};
+      // A variable initialized with it.
+      if (Context.getParents(*E).size() == 1 &&
+          Context.getParents(*E)[0].get<VarDecl>())
+        return {ElementUse::Escapes, Current};
+      break;
+    }
+  }
+  const Expr *Full = fullExpression(*Current);
+  if (const Stmt *Mutation =
+          ExprMutationAnalyzer(*Full, Context).findMutation(Current))
+    return {ElementUse::Modified, Mutation};
+  return {ElementUse::Read, Current};
+}
+
+namespace {
+/// Every identifier-like word of \p Text.
+llvm::StringSet<> spelledIdentifiers(llvm::StringRef Text) {
+  llvm::StringSet<> Spelled;
+  for (size_t I = 0; I < Text.size();) {
+    if (!isAsciiIdentifierStart(Text[I])) {
+      ++I;
+      continue;
+    }
+    size_t J = I;
+    while (J < Text.size() && isAsciiIdentifierContinue(Text[J]))
+      ++J;
+    Spelled.insert(Text.slice(I, J));
+    I = J;
+  }
+  return Spelled;
+}
+
+/// \p E without implicit nodes and converting constructions (an iterator
+/// converted to a const_iterator).
+const Expr *stripConversions(const Expr *E) {
+  while (true) {
+    E = E->IgnoreImplicit()->IgnoreParens();
+    const auto *Construct = dyn_cast<CXXConstructExpr>(E);
+    if (!Construct || Construct->getNumArgs() != 1 ||
+        isa<CXXTemporaryObjectExpr>(Construct))
+      return E;
+    E = Construct->getArg(0);
+  }
+}
+
+/// Does \p E name \p Var?
+bool names(const Expr *E, const VarDecl &Var) {
+  const auto *Ref = dyn_cast<DeclRefExpr>(stripConversions(E));
+  return Ref && Ref->getDecl() == &Var;
+}
+
+/// The only statement of \p S when it is a block of one, else \p S.
+const Stmt *single(const Stmt *S) {
+  if (const auto *Block = dyn_cast_or_null<CompoundStmt>(S))
+    S = Block->size() == 1 ? Block->body_front() : nullptr;
+  if (const auto *E = dyn_cast_or_null<Expr>(S))
+    return E->IgnoreImplicit();
+  return S;
+}
+
+/// The operands of an assignment `L = R` (built-in or overloaded).
+std::optional<std::pair<const Expr *, const Expr *>>
+assignmentOperands(const Stmt *S) {
+  if (const auto *Op = dyn_cast_or_null<CXXOperatorCallExpr>(S);
+      Op && Op->getOperator() == OO_Equal && Op->getNumArgs() == 2)
+    return std::make_pair(Op->getArg(0), Op->getArg(1));
+  if (const auto *Bin = dyn_cast_or_null<BinaryOperator>(S);
+      Bin && Bin->getOpcode() == BO_Assign)
+    return std::make_pair(Bin->getLHS(), Bin->getRHS());
+  return std::nullopt;
+}
+
+/// The operands of `L != R` (also the C++20 rewritten form).
+std::optional<std::pair<const Expr *, const Expr *>>
+notEqualOperands(const Expr *E) {
+  E = E->IgnoreImplicit()->IgnoreParens();
+  if (const auto *Rewritten = dyn_cast<CXXRewrittenBinaryOperator>(E)) {
+    CXXRewrittenBinaryOperator::DecomposedForm Form =
+        Rewritten->getDecomposedForm();
+    if (Form.Opcode != BO_NE)
+      return std::nullopt;
+    return std::make_pair(Form.LHS, Form.RHS);
+  }
+  if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(E);
+      Op && Op->getOperator() == OO_ExclaimEqual && Op->getNumArgs() == 2)
+    return std::make_pair(Op->getArg(0), Op->getArg(1));
+  if (const auto *Bin = dyn_cast<BinaryOperator>(E);
+      Bin && Bin->getOpcode() == BO_NE)
+    return std::make_pair(Bin->getLHS(), Bin->getRHS());
+  return std::nullopt;
+}
+
+/// A call of the member \p Name with \p Args arguments.
+const CXXMemberCallExpr *memberCallNamed(const Expr *E, llvm::StringRef Name,
+                                         unsigned Args) {
+  const auto *Call = dyn_cast<CXXMemberCallExpr>(stripConversions(E));
+  if (!Call || Call->getNumArgs() != Args || !Call->getMethodDecl() ||
+      !Call->getMethodDecl()->getIdentifier() ||
+      Call->getMethodDecl()->getName() != Name)
+    return nullptr;
+  return Call;
+}
+} // namespace
+
+std::optional<bool> Planner::insertIfAbsent(const Expr &Condition,
+                                            const Expr &Key,
+                                            const std::string &Map) {
+  const Expr *Child = nullptr;
+  const auto *If = dyn_cast_or_null<IfStmt>(semanticParent(&Condition, Child));
+  if (!If || If->getElse() || If->getInit() || If->getConditionVariable() ||
+      If->isConstexpr() || If->isConsteval() ||
+      If->getCond()->IgnoreParenImpCasts() != Condition.IgnoreParenImpCasts())
+    return std::nullopt;
+  auto Operands = assignmentOperands(single(If->getThen()));
+  if (!Operands)
+    return std::nullopt;
+  const auto *Sub =
+      dyn_cast<CXXOperatorCallExpr>(Operands->first->IgnoreImplicit());
+  if (!Sub || Sub->getOperator() != OO_Subscript || Sub->getNumArgs() != 2 ||
+      text(Sub->getArg(0)->getSourceRange()) != Map ||
+      text(Sub->getArg(1)->getSourceRange()) != text(Key.getSourceRange()))
+    return std::nullopt;
+  // The same key in the test and the assignment (texts alike evaluate alike
+  // only without side effects).
+  const Expr *Value = Operands->second;
+  if (Key.HasSideEffects(Context) || Value->getBeginLoc().isMacroID() ||
+      Value->getEndLoc().isMacroID())
+    return std::nullopt;
+  const Expr *MapUse = Sub->getArg(0)->IgnoreImplicit();
+  for (const Expr *Other : AllUses)
+    if (within(Other->getBeginLoc(), Value->getSourceRange()))
+      return std::nullopt;
+  Consumed.insert(Sub->getArg(0));
+  Consumed.insert(MapUse);
+  // insert() evaluates the value even when the key is present. A value
+  // with side effects (`nextId()`) keeps the test, evaluated as before; the
+  // assignment becomes insert(), so a value another thread inserted in between
+  // is kept, as the first one is in a serial run.
+  if (Value->HasSideEffects(Context)) {
+    const Expr *Assignment = cast<Expr>(single(If->getThen()));
+    if (!replace(Assignment->getSourceRange(),
+                 Map + ".insert(" + text(Sub->getArg(1)->getSourceRange()) +
+                     ", " + text(Value->getSourceRange()) + ")",
+                 Assignment))
+      return false;
+    return std::nullopt;
+  }
+  std::string Text = Map + ".insert(" + text(Key.getSourceRange()) + ", " +
+                     text(Value->getSourceRange()) + ")";
+  if (isa<CompoundStmt>(If->getThen()))
+    Text += ";";
+  return replace(If->getSourceRange(), Text, If);
+}
+
+std::optional<bool> Planner::eraseLoop(const CXXMemberCallExpr &Begin,
+                                       const std::string &Map) {
+  // `auto It = m.begin()` in the init of a for with no increment.
+  const VarDecl *It = nullptr;
+  for (DynTypedNodeList Up = Context.getParents(Begin); !Up.empty();
+       Up = Context.getParents(Up[0])) {
+    if ((It = Up[0].get<VarDecl>()))
+      break;
+    const auto *E = Up[0].get<Expr>();
+    if (!E || !isa<ImplicitCastExpr, ExprWithCleanups, CXXConstructExpr,
+                   MaterializeTemporaryExpr, CXXBindTemporaryExpr>(E))
+      return std::nullopt;
+  }
+  if (!It)
+    return std::nullopt;
+  DynTypedNodeList DeclParents = Context.getParents(*It);
+  const auto *Declared =
+      DeclParents.empty() ? nullptr : DeclParents[0].get<DeclStmt>();
+  if (!Declared || !Declared->isSingleDecl())
+    return std::nullopt;
+  DynTypedNodeList ForParents = Context.getParents(*Declared);
+  const auto *For = ForParents.empty() ? nullptr : ForParents[0].get<ForStmt>();
+  if (!For || For->getInit() != Declared || For->getInc() ||
+      For->getConditionVariable() || !For->getCond())
+    return std::nullopt;
+  // It != m.end()
+  auto Compared = notEqualOperands(For->getCond());
+  if (!Compared || !names(Compared->first, *It))
+    return std::nullopt;
+  const CXXMemberCallExpr *End = memberCallNamed(Compared->second, "end", 0);
+  if (!End)
+    End = memberCallNamed(Compared->second, "cend", 0);
+  if (!End || text(End->getImplicitObjectArgument()->getSourceRange()) != Map)
+    return std::nullopt;
+  // if (pred) It = m.erase(It); else ++It;
+  const auto *If = dyn_cast_or_null<IfStmt>(single(For->getBody()));
+  if (!If || !If->getElse() || If->getInit() || If->getConditionVariable() ||
+      If->isConstexpr() || If->isConsteval())
+    return std::nullopt;
+  auto Erased = assignmentOperands(single(If->getThen()));
+  if (!Erased || !names(Erased->first, *It))
+    return std::nullopt;
+  const CXXMemberCallExpr *Erase = memberCallNamed(Erased->second, "erase", 1);
+  if (!Erase ||
+      text(Erase->getImplicitObjectArgument()->getSourceRange()) != Map ||
+      !names(Erase->getArg(0), *It))
+    return std::nullopt;
+  const Stmt *Step = single(If->getElse());
+  bool Increments = false;
+  if (const auto *Op = dyn_cast_or_null<CXXOperatorCallExpr>(Step))
+    Increments = Op->getOperator() == OO_PlusPlus && names(Op->getArg(0), *It);
+  else if (const auto *Unary = dyn_cast_or_null<UnaryOperator>(Step))
+    Increments = Unary->isIncrementOp() && names(Unary->getSubExpr(), *It);
+  if (!Increments)
+    return std::nullopt;
+  // The predicate reads the element only through It->first / It->second,
+  // and does not use the map (erase_if calls it under the map's lock).
+  const Expr *Predicate = If->getCond();
+  if (Predicate->getBeginLoc().isMacroID() ||
+      Predicate->getEndLoc().isMacroID() || For->getBeginLoc().isMacroID() ||
+      For->getEndLoc().isMacroID())
+    return std::nullopt;
+  for (const Expr *Other : AllUses)
+    if (within(Other->getBeginLoc(), Predicate->getSourceRange()))
+      return skip(Other, "the erase loop's condition uses the map");
+  if (ReentrySearch(Context, SameObject, MaxCallDepth).mayReach(*Predicate))
+    return skip(Predicate, "the erase loop's condition calls a function that "
+                           "may use the map, which would run under its lock");
+  std::string PredicateText = text(Predicate->getSourceRange());
+  llvm::StringSet<> Spelled = spelledIdentifiers(PredicateText);
+  bool Capitalized = isUppercase(It->getName().front());
+  std::string KeyName = Capitalized ? "Key" : "key";
+  std::string ValueName = Capitalized ? "Value" : "value";
+  if (Spelled.contains(KeyName) || Spelled.contains(ValueName)) {
+    KeyName = (It->getName() + "Key").str();
+    ValueName = (It->getName() + "Value").str();
+    if (Spelled.contains(KeyName) || Spelled.contains(ValueName))
+      return std::nullopt;
+  }
+  unsigned PredicateBegin = SM.getFileOffset(Predicate->getBeginLoc());
+  std::vector<std::tuple<unsigned, unsigned, std::string>> Renames;
+  std::vector<const DeclRefExpr *> Refs = referencesTo(*It, *For);
+  // The loop's own: the condition, the erase and its argument, the step.
+  unsigned Accounted = 4;
+  for (const DeclRefExpr *Ref : Refs) {
+    if (!within(Ref->getBeginLoc(), Predicate->getSourceRange()))
+      continue;
+    ++Accounted;
+    const Expr *Child = nullptr;
+    const auto *Arrow =
+        dyn_cast_or_null<CXXOperatorCallExpr>(semanticParent(Ref, Child));
+    if (!Arrow || Arrow->getOperator() != OO_Arrow)
+      return std::nullopt;
+    const auto *Member = dyn_cast_or_null<MemberExpr>(parent(Arrow));
+    if (!Member || !Member->getMemberDecl()->getIdentifier() ||
+        Member->getEndLoc().isMacroID())
+      return std::nullopt;
+    llvm::StringRef Field = Member->getMemberDecl()->getName();
+    if ((Field != "first" && Field != "second") ||
+        elementUse(*Member).Use != ElementUse::Read)
+      return std::nullopt;
+    unsigned From = SM.getFileOffset(Member->getBeginLoc()) - PredicateBegin;
+    unsigned To = SM.getFileOffset(Lexer::getLocForEndOfToken(
+                      Member->getEndLoc(), 0, SM, LangOpts)) -
+                  PredicateBegin;
+    if (To > PredicateText.size())
+      return std::nullopt;
+    Renames.emplace_back(From, To, Field == "first" ? KeyName : ValueName);
+  }
+  if (Refs.size() != Accounted)
+    return std::nullopt;
+  llvm::sort(Renames);
+  for (auto Rename = Renames.rbegin(); Rename != Renames.rend(); ++Rename)
+    PredicateText.replace(std::get<0>(*Rename),
+                          std::get<1>(*Rename) - std::get<0>(*Rename),
+                          std::get<2>(*Rename));
+  for (const Expr *Object :
+       {End->getImplicitObjectArgument(), Erase->getImplicitObjectArgument()}) {
+    Consumed.insert(Object);
+    Consumed.insert(Object->IgnoreImplicit());
+  }
+  std::string Text = Map + ".erase_if([&](const auto &" + KeyName +
+                     ", const auto &" + ValueName + ") { return " +
+                     PredicateText + "; })";
+  if (llvm::StringRef(text(For->getSourceRange())).ends_with("}"))
+    Text += ";";
+  return replace(For->getSourceRange(), Text, For);
+}
+
+std::optional<bool> Planner::localReference(const CXXOperatorCallExpr &Sub,
+                                            const std::string &Map,
+                                            const std::string &Key) {
+  DynTypedNodeList Up = Context.getParents(Sub);
+  while (!Up.empty() &&
+         (Up[0].get<ImplicitCastExpr>() || Up[0].get<ParenExpr>() ||
+          Up[0].get<ExprWithCleanups>()))
+    Up = Context.getParents(Up[0]);
+  const auto *Ref = Up.empty() ? nullptr : Up[0].get<VarDecl>();
+  if (!Ref || !Ref->getType()->isLValueReferenceType() ||
+      Ref->getInit()->IgnoreImplicit()->IgnoreParens() != &Sub ||
+      !Ref->getIdentifier())
+    return std::nullopt;
+  const FunctionDecl *Function = nullptr;
+  for (DynTypedNodeList Outer = Context.getParents(*Ref);
+       !Outer.empty() && !Function; Outer = Context.getParents(Outer[0]))
+    Function = Outer[0].get<FunctionDecl>();
+  // `const auto &v = m[k];` only read: a copy bound to it lives as long, when
+  // the map is not used again while it is (the reference would see that).
+  if (Ref->getType().getNonReferenceType().isConstQualified() && Function &&
+      Function->getBody()) {
+    SourceLocation Last = Sub.getEndLoc();
+    for (const DeclRefExpr *Use : referencesTo(*Ref, *Function->getBody()))
+      if (SM.isBeforeInTranslationUnit(Last, Use->getBeginLoc()))
+        Last = Use->getBeginLoc();
+    for (const Expr *Other : AllUses)
+      if (Other != Sub.getArg(0)->IgnoreImplicit() &&
+          within(Other->getBeginLoc(), SourceRange(Sub.getEndLoc(), Last)))
+        return skip(Other, "the map is used while a reference to an element "
+                           "is kept");
+    return replace(Sub.getSourceRange(),
+                   Map + ".get_or_insert_default(" + Key + ")", &Sub);
+  }
+  DynTypedNodeList DeclParents = Context.getParents(*Ref);
+  const auto *Declared =
+      DeclParents.empty() ? nullptr : DeclParents[0].get<DeclStmt>();
+  if (!Declared || !Declared->isSingleDecl())
+    return skip(&Sub, "a reference into the map escapes");
+  DynTypedNodeList BlockParents = Context.getParents(*Declared);
+  const auto *Block =
+      BlockParents.empty() ? nullptr : BlockParents[0].get<CompoundStmt>();
+  if (!Block)
+    return skip(&Sub, "a reference into the map escapes");
+  auto Refuse = [&](const Stmt *At) {
+    return skip(At, "a reference to an element is kept in a way the rewriter "
+                    "cannot put in one callback");
+  };
+  // The statements from the declaration to the last use of the reference.
+  llvm::ArrayRef<Stmt *> Body(Block->body_begin(), Block->body_end());
+  auto DeclAt = llvm::find(Body, Declared);
+  std::vector<const Stmt *> Scope;
+  size_t LastUse = 0;
+  for (auto It = std::next(DeclAt); It != Body.end(); ++It) {
+    Scope.push_back(*It);
+    if (!referencesTo(*Ref, **It).empty())
+      LastUse = Scope.size();
+  }
+  Scope.resize(LastUse);
+  // Every use of it reads or writes the element inside the statements, and
+  // nothing of it leaves them.
+  for (const Stmt *S : Scope)
+    for (const DeclRefExpr *Use : referencesTo(*Ref, *S))
+      if (elementUse(*Use).Use == ElementUse::Escapes)
+        return Refuse(Use);
+  if (Scope.empty())
+    return Refuse(&Sub);
+  // No jump out of the callback but a final `return E;`.
+  const auto *Return = dyn_cast<ReturnStmt>(Scope.back());
+  for (const Stmt *S : Scope) {
+    if (S == Return)
+      continue;
+    BodyScan Jumps;
+    Jumps.TraverseStmt(const_cast<Stmt *>(S));
+    if (Jumps.Blocked || !Jumps.Continues.empty() || isa<ReturnStmt>(S))
+      return Refuse(S);
+  }
+  QualType Result;
+  if (Return) {
+    if (!Return->getRetValue() || !Function)
+      return Refuse(Return);
+    Result = Function->getReturnType();
+    if (Result->isReferenceType() || Result->isVoidType() ||
+        Result->getContainedAutoType() || Result->isDependentType())
+      return Refuse(Return);
+  }
+  // The callback runs under the map's lock: it must not use the map, nor
+  // declare what the statements after it use.
+  SourceRange Covered(Declared->getBeginLoc(), Scope.back()->getEndLoc());
+  for (const Expr *Other : AllUses)
+    if (Other != Sub.getArg(0)->IgnoreImplicit() &&
+        within(Other->getBeginLoc(), Covered))
+      return skip(Other, "the map is used while a reference to an element "
+                         "is kept");
+  for (const Stmt *S : Scope) {
+    if (ReentrySearch(Context, SameObject, MaxCallDepth).mayReach(*S))
+      return skip(S, "a reference to an element is kept across a call of a "
+                     "function that may use the map");
+    if (const auto *Local = dyn_cast<DeclStmt>(S))
+      for (const Decl *D : Local->decls())
+        if (const auto *Var = dyn_cast<VarDecl>(D))
+          for (auto After =
+                   Body.begin() + (DeclAt - Body.begin()) + 1 + Scope.size();
+               After != Body.end(); ++After)
+            if (!referencesTo(*Var, **After).empty())
+              return Refuse(S);
+  }
+  if (Covered.getBegin().isMacroID() || Covered.getEnd().isMacroID())
+    return skip(&Sub, "a use is inside a macro expansion");
+  // The text of the statements, up to the `;` ending the last one.
+  SourceLocation StatementsBegin =
+      Lexer::getLocForEndOfToken(Declared->getEndLoc(), 0, SM, LangOpts);
+  SourceLocation End = Lexer::findLocationAfterToken(
+      Scope.back()->getEndLoc(), tok::semi, SM, LangOpts, false);
+  if (End.isInvalid())
+    End =
+        Lexer::getLocForEndOfToken(Scope.back()->getEndLoc(), 0, SM, LangOpts);
+  if (isa<DeclStmt>(Scope.back()))
+    End =
+        Lexer::getLocForEndOfToken(Scope.back()->getEndLoc(), 0, SM, LangOpts);
+  auto Between = [&](SourceLocation From, SourceLocation To) {
+    return Lexer::getSourceText(CharSourceRange::getCharRange(From, To), SM,
+                                LangOpts)
+        .str();
+  };
+  std::string Name = Ref->getName().str();
+  std::string Text;
+  if (Return) {
+    // `return E;` inside the callback stores E; the function returns it
+    // after the lock is released.
+    std::string Stored = "concguard_result";
+    PrintingPolicy Policy(LangOpts);
+    Policy.SuppressUnwrittenScope = true;
+    std::string Before = Between(StatementsBegin, Return->getBeginLoc());
+    Text = "std::optional<" + Result.getAsString(Policy) + "> " + Stored +
+           ";\n" + Map + ".upsert(" + Key + ", [&](auto &" + Name + ") {" +
+           Before + Stored + ".emplace(" +
+           text(Return->getRetValue()->getSourceRange()) +
+           ");\n});\nreturn "
+           "std::move(*" +
+           Stored + ");";
+    if (Between(StatementsBegin, End).find(Stored) != std::string::npos)
+      return Refuse(Return);
+  } else {
+    Text = Map + ".upsert(" + Key + ", [&](auto &" + Name + ") {" +
+           Between(StatementsBegin, End) + "\n});";
+  }
+  Plan.Edits.emplace_back(
+      SM, CharSourceRange::getCharRange(Declared->getBeginLoc(), End), Text,
+      LangOpts);
+  return true;
+}
+
+std::optional<std::vector<const CXXOperatorCallExpr *>>
+Planner::sameElement(const CXXOperatorCallExpr &Sub, const Expr &Within,
+                     const Expr *Use) const {
+  const Expr *Key = Sub.getArg(1);
+  if (Key->HasSideEffects(Context))
+    return std::nullopt;
+  std::string KeyText = text(Key->getSourceRange());
+  std::string Map = text(Use->getSourceRange());
+  std::vector<const CXXOperatorCallExpr *> Found;
+  for (const Expr *Other : AllUses) {
+    if (Other == Use || !within(Other->getBeginLoc(), Within.getSourceRange()))
+      continue;
+    const Expr *Child = nullptr;
+    const auto *OtherSub =
+        dyn_cast_or_null<CXXOperatorCallExpr>(semanticParent(Other, Child));
+    if (!OtherSub || OtherSub->getOperator() != OO_Subscript ||
+        OtherSub->getNumArgs() != 2 ||
+        OtherSub->getArg(0)->IgnoreImplicit() != Other->IgnoreImplicit() ||
+        text(Other->getSourceRange()) != Map ||
+        text(OtherSub->getArg(1)->getSourceRange()) != KeyText ||
+        elementUse(*OtherSub).Use != ElementUse::Read)
+      return std::nullopt;
+    Found.push_back(OtherSub);
+  }
+  return Found;
+}
+
+bool Planner::upsertStatement(
+    const CXXOperatorCallExpr &Sub, const std::string &Map,
+    const std::string &Key, llvm::ArrayRef<const CXXOperatorCallExpr *> Same) {
+  const Expr *Full = fullExpression(Sub);
+  if (!isStatement(Full))
+    return skip(Full, "the result of a modification of m[k] is used");
+  // The callback runs under the map's write lock: nothing in it may use the
+  // map again.
+  llvm::SmallVector<const Expr *, 2> MapUses = {
+      Sub.getArg(0)->IgnoreImplicit()};
+  for (const CXXOperatorCallExpr *Other : Same)
+    MapUses.push_back(Other->getArg(0)->IgnoreImplicit());
+  if (ReentrySearch(Context, SameObject, MaxCallDepth).mayReach(*Full, MapUses))
+    return skip(Full, "the update of m[k] calls a function that may use the "
+                      "map, which would run under the map's lock");
+  SourceRange FullRange = Full->getSourceRange();
+  if (FullRange.getBegin().isMacroID() || FullRange.getEnd().isMacroID() ||
+      Sub.getBeginLoc().isMacroID() || Sub.getEndLoc().isMacroID())
+    return skip(Full, "a use is inside a macro expansion");
+  std::string FullText = text(FullRange);
+  unsigned FullBegin = SM.getFileOffset(FullRange.getBegin());
+  unsigned SubBegin = SM.getFileOffset(Sub.getBeginLoc());
+  unsigned SubEnd = SM.getFileOffset(
+      Lexer::getLocForEndOfToken(Sub.getEndLoc(), 0, SM, LangOpts));
+  if (SubBegin < FullBegin || SubEnd - FullBegin > FullText.size())
+    return skip(Full, "a use the rewriter does not understand");
+  std::string Name = freshName({Key, FullText});
+  // Every `m[k]` of the statement (`m[k] = m[k] + 1`) is the callback's
+  // element, from the last one back so that the offsets stay valid.
+  std::vector<std::pair<unsigned, unsigned>> Spans = {
+      {SubBegin - FullBegin, SubEnd - FullBegin}};
+  for (const CXXOperatorCallExpr *Other : Same) {
+    if (Other->getBeginLoc().isMacroID() || Other->getEndLoc().isMacroID())
+      return skip(Other, "a use is inside a macro expansion");
+    unsigned Begin = SM.getFileOffset(Other->getBeginLoc());
+    unsigned End = SM.getFileOffset(
+        Lexer::getLocForEndOfToken(Other->getEndLoc(), 0, SM, LangOpts));
+    if (Begin < FullBegin || End - FullBegin > FullText.size())
+      return skip(Other, "a use the rewriter does not understand");
+    Spans.push_back({Begin - FullBegin, End - FullBegin});
+  }
+  llvm::sort(Spans);
+  std::string Body = FullText;
+  for (auto Span = Spans.rbegin(); Span != Spans.rend(); ++Span)
+    Body.replace(Span->first, Span->second - Span->first, Name);
+  return replace(FullRange,
+                 Map + ".upsert(" + Key + ", [&](auto &" + Name + ") { " +
+                     Body + "; })",
+                 Full);
+}
+
 /// For `for (decl p : m) body`: is `p` a std::pair used in \p Body only as
 /// `p.first` and `p.second`, read (their address not taken), outside any
 /// expression that another map's rewrite replaces? Then \p Renames turns
@@ -1292,19 +2070,7 @@ bool Planner::elementMembers(
   }
   // Parameter names that no identifier of the body is spelled like, so that
   // they hide nothing the body uses.
-  llvm::StringSet<> Spelled;
-  std::string BodyText = text(Body.getSourceRange());
-  for (size_t I = 0; I < BodyText.size();) {
-    if (!isAsciiIdentifierStart(BodyText[I])) {
-      ++I;
-      continue;
-    }
-    size_t J = I;
-    while (J < BodyText.size() && isAsciiIdentifierContinue(BodyText[J]))
-      ++J;
-    Spelled.insert(llvm::StringRef(BodyText).slice(I, J));
-    I = J;
-  }
+  llvm::StringSet<> Spelled = spelledIdentifiers(text(Body.getSourceRange()));
   llvm::StringRef Var = Element.getName();
   bool Capitalized = isUppercase(Var.front());
   std::pair<std::string, std::string> Candidates[] = {
@@ -1456,26 +2222,15 @@ bool Planner::keptIterator(const CXXMemberCallExpr &Find, const Expr *Use,
       } else if (Field != "second") {
         return Skip();
       }
-      // Only read: not assigned, incremented or called non-const.
-      const Stmt *Up = parent(Member);
-      while (Up && isa<ImplicitCastExpr, ParenExpr>(Up))
-        Up = parent(Up);
-      if (const auto *Bin = dyn_cast_or_null<BinaryOperator>(Up);
-          Bin && Bin->isAssignmentOp() &&
-          Bin->getLHS()->IgnoreParenImpCasts() == Member)
+      // Only read (`It->second.front()` on a non-const map reads too): the
+      // copy in the optional stands for the element. A const reference to
+      // it lives as long as the copy, within the function.
+      ElementChain Chain = elementUse(*Member);
+      if (Chain.Use == ElementUse::Modified)
         return Skip();
-      if (const auto *Un = dyn_cast_or_null<UnaryOperator>(Up);
-          Un && (Un->isIncrementDecrementOp() || Un->getOpcode() == UO_AddrOf))
-        return Skip();
-      if (const auto *Call = dyn_cast_or_null<CXXOperatorCallExpr>(Up);
-          Call && Call->isAssignmentOp())
-        return Skip();
-      if (const auto *Inner = dyn_cast_or_null<MemberExpr>(Up))
-        if (const auto *Call =
-                dyn_cast_or_null<CXXMemberCallExpr>(parent(Inner));
-            Call && Call->getMethodDecl() && !Call->getMethodDecl()->isConst())
-          return Skip();
-      if (boundToReference(Member) && !Member->getType().isConstQualified())
+      if (Chain.Use == ElementUse::Escapes &&
+          (Chain.At != Member || !boundToReference(Member) ||
+           !Member->getType().isConstQualified()))
         return Skip();
       Edits.push_back({Member->getSourceRange(),
                        Key ? *Key : "(*" + text(Ref->getSourceRange()) + ")"});
@@ -1652,17 +2407,6 @@ bool chooseSnapshot(const SharedContainer &Container, const MapType &Type,
   return !WriteInLoop && Writes * 4 <= Reads + Writes;
 }
 
-bool matchesOnly(const std::string &Name,
-                 const std::vector<std::string> &Only) {
-  if (Only.empty())
-    return true;
-  return llvm::any_of(Only, [&](const std::string &Wanted) {
-    llvm::StringRef W(Wanted);
-    W.consume_front("::");
-    return W == Name;
-  });
-}
-
 } // namespace
 
 std::vector<FlaggedMap> findFlaggedMaps(ASTContext &Context,
@@ -1741,6 +2485,34 @@ std::vector<ParamFlow> findParamFlows(ASTContext &Context) {
                           Context),
              parameterId(USR, I), Callee->getQualifiedNameAsString(),
              where(Call->getArg(I)->getBeginLoc(), SM)});
+      }
+      return true;
+    }
+
+    // std::thread t(f, std::ref(m)): m flows to f's parameter; any other
+    // argument (a copy made for the thread) is not a rewritten map.
+    bool VisitCXXConstructExpr(CXXConstructExpr *Construct) {
+      if (SM.isInSystemHeader(Construct->getBeginLoc()))
+        return true;
+      std::optional<ThreadStart> Start = threadStartOf(*Construct);
+      if (!Start)
+        return true;
+      const FunctionDecl *Callee = Start->Callee;
+      for (unsigned I = 0; I < Start->Args.size(); ++I) {
+        if (I >= Callee->getNumParams() ||
+            !isStdMap(Callee->getParamDecl(I)->getType()) ||
+            !whyParameterStays(*Callee, I, SM).empty())
+          continue;
+        std::string USR = usrOf(Callee);
+        if (USR.empty())
+          continue;
+        const CallExpr *Ref = asRefWrapper(*Start->Args[I]);
+        Flows.push_back(
+            {Ref ? argumentNode(*Ref->getArg(0),
+                                Callee->getParamDecl(I)->getType(), Context)
+                 : "",
+             parameterId(USR, I), Callee->getQualifiedNameAsString(),
+             where(Start->Args[I]->getBeginLoc(), SM)});
       }
       return true;
     }
@@ -1862,8 +2634,14 @@ bool isCallee(const Expr &Ref, ASTContext &Context) {
   while (!Parents.empty()) {
     if (const auto *Call = Parents[0].get<CallExpr>())
       return Call->getCallee()->IgnoreParenImpCasts() == &Ref;
+    // The function a std::thread runs, with the arguments it is given
+    // (findParamFlows records them as calls).
+    if (const auto *Construct = Parents[0].get<CXXConstructExpr>()) {
+      std::optional<ThreadStart> Start = threadStartOf(*Construct);
+      return Start && Start->CalleeRef == &Ref;
+    }
     const auto *E = Parents[0].get<Expr>();
-    if (!E || !isa<ImplicitCastExpr, ParenExpr>(E))
+    if (!E || !isa<ImplicitCastExpr, ParenExpr, UnaryOperator>(E))
       return false;
     Parents = Context.getParents(*E);
   }

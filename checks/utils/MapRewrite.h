@@ -114,6 +114,10 @@ struct RewriteTargets {
 /// translation unit.
 std::string parameterId(llvm::StringRef FunctionUSR, unsigned Index);
 
+/// Does the qualified name \p Name match one of \p Only (--only: `A::m`
+/// or `::A::m`)? An empty \p Only matches every name.
+bool matchesOnly(const std::string &Name, const std::vector<std::string> &Only);
+
 /// Pass 1: the maps the analysis flags in this translation unit (those of
 /// std::map or std::unordered_map type), filtered by Options.Only.
 std::vector<FlaggedMap> findFlaggedMaps(ASTContext &Context,

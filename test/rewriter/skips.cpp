@@ -47,7 +47,7 @@ void writer() {
 
 int reader() {
   auto *P = &AddressTaken;
-  int &Ref = Escapes[1];
+  int *Ref = &Escapes[1];
   int N = Initialized.count(1) ? 1 : 0;
   auto It = IteratorKept.find(1);
   N += It == IteratorKept.end() ? 0 : (It->second = 2);
@@ -56,7 +56,7 @@ int reader() {
   consume(Passed);
   N += static_cast<int>(std::size(SystemPassed));
   ThroughAt.at(1).push_back(2);
-  return N + Ref + static_cast<int>(P->size());
+  return N + *Ref + static_cast<int>(P->size());
 }
 
 int run() {

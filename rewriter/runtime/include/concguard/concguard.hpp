@@ -17,5 +17,6 @@
 #include "concguard/persistent_map.hpp"
 #include "concguard/sharded_map.hpp"
 #include "concguard/snapshot_map.hpp"
+#include "concguard/synchronized.hpp"
 
 #endif // CONCGUARD_CONCGUARD_HPP
