@@ -28,6 +28,8 @@
 #ifndef CONCGUARD_CHECKS_UTILS_PROGRAMFACTS_H
 #define CONCGUARD_CHECKS_UTILS_PROGRAMFACTS_H
 
+#include "ContainerModel.h"
+
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
@@ -57,8 +59,9 @@ struct FactLock {
   std::string Name; ///< as the source names it, for messages
 };
 
-/// Coarse access kinds, as in ContainerModel.h's AccessKind.
-enum class FactAccessKind { Read, ElementWrite, StructuralWrite };
+/// Read, element write or structural write: ContainerModel.h's AccessKind
+/// (stored as its number: 0, 1, 2).
+using FactAccessKind = AccessKind;
 
 struct FactAccess {
   FactKey Key;

@@ -1080,18 +1080,6 @@ private:
     return Out;
   }
 
-  static FactAccessKind factKind(AccessKind Kind) {
-    switch (Kind) {
-    case AccessKind::Read:
-      return FactAccessKind::Read;
-    case AccessKind::ElementWrite:
-      return FactAccessKind::ElementWrite;
-    case AccessKind::StructuralWrite:
-      return FactAccessKind::StructuralWrite;
-    }
-    return FactAccessKind::Read;
-  }
-
   std::vector<std::pair<unsigned, FactKey>>
   factBound(llvm::ArrayRef<std::pair<unsigned, ObjectKey>> Bound) {
     std::vector<std::pair<unsigned, FactKey>> Out;
@@ -1138,7 +1126,7 @@ private:
       FactAccess Access;
       Access.Key = std::move(*Key);
       Access.Name = Local.Key.Path.back()->getNameAsString();
-      Access.Kind = factKind(Local.Kind);
+      Access.Kind = Local.Kind;
       Access.Locks = factLocks(Local.Locks);
       Access.Loc = location(Local.Operation->getBeginLoc());
       E.AccessIndex.push_back(Facts.Accesses.size());

@@ -2,6 +2,8 @@
 
 #include "WholeProgram.h"
 
+#include "SharedContainers.h"
+
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallVector.h"
@@ -123,18 +125,6 @@ bool before(const FactLocation &A, const FactLocation &B) {
 }
 
 std::string quoted(llvm::StringRef Name) { return ("'" + Name + "'").str(); }
-
-std::string accessVerb(FactAccessKind Kind) {
-  switch (Kind) {
-  case FactAccessKind::Read:
-    return "read";
-  case FactAccessKind::ElementWrite:
-    return "written";
-  case FactAccessKind::StructuralWrite:
-    return "modified";
-  }
-  return "read";
-}
 
 class Analysis {
 public:
@@ -466,15 +456,15 @@ private:
         SameInstance
             ? "another thread started at the same line may access "
               "it too"
-            : "it is " + accessVerb(O.Fact->Kind) + " " + describe(O, Thread);
+            : "it is " + describeAccessKind(O.Fact->Kind) + " " + describe(O, Thread);
     F.Message = llvm::formatv(
         "{0} is {1} here {2} while {3}, with no mutex held at both "
         "accesses; guard every access with the same mutex",
-        quoted(W.Fact->Name), accessVerb(W.Fact->Kind), describe(W, Thread),
+        quoted(W.Fact->Name), describeAccessKind(W.Fact->Kind), describe(W, Thread),
         OtherSide);
     addPathNotes(F, W.Path);
     if (!SameInstance) {
-      F.Notes.push_back({O.Fact->Loc, accessVerb(O.Fact->Kind) + " here, in " +
+      F.Notes.push_back({O.Fact->Loc, describeAccessKind(O.Fact->Kind) + " here, in " +
                                           quoted(O.Function->Name)});
       addPathNotes(F, O.Path);
     }
