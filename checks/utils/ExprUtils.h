@@ -18,6 +18,21 @@
 
 namespace clang::tidy::concguard::utils {
 
+/// The one step every stripper below takes: the operand of a node that
+/// only materialises, binds or cleans up a temporary, or of a functional
+/// cast (`T(x)` of one argument); nullptr for any other node.
+inline const Expr *temporaryWrapperOperand(const Expr *E) {
+  if (const auto *Temp = dyn_cast<MaterializeTemporaryExpr>(E))
+    return Temp->getSubExpr();
+  if (const auto *Bind = dyn_cast<CXXBindTemporaryExpr>(E))
+    return Bind->getSubExpr();
+  if (const auto *Cleanups = dyn_cast<ExprWithCleanups>(E))
+    return Cleanups->getSubExpr();
+  if (const auto *Cast = dyn_cast<CXXFunctionalCastExpr>(E))
+    return Cast->getSubExpr();
+  return nullptr;
+}
+
 /// Strips what stands between an expression and the object it names without
 /// changing it: parentheses, implicit casts, temporaries and their cleanups,
 /// functional casts, and elidable copies or moves (C++14 and earlier; only a
@@ -25,14 +40,8 @@ namespace clang::tidy::concguard::utils {
 inline const Expr *ignoreWrappers(const Expr *E) {
   while (E) {
     E = E->IgnoreParenImpCasts();
-    if (const auto *Temp = dyn_cast<MaterializeTemporaryExpr>(E))
-      E = Temp->getSubExpr();
-    else if (const auto *Bind = dyn_cast<CXXBindTemporaryExpr>(E))
-      E = Bind->getSubExpr();
-    else if (const auto *Cleanups = dyn_cast<ExprWithCleanups>(E))
-      E = Cleanups->getSubExpr();
-    else if (const auto *Cast = dyn_cast<CXXFunctionalCastExpr>(E))
-      E = Cast->getSubExpr();
+    if (const Expr *Operand = temporaryWrapperOperand(E))
+      E = Operand;
     else if (const auto *Construct = dyn_cast<CXXConstructExpr>(E);
              Construct && Construct->getNumArgs() == 1 &&
              Construct->isElidable() &&
@@ -49,20 +58,16 @@ inline const Expr *ignoreWrappers(const Expr *E) {
 /// into containers: a cast of a pointer or iterator still points into the
 /// same container, while a copied container is a new object whose views do
 /// not dangle when the original changes.
+/// (It takes one implicit cast at a time rather than IgnoreParenImpCasts,
+/// which would also skip template argument substitutions.)
 inline const Expr *ignoreWrappersAndExplicitCasts(const Expr *E) {
   while (E) {
     const Expr *Old = E;
     E = E->IgnoreParens();
     if (const auto *Cast = dyn_cast<ImplicitCastExpr>(E))
       E = Cast->getSubExpr();
-    else if (const auto *Temp = dyn_cast<MaterializeTemporaryExpr>(E))
-      E = Temp->getSubExpr();
-    else if (const auto *Bind = dyn_cast<CXXBindTemporaryExpr>(E))
-      E = Bind->getSubExpr();
-    else if (const auto *Cleanups = dyn_cast<ExprWithCleanups>(E))
-      E = Cleanups->getSubExpr();
-    else if (const auto *Functional = dyn_cast<CXXFunctionalCastExpr>(E))
-      E = Functional->getSubExpr();
+    else if (const Expr *Operand = temporaryWrapperOperand(E))
+      E = Operand;
     else if (const auto *Static = dyn_cast<CXXStaticCastExpr>(E))
       E = Static->getSubExpr();
     else if (const auto *CStyle = dyn_cast<CStyleCastExpr>(E))
@@ -79,20 +84,12 @@ inline const Expr *ignoreWrappersAndExplicitCasts(const Expr *E) {
 /// callable is whatever was copied.
 inline const Expr *ignoreCallableCopies(const Expr *E) {
   while (E) {
-    E = E->IgnoreParenImpCasts();
-    if (const auto *Temp = dyn_cast<MaterializeTemporaryExpr>(E))
-      E = Temp->getSubExpr();
-    else if (const auto *Bind = dyn_cast<CXXBindTemporaryExpr>(E))
-      E = Bind->getSubExpr();
-    else if (const auto *Cleanups = dyn_cast<ExprWithCleanups>(E))
-      E = Cleanups->getSubExpr();
-    else if (const auto *Construct = dyn_cast<CXXConstructExpr>(E);
-             Construct && Construct->getNumArgs() == 1 &&
-             Construct->getConstructor()->isCopyOrMoveConstructor())
+    E = ignoreWrappers(E);
+    if (const auto *Construct = dyn_cast_or_null<CXXConstructExpr>(E);
+        Construct && Construct->getNumArgs() == 1 &&
+        Construct->getConstructor()->isCopyOrMoveConstructor())
       E = Construct->getArg(0);
-    else if (const auto *Cast = dyn_cast<CXXFunctionalCastExpr>(E))
-      E = Cast->getSubExpr();
-    else if (const auto *Call = dyn_cast<CallExpr>(E);
+    else if (const auto *Call = dyn_cast_or_null<CallExpr>(E);
              Call && Call->getNumArgs() == 1 && Call->isCallToStdMove())
       E = Call->getArg(0);
     else
