@@ -347,7 +347,7 @@ private:
           P.Methods = It->second;
         }
         ThreadOf[{&F, I}] = P.Thread;
-        Spawns.push_back(std::move(P));
+        Spawns.push_back(P);
       }
     }
 
@@ -453,18 +453,19 @@ private:
     F.Check = RaceCheck.str();
     F.Loc = W.Fact->Loc;
     std::string OtherSide =
-        SameInstance
-            ? "another thread started at the same line may access "
-              "it too"
-            : "it is " + describeAccessKind(O.Fact->Kind) + " " + describe(O, Thread);
+        SameInstance ? "another thread started at the same line may access "
+                       "it too"
+                     : "it is " + describeAccessKind(O.Fact->Kind) + " " +
+                           describe(O, Thread);
     F.Message = llvm::formatv(
         "{0} is {1} here {2} while {3}, with no mutex held at both "
         "accesses; guard every access with the same mutex",
-        quoted(W.Fact->Name), describeAccessKind(W.Fact->Kind), describe(W, Thread),
-        OtherSide);
+        quoted(W.Fact->Name), describeAccessKind(W.Fact->Kind),
+        describe(W, Thread), OtherSide);
     addPathNotes(F, W.Path);
     if (!SameInstance) {
-      F.Notes.push_back({O.Fact->Loc, describeAccessKind(O.Fact->Kind) + " here, in " +
+      F.Notes.push_back({O.Fact->Loc, describeAccessKind(O.Fact->Kind) +
+                                          " here, in " +
                                           quoted(O.Function->Name)});
       addPathNotes(F, O.Path);
     }
