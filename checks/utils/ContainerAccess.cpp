@@ -11,15 +11,10 @@
 namespace clang::tidy::concguard::utils {
 
 const Stmt *ContainerAccessClassifier::parentOf(const Stmt *S) {
-  if (BodyParents) {
-    // Clang's ParentMap makes a DeclStmt the parent of a variable's
-    // initializer, where the ASTContext names the VarDecl (not a Stmt):
-    // both mean "no enclosing operation" here.
-    const Stmt *Parent = BodyParents->getParent(S);
-    return isa_and_nonnull<DeclStmt>(Parent) ? nullptr : Parent;
-  }
-  DynTypedNodeList Parents = Context.getParents(*S);
-  return Parents.empty() ? nullptr : Parents[0].get<Stmt>();
+  // A DeclStmt is the ParentMap's parent of a variable's initializer; it
+  // is no operation on the value, like the VarDecl the ASTContext names.
+  const Stmt *Parent = BodyParents.getParent(S);
+  return isa_and_nonnull<DeclStmt>(Parent) ? nullptr : Parent;
 }
 
 const Stmt *ContainerAccessClassifier::semanticParent(const Expr *E,

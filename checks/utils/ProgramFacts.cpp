@@ -373,12 +373,15 @@ private:
     for (size_t I = 0; I < F.Spawns.size(); ++I) {
       const FactSpawn &S = F.Spawns[I];
       auto InRange = [](const std::vector<unsigned> &Indices, size_t Size) {
-        return llvm::all_of(Indices, [&](unsigned N) { return N < Size; });
+        // Sorted too: the whole-program phase looks them up by bisection.
+        return llvm::is_sorted(Indices) &&
+               llvm::all_of(Indices, [&](unsigned N) { return N < Size; });
       };
       if (!InRange(S.RegionAccesses, F.Accesses.size()) ||
           !InRange(S.RegionCalls, F.Calls.size()) ||
           !InRange(S.RegionSpawns, F.Spawns.size())) {
-        P.field("spawns").index(I).report("region index out of range");
+        P.field("spawns").index(I).report(
+            "region indices out of range or unsorted");
         return false;
       }
     }

@@ -124,7 +124,7 @@ public:
   /// \p BodyParents: see ContainerAccessClassifier.
   SummaryBuilder(ASTContext &Context, const ContainerModel &Model,
                  const LockScopeAnalysis *Locks, FunctionSummary &Summary,
-                 const ParentMap *BodyParents = nullptr)
+                 const ParentMap &BodyParents)
       : Model(Model), Locks(Locks), Summary(Summary),
         Accesses(Context, Model, BodyParents) {}
 
@@ -489,7 +489,8 @@ private:
       Slot = std::make_unique<FunctionSummary>();
       std::unique_ptr<LockScopeAnalysis> Locks =
           LockScopeAnalysis::analyze(F, Context, Options.Locks);
-      SummaryBuilder Builder(Context, Model, Locks.get(), *Slot);
+      ParentMap Parents(F.getBody());
+      SummaryBuilder Builder(Context, Model, Locks.get(), *Slot, Parents);
       Builder.TraverseStmt(F.getBody());
     }
     return *Slot;
@@ -1114,7 +1115,7 @@ private:
     std::unique_ptr<LockScopeAnalysis> Locks =
         LockScopeAnalysis::analyze(F, Context, Options.Locks);
     ParentMap Parents(F.getBody());
-    SummaryBuilder Builder(Context, Model, Locks.get(), E.Summary, &Parents);
+    SummaryBuilder Builder(Context, Model, Locks.get(), E.Summary, Parents);
     Builder.TraverseStmt(F.getBody());
 
     for (const LocalAccess &Local : E.Summary.Accesses) {

@@ -11,6 +11,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -201,7 +202,8 @@ private:
       return Out;
     };
     for (unsigned I = 0; I < F.Accesses.size(); ++I) {
-      if (Accesses && !llvm::is_contained(*Accesses, I))
+      if (Accesses &&
+          !std::binary_search(Accesses->begin(), Accesses->end(), I))
         continue;
       const FactAccess &Local = F.Accesses[I];
       std::optional<FactKey> Key = rebase(Local.Key, Scope);
@@ -218,7 +220,7 @@ private:
     }
     if (Depth > 0)
       for (unsigned I = 0; I < F.Calls.size(); ++I) {
-        if (Calls && !llvm::is_contained(*Calls, I))
+        if (Calls && !std::binary_search(Calls->begin(), Calls->end(), I))
           continue;
         const FactCall &Call = F.Calls[I];
         const Definition *Callee = lookup(Call.Callee);
