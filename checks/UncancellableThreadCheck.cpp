@@ -599,6 +599,7 @@ void UncancellableThreadCheck::check(const MatchFinder::MatchResult &Result) {
 void UncancellableThreadCheck::onEndOfTranslationUnit() {
   AnalysedLocals.clear();
   AnalysedMembers.clear();
+  ReportedContainers.clear();
   wholeProgram();
   Spawns.clear();
   Context = nullptr;
@@ -634,6 +635,11 @@ void UncancellableThreadCheck::checkSpawn(const utils::SpawnSite &Site,
   checkEndlessBody(Site, Context);
   if (Site.Kind != utils::SpawnKind::StdThread)
     return;
+  if (std::optional<utils::UnwoundThreadContainer> Unwound =
+          utils::unwoundThreadContainer(Site, Context)) {
+    checkUnwoundContainer(Site, *Unwound);
+    return;
+  }
   if (Site.Handle == utils::HandleKind::Local)
     checkLocalThreadLifetime(Site, Context);
   else if (Site.Handle == utils::HandleKind::Member)
@@ -777,6 +783,32 @@ void UncancellableThreadCheck::checkMemberThreadLifetime(
         << Class;
   else
     diag(Field->getLocation(), "member declared here", DiagnosticIDs::Note);
+}
+
+void UncancellableThreadCheck::checkUnwoundContainer(
+    const utils::SpawnSite &Site,
+    const utils::UnwoundThreadContainer &Unwound) {
+  if (!ReportedContainers.insert(Unwound.Container).second)
+    return;
+  diag(Site.Spawn->getBeginLoc(),
+       "if starting a thread here throws (std::system_error when no thread "
+       "can be created), the threads already in %0 are destroyed while "
+       "joinable, which calls std::terminate; join them before the exception "
+       "leaves, or hold std::jthread")
+      << Unwound.Container;
+  diag(Unwound.Loop->getBeginLoc(), "threads are started in this loop",
+       DiagnosticIDs::Note);
+  if (Unwound.Constructor)
+    diag(Unwound.Container->getLocation(),
+         "%0 is destroyed when the constructor of %1 exits by an exception; "
+         "the destructor, which would join its threads, does not run",
+         DiagnosticIDs::Note)
+        << Unwound.Container << Unwound.Constructor->getParent();
+  else
+    diag(Unwound.Container->getLocation(),
+         "%0 is destroyed while the exception unwinds the function",
+         DiagnosticIDs::Note)
+        << Unwound.Container;
 }
 
 void UncancellableThreadCheck::checkDetach(const Expr &Detach) {

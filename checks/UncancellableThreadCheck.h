@@ -40,6 +40,8 @@ private:
                                 ASTContext &Context);
   void checkMemberThreadLifetime(const utils::SpawnSite &Site);
   void checkDetach(const Expr &Detach);
+  void checkUnwoundContainer(const utils::SpawnSite &Site,
+                             const utils::UnwoundThreadContainer &Unwound);
 
   std::string RawSpawnFunctions;
   std::vector<utils::SpawnFunction> SpawnFunctions;
@@ -49,6 +51,8 @@ private:
   llvm::DenseSet<const VarDecl *> AnalysedLocals;
   /// Member threads already analysed.
   llvm::DenseSet<const FieldDecl *> AnalysedMembers;
+  /// Thread containers already reported as unwound by a throwing start.
+  llvm::DenseSet<const ValueDecl *> ReportedContainers;
   /// The project index to read (option IndexFile; empty: by convention).
   std::string IndexFile;
   ClangTidyContext *TidyContext = nullptr;

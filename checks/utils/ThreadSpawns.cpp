@@ -92,17 +92,27 @@ spawnExpressionMatcher(llvm::ArrayRef<SpawnFunction> SpawnFunctions) {
       argumentCountAtLeast(1));
   auto StdFunctions = callExpr(
       callee(functionDecl(hasAnyName("::std::async", "::pthread_create"))));
+  // `std::make_unique<std::thread>(f, args...)`: the construction itself is
+  // in the library's header, where the callable is a forwarded parameter.
+  auto MakeThread = callExpr(
+      callee(functionDecl(
+          hasAnyName("::std::make_unique", "::std::make_shared",
+                     "::boost::make_shared", "::boost::make_unique"),
+          hasTemplateArgument(
+              0, refersToType(qualType(hasDeclaration(ThreadClass)))))),
+      argumentCountAtLeast(1));
 
   std::vector<llvm::StringRef> Names;
   for (const SpawnFunction &Function : SpawnFunctions)
     Names.push_back(Function.QualifiedName);
   if (Names.empty())
-    return expr(anyOf(StartingConstructor, EmplaceIntoContainer, StdFunctions))
+    return expr(anyOf(StartingConstructor, EmplaceIntoContainer, StdFunctions,
+                      MakeThread))
         .bind("spawn");
   auto Configured = callExpr(
       callee(functionDecl(hasAnyName(llvm::ArrayRef<llvm::StringRef>(Names)))));
   return expr(anyOf(StartingConstructor, EmplaceIntoContainer, StdFunctions,
-                    Configured))
+                    MakeThread, Configured))
       .bind("spawn");
 }
 
@@ -114,6 +124,59 @@ static const FunctionDecl *definitionOrDecl(const FunctionDecl *F) {
   return F;
 }
 
+/// Is \p D a binder: std::bind, std::bind_front, std::bind_back or
+/// boost::bind? Sets \p Front for the binders whose call arguments follow
+/// the bound ones instead of reaching them through placeholders.
+static bool isBinder(const FunctionDecl *D, bool &Front) {
+  if (!D || !D->getIdentifier())
+    return false;
+  Front = D->getName() == "bind_front";
+  if (isStdDeclNamed(D, {"bind", "bind_front"}))
+    return true;
+  const auto *Namespace = dyn_cast<NamespaceDecl>(
+      D->getDeclContext()->getEnclosingNamespaceContext());
+  return D->getName() == "bind" && Namespace && Namespace->getIdentifier() &&
+         Namespace->getName() == "boost" &&
+         Namespace->getParent()->getRedeclContext()->isTranslationUnit();
+}
+
+/// For a placeholder argument of a binder (`std::placeholders::_2`,
+/// boost's `_2`): its number, counted from 1.
+static std::optional<unsigned> placeholderNumber(const Expr *E) {
+  const auto *Ref = dyn_cast_or_null<DeclRefExpr>(ignoreWrappers(E));
+  const auto *Var = Ref ? dyn_cast<VarDecl>(Ref->getDecl()) : nullptr;
+  if (!Var || !Var->getIdentifier())
+    return std::nullopt;
+  llvm::StringRef Name = Var->getName();
+  unsigned Number = 0;
+  if (!Name.consume_front("_") || Name.getAsInteger(10, Number) || Number == 0)
+    return std::nullopt;
+  // Only the libraries' placeholder objects, not any variable named `_1`.
+  const CXXRecordDecl *Type = Var->getType()->getAsCXXRecordDecl();
+  if (!Type || (!Type->isInStdNamespace() &&
+                !llvm::StringRef(Type->getQualifiedNameAsString())
+                     .starts_with("boost::")))
+    return std::nullopt;
+  return Number;
+}
+
+/// A std::function (or boost::function) constructed from a callable: the
+/// callable. Copies and moves of another function object are not.
+static const Expr *functionWrapperOperand(const Expr *E) {
+  const auto *Construct = dyn_cast<CXXConstructExpr>(E);
+  if (!Construct || Construct->getNumArgs() != 1 ||
+      Construct->getConstructor()->isCopyOrMoveConstructor())
+    return nullptr;
+  const CXXRecordDecl *Record = Construct->getConstructor()->getParent();
+  if (!Record || !Record->getIdentifier() || Record->getName() != "function")
+    return nullptr;
+  if (!Record->isInStdNamespace() &&
+      !llvm::StringRef(Record->getQualifiedNameAsString())
+           .starts_with("boost::"))
+    return nullptr;
+  return Construct->getArg(0);
+}
+
 static ThreadEntry resolveCallableImpl(const Expr *Callable,
                                        llvm::ArrayRef<const Expr *> Arguments,
                                        unsigned Depth) {
@@ -121,6 +184,36 @@ static ThreadEntry resolveCallableImpl(const Expr *Callable,
   const Expr *E = ignoreCallableCopies(Callable);
   if (!E || Depth > 4)
     return Entry;
+
+  // `std::function<void()> f(g)`: whatever it was made from runs.
+  if (const Expr *Wrapped = functionWrapperOperand(E))
+    return resolveCallableImpl(Wrapped, Arguments, Depth + 1);
+
+  // `std::bind(&C::run, this, x)`: the bound callable runs with the bound
+  // arguments, placeholders standing for the arguments of the call.
+  if (const auto *Bind = dyn_cast<CallExpr>(E)) {
+    bool Front = false;
+    if (isBinder(Bind->getDirectCallee(), Front) && Bind->getNumArgs() > 0) {
+      llvm::SmallVector<const Expr *, 4> Bound;
+      for (const Expr *Arg : llvm::drop_begin(Bind->arguments())) {
+        if (std::optional<unsigned> Number = placeholderNumber(Arg)) {
+          // A placeholder without a matching argument: the arguments are
+          // not known.
+          if (*Number > Arguments.size())
+            return resolveCallableImpl(Bind->getArg(0), {}, Depth + 1);
+          Bound.push_back(Arguments[*Number - 1]);
+          continue;
+        }
+        Bound.push_back(Arg);
+      }
+      if (Front)
+        Bound.append(Arguments.begin(), Arguments.end());
+      Entry = resolveCallableImpl(Bind->getArg(0), Bound, Depth + 1);
+      if (!Entry.BoundArguments)
+        Entry.BoundArguments.emplace(Bound.begin(), Bound.end());
+      return Entry;
+    }
+  }
 
   if (const auto *Lambda = dyn_cast<LambdaExpr>(E)) {
     Entry.Lambda = Lambda;
@@ -143,7 +236,8 @@ static ThreadEntry resolveCallableImpl(const Expr *Callable,
     if (const auto *Function = dyn_cast<FunctionDecl>(Ref->getDecl())) {
       Entry.Function = definitionOrDecl(Function);
     } else if (const auto *Var = dyn_cast<VarDecl>(Ref->getDecl())) {
-      // `auto worker = [&] {...}; std::thread t(worker);`
+      // `auto worker = [&] {...}; std::thread t(worker);`,
+      // `auto task = std::bind(&C::run, this); std::thread t(task);`
       if (Var->getInit())
         Entry = resolveCallableImpl(Var->getInit(), Arguments, Depth + 1);
     }
@@ -215,10 +309,80 @@ static DynTypedNode skipWrappers(DynTypedNode Node, ASTContext &Context) {
   }
 }
 
+/// Is \p T std::unique_ptr, std::shared_ptr or boost's shared_ptr?
+static bool isOwningPointerType(QualType T) {
+  const CXXRecordDecl *Record = recordOf(T);
+  if (!Record || !Record->getIdentifier() ||
+      (Record->getName() != "unique_ptr" && Record->getName() != "shared_ptr"))
+    return false;
+  return Record->isInStdNamespace() ||
+         llvm::StringRef(Record->getQualifiedNameAsString())
+             .starts_with("boost::");
+}
+
+/// The variable or field an assignment or `reset()` stores into.
+static const ValueDecl *storedInto(const Expr *Target) {
+  Target = ignoreWrappers(Target);
+  if (const auto *Ref = dyn_cast_or_null<DeclRefExpr>(Target))
+    return dyn_cast<VarDecl>(Ref->getDecl());
+  if (const auto *Member = dyn_cast_or_null<MemberExpr>(Target))
+    return dyn_cast<FieldDecl>(Member->getMemberDecl());
+  return nullptr;
+}
+
+/// For a thread created on the heap (`new std::thread(f)`,
+/// `std::make_unique<std::thread>(f)`): the variable or field that owns the
+/// pointer, through a smart pointer's construction, an assignment or
+/// `reset()` (`T = new std::thread(f)`, `T.reset(new std::thread(f))`,
+/// `std::unique_ptr<std::thread> T(new std::thread(f))`).
+static const ValueDecl *heapThreadOwner(DynTypedNode Node,
+                                        ASTContext &Context) {
+  for (unsigned Depth = 0; Depth < 4; ++Depth) {
+    DynTypedNode Parent = skipWrappers(Node, Context);
+    if (const auto *Construct = Parent.get<CXXConstructExpr>();
+        Construct && Construct->getNumArgs() == 1 &&
+        isOwningPointerType(Construct->getType())) {
+      Node = Parent;
+      continue;
+    }
+    if (const auto *Var = Parent.get<VarDecl>())
+      return Var;
+    if (const auto *Init = Parent.get<CXXCtorInitializer>())
+      return Init->getMember();
+    if (const auto *Ctor = Parent.get<CXXConstructorDecl>()) {
+      const auto *Self = Node.get<Expr>();
+      for (const CXXCtorInitializer *Init : Ctor->inits())
+        if (Self && Init->getInit() &&
+            Init->getInit()->IgnoreImplicit() == Self->IgnoreImplicit())
+          return Init->getMember();
+      return nullptr;
+    }
+    if (const auto *Assign = Parent.get<BinaryOperator>();
+        Assign && Assign->getOpcode() == BO_Assign)
+      return storedInto(Assign->getLHS());
+    if (const auto *Assign = Parent.get<CXXOperatorCallExpr>();
+        Assign && Assign->getOperator() == OO_Equal &&
+        Assign->getNumArgs() == 2)
+      return storedInto(Assign->getArg(0));
+    if (const auto *Reset = Parent.get<CXXMemberCallExpr>();
+        Reset && Reset->getMethodDecl() &&
+        Reset->getMethodDecl()->getIdentifier() &&
+        Reset->getMethodDecl()->getName() == "reset" &&
+        isOwningPointerType(Reset->getImplicitObjectArgument()->getType()))
+      return storedInto(Reset->getImplicitObjectArgument());
+    return nullptr;
+  }
+  return nullptr;
+}
+
 static void findHandle(SpawnSite &Site, ASTContext &Context) {
   if (Site.Handle == HandleKind::Container)
     return;
   DynTypedNode Self = DynTypedNode::create(*Site.Spawn);
+  if (Site.Handle == HandleKind::Heap) {
+    Site.HandleDecl = heapThreadOwner(Self, Context);
+    return;
+  }
   DynTypedNode Parent = skipWrappers(Self, Context);
   if (const auto *Var = Parent.get<VarDecl>()) {
     Site.HandleDecl = Var;
@@ -243,6 +407,7 @@ static void findHandle(SpawnSite &Site, ASTContext &Context) {
   }
   if (Parent.get<CXXNewExpr>()) {
     Site.Handle = HandleKind::Heap;
+    Site.HandleDecl = heapThreadOwner(Parent, Context);
     return;
   }
   if (const auto *Assign = Parent.get<CXXOperatorCallExpr>();
@@ -340,7 +505,18 @@ analyzeSpawn(const Expr *Spawn, ASTContext &Context,
     for (const Expr *Arg : Call->arguments())
       Args.push_back(Arg);
     std::string Name = Callee->getQualifiedNameAsString();
-    if (isStdDeclNamed(Callee, {"async"})) {
+    const TemplateArgumentList *Made = Callee->getTemplateSpecializationArgs();
+    if (Callee->getIdentifier() && Callee->getName().starts_with("make_") &&
+        Made && Made->size() > 0 &&
+        Made->get(0).getKind() == TemplateArgument::Type &&
+        (isStdThreadType(Made->get(0).getAsType()) ||
+         isStdJThreadType(Made->get(0).getAsType()))) {
+      // std::make_unique<std::thread>(f, args...).
+      Site.Kind = isStdJThreadType(Made->get(0).getAsType())
+                      ? SpawnKind::JThread
+                      : SpawnKind::StdThread;
+      Site.Handle = HandleKind::Heap;
+    } else if (isStdDeclNamed(Callee, {"async"})) {
       Site.Kind = SpawnKind::Async;
       if (!Args.empty() && Args[0]->getType()->isEnumeralType()) {
         if (!asyncPolicyStartsThread(Args[0], Context))
@@ -379,6 +555,9 @@ analyzeSpawn(const Expr *Spawn, ASTContext &Context,
   for (const Expr *Arg : llvm::ArrayRef(Args).drop_front(CallableIndex + 1))
     Site.Arguments.push_back(Arg);
   Site.Entry = resolveCallable(Site.Callable, Site.Arguments);
+  if (Site.Entry.BoundArguments)
+    Site.Arguments.assign(Site.Entry.BoundArguments->begin(),
+                          Site.Entry.BoundArguments->end());
   if (Site.Kind != SpawnKind::JThread)
     Site.Entry.StopToken = nullptr;
   findHandle(Site, Context);
@@ -402,8 +581,13 @@ std::optional<ThreadLifetimeCall> threadLifetimeCall(const CallExpr &Call) {
             .Default(std::nullopt);
     if (!Op)
       return std::nullopt;
-    return ThreadLifetimeCall{
-        *Op, ignoreWrappers(Member->getImplicitObjectArgument()), false};
+    // `P->join()` on a std::unique_ptr / std::shared_ptr: the handle is the
+    // smart pointer (a raw pointer is its own handle already).
+    const Expr *Object = ignoreWrappers(Member->getImplicitObjectArgument());
+    if (const auto *Arrow = dyn_cast_or_null<CXXOperatorCallExpr>(Object);
+        Arrow && Arrow->getOperator() == OO_Arrow && Arrow->getNumArgs() == 1)
+      Object = ignoreWrappers(Arrow->getArg(0));
+    return ThreadLifetimeCall{*Op, Object, false};
   }
   if (const FunctionDecl *Callee = Call.getDirectCallee();
       Callee && Callee->getIdentifier() &&
@@ -416,6 +600,89 @@ std::optional<ThreadLifetimeCall> threadLifetimeCall(const CallExpr &Call) {
 bool releasesThread(ThreadLifetimeOp Op) {
   return Op == ThreadLifetimeOp::Join || Op == ThreadLifetimeOp::Detach ||
          Op == ThreadLifetimeOp::Swap;
+}
+
+/// The container call a spawn into a container of threads is part of:
+/// `C.emplace_back(f)` itself, or the `C.push_back(std::thread(f))` around
+/// the construction.
+static const CXXMemberCallExpr *containerCall(const SpawnSite &Site,
+                                              ASTContext &Context) {
+  if (const auto *Call = dyn_cast<CXXMemberCallExpr>(Site.Spawn))
+    return Call;
+  return skipWrappers(DynTypedNode::create(*Site.Spawn), Context)
+      .get<CXXMemberCallExpr>();
+}
+
+std::optional<UnwoundThreadContainer>
+unwoundThreadContainer(const SpawnSite &Site, ASTContext &Context) {
+  if (Site.Handle != HandleKind::Container ||
+      Site.Kind != SpawnKind::StdThread || !Site.EnclosingFunction ||
+      !Site.EnclosingFunction->hasBody())
+    return std::nullopt;
+  const CXXMemberCallExpr *Call = containerCall(Site, Context);
+  if (!Call)
+    return std::nullopt;
+  UnwoundThreadContainer Result;
+  const Expr *Object = ignoreWrappers(Call->getImplicitObjectArgument());
+  if (const auto *Ref = dyn_cast_or_null<DeclRefExpr>(Object)) {
+    const auto *Var = dyn_cast<VarDecl>(Ref->getDecl());
+    if (!Var || !Var->isLocalVarDecl() || Var->isStaticLocal() ||
+        Var->getType()->isReferenceType())
+      return std::nullopt;
+    Result.Container = Var;
+  } else if (const auto *Member = dyn_cast_or_null<MemberExpr>(Object)) {
+    const auto *Ctor = dyn_cast<CXXConstructorDecl>(Site.EnclosingFunction);
+    const auto *Field = dyn_cast<FieldDecl>(Member->getMemberDecl());
+    if (!Ctor || !Field || Field->getType()->isReferenceType() ||
+        !isa<CXXThisExpr>(ignoreWrappers(Member->getBase())) ||
+        isa<CXXTryStmt>(Ctor->getBody()))
+      return std::nullopt;
+    Result.Container = Field;
+    Result.Constructor = Ctor;
+  } else {
+    return std::nullopt;
+  }
+
+  // Walk up from the spawn to the function body: the nearest loop fills
+  // the container; any `try` on the way may handle the exception.
+  DynTypedNode Node = DynTypedNode::create(*Site.Spawn);
+  const Stmt *Body = Site.EnclosingFunction->getBody();
+  for (unsigned Depth = 0; Depth < 64; ++Depth) {
+    DynTypedNodeList Parents = Context.getParents(Node);
+    if (Parents.empty())
+      return std::nullopt;
+    const DynTypedNode &Parent = Parents[0];
+    const auto *S = Parent.get<Stmt>();
+    if (!S || isa<LambdaExpr>(S))
+      return std::nullopt;
+    if (isa<CXXTryStmt>(S))
+      return std::nullopt;
+    if (!Result.Loop && isa<ForStmt, WhileStmt, DoStmt, CXXForRangeStmt>(S)) {
+      // The loop's own condition or increment is not its body.
+      const Stmt *LoopBody = nullptr;
+      if (const auto *For = dyn_cast<ForStmt>(S))
+        LoopBody = For->getBody();
+      else if (const auto *While = dyn_cast<WhileStmt>(S))
+        LoopBody = While->getBody();
+      else if (const auto *Do = dyn_cast<DoStmt>(S))
+        LoopBody = Do->getBody();
+      else
+        LoopBody = cast<CXXForRangeStmt>(S)->getBody();
+      const auto *Child = Node.get<Stmt>();
+      if (Child && Child == LoopBody)
+        Result.Loop = S;
+    }
+    if (S == Body)
+      break;
+    Node = Parent;
+  }
+  if (!Result.Loop)
+    return std::nullopt;
+  // A local container declared inside the loop holds one thread at a time.
+  if (const auto *Var = dyn_cast<VarDecl>(Result.Container);
+      Var && Result.Loop->getSourceRange().fullyContains(Var->getSourceRange()))
+    return std::nullopt;
+  return Result;
 }
 
 } // namespace clang::tidy::concguard::utils

@@ -6,7 +6,9 @@
 // (`pool.emplace_back(f, args...)`); std::async; pthread_create; and the
 // configured spawn functions. For each, the callable is resolved to the
 // function whose body runs on the new thread: a lambda, a function or function
-// pointer, a member function pointer with its object, or a functor.
+// pointer, a member function pointer with its object, or a functor, also
+// through std::bind / std::bind_front / boost::bind (with the bound
+// arguments) and a std::function made from one of these.
 //
 //===----------------------------------------------------------------------===//
 
@@ -61,7 +63,7 @@ enum class HandleKind {
   Member,    ///< a data member (Handle is a FieldDecl)
   Global,    ///< a namespace-scope or static variable
   Container, ///< an element of a container of threads
-  Heap,      ///< `new std::thread(...)`
+  Heap,      ///< `new std::thread(...)`, `std::make_unique<std::thread>(...)`
 };
 
 /// The function whose body runs on the new thread.
@@ -75,6 +77,11 @@ struct ThreadEntry {
   const Expr *Object = nullptr;
   /// For std::jthread: the std::stop_token parameter the callable takes.
   const ParmVarDecl *StopToken = nullptr;
+  /// When the callable is a binder (`std::bind(&C::run, this, x)`,
+  /// `std::bind_front`, `boost::bind`): the arguments the bound function is
+  /// called with, placeholders replaced by the call's own arguments. The
+  /// object of a member function pointer comes first, as in Arguments.
+  std::optional<llvm::SmallVector<const Expr *, 4>> BoundArguments;
 };
 
 struct SpawnSite {
@@ -85,12 +92,15 @@ struct SpawnSite {
   const Expr *Spawn = nullptr;
   /// The callable argument as written.
   const Expr *Callable = nullptr;
-  /// The arguments passed to the callable.
+  /// The arguments the thread's function is called with: those after the
+  /// callable, or for a binder the bound ones (ThreadEntry::BoundArguments).
   llvm::SmallVector<const Expr *, 4> Arguments;
   ThreadEntry Entry;
   HandleKind Handle = HandleKind::None;
   /// The variable or field that holds the thread handle (or the std::future
-  /// of std::async), when there is one.
+  /// of std::async), when there is one; for a thread on the heap, the
+  /// variable or field that owns the pointer (raw, std::unique_ptr or
+  /// std::shared_ptr).
   const ValueDecl *HandleDecl = nullptr;
   /// True when the result of the spawn is discarded (an expression statement
   /// `std::async(...);` whose temporary future blocks in its destructor).
@@ -144,8 +154,9 @@ enum class ThreadLifetimeOp {
 /// A call that acts on a thread handle.
 struct ThreadLifetimeCall {
   ThreadLifetimeOp Op;
-  /// The handle, through ignoreWrappers: the object of a member call, or
-  /// pthread_join's first argument.
+  /// The handle, through ignoreWrappers: the object of a member call (for
+  /// `P->join()` the pointer P, raw or smart), or pthread_join's first
+  /// argument.
   const Expr *Handle = nullptr;
   /// pthread_join (a pthread_t handle) rather than a member call.
   bool IsPthread = false;
@@ -162,6 +173,35 @@ std::optional<ThreadLifetimeCall> threadLifetimeCall(const CallExpr &Call);
 /// Does \p Op leave the handle without a running thread of its own (join,
 /// detach, swap)?
 bool releasesThread(ThreadLifetimeOp Op);
+
+//===----------------------------------------------------------------------===//
+// Exception edges: threads destroyed while joinable when a start throws
+//===----------------------------------------------------------------------===//
+
+/// A container of std::thread filled in a loop, where a start that throws
+/// (std::system_error when no thread can be created, std::bad_alloc when the
+/// container grows) unwinds past the container while the threads already in
+/// it are joinable: their destructors call std::terminate.
+struct UnwoundThreadContainer {
+  /// The container: a local variable of the function, or a data member of
+  /// the class whose constructor fills it (when a constructor exits by an
+  /// exception, the members are destroyed and the destructor, which would
+  /// join them, never runs).
+  const ValueDecl *Container = nullptr;
+  /// The loop that fills it.
+  const Stmt *Loop = nullptr;
+  /// The constructor, for a member.
+  const CXXConstructorDecl *Constructor = nullptr;
+};
+
+/// For a spawn into a container of std::thread (HandleKind::Container): is
+/// it the shape above? Not when a `try` in the function encloses the loop
+/// (its handler may join the threads), for containers of std::jthread
+/// (their destructors join), or for members filled outside a constructor
+/// (the object survives the exception, and whatever joins its threads
+/// later still can).
+std::optional<UnwoundThreadContainer>
+unwoundThreadContainer(const SpawnSite &Site, ASTContext &Context);
 
 } // namespace clang::tidy::concguard::utils
 

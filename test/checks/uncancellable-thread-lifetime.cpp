@@ -85,6 +85,11 @@ void loopOfJoins() {
   std::vector<std::thread> Pool;
   for (int I = 0; I < 4; ++I)
     Pool.emplace_back(work);
+  // The joins are found; only the exception path of the filling loop is not
+  // covered (uncancellable-thread-exceptions.cpp has the variants).
+  // CHECK-NOTES: :[[@LINE-3]]:5: warning: if starting a thread here throws {{.*}} the threads already in 'Pool' are destroyed while joinable
+  // CHECK-NOTES: :[[@LINE-5]]:3: note: threads are started in this loop
+  // CHECK-NOTES: :[[@LINE-7]]:28: note: 'Pool' is destroyed while the exception unwinds the function
   for (std::thread &T : Pool)
     T.join();
 }
@@ -223,6 +228,10 @@ public:
           work();
         }
       });
+    // The loop can be stopped; only a start that throws is not handled.
+    // CHECK-NOTES: :[[@LINE-8]]:7: warning: if starting a thread here throws {{.*}} the threads already in 'Workers' are destroyed while joinable
+    // CHECK-NOTES: :[[@LINE-10]]:5: note: threads are started in this loop
+    // CHECK-NOTES: :[[@LINE+10]]:28: note: 'Workers' is destroyed when the constructor of 'ThreadPool' exits by an exception
   }
   ~ThreadPool() {
     Stopping = true;
