@@ -633,6 +633,21 @@ void UncancellableThreadCheck::wholeProgram() {
 void UncancellableThreadCheck::checkSpawn(const utils::SpawnSite &Site,
                                           ASTContext &Context) {
   checkEndlessBody(Site, Context);
+  if (Site.Kind == utils::SpawnKind::PthreadCreate) {
+    if (const CallExpr *Cancel =
+            utils::cancelledHandleOverwritten(Site, Context)) {
+      diag(Site.Spawn->getBeginLoc(),
+           "pthread_create overwrites the handle of a thread that was "
+           "cancelled but not joined: that thread can no longer be joined, "
+           "so nothing waits for it to stop and its resources are never "
+           "released; join it after the cancel");
+      diag(Cancel->getBeginLoc(),
+           "cancelled here, without a join before the "
+           "handle is reused",
+           DiagnosticIDs::Note);
+    }
+    return;
+  }
   if (Site.Kind != utils::SpawnKind::StdThread)
     return;
   if (std::optional<utils::UnwoundThreadContainer> Unwound =

@@ -297,7 +297,7 @@ public:
     if (!Lifetime)
       return false;
     if (Lifetime->IsPthread)
-      return PthreadHandle &&
+      return Lifetime->Op == ThreadLifetimeOp::Join && PthreadHandle &&
              LockScopeAnalysis::keyOf(Lifetime->Handle) == PthreadHandle;
     if (Site.Kind == SpawnKind::Async)
       return Lifetime->Op == ThreadLifetimeOp::Wait &&

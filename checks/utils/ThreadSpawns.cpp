@@ -7,7 +7,9 @@
 
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/ParentMapContext.h"
+#include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/ASTMatchers/ASTMatchers.h"
+#include "clang/Analysis/CFG.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSwitch.h"
@@ -589,12 +591,22 @@ std::optional<ThreadLifetimeCall> threadLifetimeCall(const CallExpr &Call) {
       Object = ignoreWrappers(Arrow->getArg(0));
     return ThreadLifetimeCall{*Op, Object, false};
   }
-  if (const FunctionDecl *Callee = Call.getDirectCallee();
-      Callee && Callee->getIdentifier() &&
-      Callee->getName() == "pthread_join" && Call.getNumArgs() > 0)
-    return ThreadLifetimeCall{ThreadLifetimeOp::Join,
-                              ignoreWrappers(Call.getArg(0)), true};
-  return std::nullopt;
+  const FunctionDecl *Callee = Call.getDirectCallee();
+  if (!Callee || !Callee->getIdentifier() || Call.getNumArgs() == 0 ||
+      !Callee->getDeclContext()->getRedeclContext()->isTranslationUnit())
+    return std::nullopt;
+  // The timed and non-blocking joins count as joins: where they fail, the
+  // code around them decides what happens next (often a cancel and join).
+  std::optional<ThreadLifetimeOp> Op =
+      llvm::StringSwitch<std::optional<ThreadLifetimeOp>>(Callee->getName())
+          .Cases("pthread_join", "pthread_timedjoin_np", "pthread_tryjoin_np",
+                 ThreadLifetimeOp::Join)
+          .Case("pthread_detach", ThreadLifetimeOp::Detach)
+          .Case("pthread_cancel", ThreadLifetimeOp::Cancel)
+          .Default(std::nullopt);
+  if (!Op)
+    return std::nullopt;
+  return ThreadLifetimeCall{*Op, ignoreWrappers(Call.getArg(0)), true};
 }
 
 bool releasesThread(ThreadLifetimeOp Op) {
@@ -683,6 +695,106 @@ unwoundThreadContainer(const SpawnSite &Site, ASTContext &Context) {
       Var && Result.Loop->getSourceRange().fullyContains(Var->getSourceRange()))
     return std::nullopt;
   return Result;
+}
+
+/// Do \p A and \p B name the same handle object: the same variable, or
+/// the same chain of fields from the same variable or `this`? (`&H` names
+/// H, as pthread_create's first argument does.)
+static bool sameHandle(const Expr *A, const Expr *B) {
+  auto Strip = [](const Expr *E) {
+    E = ignoreWrappers(E);
+    if (const auto *AddrOf = dyn_cast_or_null<UnaryOperator>(E);
+        AddrOf && AddrOf->getOpcode() == UO_AddrOf)
+      E = ignoreWrappers(AddrOf->getSubExpr());
+    return E;
+  };
+  A = Strip(A);
+  B = Strip(B);
+  if (!A || !B)
+    return false;
+  if (isa<CXXThisExpr>(A) && isa<CXXThisExpr>(B))
+    return true;
+  const auto *RefA = dyn_cast<DeclRefExpr>(A);
+  const auto *RefB = dyn_cast<DeclRefExpr>(B);
+  if (RefA && RefB)
+    return RefA->getDecl()->getCanonicalDecl() ==
+           RefB->getDecl()->getCanonicalDecl();
+  const auto *MemberA = dyn_cast<MemberExpr>(A);
+  const auto *MemberB = dyn_cast<MemberExpr>(B);
+  if (MemberA && MemberB)
+    return MemberA->getMemberDecl() == MemberB->getMemberDecl() &&
+           sameHandle(MemberA->getBase(), MemberB->getBase());
+  return false;
+}
+
+namespace {
+/// The pthread cancels, and the joins and detaches, of one handle in a body.
+class HandleCallFinder : public RecursiveASTVisitor<HandleCallFinder> {
+public:
+  explicit HandleCallFinder(const Expr *Handle) : Handle(Handle) {}
+  bool TraverseLambdaExpr(LambdaExpr *) { return true; }
+  bool VisitCallExpr(CallExpr *Call) {
+    std::optional<ThreadLifetimeCall> Lifetime = threadLifetimeCall(*Call);
+    if (Lifetime && Lifetime->IsPthread && sameHandle(Lifetime->Handle, Handle))
+      (Lifetime->Op == ThreadLifetimeOp::Cancel ? Cancels : Releases)
+          .insert(Call);
+    return true;
+  }
+  const Expr *Handle;
+  llvm::SmallPtrSet<const Stmt *, 4> Cancels, Releases;
+};
+} // namespace
+
+const CallExpr *cancelledHandleOverwritten(const SpawnSite &Site,
+                                           ASTContext &Context) {
+  const auto *Create = dyn_cast<CallExpr>(Site.Spawn);
+  const FunctionDecl *Function = Site.EnclosingFunction;
+  if (Site.Kind != SpawnKind::PthreadCreate || !Create ||
+      Create->getNumArgs() == 0 || !Function || !Function->hasBody())
+    return nullptr;
+  const Expr *Handle = Create->getArg(0);
+
+  // Cheap test first: is there a cancel of this handle at all?
+  HandleCallFinder Finder(Handle);
+  Finder.TraverseStmt(Function->getBody());
+  if (Finder.Cancels.empty())
+    return nullptr;
+
+  CFG::BuildOptions Options;
+  Options.setAllAlwaysAdd();
+  std::unique_ptr<CFG> Graph =
+      CFG::buildCFG(Function, Function->getBody(), &Context, Options);
+  if (!Graph)
+    return nullptr;
+  for (const CFGBlock *Start : *Graph) {
+    for (unsigned I = 0; I < Start->size(); ++I) {
+      std::optional<CFGStmt> S = (*Start)[I].getAs<CFGStmt>();
+      if (!S || !Finder.Cancels.count(S->getStmt()))
+        continue;
+      // Forward from the cancel: is the start reached before a release?
+      llvm::DenseSet<const CFGBlock *> Visited;
+      llvm::SmallVector<std::pair<const CFGBlock *, unsigned>, 8> Worklist;
+      Worklist.push_back({Start, I + 1});
+      while (!Worklist.empty()) {
+        auto [Block, From] = Worklist.pop_back_val();
+        bool Stopped = false;
+        for (unsigned J = From; J < Block->size() && !Stopped; ++J) {
+          std::optional<CFGStmt> Element = (*Block)[J].getAs<CFGStmt>();
+          if (!Element)
+            continue;
+          if (Element->getStmt() == Create)
+            return cast<CallExpr>(S->getStmt());
+          Stopped = Finder.Releases.count(Element->getStmt()) > 0;
+        }
+        if (Stopped)
+          continue;
+        for (const CFGBlock *Next : Block->succs())
+          if (Next && Visited.insert(Next).second)
+            Worklist.push_back({Next, 0});
+      }
+    }
+  }
+  return nullptr;
 }
 
 } // namespace clang::tidy::concguard::utils

@@ -149,6 +149,8 @@ enum class ThreadLifetimeOp {
   Swap,          ///< `t.swap(u)`: the thread moves to another handle
   JoinableQuery, ///< `t.joinable()`
   Wait,          ///< `f.get()`, `f.wait()`: waits for a std::async task
+  Cancel,        ///< `pthread_cancel(h)`: asks the thread to stop, and
+                 ///< does not wait for it: it must still be joined
 };
 
 /// A call that acts on a thread handle.
@@ -162,17 +164,26 @@ struct ThreadLifetimeCall {
   bool IsPthread = false;
 };
 
-/// Recognises the calls that join, detach, swap, query or wait for a thread
-/// handle, by name (member calls on any object; `pthread_join` as a free
-/// function). Whether \p Call acts on the thread the caller follows (the
-/// handle's object or access path) and whether the operation matters for its
-/// kind of thread (Wait only for std::async futures) is the caller's
-/// question; this is the one list of the operations.
+/// Recognises the calls that join, detach, swap, query, cancel or wait for a
+/// thread handle, by name (member calls on any object; `pthread_join`,
+/// `pthread_timedjoin_np`, `pthread_tryjoin_np`, `pthread_detach` and
+/// `pthread_cancel` as free functions). Whether \p Call acts on the thread the
+/// caller follows (the handle's object or access path) and whether the
+/// operation matters for its kind of thread (Wait only for std::async futures)
+/// is the caller's question; this is the one list of the operations.
 std::optional<ThreadLifetimeCall> threadLifetimeCall(const CallExpr &Call);
 
 /// Does \p Op leave the handle without a running thread of its own (join,
 /// detach, swap)?
 bool releasesThread(ThreadLifetimeOp Op);
+
+/// For a pthread_create: a `pthread_cancel` of the same handle from which
+/// the start is reached, in its function, without a join or detach of that
+/// handle in between. The start then overwrites the only handle of a thread
+/// that was asked to stop but never waited for: it can no longer be joined
+/// (its resources are never released, and nothing knows when it stopped).
+const CallExpr *cancelledHandleOverwritten(const SpawnSite &Site,
+                                           ASTContext &Context);
 
 //===----------------------------------------------------------------------===//
 // Exception edges: threads destroyed while joinable when a start throws

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <stop_token>
+#include <pthread.h>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -242,4 +243,45 @@ public:
 private:
   std::atomic<bool> Stopping{false};
   std::vector<std::thread> Workers;
+};
+
+// A pthread handle reused for a new thread after a cancel without a join:
+// the cancelled thread can no longer be joined.
+pthread_t Runner;
+void *runnerBody(void *) { return nullptr; }
+
+void restartRunner(bool Stalled) {
+  if (Stalled) {
+    pthread_cancel(Runner);
+    if (pthread_create(&Runner, nullptr, &runnerBody, nullptr) != 0)
+      return;
+  }
+  // CHECK-NOTES: :[[@LINE-3]]:9: warning: pthread_create overwrites the handle of a thread that was cancelled but not joined: that thread can no longer be joined, so nothing waits for it to stop and its resources are never released; join it after the cancel [concguard-uncancellable-thread]
+  // CHECK-NOTES: :[[@LINE-5]]:5: note: cancelled here, without a join before the handle is reused
+}
+
+struct Supervisor {
+  pthread_t Worker;
+  void restart() {
+    pthread_cancel(Worker);
+    pthread_create(&Worker, nullptr, &runnerBody, nullptr);
+    // CHECK-NOTES: :[[@LINE-1]]:5: warning: pthread_create overwrites the handle of a thread that was cancelled but not joined
+    // CHECK-NOTES: :[[@LINE-3]]:5: note: cancelled here
+  }
+  // Clean twins: joined after the cancel, or a different handle.
+  void restartJoined() {
+    pthread_cancel(Worker);
+    pthread_join(Worker, nullptr);
+    pthread_create(&Worker, nullptr, &runnerBody, nullptr);
+  }
+  void startSecond() {
+    pthread_cancel(Worker);
+    pthread_create(&Other, nullptr, &runnerBody, nullptr);
+  }
+  void createThenCancel() {
+    pthread_create(&Worker, nullptr, &runnerBody, nullptr);
+    pthread_cancel(Worker);
+    pthread_join(Worker, nullptr);
+  }
+  pthread_t Other;
 };
