@@ -64,16 +64,6 @@ StdGuard stdGuardKind(const CXXRecordDecl *RD) {
       .Default(StdGuard::None);
 }
 
-const GuardType *customGuard(const CXXRecordDecl *RD,
-                             const LockOptions &Options) {
-  if (!RD)
-    return nullptr;
-  for (const GuardType &G : Options.GuardTypes)
-    if (nameMatches(*RD, G.Name))
-      return &G;
-  return nullptr;
-}
-
 /// The name of a method with case and underscores removed, so that
 /// `lock_shared`, `LockShared` and `ReaderLock` style APIs compare alike.
 std::string normalizedName(const FunctionDecl *FD) {
@@ -87,6 +77,11 @@ std::string normalizedName(const FunctionDecl *FD) {
 }
 
 enum class MutexOp { None, Lock, LockShared, Unlock, TryLock, TryLockShared };
+
+bool isLockOp(MutexOp Op) {
+  return Op == MutexOp::Lock || Op == MutexOp::LockShared;
+}
+bool isUnlockOp(MutexOp Op) { return Op == MutexOp::Unlock; }
 
 MutexOp mutexOp(const FunctionDecl *FD) {
   std::string Name = normalizedName(FD);
@@ -105,6 +100,108 @@ MutexOp mutexOp(const FunctionDecl *FD) {
     return MutexOp::TryLockShared;
   return MutexOp::None;
 }
+
+/// Does \p RD (or a base) have member functions that lock and unlock it,
+/// callable without arguments: `lock()`/`unlock()` in any spelling
+/// (`Lock`/`Unlock`, `lock_shared`, `ReaderLock`/`ReaderUnlock`, ...), the
+/// lock returning nothing or a bool? (`std::weak_ptr::lock()` returns a
+/// pointer and has no unlock.)
+bool hasLockUnlockMethods(const CXXRecordDecl *RD, unsigned Depth = 0) {
+  if (!RD || !RD->hasDefinition() || Depth > 4)
+    return false;
+  RD = RD->getDefinition();
+  bool Locks = false, Unlocks = false;
+  for (const CXXMethodDecl *Method : RD->methods()) {
+    if (Method->isStatic() || Method->getMinRequiredArguments() != 0)
+      continue;
+    MutexOp Op = mutexOp(Method);
+    QualType Result = Method->getReturnType();
+    if (isLockOp(Op) && (Result->isVoidType() || Result->isBooleanType()))
+      Locks = true;
+    else if (isUnlockOp(Op) && Result->isVoidType())
+      Unlocks = true;
+  }
+  if (Locks && Unlocks)
+    return true;
+  for (const CXXBaseSpecifier &Base : RD->bases())
+    if (hasLockUnlockMethods(Base.getType()->getAsCXXRecordDecl(), Depth + 1))
+      return true;
+  return false;
+}
+
+/// Does some constructor of \p RD take, as its first parameter, a reference
+/// or pointer to a class with lock and unlock methods (the shape of a
+/// scoped guard, std::unique_lock's among them)?
+const CXXRecordDecl *guardedByConstructor(const CXXRecordDecl *RD) {
+  for (const CXXConstructorDecl *Ctor : RD->ctors()) {
+    if (Ctor->isCopyOrMoveConstructor() || Ctor->getNumParams() == 0)
+      continue;
+    QualType T = Ctor->getParamDecl(0)->getType();
+    if (!T->isReferenceType() && !T->isPointerType())
+      continue;
+    const CXXRecordDecl *Param = recordOf(T);
+    if (Param && Param->getCanonicalDecl() != RD->getCanonicalDecl() &&
+        hasLockUnlockMethods(Param))
+      return Param;
+  }
+  return nullptr;
+}
+
+/// A project's own mutex, recognised by its shape (issue: real projects
+/// each bring one, and configuring every one by hand is a chore): a class
+/// outside namespace std with lock and unlock methods, that is not itself a
+/// guard over another such class.
+bool isMutexShaped(const CXXRecordDecl *RD) {
+  if (!RD || RD->isInStdNamespace() || !RD->hasDefinition())
+    return false;
+  RD = RD->getDefinition();
+  return hasLockUnlockMethods(RD) && !guardedByConstructor(RD);
+}
+
+/// Does \p S call an unlock method (any spelling) on an object whose class
+/// has lock and unlock methods?
+bool callsUnlock(const Stmt *S) {
+  if (!S)
+    return false;
+  if (const auto *Call = dyn_cast<CXXMemberCallExpr>(S)) {
+    const Expr *Object = Call->getImplicitObjectArgument();
+    if (isUnlockOp(mutexOp(Call->getMethodDecl())) && Object &&
+        hasLockUnlockMethods(recordOf(Object->getType())))
+      return true;
+  }
+  return llvm::any_of(S->children(),
+                      [](const Stmt *Child) { return callsUnlock(Child); });
+}
+
+/// A project's own scoped guard, recognised by its shape: a class outside
+/// namespace std whose constructor takes a reference or pointer to a
+/// lockable class (its mutex) and whose destructor unlocks it
+/// (`MutexLock(port::Mutex *mu) : mu_(mu) { mu_->Lock(); }
+/// ~MutexLock() { mu_->Unlock(); }`). Its mutex is the first argument, as
+/// for the configured LockGuardTypes.
+bool isGuardShaped(const CXXRecordDecl *RD) {
+  if (!RD || RD->isInStdNamespace() || !RD->hasDefinition())
+    return false;
+  RD = RD->getDefinition();
+  const CXXDestructorDecl *Dtor = RD->getDestructor();
+  const FunctionDecl *Body = Dtor ? Dtor->getDefinition() : nullptr;
+  return guardedByConstructor(RD) && Body && callsUnlock(Body->getBody());
+}
+
+const GuardType *customGuard(const CXXRecordDecl *RD,
+                             const LockOptions &Options) {
+  if (!RD)
+    return nullptr;
+  for (const GuardType &G : Options.GuardTypes)
+    if (nameMatches(*RD, G.Name))
+      return &G;
+  static const GuardType Inferred{"", LockMode::Exclusive};
+  if (isGuardShaped(RD))
+    return &Inferred;
+  return nullptr;
+}
+
+
 
 /// `std::move(x)` (or a cast to an rvalue reference) of a variable.
 const VarDecl *movedVar(const Expr *E) {
@@ -341,9 +438,11 @@ bool isMutexType(QualType T, const LockOptions &Options) {
     return false;
   if (isStdMutexRecord(RD))
     return true;
-  return llvm::any_of(Options.MutexTypes, [&](const std::string &Name) {
-    return nameMatches(*RD, Name);
-  });
+  return llvm::any_of(Options.MutexTypes,
+                      [&](const std::string &Name) {
+                        return nameMatches(*RD, Name);
+                      }) ||
+         isMutexShaped(RD);
 }
 
 bool isLockGuardType(QualType T, const LockOptions &Options) {

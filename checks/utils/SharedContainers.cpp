@@ -299,9 +299,16 @@ public:
     if (Lifetime->IsPthread)
       return Lifetime->Op == ThreadLifetimeOp::Join && PthreadHandle &&
              LockScopeAnalysis::keyOf(Lifetime->Handle) == PthreadHandle;
-    if (Site.Kind == SpawnKind::Async)
-      return Lifetime->Op == ThreadLifetimeOp::Wait &&
-             sameObject(Lifetime->Handle);
+    if (Site.Kind == SpawnKind::Async) {
+      if (Lifetime->Op != ThreadLifetimeOp::Wait)
+        return false;
+      // A future kept in a container: waiting for the futures of its type
+      // (`for (auto &F : Futures) F.get();`), as for containers of threads.
+      if (Site.Handle == HandleKind::Container)
+        return isStdRecordType(Lifetime->Handle->getType(),
+                               {"future", "shared_future"});
+      return sameObject(Lifetime->Handle);
+    }
     if (Lifetime->Op != ThreadLifetimeOp::Join)
       return false;
     if (Site.Handle == HandleKind::Container)
@@ -354,9 +361,8 @@ Region computeRegion(const SpawnSite &Site, ASTContext &Context) {
     Handle = makeKey({Var->getCanonicalDecl()});
   else if (Site.HandleDecl)
     Handle = makeKey({Site.HandleDecl});
-  if (Site.Handle == HandleKind::Container)
-    if (const auto *Call = dyn_cast<CXXMemberCallExpr>(Site.Spawn))
-      Handle = objectKeyOf(Call->getImplicitObjectArgument());
+  if (const CXXMemberCallExpr *Call = containerCall(Site, Context))
+    Handle = objectKeyOf(Call->getImplicitObjectArgument());
   std::optional<ObjectKey> PthreadHandle;
   if (Site.Kind == SpawnKind::PthreadCreate)
     if (const auto *Call = dyn_cast<CallExpr>(Site.Spawn);

@@ -614,11 +614,10 @@ bool releasesThread(ThreadLifetimeOp Op) {
          Op == ThreadLifetimeOp::Swap;
 }
 
-/// The container call a spawn into a container of threads is part of:
-/// `C.emplace_back(f)` itself, or the `C.push_back(std::thread(f))` around
-/// the construction.
-static const CXXMemberCallExpr *containerCall(const SpawnSite &Site,
-                                              ASTContext &Context) {
+const CXXMemberCallExpr *containerCall(const SpawnSite &Site,
+                                       ASTContext &Context) {
+  if (Site.Handle != HandleKind::Container)
+    return nullptr;
   if (const auto *Call = dyn_cast<CXXMemberCallExpr>(Site.Spawn))
     return Call;
   return skipWrappers(DynTypedNode::create(*Site.Spawn), Context)

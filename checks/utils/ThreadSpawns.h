@@ -62,7 +62,7 @@ enum class HandleKind {
   Local,     ///< a local variable (Handle is a VarDecl)
   Member,    ///< a data member (Handle is a FieldDecl)
   Global,    ///< a namespace-scope or static variable
-  Container, ///< an element of a container of threads
+  Container, ///< an element of a container of threads (or of futures)
   Heap,      ///< `new std::thread(...)`, `std::make_unique<std::thread>(...)`
 };
 
@@ -127,6 +127,12 @@ spawnExpressionMatcher(llvm::ArrayRef<SpawnFunction> SpawnFunctions);
 std::optional<SpawnSite>
 analyzeSpawn(const Expr *Spawn, ASTContext &Context,
              llvm::ArrayRef<SpawnFunction> SpawnFunctions);
+
+/// For a spawn into a container (HandleKind::Container): the container
+/// call it is part of, `C.emplace_back(f)` itself or the
+/// `C.push_back(std::thread(f))` / `C.push_back(std::async(f))` around it.
+const CXXMemberCallExpr *containerCall(const SpawnSite &Site,
+                                       ASTContext &Context);
 
 /// Resolves a callable expression to the function it calls; \p Arguments are
 /// the arguments after the callable (the object of a member function
