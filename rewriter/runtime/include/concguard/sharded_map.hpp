@@ -2378,8 +2378,16 @@ private:
 ///
 /// Guarantees:
 /// - Every member function is safe to call concurrently with any other,
-///   except destruction (and assignment to the same map from two threads,
-///   which is safe but its result is unspecified).
+///   except destruction, moving from the map (move construction or move
+///   assignment) and swap, which like destruction need the map(s) to
+///   themselves (and assignment to the same map from two threads, which is
+///   safe but its result is unspecified).
+/// - With a transparent Hash and KeyEqual (both declare is_transparent), the
+///   lookups (get, at, contains, count, visit, cvisit, update, erase,
+///   erase_if(k, pred), load_and_delete) accept any key type they accept.
+/// - Every allocation (shard array, tables, element arrays) goes through a
+///   rebound copy of Allocator; the allocator moves with the shards on move
+///   and swap.
 /// - No reference into the map escapes: reads return copies (get, at,
 ///   get_or_insert_default, snapshot) or run a callback under the lock
 ///   (visit, update, upsert, for_each, for_each_mut, erase_if).
