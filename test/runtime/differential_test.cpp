@@ -116,12 +116,16 @@ void run_differential(M &m, std::uint64_t seed, std::size_t ops,
     ForEachMut,
     Snapshot,
     Batch,
+    EmplaceOrVisit,
+    EmplaceOrCvisit,
+    AssignIfEqual,
+    MoveOrSwap,
     NumOps
   };
   executed.assign(NumOps, 0);
   // Weights: destructive whole-map operations are rare so the map grows.
-  const unsigned weight[NumOps] = {10, 6, 6, 4, 8, 6, 6, 5, 8, 4, 4,
-                                   6,  6, 1, 1, 3, 2, 1, 1, 1, 1, 2};
+  const unsigned weight[NumOps] = {10, 6, 6, 4, 8, 6, 6, 5, 8, 4, 4, 6, 6,
+                                   1,  1, 3, 2, 1, 1, 1, 1, 2, 4, 2, 4, 1};
   unsigned total = 0;
   for (unsigned w : weight)
     total += w;
@@ -297,6 +301,58 @@ void run_differential(M &m, std::uint64_t seed, std::size_t ops,
           model[k + d] += "b";
       }
       break;
+    case EmplaceOrVisit: {
+      const std::size_t n = rng() % 10;
+      const char c = char('a' + rng() % 26);
+      ASSERT_EQ(m.emplace_or_visit(k, n, c,
+                                   [&](const Key &key, Value &v) {
+                                     ASSERT_EQ(key, k);
+                                     v.push_back(c);
+                                   }),
+                !present);
+      if (present)
+        it->second.push_back(c);
+      else
+        model.try_emplace(k, n, c);
+      break;
+    }
+    case EmplaceOrCvisit: {
+      Value seen = "<not called>";
+      Value v = random_value();
+      ASSERT_EQ(
+          m.emplace_or_cvisit(k, v, [&](const Value &cur) { seen = cur; }),
+          !present);
+      ASSERT_EQ(seen, present ? it->second : Value("<not called>"));
+      model.try_emplace(k, v);
+      break;
+    }
+    case AssignIfEqual: {
+      // Half the time the expected value is the present one.
+      const Value expected =
+          present && rng() % 2 == 0 ? it->second : random_value();
+      const Value desired = random_value();
+      const bool equal = present && it->second == expected;
+      ASSERT_EQ(m.assign_if_equal(k, expected, desired), equal);
+      if (equal)
+        it->second = desired;
+      break;
+    }
+    case MoveOrSwap: {
+      // Hand the contents to another map and back: nothing may be lost.
+      M other;
+      swap(m, other);
+      ASSERT_TRUE(m.empty());
+      ASSERT_EQ(contents_of(other), contents(model));
+      if constexpr (is_sharded<M>) {
+        M moved(std::move(other));
+        ASSERT_TRUE(other.empty()); // NOLINT(bugprone-use-after-move)
+        m = std::move(moved);
+      } else {
+        m.swap(other);
+      }
+      ASSERT_EQ(contents_of(m), contents(model));
+      break;
+    }
     default:
       FAIL() << "unknown op";
     }

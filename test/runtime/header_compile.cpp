@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 // Every non-template member.
@@ -44,6 +45,12 @@ template <class M> int exercise_common(M &m) {
   n += static_cast<int>(m.erase(4));
   n += m.contains(1) + static_cast<int>(m.count(2) + m.size()) + m.empty();
   n += static_cast<int>(m.at(1).size() + m.get(2)->size());
+  n += m.emplace_or_visit(7, 2u, 'g', [](std::string &v) { v += "h"; });
+  n += m.emplace_or_cvisit(7, 2u, 'g', [](const std::string &) {});
+  n += m.assign_if_equal(7, "gg", "i");
+  M other;
+  swap(m, other);
+  m.swap(other);
   return n;
 }
 
@@ -65,6 +72,10 @@ int main() {
   o8.erase_if([](const int &, const long &v) { return v == 3; });
   concguard::sharded_map<int, long> o8copy(o8);
   o8copy = o8;
+  concguard::sharded_map<int, long> o8moved(std::move(o8copy));
+  o8copy = std::move(o8moved);
+  n += o8.emplace_or_visit(2, 5L, [](long &v) { ++v; });
+  n += o8.assign_if_equal(2, 5, 6);
   o8.clear();
 
   concguard::snapshot_map<int, std::string> c;

@@ -14,6 +14,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <type_traits>
 #include <unordered_map>
@@ -683,6 +684,27 @@ template <class M> void expect_extended_api() {
   EXPECT_EQ(m.at(12), val<V>(1));
   EXPECT_FALSE(m.compare_and_swap(400, val<V>(0), val<V>(1)));
   EXPECT_FALSE(m.contains(400));
+  // folly's name for it.
+  EXPECT_FALSE(m.assign_if_equal(12, val<V>(12), val<V>(5)));
+  EXPECT_TRUE(m.assign_if_equal(12, val<V>(1), val<V>(5)));
+  EXPECT_EQ(m.at(12), val<V>(5));
+
+  // emplace_or_visit(key, value args..., visitor): the last argument is the
+  // visitor, the others construct the value only if the key is absent.
+  EXPECT_TRUE(m.emplace_or_visit(600, val<V>(6), [](V &) { FAIL(); }));
+  EXPECT_EQ(m.at(600), val<V>(6));
+  EXPECT_FALSE(m.emplace_or_visit(600, val<V>(7), [](const int &k, V &v) {
+    EXPECT_EQ(k, 600);
+    v = val<V>(8);
+  }));
+  EXPECT_EQ(m.at(600), val<V>(8));
+  V cseen{};
+  EXPECT_FALSE(
+      m.emplace_or_cvisit(600, val<V>(9), [&](const V &v) { cseen = v; }));
+  EXPECT_EQ(cseen, val<V>(8));
+  EXPECT_EQ(m.at(600), val<V>(8));
+  EXPECT_TRUE(m.emplace_or_cvisit(601, val<V>(9), [](const V &) { FAIL(); }));
+  EXPECT_EQ(m.at(601), val<V>(9));
 }
 
 TEST(ShardedMapApi, OptimisticShards) {
@@ -716,6 +738,320 @@ template <class M> void expect_cas_counts_exactly() {
     th.join();
   EXPECT_EQ(m.at(0), 8000);
 }
+/// emplace_or_visit forwards several constructor arguments, and leaves an
+/// rvalue argument untouched when the key is present.
+template <class M> void expect_emplace_or_visit_arguments() {
+  M m;
+  EXPECT_TRUE(m.emplace_or_visit(1, 3u, 'x', [](std::string &) { FAIL(); }));
+  EXPECT_EQ(m.at(1), "xxx");
+  std::string kept = "kept";
+  EXPECT_FALSE(
+      m.emplace_or_visit(1, std::move(kept), [](std::string &v) { v += "!"; }));
+  EXPECT_EQ(kept, "kept");
+  EXPECT_EQ(m.at(1), "xxx!");
+}
+TEST(ShardedMapApi, EmplaceOrVisitArguments) {
+  expect_emplace_or_visit_arguments<Map>();
+  expect_emplace_or_visit_arguments<
+      concguard::snapshot_map<int, std::string>>();
+}
+
+//===-- Heterogeneous lookup
+//------------------------------------------------===//
+
+/// A string key that counts how many times one is constructed, so that a
+/// test can show a lookup by std::string_view builds none.
+struct counted_key {
+  static inline int constructed = 0;
+  std::string text;
+  explicit counted_key(std::string_view s) : text(s) { ++constructed; }
+  counted_key(const counted_key &o) : text(o.text) { ++constructed; }
+  counted_key(counted_key &&o) noexcept : text(std::move(o.text)) {
+    ++constructed;
+  }
+  counted_key &operator=(const counted_key &) = default;
+  counted_key &operator=(counted_key &&) noexcept = default;
+};
+std::string_view view_of(const counted_key &k) { return k.text; }
+std::string_view view_of(std::string_view s) { return s; }
+struct text_hash {
+  using is_transparent = void;
+  template <class T> std::size_t operator()(const T &k) const {
+    return std::hash<std::string_view>()(view_of(k));
+  }
+};
+struct text_equal {
+  using is_transparent = void;
+  template <class A, class B> bool operator()(const A &a, const B &b) const {
+    return view_of(a) == view_of(b);
+  }
+};
+
+template <class M> void expect_lookup_by_view_builds_no_key() {
+  using V = typename M::mapped_type;
+  M m;
+  for (int i = 0; i < 50; ++i)
+    m.insert(counted_key("k" + std::to_string(i)), V(i));
+  const int before = counted_key::constructed;
+  const std::string_view k7 = "k7";
+  EXPECT_EQ(m.get(k7), std::optional<V>(V(7)));
+  EXPECT_EQ(m.get(std::string_view("nope")), std::nullopt);
+  EXPECT_EQ(m.at(k7), V(7));
+  EXPECT_THROW(m.at(std::string_view("nope")), std::out_of_range);
+  EXPECT_TRUE(m.contains(k7));
+  EXPECT_EQ(m.count(std::string_view("nope")), 0u);
+  std::string seen_key;
+  EXPECT_TRUE(m.visit(k7, [&](const counted_key &k, const V &v) {
+    seen_key = k.text;
+    EXPECT_EQ(v, V(7));
+  }));
+  EXPECT_EQ(seen_key, "k7");
+  EXPECT_TRUE(m.cvisit(k7, [](const V &v) { EXPECT_EQ(v, V(7)); }));
+  EXPECT_EQ(counted_key::constructed, before);
+}
+
+template <class M> void expect_writes_by_view() {
+  using V = typename M::mapped_type;
+  M m;
+  for (int i = 0; i < 50; ++i)
+    m.insert(counted_key("k" + std::to_string(i)), V(i));
+  const int before = counted_key::constructed;
+  EXPECT_TRUE(m.update(std::string_view("k8"), [](V &v) { v = V(80); }));
+  EXPECT_FALSE(m.update(std::string_view("nope"), [](V &) { FAIL(); }));
+  EXPECT_EQ(m.erase(std::string_view("k9")), 1u);
+  EXPECT_EQ(m.erase(std::string_view("k9")), 0u);
+  EXPECT_EQ(
+      m.erase_if(std::string_view("k10"), [](const V &v) { return v == V(0); }),
+      0u);
+  EXPECT_EQ(m.erase_if(std::string_view("k10"),
+                       [](const counted_key &k, const V &) {
+                         return k.text == "k10";
+                       }),
+            1u);
+  EXPECT_EQ(m.load_and_delete(std::string_view("k11")),
+            std::optional<V>(V(11)));
+  EXPECT_EQ(m.load_and_delete(std::string_view("k11")), std::nullopt);
+  // erase and erase_if move the removed element out of the table (to
+  // destroy it after the lock is released): one K move each. No K is built
+  // from a string_view.
+  EXPECT_EQ(counted_key::constructed, before + 2);
+  EXPECT_EQ(m.get(std::string_view("k8")), std::optional<V>(V(80)));
+  EXPECT_EQ(m.size(), 47u);
+}
+
+TEST(ShardedMapHeterogeneous, LookupByViewBuildsNoKey) {
+  // counted_key moves without throwing: flat-table shards.
+  using M = sharded_map<counted_key, int, text_hash, text_equal>;
+  expect_lookup_by_view_builds_no_key<M>();
+  expect_writes_by_view<M>();
+  using S = concguard::snapshot_map<
+      counted_key, int,
+      concguard::persistent_map<counted_key, int, text_hash, text_equal>>;
+  expect_lookup_by_view_builds_no_key<S>();
+}
+
+/// Optimistic shards: keys are small trivially copyable; look up by a
+/// wrapper type the transparent functors accept.
+struct id_view {
+  long id;
+};
+struct id_hash {
+  using is_transparent = void;
+  std::size_t operator()(long k) const { return std::hash<long>()(k); }
+  std::size_t operator()(id_view k) const { return std::hash<long>()(k.id); }
+};
+struct id_equal {
+  using is_transparent = void;
+  static long of(long k) { return k; }
+  static long of(id_view k) { return k.id; }
+  template <class A, class B> bool operator()(A a, B b) const {
+    return of(a) == of(b);
+  }
+};
+TEST(ShardedMapHeterogeneous, OptimisticShards) {
+  using M = sharded_map<long, long, id_hash, id_equal>;
+  static_assert(concguard::detail::optimistic_elements<long, long>);
+  M m;
+  for (long i = 0; i < 100; ++i)
+    m.insert(i, i * 10);
+  EXPECT_EQ(m.get(id_view{7}), std::optional<long>(70));
+  EXPECT_EQ(m.get(id_view{700}), std::nullopt);
+  EXPECT_EQ(m.at(id_view{8}), 80);
+  EXPECT_TRUE(m.contains(id_view{9}));
+  EXPECT_EQ(m.count(id_view{900}), 0u);
+  long seen = -1;
+  EXPECT_TRUE(m.visit(id_view{10}, [&](const long &k, const long &v) {
+    seen = k;
+    EXPECT_EQ(v, 100);
+  }));
+  EXPECT_EQ(seen, 10);
+  EXPECT_TRUE(m.update(id_view{11}, [](long &v) { ++v; }));
+  EXPECT_EQ(m.at(11), 111);
+  EXPECT_EQ(m.erase(id_view{12}), 1u);
+  EXPECT_EQ(m.erase_if(id_view{13}, [](long v) { return v == 130; }), 1u);
+  EXPECT_EQ(m.load_and_delete(id_view{14}), std::optional<long>(140));
+  EXPECT_EQ(m.size(), 97u);
+}
+
+/// Without transparent functors, an argument that converts to K still goes
+/// through the K overload (the rewriter's `m.get("literal")` keeps working).
+TEST(ShardedMapHeterogeneous, ConvertingArgumentsStillWork) {
+  sharded_map<std::string, int> m;
+  m.insert("a", 1);
+  EXPECT_EQ(m.get("a"), std::optional<int>(1));
+  EXPECT_TRUE(m.contains("a"));
+  EXPECT_EQ(m.erase("a"), 1u);
+  concguard::snapshot_map<std::string, int> s;
+  s.insert("a", 1);
+  EXPECT_EQ(s.get("a"), std::optional<int>(1));
+}
+
+//===-- Move, swap, allocator
+//----------------------------------------------===//
+
+/// A value that counts its copies.
+struct copy_counted {
+  static inline int copies = 0;
+  int v = 0;
+  copy_counted() = default;
+  explicit copy_counted(int x) : v(x) {}
+  copy_counted(const copy_counted &o) : v(o.v) { ++copies; }
+  copy_counted(copy_counted &&o) noexcept : v(o.v) {}
+  copy_counted &operator=(const copy_counted &o) {
+    v = o.v;
+    ++copies;
+    return *this;
+  }
+  copy_counted &operator=(copy_counted &&o) noexcept {
+    v = o.v;
+    return *this;
+  }
+  friend bool operator==(const copy_counted &a, const copy_counted &b) {
+    return a.v == b.v;
+  }
+};
+
+TEST(ShardedMapMove, MoveTakesTheShardsWithoutCopying) {
+  sharded_map<int, copy_counted> a(16);
+  for (int i = 0; i < 1000; ++i)
+    a.insert(i, copy_counted(i));
+  copy_counted::copies = 0;
+  sharded_map<int, copy_counted> b(std::move(a));
+  EXPECT_EQ(copy_counted::copies, 0);
+  EXPECT_EQ(b.size(), 1000u);
+  EXPECT_EQ(b.shard_count(), 16u);
+  // The moved-from map is empty and usable, with the same shard count.
+  EXPECT_TRUE(a.empty()); // NOLINT(bugprone-use-after-move)
+  EXPECT_EQ(a.shard_count(), 16u);
+  a.insert(5, copy_counted(55));
+  EXPECT_EQ(a.get(5)->v, 55);
+  EXPECT_EQ(b.get(5)->v, 5);
+
+  sharded_map<int, copy_counted> c(4);
+  c.insert(1, copy_counted(1));
+  copy_counted::copies = 0;
+  c = std::move(b);
+  EXPECT_EQ(copy_counted::copies, 0);
+  EXPECT_EQ(c.size(), 1000u);
+  EXPECT_EQ(c.shard_count(), 16u);
+  EXPECT_TRUE(b.empty()); // NOLINT(bugprone-use-after-move)
+}
+
+template <class M> void expect_swap_exchanges_contents() {
+  using V = typename M::mapped_type;
+  M a(8), b(32);
+  for (int i = 0; i < 100; ++i)
+    a.insert(i, V(1));
+  b.insert(1000, V(2));
+  swap(a, b);
+  EXPECT_EQ(a.size(), 1u);
+  EXPECT_EQ(a.shard_count(), 32u);
+  EXPECT_EQ(a.get(1000), std::optional<V>(V(2)));
+  EXPECT_EQ(b.size(), 100u);
+  EXPECT_EQ(b.shard_count(), 8u);
+  b.swap(a);
+  EXPECT_EQ(a.size(), 100u);
+  M moved(std::move(a));
+  EXPECT_EQ(moved.size(), 100u);
+  EXPECT_TRUE(a.empty()); // NOLINT(bugprone-use-after-move)
+  a.insert(1, V(1));
+  EXPECT_EQ(a.size(), 1u);
+}
+TEST(ShardedMapMove, SwapExchangesContents) {
+  expect_swap_exchanges_contents<sharded_map<int, long>>(); // optimistic
+  expect_swap_exchanges_contents<sharded_map<int, copy_counted>>(); // basic
+}
+TEST(SnapshotMapSwap, ExchangesCurrentSnapshots) {
+  concguard::snapshot_map<int, std::string> a{{1, "a"}}, b{{2, "b"}, {3, "c"}};
+  auto held = a.snapshot();
+  swap(a, b);
+  EXPECT_EQ(a.size(), 2u);
+  EXPECT_EQ(b.get(1), std::optional<std::string>("a"));
+  EXPECT_EQ(held->size(), 1u); // snapshots are unchanged by the swap
+  a.swap(a);                   // no-op, no deadlock
+  EXPECT_EQ(a.size(), 2u);
+}
+
+/// A stateful allocator that counts the bytes it has outstanding.
+template <class T> struct counting_allocator {
+  using value_type = T;
+  std::shared_ptr<long> live;
+  explicit counting_allocator(std::shared_ptr<long> l) : live(std::move(l)) {}
+  template <class U>
+  counting_allocator(const counting_allocator<U> &o) // NOLINT: implicit
+      : live(o.live) {}
+  T *allocate(std::size_t n) {
+    *live += static_cast<long>(n * sizeof(T));
+    return std::allocator<T>().allocate(n);
+  }
+  void deallocate(T *p, std::size_t n) {
+    *live -= static_cast<long>(n * sizeof(T));
+    std::allocator<T>().deallocate(p, n);
+  }
+  template <class U> bool operator==(const counting_allocator<U> &o) const {
+    return live == o.live;
+  }
+  template <class U> bool operator!=(const counting_allocator<U> &o) const {
+    return live != o.live;
+  }
+};
+
+/// A value whose move may throw: node-table shards.
+struct throwing_move {
+  std::string s;
+  throwing_move() = default;
+  explicit throwing_move(int x) : s(std::to_string(x)) {}
+  throwing_move(const throwing_move &) = default;
+  throwing_move(throwing_move &&o) noexcept(false) : s(o.s) {}
+  throwing_move &operator=(const throwing_move &) = default;
+};
+
+template <class V> void expect_every_byte_through_the_allocator() {
+  using A = counting_allocator<std::pair<const int, V>>;
+  auto live = std::make_shared<long>(0);
+  {
+    sharded_map<int, V, std::hash<int>, std::equal_to<int>, A> m(8, {}, {},
+                                                                 A(live));
+    const long empty = *live;
+    EXPECT_GT(empty, 0); // the shard array
+    for (int i = 0; i < 5000; ++i)
+      m.insert(i, V(i));
+    EXPECT_GT(*live, empty); // the tables
+    EXPECT_TRUE(m.get_allocator() == A(live));
+    auto copy = m;
+    EXPECT_TRUE(copy.get_allocator() == A(live));
+    auto moved = std::move(copy);
+    m.erase_if([](const int &k, const V &) { return k % 2 == 0; });
+    m.clear();
+  }
+  EXPECT_EQ(*live, 0); // everything given back
+}
+TEST(ShardedMapAllocator, EveryByteGoesThroughIt) {
+  expect_every_byte_through_the_allocator<long>();          // optimistic
+  expect_every_byte_through_the_allocator<copy_counted>();  // flat table
+  expect_every_byte_through_the_allocator<throwing_move>(); // node table
+}
+
 TEST(ShardedMapApi, CompareAndSwapFromThreads) {
   expect_cas_counts_exactly<sharded_map<int, long>>();
   expect_cas_counts_exactly<concguard::snapshot_map<int, long>>();

@@ -15,8 +15,10 @@
 #include <cstdlib>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -787,3 +789,199 @@ TEST(ShardedMapStress, OptimisticReadsNeverPairAKeyWithAnotherValue) {
 }
 
 } // namespace
+
+//===-- The API additions of issue 20 under contention
+//---------------------===//
+
+namespace extra {
+
+/// Transparent string hash and equality: lookups by std::string_view.
+struct text_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const {
+    return std::hash<std::string_view>()(s);
+  }
+};
+struct text_equal {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const {
+    return a == b;
+  }
+};
+
+std::string key_name(int k) { return "key-" + std::to_string(k); }
+
+/// Every thread adds 1 to random keys through emplace_or_visit (inserting 1
+/// when absent) and assign_if_equal retry loops, while looking keys up by
+/// std::string_view; at the end the values add up to the increments made.
+template <class M> void expect_increments_add_up() {
+  M m;
+  constexpr int keys = 32;
+  const long ops = scaled(4000);
+  std::atomic<long> increments{0};
+  run_threads(threads, [&](int t) {
+    std::mt19937 rng(static_cast<unsigned>(t) + 7);
+    long mine = 0;
+    for (long i = 0; i < ops; ++i) {
+      const std::string name = key_name(static_cast<int>(rng() % keys));
+      const std::string_view view = name;
+      switch (rng() % 4) {
+      case 0:
+        m.emplace_or_visit(name, 1L, [](long &v) { ++v; });
+        ++mine;
+        break;
+      case 1:
+        if (m.contains(view))
+          for (;;) {
+            const long cur = m.at(view);
+            if (m.assign_if_equal(name, cur, cur + 1)) {
+              ++mine;
+              break;
+            }
+          }
+        break;
+      case 2: {
+        const std::optional<long> v = m.get(view);
+        EXPECT_TRUE(!v || *v >= 1);
+        m.visit(view, [](const std::string &k, const long &value) {
+          EXPECT_EQ(k.compare(0, 4, "key-"), 0);
+          EXPECT_GE(value, 1);
+        });
+        break;
+      }
+      default:
+        m.emplace_or_cvisit(name, 1L, [](const long &v) { EXPECT_GE(v, 1); });
+        // Counted only if it inserted; emplace_or_cvisit says so.
+        break;
+      }
+    }
+    increments.fetch_add(mine);
+  });
+  long total = 0;
+  m.for_each([&](const std::string &, const long &v) { total += v; });
+  // emplace_or_cvisit inserted some keys with 1: count them apart.
+  long inserted_by_cvisit = total - increments.load();
+  EXPECT_GE(inserted_by_cvisit, 0);
+  EXPECT_LE(inserted_by_cvisit, keys);
+}
+
+/// Exact version: only emplace_or_visit and assign_if_equal write.
+template <class M> void expect_increments_exact() {
+  M m;
+  constexpr int keys = 16;
+  const long ops = scaled(4000);
+  std::atomic<long> increments{0};
+  run_threads(threads, [&](int t) {
+    std::mt19937 rng(static_cast<unsigned>(t) + 11);
+    long mine = 0;
+    for (long i = 0; i < ops; ++i) {
+      const std::string name = key_name(static_cast<int>(rng() % keys));
+      if (rng() % 2 == 0) {
+        m.emplace_or_visit(name, 1L, [](const std::string &, long &v) { ++v; });
+        ++mine;
+      } else if (m.contains(std::string_view(name))) {
+        for (;;) {
+          const long cur = m.at(std::string_view(name));
+          if (m.assign_if_equal(name, cur, cur + 1))
+            break;
+        }
+        ++mine;
+      }
+    }
+    increments.fetch_add(mine);
+  });
+  long total = 0;
+  m.for_each([&](const std::string &, const long &v) { total += v; });
+  EXPECT_EQ(total, increments.load());
+}
+
+} // namespace extra
+
+TEST(ApiAdditionsStress, ShardedMapIncrementsAddUp) {
+  using M = concguard::sharded_map<std::string, long, extra::text_hash,
+                                   extra::text_equal>;
+  extra::expect_increments_add_up<M>();
+  extra::expect_increments_exact<M>();
+}
+
+TEST(ApiAdditionsStress, SnapshotMapIncrementsAddUp) {
+  using M = concguard::snapshot_map<
+      std::string, long,
+      concguard::persistent_map<std::string, long, extra::text_hash,
+                                extra::text_equal>>;
+  extra::expect_increments_add_up<M>();
+  extra::expect_increments_exact<M>();
+}
+
+/// Optimistic shards: emplace_or_visit and assign_if_equal as counters.
+TEST(ApiAdditionsStress, OptimisticIncrementsExact) {
+  concguard::sharded_map<std::int64_t, std::int64_t> m;
+  const long ops = scaled(4000);
+  std::atomic<long> increments{0};
+  run_threads(threads, [&](int t) {
+    std::mt19937 rng(static_cast<unsigned>(t) + 13);
+    long mine = 0;
+    for (long i = 0; i < ops; ++i) {
+      const std::int64_t k = static_cast<std::int64_t>(rng() % 16);
+      if (rng() % 2 == 0) {
+        m.emplace_or_visit(k, std::int64_t(1), [](std::int64_t &v) { ++v; });
+        ++mine;
+      } else if (m.contains(k)) {
+        for (;;) {
+          const std::int64_t cur = m.at(k);
+          if (m.assign_if_equal(k, cur, cur + 1))
+            break;
+        }
+        ++mine;
+      }
+    }
+    increments.fetch_add(mine);
+  });
+  long total = 0;
+  m.for_each([&](const std::int64_t &, const std::int64_t &v) { total += v; });
+  EXPECT_EQ(total, increments.load());
+}
+
+/// snapshot_map::swap while readers and a batch writer run: every snapshot
+/// a reader sees holds one generation (all values equal), and the two maps
+/// keep their sizes between them.
+TEST(ApiAdditionsStress, SnapshotMapSwapWhileReading) {
+  using M = concguard::snapshot_map<int, long>;
+  constexpr int keys = 50;
+  M a, b;
+  a.update([](auto &m) {
+    for (int k = 0; k < keys; ++k)
+      m.insert_or_assign(k, 1);
+  });
+  b.update([](auto &m) {
+    for (int k = 0; k < keys + 10; ++k)
+      m.insert_or_assign(k, 2);
+  });
+  const long ops = scaled(2000);
+  run_threads(threads, [&](int t) {
+    for (long i = 0; i < ops; ++i) {
+      if (t == 0) {
+        swap(a, b);
+      } else if (t == 1) {
+        // A batch that rewrites every value of one map to a new generation.
+        M &target = (i % 2 == 0) ? a : b;
+        target.update([&](auto &m) {
+          for (auto it = m.begin(); it != m.end(); ++it)
+            it->second = 3 + i;
+        });
+      } else {
+        const M &target = (i % 2 == 0) ? a : b;
+        auto snap = target.snapshot();
+        long first = -1;
+        for (const auto &kv : *snap) {
+          if (first == -1)
+            first = kv.second;
+          ASSERT_EQ(kv.second, first) << "a snapshot mixes two generations";
+        }
+        ASSERT_TRUE(snap->size() == keys || snap->size() == keys + 10);
+      }
+    }
+  });
+  EXPECT_EQ(a.size() + b.size(), 2 * keys + 10);
+  EXPECT_NE(a.size(), b.size());
+}

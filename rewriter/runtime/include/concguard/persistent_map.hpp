@@ -492,6 +492,15 @@ public:
     return locate(key, hash_of(key), nullptr);
   }
 
+  /// find_entry by another type than K, when Hash and KeyEqual are both
+  /// transparent (declare `is_transparent`) and accept it.
+  template <
+      class Q,
+      std::enable_if_t<detail::transparent_lookup<Hash, KeyEqual, Q>, int> = 0>
+  const value_type *find_entry(const Q &key) const {
+    return locate(key, hash_of(key), nullptr);
+  }
+
   bool contains(const K &key) const { return find_entry(key) != nullptr; }
   size_type count(const K &key) const { return contains(key) ? 1 : 0; }
 
@@ -559,14 +568,14 @@ public:
   }
 
 private:
-  std::uint64_t hash_of(const K &key) const {
+  template <class Q> std::uint64_t hash_of(const Q &key) const {
     return detail::mix_hash(static_cast<std::uint64_t>(hash_(key)));
   }
 
   /// The entry for `key` (hash `h`), or nullptr. With `it`, also builds an
   /// iterator positioned on it (left at end when absent).
-  template <class It>
-  const value_type *locate(const K &key, std::uint64_t h, It *it) const {
+  template <class It, class Q>
+  const value_type *locate(const Q &key, std::uint64_t h, It *it) const {
     const node *n = root_;
     if (n == nullptr)
       return nullptr;
@@ -608,7 +617,8 @@ private:
       *it = It();
     return nullptr;
   }
-  const value_type *locate(const K &key, std::uint64_t h,
+  template <class Q>
+  const value_type *locate(const Q &key, std::uint64_t h,
                            std::nullptr_t) const {
     return locate<const_iterator>(key, h, nullptr);
   }

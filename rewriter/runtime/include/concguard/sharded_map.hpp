@@ -162,7 +162,8 @@ inline std::uint8_t hash_tag(std::uint64_t h) noexcept {
 /// one control-byte cache line and one element, against three dependent
 /// pointer hops in a node-based std::unordered_map. Used when K and V have
 /// non-throwing move constructors (elements move on growth and deletion).
-template <class K, class V, class Hash, class KeyEqual> class flat_table {
+template <class K, class V, class Hash, class KeyEqual, class Alloc>
+class flat_table {
 public:
   using element_type = std::pair<K, V>;
   /// What erase() moves the removed element into, so that the caller can
@@ -173,9 +174,13 @@ public:
                     std::is_nothrow_move_constructible_v<V>,
                 "flat_table needs non-throwing moves");
 
-  flat_table(const Hash &h, const KeyEqual &e) : hash_(h), eq_(e) {}
+  flat_table(const Hash &h, const KeyEqual &e, const Alloc &a)
+      : hash_(h), eq_(e), alloc_(a) {}
 
-  flat_table(const flat_table &o) : hash_(o.hash_), eq_(o.eq_) {
+  flat_table(const flat_table &o)
+      : hash_(o.hash_), eq_(o.eq_),
+        alloc_(std::allocator_traits<element_alloc>::
+                   select_on_container_copy_construction(o.alloc_)) {
     if (o.size_ == 0)
       return;
     allocate(o.cap_);
@@ -193,7 +198,10 @@ public:
     size_ = o.size_;
   }
 
-  flat_table(flat_table &&o) noexcept : hash_(o.hash_), eq_(o.eq_) { swap(o); }
+  flat_table(flat_table &&o) noexcept
+      : hash_(o.hash_), eq_(o.eq_), alloc_(o.alloc_) {
+    swap(o);
+  }
 
   flat_table &operator=(flat_table o) noexcept {
     swap(o);
@@ -210,9 +218,10 @@ public:
     swap(size_, o.size_);
     swap(hash_, o.hash_);
     swap(eq_, o.eq_);
+    swap(alloc_, o.alloc_);
   }
 
-  std::uint64_t hash_of(const K &key) const {
+  template <class Q> std::uint64_t hash_of(const Q &key) const {
     return mix_hash(static_cast<std::uint64_t>(hash_(key)));
   }
   const Hash &hash_function() const noexcept { return hash_; }
@@ -220,7 +229,7 @@ public:
   std::size_t size() const noexcept { return size_; }
   bool empty() const noexcept { return size_ == 0; }
 
-  element_type *find(const K &key, std::uint64_t h) {
+  template <class Q> element_type *find(const Q &key, std::uint64_t h) {
     if (size_ == 0)
       return nullptr;
     const std::uint8_t tag = hash_tag(h);
@@ -234,7 +243,8 @@ public:
         return slots_ + i;
     }
   }
-  const element_type *find(const K &key, std::uint64_t h) const {
+  template <class Q>
+  const element_type *find(const Q &key, std::uint64_t h) const {
     return const_cast<flat_table *>(this)->find(key, h);
   }
 
@@ -259,7 +269,8 @@ public:
 
   /// Removes `key`, moving the element into `out`; returns whether it was
   /// present.
-  bool erase(const K &key, std::uint64_t h, removed_type &out) {
+  template <class Q>
+  bool erase(const Q &key, std::uint64_t h, removed_type &out) {
     element_type *e = find(key, h);
     if (e == nullptr)
       return false;
@@ -374,10 +385,17 @@ private:
   }
 
   void allocate(std::size_t cap) {
-    std::unique_ptr<std::uint8_t[]> ctrl(new std::uint8_t[cap]);
-    std::memset(ctrl.get(), empty_slot, cap);
-    slots_ = std::allocator<element_type>().allocate(cap);
-    ctrl_ = ctrl.release();
+    byte_alloc bytes(alloc_);
+    std::uint8_t *ctrl =
+        std::allocator_traits<byte_alloc>::allocate(bytes, cap);
+    try {
+      slots_ = std::allocator_traits<element_alloc>::allocate(alloc_, cap);
+    } catch (...) {
+      std::allocator_traits<byte_alloc>::deallocate(bytes, ctrl, cap);
+      throw;
+    }
+    std::memset(ctrl, empty_slot, cap);
+    ctrl_ = ctrl;
     cap_ = cap;
   }
 
@@ -390,8 +408,9 @@ private:
         if (ctrl_[i] != empty_slot)
           slots_[i].~element_type();
     }
-    std::allocator<element_type>().deallocate(slots_, cap_);
-    delete[] ctrl_;
+    std::allocator_traits<element_alloc>::deallocate(alloc_, slots_, cap_);
+    byte_alloc bytes(alloc_);
+    std::allocator_traits<byte_alloc>::deallocate(bytes, ctrl_, cap_);
     ctrl_ = nullptr;
     slots_ = nullptr;
     cap_ = 0;
@@ -399,7 +418,7 @@ private:
   }
 
   void rehash(std::size_t new_cap) {
-    flat_table next(hash_, eq_);
+    flat_table next(hash_, eq_, alloc_);
     next.allocate(new_cap);
     for (std::size_t i = 0; i < cap_; ++i)
       if (ctrl_[i] != empty_slot) {
@@ -413,27 +432,38 @@ private:
     swap(next); // `next` now owns the moved-from elements and frees them
   }
 
+  using element_alloc = typename std::allocator_traits<
+      Alloc>::template rebind_alloc<element_type>;
+  using byte_alloc = typename std::allocator_traits<
+      Alloc>::template rebind_alloc<std::uint8_t>;
+
   std::uint8_t *ctrl_ = nullptr;
   element_type *slots_ = nullptr;
   std::size_t cap_ = 0;
   std::size_t size_ = 0;
   Hash hash_;
   KeyEqual eq_;
+  element_alloc alloc_;
 };
 
 /// Node-based table (std::unordered_map) for element types whose moves may
 /// throw: nodes never move, so no operation needs to move an element.
-template <class K, class V, class Hash, class KeyEqual> class node_table {
-  using map_type = std::unordered_map<K, V, Hash, KeyEqual>;
+template <class K, class V, class Hash, class KeyEqual, class Alloc>
+class node_table {
+  using map_type =
+      std::unordered_map<K, V, Hash, KeyEqual,
+                         typename std::allocator_traits<Alloc>::
+                             template rebind_alloc<std::pair<const K, V>>>;
 
 public:
   using element_type = typename map_type::value_type;
   using removed_type = typename map_type::node_type;
 
-  node_table(const Hash &h, const KeyEqual &e) : map_(0, h, e) {}
+  node_table(const Hash &h, const KeyEqual &e, const Alloc &a)
+      : map_(0, h, e, typename map_type::allocator_type(a)) {}
 
   void swap(node_table &o) noexcept { map_.swap(o.map_); }
-  std::uint64_t hash_of(const K &key) const {
+  template <class Q> std::uint64_t hash_of(const Q &key) const {
     return mix_hash(static_cast<std::uint64_t>(map_.hash_function()(key)));
   }
   Hash hash_function() const { return map_.hash_function(); }
@@ -441,12 +471,13 @@ public:
   std::size_t size() const noexcept { return map_.size(); }
   bool empty() const noexcept { return map_.empty(); }
 
-  element_type *find(const K &key, std::uint64_t) {
-    auto it = map_.find(key);
+  template <class Q> element_type *find(const Q &key, std::uint64_t) {
+    auto it = find_it(map_, key);
     return it == map_.end() ? nullptr : &*it;
   }
-  const element_type *find(const K &key, std::uint64_t) const {
-    auto it = map_.find(key);
+  template <class Q>
+  const element_type *find(const Q &key, std::uint64_t) const {
+    auto it = find_it(map_, key);
     return it == map_.end() ? nullptr : &*it;
   }
   template <class KK, class... A>
@@ -455,9 +486,13 @@ public:
     auto r = map_.try_emplace(std::forward<KK>(key), std::forward<A>(args)...);
     return {&*r.first, r.second};
   }
-  bool erase(const K &key, std::uint64_t, removed_type &out) {
-    out = map_.extract(key);
-    return !out.empty();
+  template <class Q>
+  bool erase(const Q &key, std::uint64_t, removed_type &out) {
+    auto it = find_it(map_, key);
+    if (it == map_.end())
+      return false;
+    out = map_.extract(it);
+    return true;
   }
   void erase_element(element_type *e) { map_.erase(e->first); }
   template <class P> std::size_t erase_if(P &pred) {
@@ -490,24 +525,44 @@ public:
   void reserve(std::size_t n) { map_.reserve(n); }
 
 private:
+  /// std::unordered_map looks up by another type only from C++20 on; before,
+  /// a heterogeneous lookup builds a key.
+  template <class M, class Q> static auto find_it(M &map, const Q &key) {
+#if defined(__cpp_lib_generic_unordered_lookup) &&                             \
+    __cpp_lib_generic_unordered_lookup >= 201811L
+    return map.find(key);
+#else
+    if constexpr (std::is_same_v<Q, K>)
+      return map.find(key);
+    else
+      return map.find(K(key));
+#endif
+  }
+
   map_type map_;
 };
 
-template <class K, class V, class Hash, class KeyEqual>
+template <class K, class V, class Hash, class KeyEqual, class Alloc>
 using shard_table_t =
     std::conditional_t<std::is_nothrow_move_constructible_v<K> &&
                            std::is_nothrow_move_constructible_v<V>,
-                       flat_table<K, V, Hash, KeyEqual>,
-                       node_table<K, V, Hash, KeyEqual>>;
+                       flat_table<K, V, Hash, KeyEqual, Alloc>,
+                       node_table<K, V, Hash, KeyEqual, Alloc>>;
 
 /// The implementation of concguard::sharded_map with the per-shard lock as a
 /// parameter (`Lock` needs lock/unlock/lock_shared/unlock_shared). Only
 /// sharded_map (with detail::rw_spinlock) is public API; the benchmark
 /// instantiates this with std::shared_mutex and std::mutex to justify that
 /// choice.
-template <class K, class V, class Hash, class KeyEqual, class Lock>
+template <class K, class V, class Hash, class KeyEqual, class Lock,
+          class Alloc = std::allocator<std::pair<const K, V>>>
 class basic_sharded_map {
-  using table_type = shard_table_t<K, V, Hash, KeyEqual>;
+  using table_type = shard_table_t<K, V, Hash, KeyEqual, Alloc>;
+
+  /// Enables the overloads that look up by another type than K.
+  template <class Q>
+  using if_transparent =
+      std::enable_if_t<transparent_lookup<Hash, KeyEqual, Q>, int>;
 
 public:
   using key_type = K;
@@ -515,6 +570,7 @@ public:
   using value_type = std::pair<const K, V>;
   using hasher = Hash;
   using key_equal = KeyEqual;
+  using allocator_type = Alloc;
   using size_type = std::size_t;
 
   /// Shard count used when none is given. Measured on a 2-core machine (see
@@ -529,17 +585,19 @@ public:
   /// two, clamped to [1, max_shard_count]).
   explicit basic_sharded_map(size_type shard_count = default_shard_count,
                              const Hash &hash = Hash(),
-                             const KeyEqual &equal = KeyEqual())
-      : shards_(round_shard_count(shard_count), hash, equal), hash_(hash),
-        eq_(equal) {}
+                             const KeyEqual &equal = KeyEqual(),
+                             const Alloc &alloc = Alloc())
+      : shards_(round_shard_count(shard_count), hash, equal, alloc),
+        hash_(hash), eq_(equal) {}
 
   /// Creates a map holding `init` (later duplicates of a key are ignored, as
   /// with std::unordered_map).
   basic_sharded_map(std::initializer_list<value_type> init,
                     size_type shard_count = default_shard_count,
                     const Hash &hash = Hash(),
-                    const KeyEqual &equal = KeyEqual())
-      : basic_sharded_map(shard_count, hash, equal) {
+                    const KeyEqual &equal = KeyEqual(),
+                    const Alloc &alloc = Alloc())
+      : basic_sharded_map(shard_count, hash, equal, alloc) {
     for (const value_type &kv : init)
       insert(kv.first, kv.second);
   }
@@ -547,7 +605,10 @@ public:
   /// Copies `other` shard by shard, each under its read lock (not an atomic
   /// snapshot of the whole map if `other` is being written meanwhile).
   basic_sharded_map(const basic_sharded_map &other)
-      : shards_(other.shards_.count(), other.hash_, other.eq_),
+      : shards_(
+            other.shards_.count(), other.hash_, other.eq_,
+            std::allocator_traits<Alloc>::select_on_container_copy_construction(
+                other.shards_.allocator())),
         hash_(other.hash_), eq_(other.eq_) {
     other.check_entry("sharded_map(const sharded_map&)");
     for (size_type i = 0; i < shards_.count(); ++i) {
@@ -572,7 +633,7 @@ public:
     std::vector<table_type> fresh;
     fresh.reserve(shards_.count());
     for (size_type i = 0; i < shards_.count(); ++i)
-      fresh.emplace_back(hash_, eq_);
+      fresh.emplace_back(hash_, eq_, shards_.allocator());
     auto add = [&](const K &k, const V &v) {
       const std::uint64_t h = hash_of(k);
       fresh[index_for_hash(h)].try_emplace(k, h, v);
@@ -589,6 +650,38 @@ public:
     return *this; // the old contents die with `fresh`, outside the locks
   }
 
+  /// Takes `other`'s shards (and allocator) without copying or moving any
+  /// element; `other` is left empty with the same shard count. Not safe
+  /// while another thread uses `other` (like destruction).
+  basic_sharded_map(basic_sharded_map &&other)
+      : shards_(other.shards_.count(), other.hash_, other.eq_,
+                other.shards_.allocator()),
+        hash_(other.hash_), eq_(other.eq_) {
+    shards_.swap(other.shards_);
+  }
+
+  /// Takes `other`'s shards, leaving `other` empty; this map's previous
+  /// elements are destroyed. Not safe while another thread uses either map.
+  basic_sharded_map &operator=(basic_sharded_map &&other) {
+    if (this != &other) {
+      basic_sharded_map taken(std::move(other));
+      swap(taken);
+    }
+    return *this;
+  }
+
+  /// Exchanges the contents (shards, hash, equality and allocator) of two
+  /// maps in O(1). Not safe while another thread uses either map.
+  void swap(basic_sharded_map &other) noexcept {
+    using std::swap;
+    shards_.swap(other.shards_);
+    swap(hash_, other.hash_);
+    swap(eq_, other.eq_);
+  }
+  friend void swap(basic_sharded_map &a, basic_sharded_map &b) noexcept {
+    a.swap(b);
+  }
+
   ~basic_sharded_map() = default;
 
   //===-- Reads (shared lock of one shard) -------------------------------===//
@@ -598,12 +691,7 @@ public:
 
   /// Returns a copy of the value for `key`; throws std::out_of_range if the
   /// key is absent.
-  V at(const K &key) const {
-    std::optional<V> v = find_copy(key, "at");
-    if (!v)
-      throw std::out_of_range("concguard::sharded_map::at: key not found");
-    return std::move(*v);
-  }
+  V at(const K &key) const { return at_impl(key); }
 
   /// Whether `key` is present.
   bool contains(const K &key) const { return count_impl(key, "contains") != 0; }
@@ -615,6 +703,62 @@ public:
   /// without copying it. Returns whether the key was present (f is not
   /// called otherwise). `f` must not call into this map.
   template <class F> bool visit(const K &key, F &&f) const {
+    return visit_impl(key, f);
+  }
+
+  //===-- Lookup by another type (Hash and KeyEqual transparent) ---------===//
+
+  /// With a transparent Hash and KeyEqual (both declare `is_transparent`,
+  /// e.g. a string hash that accepts std::string_view), every operation
+  /// that only looks a key up also accepts any type they accept, without
+  /// building a K.
+  template <class Q, if_transparent<Q> = 0>
+  std::optional<V> get(const Q &key) const {
+    return find_copy(key, "get");
+  }
+  template <class Q, if_transparent<Q> = 0> V at(const Q &key) const {
+    return at_impl(key);
+  }
+  template <class Q, if_transparent<Q> = 0> bool contains(const Q &key) const {
+    return count_impl(key, "contains") != 0;
+  }
+  template <class Q, if_transparent<Q> = 0>
+  size_type count(const Q &key) const {
+    return count_impl(key, "count");
+  }
+  template <class Q, class F, if_transparent<Q> = 0>
+  bool visit(const Q &key, F &&f) const {
+    return visit_impl(key, f);
+  }
+  template <class Q, class F, if_transparent<Q> = 0>
+  bool cvisit(const Q &key, F &&f) const {
+    return visit_impl(key, f);
+  }
+  template <class Q, class F, if_transparent<Q> = 0>
+  bool update(const Q &key, F &&f) {
+    return update_impl(key, f);
+  }
+  template <class Q, if_transparent<Q> = 0> size_type erase(const Q &key) {
+    return erase_impl(key);
+  }
+  template <class Q, class P, if_transparent<Q> = 0>
+  size_type erase_if(const Q &key, P &&pred) {
+    return erase_key_if_impl(key, pred);
+  }
+  template <class Q, if_transparent<Q> = 0>
+  std::optional<V> load_and_delete(const Q &key) {
+    return load_and_delete_impl(key);
+  }
+
+private:
+  template <class Q> V at_impl(const Q &key) const {
+    std::optional<V> v = find_copy(key, "at");
+    if (!v)
+      throw std::out_of_range("concguard::sharded_map::at: key not found");
+    return std::move(*v);
+  }
+
+  template <class Q, class F> bool visit_impl(const Q &key, F &f) const {
     check_entry("visit");
     const std::uint64_t h = hash_of(key);
     const shard &s = shard_for_hash(h);
@@ -627,6 +771,7 @@ public:
     return true;
   }
 
+public:
   /// Number of elements: the sum of the shard sizes, each read under its
   /// lock (exact when no other thread writes concurrently).
   size_type size() const {
@@ -695,15 +840,7 @@ public:
   /// key is present; returns whether it was. If f throws, the lock is
   /// released and whatever f already changed stays changed.
   template <class F> bool update(const K &key, F &&f) {
-    check_entry("update");
-    const std::uint64_t h = hash_of(key);
-    shard &s = shard_for_hash(h);
-    exclusive_access a(this, s);
-    auto *e = s.table.find(key, h);
-    if (e == nullptr)
-      return false;
-    call_visitor(f, static_cast<const K &>(e->first), e->second);
-    return true;
+    return update_impl(key, f);
   }
 
   /// Inserts a value-initialized V for `key` if absent, then calls `f(V&)` on
@@ -785,28 +922,12 @@ public:
 
   /// Removes `key`; returns the number of elements removed (0 or 1). The
   /// element is destroyed after the lock is released.
-  size_type erase(const K &key) {
-    check_entry("erase");
-    const std::uint64_t h = hash_of(key);
-    shard &s = shard_for_hash(h);
-    typename table_type::removed_type removed; // dies after the unlock
-    exclusive_access a(this, s);
-    return s.table.erase(key, h, removed) ? 1 : 0;
-  }
+  size_type erase(const K &key) { return erase_impl(key); }
 
   /// Removes `key` if `pred(const V&)` (or `pred(const K&, const V&)`) is
   /// true, under the shard's write lock; returns 0 or 1.
   template <class P> size_type erase_if(const K &key, P &&pred) {
-    check_entry("erase_if");
-    const std::uint64_t h = hash_of(key);
-    shard &s = shard_for_hash(h);
-    typename table_type::removed_type removed; // dies after the unlock
-    exclusive_access a(this, s);
-    const auto *e = s.table.find(key, h);
-    if (e == nullptr || !call_visitor(pred, static_cast<const K &>(e->first),
-                                      static_cast<const V &>(e->second)))
-      return 0;
-    return s.table.erase(key, h, removed) ? 1 : 0;
+    return erase_key_if_impl(key, pred);
   }
 
   /// Inserts (key, value) if absent, else calls `f(V&)` (or `f(const K&,
@@ -820,6 +941,27 @@ public:
   template <class F> bool insert_or_cvisit(K key, V value, F &&f) {
     check_entry("insert_or_cvisit");
     return insert_or_visit_impl<true>(std::move(key), std::move(value), f);
+  }
+
+  /// Boost's emplace_or_visit: `emplace_or_visit(key, args..., f)` inserts
+  /// V(args...) for `key` if absent (true), else calls `f(V&)` (or
+  /// `f(const K&, V&)`) on the present value under the write lock (false;
+  /// V is not constructed and `args` are not used).
+  template <class... A> bool emplace_or_visit(K key, A &&...args_then_f) {
+    static_assert(sizeof...(A) >= 1, "emplace_or_visit(key, args..., f)");
+    check_entry("emplace_or_visit");
+    auto all = std::forward_as_tuple(std::forward<A>(args_then_f)...);
+    return emplace_or_visit_impl<false>(
+        std::move(key), all, std::make_index_sequence<sizeof...(A) - 1>());
+  }
+
+  /// emplace_or_visit with a read-only visitor `f(const V&)`.
+  template <class... A> bool emplace_or_cvisit(K key, A &&...args_then_f) {
+    static_assert(sizeof...(A) >= 1, "emplace_or_cvisit(key, args..., f)");
+    check_entry("emplace_or_cvisit");
+    auto all = std::forward_as_tuple(std::forward<A>(args_then_f)...);
+    return emplace_or_visit_impl<true>(
+        std::move(key), all, std::make_index_sequence<sizeof...(A) - 1>());
   }
 
   /// Go's sync.Map.LoadOrStore: stores `value` if `key` is absent. Returns
@@ -836,17 +978,7 @@ public:
 
   /// Go's sync.Map.LoadAndDelete: removes `key` and returns its value.
   std::optional<V> load_and_delete(const K &key) {
-    check_entry("load_and_delete");
-    const std::uint64_t h = hash_of(key);
-    shard &s = shard_for_hash(h);
-    std::optional<V> out;
-    exclusive_access a(this, s);
-    auto *e = s.table.find(key, h);
-    if (e == nullptr)
-      return out;
-    out.emplace(std::move(e->second));
-    s.table.erase_element(e);
-    return out;
+    return load_and_delete_impl(key);
   }
 
   /// Go's sync.Map.CompareAndSwap: sets the value of `key` to `desired` if
@@ -861,6 +993,11 @@ public:
       return false;
     e->second = std::move(desired);
     return true;
+  }
+
+  /// folly::ConcurrentHashMap's name for compare_and_swap.
+  bool assign_if_equal(const K &key, const V &expected, V desired) {
+    return compare_and_swap(key, expected, std::move(desired));
   }
 
   /// Removes every element for which `pred(const K&, const V&)` is true,
@@ -892,7 +1029,7 @@ public:
   void clear() {
     check_entry("clear");
     for (size_type i = 0; i < shards_.count(); ++i) {
-      table_type old(hash_, eq_);
+      table_type old(hash_, eq_, shards_.allocator());
       exclusive_access a(this, shards_[i]);
       shards_[i].table.swap(old);
     }
@@ -926,22 +1063,32 @@ public:
   /// A copy of the key equality predicate.
   key_equal key_eq() const { return eq_; }
 
+  /// A copy of the allocator.
+  allocator_type get_allocator() const {
+    return allocator_type(shards_.allocator());
+  }
+
 private:
   struct alignas(cache_line_size) shard {
-    shard(const Hash &h, const KeyEqual &e) : table(h, e) {}
+    shard(const Hash &h, const KeyEqual &e, const Alloc &a) : table(h, e, a) {}
     mutable Lock lock;
     table_type table;
   };
 
   /// A fixed array of shards, allocated once, each on its own cache line(s).
   class shard_array {
+    using shard_alloc =
+        typename std::allocator_traits<Alloc>::template rebind_alloc<shard>;
+
   public:
-    shard_array(size_type n, const Hash &h, const KeyEqual &e)
-        : data_(std::allocator<shard>().allocate(n)), count_(n) {
+    shard_array(size_type n, const Hash &h, const KeyEqual &e, const Alloc &a)
+        : alloc_(a),
+          data_(std::allocator_traits<shard_alloc>::allocate(alloc_, n)),
+          count_(n) {
       size_type built = 0;
       try {
         for (; built < n; ++built)
-          ::new (static_cast<void *>(data_ + built)) shard(h, e);
+          ::new (static_cast<void *>(data_ + built)) shard(h, e, a);
       } catch (...) {
         destroy(built);
         throw;
@@ -953,17 +1100,28 @@ private:
     shard_array(const shard_array &) = delete;
     shard_array &operator=(const shard_array &) = delete;
 
+    /// Exchanges the arrays and the allocators that own them.
+    void swap(shard_array &o) noexcept {
+      using std::swap;
+      swap(alloc_, o.alloc_);
+      swap(data_, o.data_);
+      swap(count_, o.count_);
+      swap(bits_, o.bits_);
+    }
+
     shard &operator[](size_type i) noexcept { return data_[i]; }
     const shard &operator[](size_type i) const noexcept { return data_[i]; }
     size_type count() const noexcept { return count_; }
     unsigned bits() const noexcept { return bits_; }
+    Alloc allocator() const { return Alloc(alloc_); }
 
   private:
     void destroy(size_type built) noexcept {
       for (size_type i = built; i > 0; --i)
         data_[i - 1].~shard();
-      std::allocator<shard>().deallocate(data_, count_);
+      std::allocator_traits<shard_alloc>::deallocate(alloc_, data_, count_);
     }
+    shard_alloc alloc_;
     shard *data_;
     size_type count_;
     unsigned bits_ = 0;
@@ -1008,7 +1166,8 @@ private:
     check_not_reentrant<checks>(this, "concguard::sharded_map", operation);
   }
 
-  std::optional<V> find_copy(const K &key, const char *operation) const {
+  template <class Q>
+  std::optional<V> find_copy(const Q &key, const char *operation) const {
     check_entry(operation);
     const std::uint64_t h = hash_of(key);
     const shard &s = shard_for_hash(h);
@@ -1019,7 +1178,8 @@ private:
     return std::optional<V>(e->second);
   }
 
-  size_type count_impl(const K &key, const char *operation) const {
+  template <class Q>
+  size_type count_impl(const Q &key, const char *operation) const {
     check_entry(operation);
     const std::uint64_t h = hash_of(key);
     const shard &s = shard_for_hash(h);
@@ -1033,6 +1193,75 @@ private:
     exclusive_access a(this, s);
     return s.table.try_emplace(std::move(key), h, std::forward<A>(args)...)
         .second;
+  }
+
+  template <class Q, class F> bool update_impl(const Q &key, F &f) {
+    check_entry("update");
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    exclusive_access a(this, s);
+    auto *e = s.table.find(key, h);
+    if (e == nullptr)
+      return false;
+    call_visitor(f, static_cast<const K &>(e->first), e->second);
+    return true;
+  }
+
+  template <class Q> size_type erase_impl(const Q &key) {
+    check_entry("erase");
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    typename table_type::removed_type removed; // dies after the unlock
+    exclusive_access a(this, s);
+    return s.table.erase(key, h, removed) ? 1 : 0;
+  }
+
+  template <class Q, class P>
+  size_type erase_key_if_impl(const Q &key, P &pred) {
+    check_entry("erase_if");
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    typename table_type::removed_type removed; // dies after the unlock
+    exclusive_access a(this, s);
+    const auto *e = s.table.find(key, h);
+    if (e == nullptr || !call_visitor(pred, static_cast<const K &>(e->first),
+                                      static_cast<const V &>(e->second)))
+      return 0;
+    return s.table.erase(key, h, removed) ? 1 : 0;
+  }
+
+  template <class Q> std::optional<V> load_and_delete_impl(const Q &key) {
+    check_entry("load_and_delete");
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    std::optional<V> out;
+    exclusive_access a(this, s);
+    auto *e = s.table.find(key, h);
+    if (e == nullptr)
+      return out;
+    out.emplace(std::move(e->second));
+    s.table.erase_element(e);
+    return out;
+  }
+
+  /// The value arguments are all but the last element of `all`, the
+  /// visitor is the last.
+  template <bool Const, class Tuple, std::size_t... I>
+  bool emplace_or_visit_impl(K &&key, Tuple &all, std::index_sequence<I...>) {
+    auto &f = std::get<sizeof...(I)>(all);
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    exclusive_access a(this, s);
+    if (auto *e = s.table.find(key, h)) {
+      if constexpr (Const)
+        call_visitor(f, static_cast<const K &>(e->first),
+                     static_cast<const V &>(e->second));
+      else
+        call_visitor(f, static_cast<const K &>(e->first), e->second);
+      return false;
+    }
+    s.table.try_emplace(std::move(key), h, std::get<I>(std::move(all))...);
+    return true;
   }
 
   template <bool Const, class F>
@@ -1078,7 +1307,7 @@ private:
   /// The mixed hash, computed once per operation from this map's own
   /// (immutable) copy of the hash function; each table holds another copy,
   /// used only under its shard's lock, and computes the same value.
-  std::uint64_t hash_of(const K &key) const {
+  template <class Q> std::uint64_t hash_of(const Q &key) const {
     return mix_hash(static_cast<std::uint64_t>(hash_(key)));
   }
 
@@ -1164,22 +1393,32 @@ private:
 /// retired, not freed: an optimistic reader may still be probing it. The
 /// retired arrays are freed with the table; as capacities double, they add
 /// up to less than the current array.
-template <class K, class V> class atomic_table {
+template <class K, class V, class Alloc> class atomic_table {
   struct slot {
     std::atomic<K> key;
     std::atomic<V> value;
   };
   struct block {
     std::size_t cap;
-    block *retired; // the next older retired block
+    std::size_t units; // allocation size, in units of `unit`
+    block *retired;    // the next older retired block
     std::atomic<std::uint8_t> *ctrl;
     slot *slots;
   };
+  /// What a block's memory is allocated in: aligned for the header and the
+  /// slots alike.
+  struct alignas(alignof(slot) > alignof(block) ? alignof(slot)
+                                                : alignof(block)) unit {
+    unsigned char
+        bytes[alignof(slot) > alignof(block) ? alignof(slot) : alignof(block)];
+  };
+  using unit_alloc =
+      typename std::allocator_traits<Alloc>::template rebind_alloc<unit>;
 
 public:
   static constexpr std::uint8_t empty_slot = 0x80;
 
-  atomic_table() = default;
+  explicit atomic_table(const Alloc &alloc) : alloc_(alloc) {}
   atomic_table(const atomic_table &) = delete;
   atomic_table &operator=(const atomic_table &) = delete;
   ~atomic_table() {
@@ -1194,8 +1433,9 @@ public:
   /// Looks `key` up without the lock; the caller validates. Returns whether
   /// found, with the value in `out`. Probes at most the capacity (a reader
   /// racing with a writer may see a full-looking cluster).
-  template <class Eq>
-  bool read(const K &key, std::uint64_t h, const Eq &eq, V &out) const {
+  template <class Q, class Eq>
+  bool read(const Q &key, std::uint64_t h, const Eq &eq, V &out,
+            K *stored = nullptr) const {
     const block *b = current_.load(std::memory_order_acquire);
     if (b == nullptr)
       return false;
@@ -1206,9 +1446,13 @@ public:
       const std::uint8_t c = b->ctrl[i].load(std::memory_order_acquire);
       if (c == empty_slot)
         return false;
-      if (c == tag &&
-          eq(b->slots[i].key.load(std::memory_order_acquire), key)) {
+      if (c != tag)
+        continue;
+      const K k = b->slots[i].key.load(std::memory_order_acquire);
+      if (eq(k, key)) {
         out = b->slots[i].value.load(std::memory_order_acquire);
+        if (stored != nullptr)
+          *stored = k;
         return true;
       }
     }
@@ -1223,8 +1467,8 @@ public:
 
   /// Index of `key`'s slot, or npos.
   static constexpr std::size_t npos = ~std::size_t(0);
-  template <class Eq>
-  std::size_t find(const K &key, std::uint64_t h, const Eq &eq) const {
+  template <class Q, class Eq>
+  std::size_t find(const Q &key, std::uint64_t h, const Eq &eq) const {
     const block *b = current_.load(std::memory_order_relaxed);
     if (b == nullptr)
       return npos;
@@ -1341,16 +1585,18 @@ private:
     return cap - cap / 4;
   }
 
-  static block *make_block(std::size_t cap) {
+  block *make_block(std::size_t cap) {
     // One allocation: header, control bytes, slots (aligned).
     const std::size_t ctrl_off = sizeof(block);
     std::size_t slots_off = ctrl_off + cap * sizeof(std::atomic<std::uint8_t>);
     slots_off = (slots_off + alignof(slot) - 1) / alignof(slot) * alignof(slot);
     const std::size_t bytes = slots_off + cap * sizeof(slot);
-    static_assert(alignof(slot) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
-    char *raw = static_cast<char *>(::operator new(bytes));
+    const std::size_t units = (bytes + sizeof(unit) - 1) / sizeof(unit);
+    char *raw = reinterpret_cast<char *>(
+        std::allocator_traits<unit_alloc>::allocate(alloc_, units));
     block *b = ::new (static_cast<void *>(raw)) block;
     b->cap = cap;
+    b->units = units;
     b->retired = nullptr;
     b->ctrl = reinterpret_cast<std::atomic<std::uint8_t> *>(raw + ctrl_off);
     b->slots = reinterpret_cast<slot *>(raw + slots_off);
@@ -1362,9 +1608,11 @@ private:
     return b;
   }
 
-  static void free_block(block *b) noexcept {
+  void free_block(block *b) noexcept {
+    const std::size_t units = b->units;
     b->~block(); // atomics of trivially copyable types: trivial
-    ::operator delete(static_cast<void *>(b));
+    std::allocator_traits<unit_alloc>::deallocate(
+        alloc_, reinterpret_cast<unit *>(b), units);
   }
 
   static void place(block *b, std::uint64_t h, const K &key, const V &value) {
@@ -1396,6 +1644,7 @@ private:
 
   std::atomic<block *> current_{nullptr};
   std::atomic<std::size_t> size_{0}; // read by size() without the lock
+  unit_alloc alloc_;
 };
 
 /// sharded_map for elements that qualify for optimistic_elements: point
@@ -1405,9 +1654,14 @@ private:
 /// releases it with a store. Same interface and guarantees as
 /// basic_sharded_map, except that read callbacks (visit, for_each) run on a
 /// validated copy of the element(s) rather than under a lock.
-template <class K, class V, class Hash, class KeyEqual>
+template <class K, class V, class Hash, class KeyEqual,
+          class Alloc = std::allocator<std::pair<const K, V>>>
 class optimistic_sharded_map {
-  using table_type = atomic_table<K, V>;
+  using table_type = atomic_table<K, V, Alloc>;
+
+  template <class Q>
+  using if_transparent =
+      std::enable_if_t<transparent_lookup<Hash, KeyEqual, Q>, int>;
 
 public:
   using key_type = K;
@@ -1415,6 +1669,7 @@ public:
   using value_type = std::pair<const K, V>;
   using hasher = Hash;
   using key_equal = KeyEqual;
+  using allocator_type = Alloc;
   using size_type = std::size_t;
 
   static constexpr size_type default_shard_count = 64;
@@ -1422,28 +1677,61 @@ public:
 
   explicit optimistic_sharded_map(size_type shard_count = default_shard_count,
                                   const Hash &hash = Hash(),
-                                  const KeyEqual &equal = KeyEqual())
-      : count_(round_shard_count(shard_count)),
-        shards_(new shard[round_shard_count(shard_count)]), hash_(hash),
-        eq_(equal) {
-    for (size_type b = count_; b > 1; b >>= 1)
-      ++bits_;
-  }
+                                  const KeyEqual &equal = KeyEqual(),
+                                  const Alloc &alloc = Alloc())
+      : shards_(round_shard_count(shard_count), alloc), hash_(hash),
+        eq_(equal) {}
 
   optimistic_sharded_map(std::initializer_list<value_type> init,
                          size_type shard_count = default_shard_count,
                          const Hash &hash = Hash(),
-                         const KeyEqual &equal = KeyEqual())
-      : optimistic_sharded_map(shard_count, hash, equal) {
+                         const KeyEqual &equal = KeyEqual(),
+                         const Alloc &alloc = Alloc())
+      : optimistic_sharded_map(shard_count, hash, equal, alloc) {
     for (const value_type &kv : init)
       insert(kv.first, kv.second);
   }
 
   /// Copies `other` shard by shard (each shard one consistent state).
   optimistic_sharded_map(const optimistic_sharded_map &other)
-      : optimistic_sharded_map(other.count_, other.hash_, other.eq_) {
+      : optimistic_sharded_map(
+            other.shards_.count(), other.hash_, other.eq_,
+            std::allocator_traits<Alloc>::select_on_container_copy_construction(
+                other.shards_.allocator())) {
     other.check_entry("sharded_map(const sharded_map&)");
     other.for_each_impl([&](const K &k, const V &v) { insert_impl(k, v); });
+  }
+
+  /// Takes `other`'s shards (and allocator) without copying any element;
+  /// `other` is left empty with the same shard count. Not safe while another
+  /// thread uses `other` (like destruction).
+  optimistic_sharded_map(optimistic_sharded_map &&other)
+      : optimistic_sharded_map(other.shards_.count(), other.hash_, other.eq_,
+                               other.shards_.allocator()) {
+    shards_.swap(other.shards_);
+  }
+
+  /// Takes `other`'s shards, leaving `other` empty. Not safe while another
+  /// thread uses either map.
+  optimistic_sharded_map &operator=(optimistic_sharded_map &&other) {
+    if (this != &other) {
+      optimistic_sharded_map taken(std::move(other));
+      swap(taken);
+    }
+    return *this;
+  }
+
+  /// Exchanges the contents of two maps in O(1). Not safe while another
+  /// thread uses either map.
+  void swap(optimistic_sharded_map &other) noexcept {
+    using std::swap;
+    shards_.swap(other.shards_);
+    swap(hash_, other.hash_);
+    swap(eq_, other.eq_);
+  }
+  friend void swap(optimistic_sharded_map &a,
+                   optimistic_sharded_map &b) noexcept {
+    a.swap(b);
   }
 
   /// Replaces the contents with a copy of `other`'s, shard by shard; keeps
@@ -1461,57 +1749,72 @@ public:
 
   //===-- Reads: optimistic -----------------------------------------------===//
 
-  std::optional<V> get(const K &key) const {
-    check_entry("get");
-    V v{};
-    if (read(key, v))
-      return std::optional<V>(v);
-    return std::nullopt;
-  }
-
-  V at(const K &key) const {
-    check_entry("at");
-    V v{};
-    if (!read(key, v))
-      throw std::out_of_range("concguard::sharded_map::at: key not found");
-    return v;
-  }
-
-  bool contains(const K &key) const {
-    check_entry("contains");
-    V v{};
-    return read(key, v);
-  }
-
-  size_type count(const K &key) const { return contains(key) ? 1 : 0; }
+  std::optional<V> get(const K &key) const { return get_impl(key); }
+  V at(const K &key) const { return at_impl(key); }
+  bool contains(const K &key) const { return contains_impl(key); }
+  size_type count(const K &key) const { return contains_impl(key) ? 1 : 0; }
 
   /// Calls `f(const V&)` on a validated copy of the value (no lock is held,
   /// but as for every callback, `f` must not call into this map).
   template <class F> bool visit(const K &key, F &&f) const {
-    check_entry("visit");
-    V v{};
-    if (!read(key, v))
-      return false;
-    marker mark(this);
-    call_visitor(f, key, static_cast<const V &>(v));
-    return true;
+    return visit_impl(key, f);
   }
 
   template <class F> bool cvisit(const K &key, F &&f) const {
-    return visit(key, std::forward<F>(f));
+    return visit_impl(key, f);
+  }
+
+  //===-- Lookup by another type (Hash and KeyEqual transparent) ---------===//
+
+  template <class Q, if_transparent<Q> = 0>
+  std::optional<V> get(const Q &key) const {
+    return get_impl(key);
+  }
+  template <class Q, if_transparent<Q> = 0> V at(const Q &key) const {
+    return at_impl(key);
+  }
+  template <class Q, if_transparent<Q> = 0> bool contains(const Q &key) const {
+    return contains_impl(key);
+  }
+  template <class Q, if_transparent<Q> = 0>
+  size_type count(const Q &key) const {
+    return contains_impl(key) ? 1 : 0;
+  }
+  template <class Q, class F, if_transparent<Q> = 0>
+  bool visit(const Q &key, F &&f) const {
+    return visit_impl(key, f);
+  }
+  template <class Q, class F, if_transparent<Q> = 0>
+  bool cvisit(const Q &key, F &&f) const {
+    return visit_impl(key, f);
+  }
+  template <class Q, class F, if_transparent<Q> = 0>
+  bool update(const Q &key, F &&f) {
+    return update_impl(key, f);
+  }
+  template <class Q, if_transparent<Q> = 0> size_type erase(const Q &key) {
+    return erase_impl(key);
+  }
+  template <class Q, class P, if_transparent<Q> = 0>
+  size_type erase_if(const Q &key, P &&pred) {
+    return erase_key_if_impl(key, pred);
+  }
+  template <class Q, if_transparent<Q> = 0>
+  std::optional<V> load_and_delete(const Q &key) {
+    return load_and_delete_impl(key);
   }
 
   size_type size() const {
     check_entry("size");
     size_type n = 0;
-    for (size_type i = 0; i < count_; ++i)
+    for (size_type i = 0; i < shards_.count(); ++i)
       n += shards_[i].table.size();
     return n;
   }
 
   bool empty() const {
     check_entry("empty");
-    for (size_type i = 0; i < count_; ++i)
+    for (size_type i = 0; i < shards_.count(); ++i)
       if (shards_[i].table.size() != 0)
         return false;
     return true;
@@ -1549,17 +1852,7 @@ public:
   /// Calls `f(V&)` on a copy of the value and stores it back, under the
   /// shard's lock; if f throws, the value is unchanged.
   template <class F> bool update(const K &key, F &&f) {
-    check_entry("update");
-    const std::uint64_t h = hash_of(key);
-    shard &s = shard_for_hash(h);
-    write_access a(this, s);
-    const std::size_t i = s.table.find(key, h, eq_);
-    if (i == table_type::npos)
-      return false;
-    V v = s.table.value_at(i);
-    call_visitor(f, key, v);
-    s.table.store_value(i, v);
-    return true;
+    return update_impl(key, f);
   }
 
   template <class F> void upsert(const K &key, F &&f) {
@@ -1620,31 +1913,10 @@ public:
     return true;
   }
 
-  size_type erase(const K &key) {
-    check_entry("erase");
-    const std::uint64_t h = hash_of(key);
-    shard &s = shard_for_hash(h);
-    write_access a(this, s);
-    const std::size_t i = s.table.find(key, h, eq_);
-    if (i == table_type::npos)
-      return 0;
-    s.table.erase_at(i, hasher_of());
-    return 1;
-  }
+  size_type erase(const K &key) { return erase_impl(key); }
 
   template <class P> size_type erase_if(const K &key, P &&pred) {
-    check_entry("erase_if");
-    const std::uint64_t h = hash_of(key);
-    shard &s = shard_for_hash(h);
-    write_access a(this, s);
-    const std::size_t i = s.table.find(key, h, eq_);
-    if (i == table_type::npos)
-      return 0;
-    const V v = s.table.value_at(i);
-    if (!call_visitor(pred, key, v))
-      return 0;
-    s.table.erase_at(i, hasher_of());
-    return 1;
+    return erase_key_if_impl(key, pred);
   }
 
   template <class F> bool insert_or_visit(K key, V value, F &&f) {
@@ -1655,6 +1927,22 @@ public:
   template <class F> bool insert_or_cvisit(K key, V value, F &&f) {
     check_entry("insert_or_cvisit");
     return insert_or_visit_impl<true>(key, value, f);
+  }
+
+  template <class... A> bool emplace_or_visit(K key, A &&...args_then_f) {
+    static_assert(sizeof...(A) >= 1, "emplace_or_visit(key, args..., f)");
+    check_entry("emplace_or_visit");
+    auto all = std::forward_as_tuple(std::forward<A>(args_then_f)...);
+    return emplace_or_visit_impl<false>(
+        key, all, std::make_index_sequence<sizeof...(A) - 1>());
+  }
+
+  template <class... A> bool emplace_or_cvisit(K key, A &&...args_then_f) {
+    static_assert(sizeof...(A) >= 1, "emplace_or_cvisit(key, args..., f)");
+    check_entry("emplace_or_cvisit");
+    auto all = std::forward_as_tuple(std::forward<A>(args_then_f)...);
+    return emplace_or_visit_impl<true>(
+        key, all, std::make_index_sequence<sizeof...(A) - 1>());
   }
 
   std::pair<V, bool> load_or_store(K key, V value) {
@@ -1670,16 +1958,7 @@ public:
   }
 
   std::optional<V> load_and_delete(const K &key) {
-    check_entry("load_and_delete");
-    const std::uint64_t h = hash_of(key);
-    shard &s = shard_for_hash(h);
-    write_access a(this, s);
-    const std::size_t i = s.table.find(key, h, eq_);
-    if (i == table_type::npos)
-      return std::nullopt;
-    const V v = s.table.value_at(i);
-    s.table.erase_at(i, hasher_of());
-    return std::optional<V>(v);
+    return load_and_delete_impl(key);
   }
 
   bool compare_and_swap(const K &key, const V &expected, V desired) {
@@ -1695,13 +1974,18 @@ public:
     return true;
   }
 
+  /// folly::ConcurrentHashMap's name for compare_and_swap.
+  bool assign_if_equal(const K &key, const V &expected, V desired) {
+    return compare_and_swap(key, expected, desired);
+  }
+
   /// Removes every element for which `pred(const K&, const V&)` is true,
   /// shard by shard under the shard's lock; pred is called once per element.
   template <class P> size_type erase_if(P &&pred) {
     check_entry("erase_if");
     size_type removed = 0;
     std::vector<K> doomed;
-    for (size_type si = 0; si < count_; ++si) {
+    for (size_type si = 0; si < shards_.count(); ++si) {
       shard &s = shards_[si];
       write_access a(this, s);
       doomed.clear();
@@ -1722,7 +2006,7 @@ public:
   /// shard's lock, storing each value back after f returns.
   template <class F> void for_each_mut(F &&f) {
     check_entry("for_each_mut");
-    for (size_type si = 0; si < count_; ++si) {
+    for (size_type si = 0; si < shards_.count(); ++si) {
       shard &s = shards_[si];
       write_access a(this, s);
       s.table.for_each_index([&](std::size_t i) {
@@ -1736,7 +2020,7 @@ public:
 
   void clear() {
     check_entry("clear");
-    for (size_type si = 0; si < count_; ++si) {
+    for (size_type si = 0; si < shards_.count(); ++si) {
       write_access a(this, shards_[si]);
       shards_[si].table.clear();
     }
@@ -1744,25 +2028,80 @@ public:
 
   void reserve(size_type n) {
     check_entry("reserve");
-    size_type per_shard = (n + count_ - 1) / count_;
+    size_type per_shard = (n + shards_.count() - 1) / shards_.count();
     per_shard += per_shard / 8 + (n != 0 ? 4 : 0);
-    for (size_type si = 0; si < count_; ++si) {
+    for (size_type si = 0; si < shards_.count(); ++si) {
       write_access a(this, shards_[si]);
       shards_[si].table.reserve(per_shard, hasher_of());
     }
   }
 
-  size_type shard_count() const noexcept { return count_; }
+  size_type shard_count() const noexcept { return shards_.count(); }
   size_type shard_of(const K &key) const {
     return index_for_hash(hash_of(key));
   }
   hasher hash_function() const { return hash_; }
   key_equal key_eq() const { return eq_; }
+  allocator_type get_allocator() const {
+    return allocator_type(shards_.allocator());
+  }
 
 private:
   struct alignas(cache_line_size) shard {
+    explicit shard(const Alloc &a) : table(a) {}
     mutable seq_lock lock;
     table_type table;
+  };
+
+  /// The shards, allocated once with the map's allocator.
+  class shard_array {
+    using shard_alloc =
+        typename std::allocator_traits<Alloc>::template rebind_alloc<shard>;
+
+  public:
+    shard_array(size_type n, const Alloc &a)
+        : alloc_(a),
+          data_(std::allocator_traits<shard_alloc>::allocate(alloc_, n)),
+          count_(n) {
+      size_type built = 0;
+      try {
+        for (; built < n; ++built)
+          ::new (static_cast<void *>(data_ + built)) shard(a);
+      } catch (...) {
+        destroy(built);
+        throw;
+      }
+      for (size_type b = count_; b > 1; b >>= 1)
+        ++bits_;
+    }
+    ~shard_array() { destroy(count_); }
+    shard_array(const shard_array &) = delete;
+    shard_array &operator=(const shard_array &) = delete;
+
+    void swap(shard_array &o) noexcept {
+      using std::swap;
+      swap(alloc_, o.alloc_);
+      swap(data_, o.data_);
+      swap(count_, o.count_);
+      swap(bits_, o.bits_);
+    }
+
+    shard &operator[](size_type i) noexcept { return data_[i]; }
+    const shard &operator[](size_type i) const noexcept { return data_[i]; }
+    size_type count() const noexcept { return count_; }
+    unsigned bits() const noexcept { return bits_; }
+    Alloc allocator() const { return Alloc(alloc_); }
+
+  private:
+    void destroy(size_type built) noexcept {
+      for (size_type i = built; i > 0; --i)
+        data_[i - 1].~shard();
+      std::allocator_traits<shard_alloc>::deallocate(alloc_, data_, count_);
+    }
+    shard_alloc alloc_;
+    shard *data_;
+    size_type count_;
+    unsigned bits_ = 0;
   };
 
   static constexpr bool checks = CONCGUARD_REENTRANCY_CHECKS != 0;
@@ -1789,7 +2128,8 @@ private:
   /// The value for `key` into `out`, validated against the shard's count.
   /// After a few failed attempts (a writer keeps the shard busy) it takes
   /// the lock rather than spin indefinitely.
-  bool read(const K &key, V &out) const {
+  template <class Q>
+  bool read(const Q &key, V &out, K *stored = nullptr) const {
     const std::uint64_t h = hash_of(key);
     const shard &s = shard_for_hash(h);
     for (int attempt = 0; attempt < 4; ++attempt) {
@@ -1798,12 +2138,12 @@ private:
         cpu_relax();
         continue;
       }
-      const bool found = s.table.read(key, h, eq_, out);
+      const bool found = s.table.read(key, h, eq_, out, stored);
       if (s.lock.read_validate(seq))
         return found;
     }
     s.lock.lock();
-    const bool found = s.table.read(key, h, eq_, out);
+    const bool found = s.table.read(key, h, eq_, out, stored);
     s.lock.unlock();
     return found;
   }
@@ -1832,7 +2172,7 @@ private:
   /// (returning false) when f returns false.
   template <class F> bool for_each_impl(F &&f) const {
     std::vector<std::pair<K, V>> copy;
-    for (size_type si = 0; si < count_; ++si) {
+    for (size_type si = 0; si < shards_.count(); ++si) {
       const shard &s = shards_[si];
       copy.clear();
       s.lock.lock();
@@ -1869,6 +2209,129 @@ private:
     return true;
   }
 
+  template <class Q> std::optional<V> get_impl(const Q &key) const {
+    check_entry("get");
+    V v{};
+    if (read(key, v))
+      return std::optional<V>(v);
+    return std::nullopt;
+  }
+
+  template <class Q> V at_impl(const Q &key) const {
+    check_entry("at");
+    V v{};
+    if (!read(key, v))
+      throw std::out_of_range("concguard::sharded_map::at: key not found");
+    return v;
+  }
+
+  template <class Q> bool contains_impl(const Q &key) const {
+    check_entry("contains");
+    V v{};
+    return read(key, v);
+  }
+
+  /// A visitor taking the key receives the stored K, also when the lookup
+  /// was by another type.
+  template <class Q, class F> bool visit_impl(const Q &key, F &f) const {
+    check_entry("visit");
+    V v{};
+    if constexpr (std::is_same_v<Q, K>) {
+      if (!read(key, v))
+        return false;
+      marker mark(this);
+      call_visitor(f, key, static_cast<const V &>(v));
+    } else {
+      K stored{};
+      if (!read(key, v, &stored))
+        return false;
+      marker mark(this);
+      call_visitor(f, static_cast<const K &>(stored),
+                   static_cast<const V &>(v));
+    }
+    return true;
+  }
+
+  template <class Q, class F> bool update_impl(const Q &key, F &f) {
+    check_entry("update");
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    write_access a(this, s);
+    const std::size_t i = s.table.find(key, h, eq_);
+    if (i == table_type::npos)
+      return false;
+    const K k = s.table.key_at(i);
+    V v = s.table.value_at(i);
+    call_visitor(f, k, v);
+    s.table.store_value(i, v);
+    return true;
+  }
+
+  template <class Q> size_type erase_impl(const Q &key) {
+    check_entry("erase");
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    write_access a(this, s);
+    const std::size_t i = s.table.find(key, h, eq_);
+    if (i == table_type::npos)
+      return 0;
+    s.table.erase_at(i, hasher_of());
+    return 1;
+  }
+
+  template <class Q, class P>
+  size_type erase_key_if_impl(const Q &key, P &pred) {
+    check_entry("erase_if");
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    write_access a(this, s);
+    const std::size_t i = s.table.find(key, h, eq_);
+    if (i == table_type::npos)
+      return 0;
+    const K k = s.table.key_at(i);
+    const V v = s.table.value_at(i);
+    if (!call_visitor(pred, k, v))
+      return 0;
+    s.table.erase_at(i, hasher_of());
+    return 1;
+  }
+
+  template <class Q> std::optional<V> load_and_delete_impl(const Q &key) {
+    check_entry("load_and_delete");
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    write_access a(this, s);
+    const std::size_t i = s.table.find(key, h, eq_);
+    if (i == table_type::npos)
+      return std::nullopt;
+    const V v = s.table.value_at(i);
+    s.table.erase_at(i, hasher_of());
+    return std::optional<V>(v);
+  }
+
+  template <bool Const, class Tuple, std::size_t... I>
+  bool emplace_or_visit_impl(const K &key, Tuple &all,
+                             std::index_sequence<I...>) {
+    auto &f = std::get<sizeof...(I)>(all);
+    const std::uint64_t h = hash_of(key);
+    shard &s = shard_for_hash(h);
+    write_access a(this, s);
+    const std::size_t i = s.table.find(key, h, eq_);
+    if (i == table_type::npos) {
+      s.table.insert_new(key, h, V(std::get<I>(std::move(all))...),
+                         hasher_of());
+      return true;
+    }
+    V v = s.table.value_at(i);
+    if constexpr (Const) {
+      call_visitor(f, key, static_cast<const V &>(v));
+    } else {
+      call_visitor(f, key, v);
+      s.table.store_value(i, v);
+    }
+    return false;
+  }
+
   static size_type round_shard_count(size_type n) noexcept {
     if (n <= 1)
       return 1;
@@ -1880,23 +2343,22 @@ private:
     return p;
   }
 
-  std::uint64_t hash_of(const K &key) const {
+  template <class Q> std::uint64_t hash_of(const Q &key) const {
     return mix_hash(static_cast<std::uint64_t>(hash_(key)));
   }
   auto hasher_of() const {
     return [this](const K &k) { return hash_of(k); };
   }
   size_type index_for_hash(std::uint64_t h) const noexcept {
-    return bits_ == 0 ? 0 : static_cast<size_type>(h >> (64 - bits_));
+    const unsigned bits = shards_.bits();
+    return bits == 0 ? 0 : static_cast<size_type>(h >> (64 - bits));
   }
   shard &shard_for_hash(std::uint64_t h) { return shards_[index_for_hash(h)]; }
   const shard &shard_for_hash(std::uint64_t h) const {
     return shards_[index_for_hash(h)];
   }
 
-  size_type count_;
-  unsigned bits_ = 0;
-  std::unique_ptr<shard[]> shards_;
+  shard_array shards_;
   Hash hash_;
   KeyEqual eq_;
 };
@@ -1916,8 +2378,16 @@ private:
 ///
 /// Guarantees:
 /// - Every member function is safe to call concurrently with any other,
-///   except destruction (and assignment to the same map from two threads,
-///   which is safe but its result is unspecified).
+///   except destruction, moving from the map (move construction or move
+///   assignment) and swap, which like destruction need the map(s) to
+///   themselves (and assignment to the same map from two threads, which is
+///   safe but its result is unspecified).
+/// - With a transparent Hash and KeyEqual (both declare is_transparent), the
+///   lookups (get, at, contains, count, visit, cvisit, update, erase,
+///   erase_if(k, pred), load_and_delete) accept any key type they accept.
+/// - Every allocation (shard array, tables, element arrays) goes through a
+///   rebound copy of Allocator; the allocator moves with the shards on move
+///   and swap.
 /// - No reference into the map escapes: reads return copies (get, at,
 ///   get_or_insert_default, snapshot) or run a callback under the lock
 ///   (visit, update, upsert, for_each, for_each_mut, erase_if).
@@ -1931,19 +2401,26 @@ private:
 ///   erase_if, clear, snapshot, copy) visit one shard at a time; they are not
 ///   atomic with respect to concurrent writers.
 template <class K, class V, class Hash = std::hash<K>,
-          class KeyEqual = std::equal_to<K>>
-class sharded_map : public std::conditional_t<
-                        detail::optimistic_elements<K, V>,
-                        detail::optimistic_sharded_map<K, V, Hash, KeyEqual>,
-                        detail::basic_sharded_map<K, V, Hash, KeyEqual,
-                                                  detail::rw_spinlock>> {
+          class KeyEqual = std::equal_to<K>,
+          class Allocator = std::allocator<std::pair<const K, V>>>
+class sharded_map
+    : public std::conditional_t<
+          detail::optimistic_elements<K, V>,
+          detail::optimistic_sharded_map<K, V, Hash, KeyEqual, Allocator>,
+          detail::basic_sharded_map<K, V, Hash, KeyEqual, detail::rw_spinlock,
+                                    Allocator>> {
   using base = std::conditional_t<
       detail::optimistic_elements<K, V>,
-      detail::optimistic_sharded_map<K, V, Hash, KeyEqual>,
-      detail::basic_sharded_map<K, V, Hash, KeyEqual, detail::rw_spinlock>>;
+      detail::optimistic_sharded_map<K, V, Hash, KeyEqual, Allocator>,
+      detail::basic_sharded_map<K, V, Hash, KeyEqual, detail::rw_spinlock,
+                                Allocator>>;
 
 public:
   using base::base;
+
+  /// Exchanges the contents of two maps in O(1); not safe while another
+  /// thread uses either map.
+  friend void swap(sharded_map &a, sharded_map &b) noexcept { a.swap(b); }
 };
 
 } // namespace concguard

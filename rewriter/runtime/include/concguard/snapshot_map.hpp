@@ -28,6 +28,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -98,6 +99,28 @@ inline map_identity next_map_identity() noexcept {
 ///   map itself is destroyed.
 template <class K, class V, class Map = persistent_map<K, V>>
 class snapshot_map {
+  /// Whether Map looks up by other types than K (transparent comparator, or
+  /// transparent hasher and key_equal).
+  template <class M, class = void>
+  struct compare_is_transparent : std::false_type {};
+  template <class M>
+  struct compare_is_transparent<M, std::void_t<typename M::key_compare>>
+      : detail::has_is_transparent<typename M::key_compare> {};
+  template <class M, class = void>
+  struct hash_is_transparent : std::false_type {};
+  template <class M>
+  struct hash_is_transparent<
+      M, std::void_t<typename M::hasher, typename M::key_equal>>
+      : std::bool_constant<
+            detail::has_is_transparent<typename M::hasher>::value &&
+            detail::has_is_transparent<typename M::key_equal>::value> {};
+
+  template <class Q>
+  using if_transparent = std::enable_if_t<(compare_is_transparent<Map>::value ||
+                                           hash_is_transparent<Map>::value) &&
+                                              !std::is_void_v<Q>,
+                                          int>;
+
 public:
   using key_type = K;
   using mapped_type = V;
@@ -198,6 +221,51 @@ public:
 
   /// Boost's names: cvisit = visit, visit_all = for_each.
   template <class F> bool cvisit(const K &key, F &&f) const {
+    return visit(key, std::forward<F>(f));
+  }
+
+  //===-- Lookup by another type
+  //-------------------------------------------===//
+
+  /// When the snapshot's Map looks up by other types (persistent_map or an
+  /// unordered map whose hasher and key_equal are transparent, or a
+  /// std::map whose key_compare is), the reads also accept them, without
+  /// building a K.
+  template <class Q, if_transparent<Q> = 0>
+  std::optional<V> get(const Q &key) const {
+    return read("get", [&](const snapshot_type &s) -> std::optional<V> {
+      const auto *e = entry_of(*s, key);
+      return e == nullptr ? std::optional<V>() : std::optional<V>(e->second);
+    });
+  }
+  template <class Q, if_transparent<Q> = 0> V at(const Q &key) const {
+    std::optional<V> v = get(key);
+    if (!v)
+      throw std::out_of_range("concguard::snapshot_map::at: key not found");
+    return std::move(*v);
+  }
+  template <class Q, if_transparent<Q> = 0> bool contains(const Q &key) const {
+    return read("contains", [&](const snapshot_type &s) {
+      return entry_of(*s, key) != nullptr;
+    });
+  }
+  template <class Q, if_transparent<Q> = 0>
+  size_type count(const Q &key) const {
+    return contains(key) ? 1 : 0;
+  }
+  template <class Q, class F, if_transparent<Q> = 0>
+  bool visit(const Q &key, F &&f) const {
+    return read("visit", [&](const snapshot_type &s) {
+      const auto *e = entry_of(*s, key);
+      if (e == nullptr)
+        return false;
+      detail::call_visitor(f, static_cast<const K &>(e->first),
+                           static_cast<const V &>(e->second));
+      return true;
+    });
+  }
+  template <class Q, class F, if_transparent<Q> = 0>
+  bool cvisit(const Q &key, F &&f) const {
     return visit(key, std::forward<F>(f));
   }
   template <class F> void visit_all(F &&f) const {
@@ -387,6 +455,25 @@ public:
     return inserted && !present;
   }
 
+  /// Boost's emplace_or_visit: `emplace_or_visit(key, args..., f)` inserts
+  /// V(args...) if `key` is absent (true), else calls `f(V&)` (or
+  /// `f(const K&, V&)`) on the value, in a one-entry batch (false).
+  template <class... A> bool emplace_or_visit(K key, A &&...args_then_f) {
+    static_assert(sizeof...(A) >= 1, "emplace_or_visit(key, args..., f)");
+    auto all = std::forward_as_tuple(std::forward<A>(args_then_f)...);
+    return emplace_or_visit_impl(std::move(key), all,
+                                 std::make_index_sequence<sizeof...(A) - 1>());
+  }
+
+  /// emplace_or_visit with a read-only visitor; publishes nothing (and
+  /// copies nothing) when the key is present.
+  template <class... A> bool emplace_or_cvisit(K key, A &&...args_then_f) {
+    static_assert(sizeof...(A) >= 1, "emplace_or_cvisit(key, args..., f)");
+    auto all = std::forward_as_tuple(std::forward<A>(args_then_f)...);
+    return emplace_or_cvisit_impl(std::move(key), all,
+                                  std::make_index_sequence<sizeof...(A) - 1>());
+  }
+
   /// Go's sync.Map.LoadOrStore: the value now in the map and whether it was
   /// already there (then nothing is published).
   std::pair<V, bool> load_or_store(K key, V value) {
@@ -432,6 +519,28 @@ public:
         },
         [&](Map &m) { m.find(key)->second = std::move(desired); });
   }
+
+  /// folly::ConcurrentHashMap's name for compare_and_swap.
+  bool assign_if_equal(const K &key, const V &expected, V desired) {
+    return compare_and_swap(key, expected, std::move(desired));
+  }
+
+  /// Exchanges the current snapshots of two maps, atomically for each map's
+  /// readers (each sees the other's contents from one snapshot on). Safe
+  /// while other threads use either map; `other` must not be this map.
+  void swap(snapshot_map &other) {
+    if (this == &other)
+      return;
+    check_entry("swap");
+    other.check_entry("swap");
+    snapshot_type mine, theirs;
+    std::scoped_lock both(write_mutex_, other.write_mutex_);
+    mine = current_;
+    theirs = other.current_;
+    publish(theirs);
+    other.publish(mine);
+  }
+  friend void swap(snapshot_map &a, snapshot_map &b) { a.swap(b); }
 
   /// Removes every element for which `pred(const K&, const V&)` is true, in
   /// one batch; returns how many. Publishes nothing if none matched.
@@ -554,7 +663,8 @@ private:
 
   /// The element for `key` in `m`, or nullptr. persistent_map::find_entry
   /// builds no iterator (an iterator carries the whole path).
-  static const value_type *entry_of(const Map &m, const K &key) {
+  template <class Q>
+  static const value_type *entry_of(const Map &m, const Q &key) {
     if constexpr (has_find_entry<Map>::value) {
       return m.find_entry(key);
     } else {
@@ -630,6 +740,44 @@ private:
     mutate(*next);
     old = publish(std::move(next));
     return true;
+  }
+
+  template <class Tuple, std::size_t... I>
+  bool emplace_or_visit_impl(K &&key, Tuple &all, std::index_sequence<I...>) {
+    auto &f = std::get<sizeof...(I)>(all);
+    bool inserted = false;
+    write(
+        "emplace_or_visit", [](const Map &) { return true; },
+        [&](Map &m) {
+          auto r =
+              m.try_emplace(std::move(key), std::get<I>(std::move(all))...);
+          inserted = r.second;
+          if (!inserted)
+            detail::call_visitor(f, static_cast<const K &>(r.first->first),
+                                 r.first->second);
+        });
+    return inserted;
+  }
+
+  template <class Tuple, std::size_t... I>
+  bool emplace_or_cvisit_impl(K &&key, Tuple &all, std::index_sequence<I...>) {
+    auto &f = std::get<sizeof...(I)>(all);
+    bool present = false;
+    const bool inserted = write(
+        "emplace_or_cvisit",
+        [&](const Map &m) {
+          const auto *e = entry_of(m, key);
+          if (e == nullptr)
+            return true;
+          present = true;
+          detail::call_visitor(f, static_cast<const K &>(e->first),
+                               static_cast<const V &>(e->second));
+          return false;
+        },
+        [&](Map &m) {
+          m.try_emplace(std::move(key), std::get<I>(std::move(all))...);
+        });
+    return inserted && !present;
   }
 
   template <class... A>

@@ -80,6 +80,22 @@ inline std::uint64_t mix_hash(std::uint64_t x) noexcept {
   return x;
 }
 
+/// Whether `T` declares `is_transparent` (a hash or equality that accepts
+/// other key types, as std::hash<std::string_view>-style heterogeneous
+/// lookup needs).
+template <class T, class = void> struct has_is_transparent : std::false_type {};
+template <class T>
+struct has_is_transparent<T, std::void_t<typename T::is_transparent>>
+    : std::true_type {};
+
+/// Whether a lookup by a `Q` (not necessarily a key) is allowed: both the
+/// hash and the equality are transparent. Depends on `Q` so that it can
+/// disable a member template.
+template <class Hash, class KeyEqual, class Q>
+inline constexpr bool transparent_lookup =
+    has_is_transparent<Hash>::value && has_is_transparent<KeyEqual>::value &&
+    !std::is_void_v<Q>;
+
 /// Calls a visitor on an element: `f(key, value)` if it accepts the key as
 /// well, else `f(value)`. Lets every callback-taking member accept both.
 template <class F, class Key, class Value>
