@@ -209,6 +209,7 @@ def cmd_prepare(args, projects):
                               f"--projects {paths.name}` first")
         database = paths.build / "compile_commands.json"
         if "compile" in project:
+            run_configure_script(args, project, paths)
             write_listed_database(args, project, paths, database)
         if "meson" in project:
             # Meson writes compile_commands.json into every build directory;
@@ -275,6 +276,23 @@ def cmd_prepare(args, projects):
             "version": project["version"], "why": project.get("why", ""),
             "translationUnits": len(kept), "lines": lines})
         log(f"{paths.name}: {len(kept)} translation units, {lines} lines")
+
+
+def run_configure_script(args, project, paths):
+    """An Autoconf project's units include the config.h its ./configure
+    writes; run it once in the source tree (with the project's options under
+    compile.configure) before listing the units."""
+    options = project["compile"].get("configure")
+    if options is None or (paths.src / "config.h").exists():
+        return
+    log(f"{paths.name}: running ./configure")
+    env = dict(os.environ, CXX=args.clangxx,
+               CC=args.clangxx.replace("++", ""))
+    result = run(["./configure"] + options, cwd=paths.src,
+                 capture_output=True, text=True, env=env)
+    if result.returncode != 0 or not (paths.src / "config.h").exists():
+        raise CorpusError(f"{paths.name}: ./configure failed:\n"
+                          f"{result.stdout[-3000:]}{result.stderr[-3000:]}")
 
 
 def write_listed_database(args, project, paths, database):
