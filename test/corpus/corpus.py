@@ -209,24 +209,33 @@ def cmd_prepare(args, projects):
                               f"--projects {paths.name}` first")
         database = paths.build / "compile_commands.json"
         if "compile" in project:
+            run_configure_script(args, project, paths)
             write_listed_database(args, project, paths, database)
-        cmd = ["cmake", "-G", "Ninja", "-S", str(paths.src), "-B",
-               str(paths.build), "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON",
-               "-DCMAKE_BUILD_TYPE=Release",
-               f"-DCMAKE_CXX_COMPILER={args.clangxx}",
-               f"-DCMAKE_C_COMPILER={args.clangxx.replace('++', '')}"
-               ] + project.get("cmake", [])
+        if "meson" in project:
+            # Meson writes compile_commands.json into every build directory;
+            # the compilers come from the environment (set below).
+            cmd = ["meson", "setup", str(paths.build), str(paths.src)
+                   ] + project["meson"]
+        else:
+            cmd = ["cmake", "-G", "Ninja", "-S", str(paths.src), "-B",
+                   str(paths.build), "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON",
+                   "-DCMAKE_BUILD_TYPE=Release",
+                   f"-DCMAKE_CXX_COMPILER={args.clangxx}",
+                   f"-DCMAKE_C_COMPILER={args.clangxx.replace('++', '')}"
+                   ] + project.get("cmake", [])
         # The configuration a build directory was made with: a changed
         # projects.json entry or compiler configures it again from scratch.
         stamp = paths.build / "concguard-configure.json"
         if "compile" in project:
             pass
         elif not database.exists() or read_json(stamp) != cmd:
-            log(f"{paths.name}: configuring with CMake")
+            log(f"{paths.name}: configuring with {cmd[0]}")
             shutil.rmtree(paths.build, ignore_errors=True)
-            result = run(cmd, capture_output=True, text=True)
+            env = dict(os.environ, CXX=args.clangxx,
+                       CC=args.clangxx.replace("++", ""))
+            result = run(cmd, capture_output=True, text=True, env=env)
             if result.returncode != 0 or not database.exists():
-                raise CorpusError(f"{paths.name}: cmake failed:\n"
+                raise CorpusError(f"{paths.name}: {cmd[0]} failed:\n"
                                   f"{result.stdout[-3000:]}"
                                   f"{result.stderr[-3000:]}")
             write_json(stamp, cmd)
@@ -267,6 +276,23 @@ def cmd_prepare(args, projects):
             "version": project["version"], "why": project.get("why", ""),
             "translationUnits": len(kept), "lines": lines})
         log(f"{paths.name}: {len(kept)} translation units, {lines} lines")
+
+
+def run_configure_script(args, project, paths):
+    """An Autoconf project's units include the config.h its ./configure
+    writes; run it once in the source tree (with the project's options under
+    compile.configure) before listing the units."""
+    options = project["compile"].get("configure")
+    if options is None or (paths.src / "config.h").exists():
+        return
+    # The system compilers run the configure tests: the script only writes
+    # config.h, and Autoconf's Boost probes take many minutes with clang.
+    log(f"{paths.name}: running ./configure")
+    result = run(["./configure"] + options, cwd=paths.src,
+                 capture_output=True, text=True)
+    if result.returncode != 0 or not (paths.src / "config.h").exists():
+        raise CorpusError(f"{paths.name}: ./configure failed:\n"
+                          f"{result.stdout[-3000:]}{result.stderr[-3000:]}")
 
 
 def write_listed_database(args, project, paths, database):
