@@ -201,8 +201,6 @@ const GuardType *customGuard(const CXXRecordDecl *RD,
   return nullptr;
 }
 
-
-
 /// `std::move(x)` (or a cast to an rvalue reference) of a variable.
 const VarDecl *movedVar(const Expr *E) {
   E = ignoreWrappers(E);
@@ -438,10 +436,9 @@ bool isMutexType(QualType T, const LockOptions &Options) {
     return false;
   if (isStdMutexRecord(RD))
     return true;
-  return llvm::any_of(Options.MutexTypes,
-                      [&](const std::string &Name) {
-                        return nameMatches(*RD, Name);
-                      }) ||
+  return llvm::any_of(
+             Options.MutexTypes,
+             [&](const std::string &Name) { return nameMatches(*RD, Name); }) ||
          isMutexShaped(RD);
 }
 

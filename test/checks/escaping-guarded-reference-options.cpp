@@ -1,7 +1,9 @@
 // With the options naming the project's own mutex, guards and container:
 // RUN: %check_concguard -std=c++20 -check-suffix=OPT %s concguard-escaping-guarded-reference %t -- \
 // RUN:   -config="{CheckOptions: {concguard-escaping-guarded-reference.MutexTypes: 'base::Mutex', concguard-escaping-guarded-reference.LockGuardTypes: 'base::MutexLock;base::ReaderMutexLock:shared', concguard-escaping-guarded-reference.ContainerTypes: 'base::FlatMap'}}"
-// Without them, those types are unknown: nothing is reported.
+// Without them, nothing is reported: the guards' bodies are not visible, so
+// they are not recognised by their shape, and the project container is
+// unknown (base::Mutex itself has the shape of a mutex: Lock/Unlock).
 // RUN: %check_concguard -std=c++20 %s concguard-escaping-guarded-reference %t
 
 #include <string>

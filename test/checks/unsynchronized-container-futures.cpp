@@ -10,8 +10,8 @@
 
 std::map<int, int> Totals;
 void addTotal(int I) { Totals[I] = I; }
-// CHECK-MESSAGES: :[[@LINE-1]]:24: warning: 'Totals' is modified here on the thread started at line 20 while another thread started at the same line may access it too, with no mutex held at both accesses; {{.*}} [concguard-unsynchronized-container]
-// CHECK-MESSAGES: :[[@LINE-2]]:24: warning: 'Totals' is modified here on the thread started at line 20 while it is modified in 'fillBeforeWaiting' after it starts the thread at line 20, with no mutex held at both accesses; {{.*}} [concguard-unsynchronized-container]
+// CHECK-MESSAGES: :[[@LINE-1]]:24: warning: 'Totals' is modified here on the thread started at line 19 while another thread started at the same line may access it too, with no mutex held at both accesses; {{.*}} [concguard-unsynchronized-container]
+// CHECK-MESSAGES: :[[@LINE-2]]:24: warning: 'Totals' is modified here on the thread started at line 19 while it is modified in 'fillBeforeWaiting' after it starts the thread at line 19, with no mutex held at both accesses; {{.*}} [concguard-unsynchronized-container]
 
 void fillBeforeWaiting() {
   std::vector<std::future<void>> Futures;
@@ -39,3 +39,8 @@ void fillAfterWaiting() {
     F.wait();
   Counts[9] = 9;
 }
+
+// CHECK-FIXES: #include <concguard/snapshot_map.hpp>
+// CHECK-FIXES: concguard::snapshot_map<int, int, std::map<int, int>> Totals;
+// CHECK-FIXES: void addTotal(int I) { Totals.insert_or_assign(I, I); }
+// CHECK-FIXES: Totals.insert_or_assign(9, 9);

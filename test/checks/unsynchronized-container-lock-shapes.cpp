@@ -86,9 +86,15 @@ public:
 
 private:
   void load() { Names.erase(1); }
-  // CHECK-MESSAGES: :[[@LINE-1]]:17: warning: 'Names' is modified here on the thread started at line 75 while it is modified in 'Registry::add', which may run concurrently with the thread started at line 75, with no mutex held at both accesses; {{.*}} [concguard-unsynchronized-container]
+  // CHECK-MESSAGES: :[[@LINE-1]]:17: warning: 'Names' is modified here on the thread started at line 77 while it is modified in 'Registry::add', which may run concurrently with the thread started at line 77, with no mutex held at both accesses; {{.*}} [concguard-unsynchronized-container]
   WeakHandle Handle;
   FileLock Files;
   std::map<int, std::string> Names;
   std::thread Loader;
 };
+
+// CHECK-FIXES: #include <concguard/snapshot_map.hpp>
+// CHECK-FIXES: Entries.upsert(Key, [&](auto &value) { value.push_back("v"); });
+// CHECK-FIXES: concguard::snapshot_map<int, std::vector<std::string>, std::map<int, std::vector<std::string>>> Entries;
+// CHECK-FIXES: Names.insert_or_assign(Key, "n");
+// CHECK-FIXES: concguard::snapshot_map<int, std::string, std::map<int, std::string>> Names;
