@@ -31,8 +31,8 @@ struct SourceLocation {
   unsigned Column = 0; // 1-based, in bytes
   /// Where the highlighted region that starts at Line:Column ends, as SARIF
   /// counts it (the column after its last byte); 0 when unknown. The region
-  /// reaches the end of the diagnostic's source ranges in this file, or of
-  /// the token at Line:Column when it has none.
+  /// reaches the end of the token at Line:Column, or further the end of a
+  /// source range of the diagnostic that contains Line:Column.
   unsigned EndLine = 0, EndColumn = 0;
 };
 

@@ -413,11 +413,13 @@ public:
     if (const SourceFiles::File *F = Files.get(Abs))
       if (M.FileOffset <= F->Text.size()) {
         std::tie(L.Line, L.Column) = SourceFiles::lineCol(*F, M.FileOffset);
-        // The region reaches the furthest end of the ranges the diagnostic
-        // highlights in this file, and at least the end of the token.
+        // The region reaches the end of the token at the location, or
+        // further, the end of a range the diagnostic highlights around it.
         unsigned End = M.FileOffset + tokenLengthAt(F->Text, M.FileOffset);
         for (const clang::tooling::FileByteRange &R : M.Ranges)
-          if (absolutePath(R.FilePath, BuildDir) == Abs)
+          if (R.FileOffset <= M.FileOffset &&
+              M.FileOffset < R.FileOffset + R.Length &&
+              absolutePath(R.FilePath, BuildDir) == Abs)
             End = std::max(End, R.FileOffset + R.Length);
         setRegionEnd(L, *F, M.FileOffset, End);
       }
