@@ -45,7 +45,7 @@ public:
                         const clang::Diagnostic &Info) override {
     if (Level == clang::DiagnosticsEngine::Note) {
       if (KeepingNotes)
-        Suppressed.back().Notes.push_back(message(Info));
+        Suppressed.back().Notes.push_back(message(Info, CheckSuffix));
     } else {
       bool IsSuppressed = Level == clang::DiagnosticsEngine::Warning &&
                           isSuppressed(Level, Info);
@@ -114,7 +114,10 @@ private:
     ClangTidyError E(Check, clang::tooling::Diagnostic::Warning,
                      Context.getCurrentBuildDirectory(),
                      /*IsWarningAsError=*/false);
-    E.Message = message(Info, " [" + Check + "]");
+    // ClangTidyContext::diag appends " [check-name]" to the text of the
+    // warning and of its notes.
+    CheckSuffix = " [" + Check + "]";
+    E.Message = message(Info, CheckSuffix);
     Suppressed.push_back(std::move(E));
     return true;
   }
@@ -122,13 +125,12 @@ private:
   /// The diagnostic as clang-tidy stores it: text, location, highlighted
   /// ranges and fix-its, decoupled from the SourceManager.
   clang::tooling::DiagnosticMessage message(const clang::Diagnostic &Info,
-                                            llvm::StringRef CheckSuffix = "") {
+                                            llvm::StringRef Suffix = "") {
     llvm::SmallString<128> Text;
     Info.FormatDiagnostic(Text);
     llvm::StringRef Message = Text;
-    // ClangTidyContext::diag appends " [check-name]" to the format string.
-    if (!CheckSuffix.empty())
-      Message.consume_back(CheckSuffix);
+    if (!Suffix.empty())
+      Message.consume_back(Suffix);
     if (!Info.hasSourceManager() || Info.getLocation().isInvalid())
       return clang::tooling::DiagnosticMessage(Message);
     const clang::SourceManager &SM = Info.getSourceManager();
@@ -158,6 +160,7 @@ private:
   std::vector<ClangTidyError> Suppressed;
   /// The last warning was kept: its notes belong to it.
   bool KeepingNotes = false;
+  std::string CheckSuffix; // " [<check of the last kept warning>]"
 };
 
 /// The frontend action of every clang-tidy run: the AST consumer of the

@@ -1,5 +1,5 @@
 """Prints the highlighted regions of a concguard-audit report's findings and
-the source text they cover, reported findings first, then the ones suppressed
+notes, the source text they cover and the notes' messages, reported findings first, then the ones suppressed
 by NOLINT comments, as stable text for a golden test. Fails when the SARIF
 log disagrees with the JSON report: a different region, a suppressed finding
 without `suppressions: [{kind: inSource}]`, or a reported one with it.
@@ -35,7 +35,8 @@ def show(kind, f):
     print("%s %s:%d:%d-%d:%d %s %s" % ((kind, f["location"]["path"]) + r + (f["check"], text(f["location"]["path"], r))))
     for n in f["notes"]:
         nr = region(n["location"])
-        print("  note %s:%d:%d-%d:%d %s" % ((n["location"]["path"],) + nr + (text(n["location"]["path"], nr),)))
+        print("  note %s:%d:%d-%d:%d %s: %s" % ((n["location"]["path"],) + nr +
+                                               (text(n["location"]["path"], nr), n["message"])))
 
 
 expected = []
