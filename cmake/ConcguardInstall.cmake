@@ -2,7 +2,7 @@
 #
 #   P/bin/concguard-{tidy,clangd,rewrite,audit}  (whichever were built; each
 #                                                tool's CMakeLists installs it)
-#   P/lib/libconcguard.so                        (the clang-tidy plugin)
+#   P/lib/concguard/libconcguard.so              (the clang-tidy plugin)
 #   P/include/concguard/*.hpp, P/lib/cmake/concguard, P/share/pkgconfig
 #                                                (rewriter/runtime installs them)
 #   P/share/doc/concguard/                       README, docs/ and the example

@@ -13,6 +13,7 @@
 #include "utils/MapRewrite.h"
 
 #include "../tools/common/BoostCompat.h"
+#include "../tools/common/FirstErrors.h"
 #include "../tools/common/ResourceDir.h"
 
 #include "clang-tidy/ClangTidyOptions.h"
@@ -422,6 +423,15 @@ int main(int Argc, const char **Argv) {
   Tool.appendArgumentsAdjuster(tooling::getInsertArgumentAdjuster(
       ("-isystem" + runtimeIncludeDir(Argv[0])).c_str(),
       tooling::ArgumentInsertPosition::END));
+  // Errors are printed as they come; the summary names each unit that did
+  // not compile, with its first error.
+  ::concguard::FirstErrorRecorder Errors;
+  Tool.setDiagnosticConsumer(&Errors);
+  auto ReportUnparsed = [&] {
+    for (const auto &[File, Error] : Errors.firstErrors())
+      llvm::errs() << "concguard-rewrite: " << File
+                   << " does not compile; first error: " << Error << "\n";
+  };
 
   // Pass 1: which maps does the analysis flag, in any translation unit, and
   // which function parameters are they passed to?
@@ -452,6 +462,7 @@ int main(int Argc, const char **Argv) {
       Flows.push_back(std::move(Flow));
   });
   if (int Status = Tool.run(&Find)) {
+    ReportUnparsed();
     llvm::errs() << "concguard-rewrite: some files could not be parsed "
                     "(errors above); nothing was changed\n";
     return Status;
@@ -537,6 +548,7 @@ int main(int Argc, const char **Argv) {
     }
   });
   if (int Status = Tool.run(&Plan)) {
+    ReportUnparsed();
     llvm::errs() << "concguard-rewrite: some files could not be parsed; "
                     "nothing was changed\n";
     return Status;

@@ -53,7 +53,12 @@ auto findingOrder(const Finding &F) {
 }
 
 json::Value locToJSON(const SourceLocation &L) {
-  return json::Object{{"path", L.Path}, {"line", L.Line}, {"column", L.Column}};
+  json::Object O{{"path", L.Path}, {"line", L.Line}, {"column", L.Column}};
+  if (L.EndLine) {
+    O["endLine"] = L.EndLine;
+    O["endColumn"] = L.EndColumn;
+  }
+  return O;
 }
 
 json::Value excerptToJSON(const Excerpt &E) {
@@ -89,6 +94,8 @@ SourceLocation locFromJSON(const json::Object *O) {
     L.Path = P->str();
   L.Line = getUInt(*O, "line");
   L.Column = getUInt(*O, "column");
+  L.EndLine = getUInt(*O, "endLine");
+  L.EndColumn = getUInt(*O, "endColumn");
   return L;
 }
 
@@ -183,6 +190,10 @@ std::vector<Finding> findingsFromSarif(const json::Object &Log) {
       if (auto State = Res->getString("baselineState"))
         if (*State == "absent")
           continue;
+      // Nor is a result suppressed in the source (NOLINT).
+      if (const json::Array *Sup = Res->getArray("suppressions"))
+        if (!Sup->empty())
+          continue;
       Out.push_back(std::move(F));
     }
   }
@@ -201,6 +212,10 @@ json::Value sarifLocation(const SourceLocation &L, StringRef Snippet = "") {
     Region["startLine"] = L.Line;
     if (L.Column)
       Region["startColumn"] = L.Column;
+    if (L.EndLine) {
+      Region["endLine"] = L.EndLine;
+      Region["endColumn"] = L.EndColumn;
+    }
     if (!Snippet.empty())
       Region["snippet"] = json::Object{{"text", Snippet}};
   }
@@ -226,6 +241,8 @@ json::Value summaryJSON(const Report &R) {
                  {"toolErrors", static_cast<int64_t>(R.Errors.size())}};
   if (unsigned Compat = boostCompatUnits(R))
     S["boostCompatTranslationUnits"] = Compat;
+  if (!R.Suppressed.empty())
+    S["suppressed"] = static_cast<int64_t>(R.Suppressed.size());
   if (R.HasBaseline) {
     S["new"] = countState(R, "new");
     S["unchanged"] = countState(R, "unchanged");
@@ -263,6 +280,40 @@ Rule describeCheck(StringRef CheckName) {
   return R;
 }
 
+/// Sorts findings, drops duplicates (a header finding is seen from every
+/// translation unit that includes the header) and computes fingerprints.
+static void sortAndFingerprint(std::vector<Finding> &Findings) {
+  // Ties (the same finding seen from several units) are broken on the whole
+  // content, so that which copy survives does not depend on the order in
+  // which units or shards came in.
+  auto Canonical = [](const Finding &F) {
+    std::string S;
+    llvm::raw_string_ostream OS(S);
+    OS << findingToJSON(F);
+    return S;
+  };
+  llvm::sort(Findings, [&](const Finding &A, const Finding &B) {
+    if (findingOrder(A) != findingOrder(B))
+      return findingOrder(A) < findingOrder(B);
+    return Canonical(A) < Canonical(B);
+  });
+  Findings.erase(std::unique(Findings.begin(), Findings.end(),
+                             [](const Finding &A, const Finding &B) {
+                               return findingOrder(A) == findingOrder(B);
+                             }),
+                 Findings.end());
+  // The fingerprint leaves out line and column, so that edits elsewhere in
+  // the file keep it; identical findings on identical lines of one file are
+  // told apart by their order, which such edits keep too.
+  std::map<std::string, unsigned> Seen;
+  for (Finding &F : Findings) {
+    std::string Key = F.Check + '\0' + F.Loc.Path + '\0' + F.Message + '\0' +
+                      lineAt(F).trim().str();
+    unsigned Index = Seen[Key]++;
+    F.Fingerprint = sha256Hex(Key + '\0' + std::to_string(Index)).substr(0, 32);
+  }
+}
+
 void finalize(Report &R) {
   llvm::sort(R.Units, [](const UnitResult &A, const UnitResult &B) {
     return A.Path < B.Path;
@@ -276,45 +327,18 @@ void finalize(Report &R) {
                                       A.Message == B.Message;
                              }),
                  R.Errors.end());
-  // Ties (the same finding seen from several units) are broken on the whole
-  // content, so that which copy survives does not depend on the order in
-  // which units or shards came in.
-  auto Canonical = [](const Finding &F) {
-    std::string S;
-    llvm::raw_string_ostream OS(S);
-    OS << findingToJSON(F);
-    return S;
-  };
-  llvm::sort(R.Findings, [&](const Finding &A, const Finding &B) {
-    if (findingOrder(A) != findingOrder(B))
-      return findingOrder(A) < findingOrder(B);
-    return Canonical(A) < Canonical(B);
-  });
-  R.Findings.erase(std::unique(R.Findings.begin(), R.Findings.end(),
-                               [](const Finding &A, const Finding &B) {
-                                 return findingOrder(A) == findingOrder(B);
-                               }),
-                   R.Findings.end());
+  sortAndFingerprint(R.Findings);
+  sortAndFingerprint(R.Suppressed);
   // Every finding needs its rule (SARIF results refer to one), also for
   // diagnostics no enabled check names, such as clang-diagnostic-*.
   llvm::StringSet<> RuleIds;
   for (const Rule &Ru : R.Rules)
     RuleIds.insert(Ru.Id);
-  for (const Finding &F : R.Findings)
-    if (RuleIds.insert(F.Check).second)
-      R.Rules.push_back(describeCheck(F.Check));
+  for (const std::vector<Finding> *List : {&R.Findings, &R.Suppressed})
+    for (const Finding &F : *List)
+      if (RuleIds.insert(F.Check).second)
+        R.Rules.push_back(describeCheck(F.Check));
   llvm::sort(R.Rules, [](const Rule &A, const Rule &B) { return A.Id < B.Id; });
-
-  // The fingerprint leaves out line and column, so that edits elsewhere in
-  // the file keep it; identical findings on identical lines of one file are
-  // told apart by their order, which such edits keep too.
-  std::map<std::string, unsigned> Seen;
-  for (Finding &F : R.Findings) {
-    std::string Key = F.Check + '\0' + F.Loc.Path + '\0' + F.Message + '\0' +
-                      lineAt(F).trim().str();
-    unsigned Index = Seen[Key]++;
-    F.Fingerprint = sha256Hex(Key + '\0' + std::to_string(Index)).substr(0, 32);
-  }
 }
 
 llvm::Error applyBaseline(Report &R, StringRef BaselinePath) {
@@ -465,6 +489,9 @@ json::Value toJSON(const Report &R) {
   }
   for (const Finding &F : R.Findings)
     Findings.push_back(findingToJSON(F));
+  json::Array Suppressed;
+  for (const Finding &F : R.Suppressed)
+    Suppressed.push_back(findingToJSON(F));
   for (const ToolError &E : R.Errors)
     Errors.push_back(json::Object{{"path", E.Path}, {"message", E.Message}});
   json::Object O{{"format", ReportFormat},
@@ -477,6 +504,7 @@ json::Value toJSON(const Report &R) {
                  {"rules", std::move(Rules)},
                  {"translationUnits", std::move(Units)},
                  {"findings", std::move(Findings)},
+                 {"suppressed", std::move(Suppressed)},
                  {"toolErrors", std::move(Errors)},
                  {"summary", summaryJSON(R)}};
   if (R.ShardCount) {
@@ -577,6 +605,14 @@ llvm::Expected<Report> readReport(StringRef Path) {
       return F.takeError();
     R.Findings.push_back(std::move(*F));
   }
+  // Reports of earlier versions have no suppressed findings.
+  if (const json::Array *Suppressed = O->getArray("suppressed"))
+    for (const json::Value &V : *Suppressed) {
+      auto F = findingFromJSON(V);
+      if (!F)
+        return F.takeError();
+      R.Suppressed.push_back(std::move(*F));
+    }
   for (const json::Value &V : *Errors)
     if (const json::Object *EO = V.getAsObject()) {
       ToolError E;
@@ -635,6 +671,8 @@ llvm::Expected<Report> mergeShards(std::vector<Report> Shards) {
       F.BaselineState.clear();
       Out.Findings.push_back(std::move(F));
     }
+    for (Finding &F : S.Suppressed)
+      Out.Suppressed.push_back(std::move(F));
     llvm::append_range(Out.Errors, S.Errors);
   }
   finalize(Out);
@@ -690,6 +728,63 @@ json::Object sarifRuleProperties(const Rule &Ru) {
                       {"problem.severity", "warning"}};
 }
 
+/// One SARIF result: the finding, its notes as related locations that the
+/// message links to, its fix-its as one fix.
+static json::Object sarifResult(const Finding &F,
+                                const llvm::StringMap<unsigned> &RuleIndex) {
+  json::Object Res{
+      {"ruleId", F.Check},
+      {"level", sarifLevel(F.Severity)},
+      {"message", json::Object{{"text", sarifMessage(F)}}},
+      {"locations", json::Array{sarifLocation(F.Loc, lineAt(F))}},
+      {"partialFingerprints", json::Object{{FingerprintKey, F.Fingerprint}}}};
+  auto It = RuleIndex.find(F.Check);
+  if (It != RuleIndex.end())
+    Res["ruleIndex"] = It->second;
+  if (!F.Notes.empty()) {
+    json::Array Related;
+    unsigned Id = 0;
+    for (const Note &N : F.Notes) {
+      json::Value L = sarifLocation(N.Loc);
+      json::Object *LO = L.getAsObject();
+      (*LO)["id"] = Id++;
+      (*LO)["message"] = json::Object{{"text", N.Message}};
+      Related.push_back(std::move(L));
+    }
+    Res["relatedLocations"] = std::move(Related);
+  }
+  if (!F.Fixes.empty()) {
+    // One fix of all edits (clang-tidy applies them together), grouped
+    // by file as artifactChanges.
+    std::map<std::string, json::Array> ByFile;
+    for (const Edit &E : F.Fixes)
+      ByFile[E.Path].push_back(json::Object{
+          {"deletedRegion", json::Object{{"startLine", E.StartLine},
+                                         {"startColumn", E.StartColumn},
+                                         {"endLine", E.EndLine},
+                                         {"endColumn", E.EndColumn},
+                                         {"charOffset", E.Offset},
+                                         {"charLength", E.Length}}},
+          {"insertedContent", json::Object{{"text", E.Text}}}});
+    json::Array Changes;
+    for (auto &[Path, Reps] : ByFile)
+      Changes.push_back(json::Object{
+          {"artifactLocation",
+           json::Object{{"uri", Path}, {"uriBaseId", "%SRCROOT%"}}},
+          {"replacements", std::move(Reps)}});
+    Res["fixes"] = json::Array{json::Object{
+        {"description", json::Object{{"text", "clang-tidy fix-it"}}},
+        {"artifactChanges", std::move(Changes)}}};
+  }
+  if (!F.BaselineState.empty())
+    Res["baselineState"] = F.BaselineState;
+  // The message as the check wrote it, without the links: what a baseline
+  // read back from this log compares.
+  if (!F.Notes.empty())
+    Res["properties"] = json::Object{{"concguardMessage", F.Message}};
+  return Res;
+}
+
 json::Value toSarif(const Report &R) {
   json::Array Rules;
   llvm::StringMap<unsigned> RuleIndex;
@@ -711,57 +806,13 @@ json::Value toSarif(const Report &R) {
         {"defaultConfiguration", json::Object{{"level", "warning"}}}});
   }
   json::Array Results;
-  for (const Finding &F : R.Findings) {
-    json::Object Res{
-        {"ruleId", F.Check},
-        {"level", sarifLevel(F.Severity)},
-        {"message", json::Object{{"text", sarifMessage(F)}}},
-        {"locations", json::Array{sarifLocation(F.Loc, lineAt(F))}},
-        {"partialFingerprints", json::Object{{FingerprintKey, F.Fingerprint}}}};
-    auto It = RuleIndex.find(F.Check);
-    if (It != RuleIndex.end())
-      Res["ruleIndex"] = It->second;
-    if (!F.Notes.empty()) {
-      json::Array Related;
-      unsigned Id = 0;
-      for (const Note &N : F.Notes) {
-        json::Value L = sarifLocation(N.Loc);
-        json::Object *LO = L.getAsObject();
-        (*LO)["id"] = Id++;
-        (*LO)["message"] = json::Object{{"text", N.Message}};
-        Related.push_back(std::move(L));
-      }
-      Res["relatedLocations"] = std::move(Related);
-    }
-    if (!F.Fixes.empty()) {
-      // One fix of all edits (clang-tidy applies them together), grouped
-      // by file as artifactChanges.
-      std::map<std::string, json::Array> ByFile;
-      for (const Edit &E : F.Fixes)
-        ByFile[E.Path].push_back(json::Object{
-            {"deletedRegion", json::Object{{"startLine", E.StartLine},
-                                           {"startColumn", E.StartColumn},
-                                           {"endLine", E.EndLine},
-                                           {"endColumn", E.EndColumn},
-                                           {"charOffset", E.Offset},
-                                           {"charLength", E.Length}}},
-            {"insertedContent", json::Object{{"text", E.Text}}}});
-      json::Array Changes;
-      for (auto &[Path, Reps] : ByFile)
-        Changes.push_back(json::Object{
-            {"artifactLocation",
-             json::Object{{"uri", Path}, {"uriBaseId", "%SRCROOT%"}}},
-            {"replacements", std::move(Reps)}});
-      Res["fixes"] = json::Array{json::Object{
-          {"description", json::Object{{"text", "clang-tidy fix-it"}}},
-          {"artifactChanges", std::move(Changes)}}};
-    }
-    if (!F.BaselineState.empty())
-      Res["baselineState"] = F.BaselineState;
-    // The message as the check wrote it, without the links: what a baseline
-    // read back from this log compares.
-    if (!F.Notes.empty())
-      Res["properties"] = json::Object{{"concguardMessage", F.Message}};
+  for (const Finding &F : R.Findings)
+    Results.push_back(sarifResult(F, RuleIndex));
+  // NOLINT-ed findings: code scanning shows a result suppressed in the
+  // source as dismissed, neither as an alert nor as fixed.
+  for (const Finding &F : R.Suppressed) {
+    json::Object Res = sarifResult(F, RuleIndex);
+    Res["suppressions"] = json::Array{json::Object{{"kind", "inSource"}}};
     Results.push_back(std::move(Res));
   }
   json::Array Notifications;
@@ -817,6 +868,9 @@ std::string toMarkdown(const Report &R) {
     OS << ": " << countState(R, "new") << " new, " << countState(R, "unchanged")
        << " unchanged, " << R.Fixed.size() << " fixed";
   OS << ".\n\n";
+  if (!R.Suppressed.empty())
+    OS << R.Suppressed.size()
+       << " more suppressed in the source (NOLINT), not counted above.\n\n";
   std::map<std::string, std::pair<unsigned, unsigned>> ByCheck;
   for (const Finding &F : R.Findings) {
     auto &C = ByCheck[F.Check];

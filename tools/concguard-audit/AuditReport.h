@@ -29,6 +29,11 @@ struct SourceLocation {
   std::string Path;
   unsigned Line = 0;   // 1-based; 0 when the diagnostic has no location
   unsigned Column = 0; // 1-based, in bytes
+  /// Where the highlighted region that starts at Line:Column ends, as SARIF
+  /// counts it (the column after its last byte); 0 when unknown. The region
+  /// reaches the end of the token at Line:Column, or further the end of a
+  /// source range of the diagnostic that contains Line:Column.
+  unsigned EndLine = 0, EndColumn = 0;
 };
 
 struct Note {
@@ -96,6 +101,9 @@ struct Report {
   std::vector<UnitResult> Units;
   std::vector<Finding> Findings;
   std::vector<Finding> Fixed; // in the baseline, gone now
+  /// Findings that a NOLINT comment suppresses: reported as suppressed in
+  /// SARIF, counted, never part of the exit status or the findings list.
+  std::vector<Finding> Suppressed;
   std::vector<ToolError> Errors;
   /// A shard's whole-program input: the root its paths are relative to and
   /// the facts of its units (ProgramFacts.h's JSON form), which `merge`

@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "AuditReport.h"
+#include "TidyRunner.h"
 #include "utils/ProjectIndex.h"
 #include "utils/WholeProgram.h"
 
@@ -390,6 +391,7 @@ void previewFix(Finding &Out, const SourceFiles::File &F,
 /// What one translation unit produced.
 struct UnitOutcome {
   std::vector<Finding> Findings;
+  std::vector<Finding> Suppressed; // by NOLINT comments
   std::vector<ToolError> Errors;
   /// The unit's facts for the whole-program phase (none when it failed).
   std::optional<clang::tidy::concguard::utils::UnitFacts> Facts;
@@ -409,8 +411,18 @@ public:
     std::string Abs = absolutePath(M.FilePath, BuildDir);
     L.Path = reportPath(Abs, RootDir);
     if (const SourceFiles::File *F = Files.get(Abs))
-      if (M.FileOffset <= F->Text.size())
+      if (M.FileOffset <= F->Text.size()) {
         std::tie(L.Line, L.Column) = SourceFiles::lineCol(*F, M.FileOffset);
+        // The region reaches the end of the token at the location, or
+        // further, the end of a range the diagnostic highlights around it.
+        unsigned End = M.FileOffset + tokenLengthAt(F->Text, M.FileOffset);
+        for (const clang::tooling::FileByteRange &R : M.Ranges)
+          if (R.FileOffset <= M.FileOffset &&
+              M.FileOffset < R.FileOffset + R.Length &&
+              absolutePath(R.FilePath, BuildDir) == Abs)
+            End = std::max(End, R.FileOffset + R.Length);
+        setRegionEnd(L, *F, M.FileOffset, End);
+      }
     if (AbsOut)
       *AbsOut = Abs;
     return L;
@@ -502,7 +514,20 @@ private:
     Out.Path = reportPath(L.File, RootDir);
     Out.Line = L.Line;
     Out.Column = L.Column;
+    // The facts keep no ranges: the region is the token at the location.
+    const SourceFiles::File *F = Files.get(L.File);
+    if (F && L.Line && L.Column && L.Line <= F->LineStarts.size()) {
+      unsigned Offset = F->LineStarts[L.Line - 1] + L.Column - 1;
+      setRegionEnd(Out, *F, Offset, Offset + tokenLengthAt(F->Text, Offset));
+    }
     return Out;
+  }
+
+  static void setRegionEnd(SourceLocation &L, const SourceFiles::File &F,
+                           unsigned Begin, unsigned End) {
+    End = std::min<unsigned>(End, F.Text.size());
+    if (End > Begin)
+      std::tie(L.EndLine, L.EndColumn) = SourceFiles::lineCol(F, End);
   }
 };
 
@@ -630,19 +655,26 @@ private:
     // sees whether the Boost compatibility headers were used.
     auto Tracker = llvm::makeIntrusiveRefCnt<concguard::BoostCompatTracker>(
         llvm::vfs::createPhysicalFileSystem());
-    std::vector<clang::tidy::ClangTidyError> Diags = clang::tidy::runClangTidy(
-        Context, DB, {U.AbsPath},
-        llvm::makeIntrusiveRefCnt<llvm::vfs::OverlayFileSystem>(Tracker),
-        /*ApplyAnyFix=*/false
-#if CONCGUARD_LLVM_VERSION_MAJOR >= 22
-        ,
-        /*EnableCheckProfile=*/false, /*StoreCheckProfile=*/"",
-        /*Quiet=*/true
-#endif
-    );
+    // runClangTidy, keeping what NOLINT comments suppress (TidyRunner.h).
+    TidyResult Tidy = runTidy(
+        Context, DB, U.AbsPath,
+        llvm::makeIntrusiveRefCnt<llvm::vfs::OverlayFileSystem>(Tracker));
     Out.BoostCompat = Tracker->used();
     Converter Conv(RootDir);
-    for (const clang::tidy::ClangTidyError &E : Diags) {
+    // Without --header-filter: the unit itself and the headers under the
+    // root, decided here on the absolute path, since the header filter
+    // sees include paths as written (often relative).
+    auto OutsideRoot = [&](const Finding &F) {
+      return RestrictToRoot && !F.Loc.Path.empty() &&
+             path::is_absolute(F.Loc.Path) &&
+             F.Loc.Path != path::convert_to_slash(U.AbsPath);
+    };
+    for (const clang::tidy::ClangTidyError &E : Tidy.Suppressed) {
+      Finding F = Conv.finding(E);
+      if (!OutsideRoot(F))
+        Out.Suppressed.push_back(std::move(F));
+    }
+    for (const clang::tidy::ClangTidyError &E : Tidy.Reported) {
       if (StringRef(E.DiagnosticName).starts_with("clang-diagnostic-") &&
           E.DiagLevel == clang::tooling::Diagnostic::Error) {
         // The unit did not compile: its analysis cannot be trusted.
@@ -657,12 +689,7 @@ private:
         continue;
       }
       Finding F = Conv.finding(E);
-      // Without --header-filter: the unit itself and the headers under the
-      // root, decided here on the absolute path, since the header filter
-      // sees include paths as written (often relative).
-      if (RestrictToRoot && !F.Loc.Path.empty() &&
-          path::is_absolute(F.Loc.Path) &&
-          F.Loc.Path != path::convert_to_slash(U.AbsPath))
+      if (OutsideRoot(F))
         continue;
       Out.Findings.push_back(std::move(F));
     }
@@ -718,17 +745,19 @@ private:
     }
     const llvm::json::Object *O = V->getAsObject();
     const llvm::json::Array *A = O ? O->getArray("findings") : nullptr;
-    if (!A)
+    const llvm::json::Array *S = O ? O->getArray("suppressed") : nullptr;
+    if (!A || !S)
       return false;
-    std::vector<Finding> Findings;
-    for (const llvm::json::Value &FV : *A) {
-      auto F = findingFromJSON(FV);
-      if (!F) {
-        llvm::consumeError(F.takeError());
-        return false; // a damaged entry is a miss, never a wrong result
+    std::vector<Finding> Findings, Suppressed;
+    for (auto [From, To] : {std::pair(A, &Findings), std::pair(S, &Suppressed)})
+      for (const llvm::json::Value &FV : *From) {
+        auto F = findingFromJSON(FV);
+        if (!F) {
+          llvm::consumeError(F.takeError());
+          return false; // a damaged entry is a miss, never a wrong result
+        }
+        To->push_back(std::move(*F));
       }
-      Findings.push_back(std::move(*F));
-    }
     // The facts are part of the entry: without them the whole-program
     // phase would be missing this unit.
     std::optional<clang::tidy::concguard::utils::UnitFacts> Facts;
@@ -745,6 +774,7 @@ private:
       return false;
     }
     Out.Findings = std::move(Findings);
+    Out.Suppressed = std::move(Suppressed);
     Out.Facts = std::move(Facts);
     Out.BoostCompat = O->getBoolean("boostCompat").value_or(false);
     return true;
@@ -754,11 +784,14 @@ private:
     std::string P = cachePath(Key);
     if (fs::create_directories(path::parent_path(P)))
       return;
-    llvm::json::Array A;
+    llvm::json::Array A, S;
     for (const Finding &F : Out.Findings)
       A.push_back(findingToJSON(F));
+    for (const Finding &F : Out.Suppressed)
+      S.push_back(findingToJSON(F));
     llvm::json::Value V = llvm::json::Object{
         {"findings", std::move(A)},
+        {"suppressed", std::move(S)},
         {"boostCompat", Out.BoostCompat},
         {"facts", Out.Facts ? clang::tidy::concguard::utils::toJSON(*Out.Facts)
                             : llvm::json::Value(nullptr)}};
@@ -906,6 +939,10 @@ int finish(Report &R, double Seconds, unsigned Analysed, unsigned Cached) {
     llvm::outs() << " (" << New << " new, " << (R.Findings.size() - New)
                  << " unchanged, " << R.Fixed.size() << " fixed)";
   llvm::outs() << "\n";
+  if (!R.Suppressed.empty())
+    llvm::outs() << "concguard-audit: " << R.Suppressed.size()
+                 << " more findings suppressed in the source (NOLINT), "
+                    "reported as suppressed in SARIF\n";
   if (unsigned Compat = boostCompatUnits(R))
     llvm::outs() << "concguard-audit: " << Compat
                  << " translation units parsed with the compatibility headers "
@@ -915,9 +952,10 @@ int finish(Report &R, double Seconds, unsigned Analysed, unsigned Cached) {
         llvm::count_if(R.Units, [](const UnitResult &U) { return !U.Ok; });
     llvm::errs() << llvm::formatv(
         "concguard-audit: stats: units={0} analysed={1} cached={2} "
-        "failed={3} findings={4} boost-compat={5} seconds={6:f2}\n",
+        "failed={3} findings={4} boost-compat={5} suppressed={6} "
+        "seconds={7:f2}\n",
         R.Units.size(), Analysed, Cached, Failed, R.Findings.size(),
-        boostCompatUnits(R), Seconds);
+        boostCompatUnits(R), R.Suppressed.size(), Seconds);
   }
   if (!R.complete()) {
     for (const ToolError &E : R.Errors)
@@ -1194,6 +1232,8 @@ int runAudit(const char *Argv0) {
     llvm::append_range(R.Errors, O.Errors);
     for (Finding &F : O.Findings)
       R.Findings.push_back(std::move(F));
+    for (Finding &F : O.Suppressed)
+      R.Suppressed.push_back(std::move(F));
     if (O.Facts)
       Facts.push_back(std::move(*O.Facts));
   }
