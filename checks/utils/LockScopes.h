@@ -16,7 +16,11 @@
 //    types (a try-lock counts only on the branch where it succeeded);
 //  - std::lock(m1, m2, ...);
 //  - the guard classes named in the `LockGuardTypes` option (first argument
-//    of the constructor, by reference or pointer, is the mutex).
+//    of the constructor, by reference or pointer, is the mutex);
+//  - the project's own mutexes and guards by their shape, unconfigured: a
+//    class outside std with argument-less lock and unlock methods is a
+//    mutex; one whose constructor takes such a class by reference or
+//    pointer and whose destructor unlocks is an exclusive guard.
 //
 // A mutex is identified by a MutexKey: the declaration chain that names it
 // (a member through `this`, a global or static, a parameter or local, plus
