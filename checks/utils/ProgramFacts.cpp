@@ -92,6 +92,7 @@ static json::Value toJSON(const FunctionFacts &F) {
                  {"class", F.Class},
                  {"method", F.IsMethod},
                  {"ctorOrDtor", F.IsCtorOrDtor},
+                 {"private", F.IsPrivate},
                  {"static", F.IsStatic},
                  {"params", json::Array(F.Params)},
                  {"accesses", std::move(Accesses)},
@@ -304,6 +305,7 @@ private:
         !location(*O, "loc", F.Loc, P) || !string(*O, "class", F.Class, P) ||
         !boolean(*O, "method", F.IsMethod, P) ||
         !boolean(*O, "ctorOrDtor", F.IsCtorOrDtor, P) ||
+        !boolean(*O, "private", F.IsPrivate, P) ||
         !boolean(*O, "static", F.IsStatic, P) ||
         !strings(*O, "params", F.Params, P))
       return false;

@@ -119,6 +119,10 @@ struct FunctionFacts {
   std::string Class; ///< USR of the class of a member function
   bool IsMethod = false;
   bool IsCtorOrDtor = false;
+  /// A private member function: not an entry point of its class (RacerD's
+  /// rule: other threads reach it only through the class's other methods,
+  /// which are analysed with the locks they hold at the call).
+  bool IsPrivate = false;
   bool IsStatic = false;
   /// The identity of each parameter (a `local:` root), so that a call can
   /// bind the objects it passes.

@@ -260,7 +260,24 @@ public:
   JoinFinder(const SpawnSite &Site, std::optional<ObjectKey> Handle,
              std::optional<ObjectKey> PthreadHandle)
       : Site(Site), Handle(std::move(Handle)),
-        PthreadHandle(std::move(PthreadHandle)) {}
+        PthreadHandle(std::move(PthreadHandle)) {
+    // A spawn function handed a waiter (`pool.submit(&Waiter, task)`, a
+    // latch, a wait group): waiting on it waits for the task.
+    if (const auto *Call = dyn_cast<CallExpr>(Site.Spawn);
+        Call && Site.Kind == SpawnKind::SpawnFunction)
+      for (const Expr *Arg : Call->arguments()) {
+        const Expr *Object = ignoreWrappers(Arg);
+        if (Arg == Site.Callable || !Object)
+          continue;
+        if (const auto *AddrOf = dyn_cast<UnaryOperator>(Object);
+            AddrOf && AddrOf->getOpcode() == UO_AddrOf)
+          Object = AddrOf->getSubExpr();
+        else if (!Arg->isLValue())
+          continue;
+        if (std::optional<ObjectKey> Key = LockScopeAnalysis::keyOf(Object))
+          Waiters.push_back(std::move(*Key));
+      }
+  }
 
   llvm::DenseSet<const Stmt *> Stops;
 
@@ -309,6 +326,13 @@ public:
                                {"future", "shared_future"});
       return sameObject(Lifetime->Handle);
     }
+    if (Site.Kind == SpawnKind::SpawnFunction &&
+        (Lifetime->Op == ThreadLifetimeOp::Wait ||
+         Lifetime->Op == ThreadLifetimeOp::Join))
+      if (std::optional<ObjectKey> Key =
+              LockScopeAnalysis::keyOf(Lifetime->Handle);
+          Key && llvm::is_contained(Waiters, *Key))
+        return true;
     if (Lifetime->Op != ThreadLifetimeOp::Join)
       return false;
     if (Site.Handle == HandleKind::Container)
@@ -321,6 +345,7 @@ private:
   const SpawnSite &Site;
   std::optional<ObjectKey> Handle;
   std::optional<ObjectKey> PthreadHandle;
+  llvm::SmallVector<ObjectKey, 2> Waiters;
 
   bool sameObject(const Expr *Object) const {
     return Handle && LockScopeAnalysis::keyOf(Object) == Handle;
@@ -786,8 +811,10 @@ Analysis::run(std::optional<llvm::ArrayRef<const Expr *>> SpawnExpressions) {
       if (Inserted) {
         It->second = addContext({ContextKind::Methods, &Site, Class});
         for (const CXXMethodDecl *Method : Class->methods()) {
+          // Private methods are not entry points: the methods that call
+          // them are walked into them, with the locks they hold there.
           if (isa<CXXConstructorDecl, CXXDestructorDecl>(Method) ||
-              Method->isStatic())
+              Method->isStatic() || Method->getAccess() == AS_private)
             continue;
           const FunctionDecl *Definition = Method->getDefinition();
           if (followable(Definition))
@@ -1109,6 +1136,7 @@ private:
       Facts.Class = usrOf(Method->getParent());
       Facts.IsStatic = Method->isStatic();
       Facts.IsCtorOrDtor = isa<CXXConstructorDecl, CXXDestructorDecl>(Method);
+      Facts.IsPrivate = Method->getAccess() == AS_private;
     }
     for (const ParmVarDecl *Param : F.parameters())
       Facts.Params.push_back(localId(*Param));

@@ -138,7 +138,8 @@ public:
           D.Facts = &F;
         if (!llvm::is_contained(D.Units, U))
           D.Units.push_back(U);
-        if (D.Units.size() == 1 && F.IsMethod && !F.IsStatic && !F.IsCtorOrDtor)
+        if (D.Units.size() == 1 && F.IsMethod && !F.IsStatic &&
+            !F.IsCtorOrDtor && !F.IsPrivate)
           MethodsOf[F.Class].push_back(F.USR);
       }
   }
