@@ -1,5 +1,6 @@
-// A map guarded by a project mutex, which the check knows only from its
-// MutexTypes option.
+// A map guarded by a project guard class, which the check knows only from
+// its LockGuardTypes option: the guard's destructor is defined in another
+// file, so its shape does not show that it unlocks.
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -10,6 +11,11 @@ public:
   void lock();
   void unlock();
 };
+class Guard {
+public:
+  explicit Guard(Mutex &M);
+  ~Guard();
+};
 } // namespace proj
 
 proj::Mutex Mu;
@@ -17,17 +23,18 @@ std::unordered_map<std::string, int> Hits;
 
 void worker() {
   for (int I = 0; I < 100; ++I) {
-    Mu.lock();
+    proj::Guard Lock(Mu);
     Hits[std::to_string(I % 10)] += 1;
-    Mu.unlock();
   }
 }
 
 int main() {
   std::thread T(worker);
-  Mu.lock();
-  int N = static_cast<int>(Hits.size());
-  Mu.unlock();
+  int N = 0;
+  {
+    proj::Guard Lock(Mu);
+    N = static_cast<int>(Hits.size());
+  }
   T.join();
   return N > 0 ? 0 : 1;
 }
