@@ -486,8 +486,11 @@ void f() {
 )cpp";
   Analysed Plain(Code, "f");
   ASSERT_TRUE(Plain.ok());
+  // Without options, base::Mutex is a mutex by its shape (ReaderLock /
+  // ReaderUnlock), but its guards, declared without bodies, are not guards.
   EXPECT_EQ(Plain.at(1), "");
-  EXPECT_EQ(Plain.at(3), "");
+  EXPECT_EQ(Plain.at(2), "");
+  EXPECT_EQ(Plain.at(3), "mu:shared");
   LockOptions Options = LockOptions::parse(
       "base::Mutex", "::base::MutexLock;base::ReaderMutexLock:shared");
   ASSERT_EQ(Options.GuardTypes.size(), 2u);
@@ -519,15 +522,25 @@ TEST(LockScopes, OptionsParseAndFormat) {
 TEST(LockScopes, TypePredicates) {
   Analysed A(R"cpp(
 namespace a { struct M { void lock(); void unlock(); }; }
+namespace a { struct FileLock { bool lock(const char *path); void unlock(); }; }
+namespace a { struct Weak { int *lock() const; }; }
 struct Guard { explicit Guard(a::M &); };
+struct ShapeGuard {
+  explicit ShapeGuard(a::M &m) : m(m) { m.lock(); }
+  ~ShapeGuard() { m.unlock(); }
+  a::M &m;
+};
 std::mutex m1;
 std::recursive_timed_mutex m2;
 std::shared_timed_mutex m3;
 a::M m4;
+a::FileLock m5;
+a::Weak m6;
 void f() {
   std::lock_guard<std::mutex> g1(m1);
   std::shared_lock<std::shared_timed_mutex> g2(m3);
   Guard g3(m4);
+  ShapeGuard g4(m4);
   probe(1);
 }
 )cpp",
@@ -544,11 +557,19 @@ void f() {
   EXPECT_TRUE(isMutexType(TypeOf("m1"), None));
   EXPECT_TRUE(isMutexType(TypeOf("m2"), None));
   EXPECT_TRUE(isMutexType(TypeOf("m3"), None));
-  EXPECT_FALSE(isMutexType(TypeOf("m4"), None));
+  // a::M has lock()/unlock(): a mutex by its shape, configured or not.
+  EXPECT_TRUE(isMutexType(TypeOf("m4"), None));
   EXPECT_TRUE(isMutexType(TypeOf("m4"), Custom));
+  // A lock that takes an argument, or returns a pointer without an unlock,
+  // is not a mutex's.
+  EXPECT_FALSE(isMutexType(TypeOf("m5"), None));
+  EXPECT_FALSE(isMutexType(TypeOf("m6"), None));
   EXPECT_TRUE(isLockGuardType(TypeOf("g1"), None));
   EXPECT_TRUE(isLockGuardType(TypeOf("g2"), None));
+  // A guard by shape needs its destructor's body to show the unlock.
   EXPECT_FALSE(isLockGuardType(TypeOf("g3"), None));
+  EXPECT_TRUE(isLockGuardType(TypeOf("g4"), None));
+  EXPECT_FALSE(isMutexType(TypeOf("g4"), None));
   EXPECT_TRUE(isLockGuardType(TypeOf("g3"), Custom));
   EXPECT_FALSE(isLockGuardType(TypeOf("m1"), Custom));
   Analysed B(R"cpp(
