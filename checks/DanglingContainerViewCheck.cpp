@@ -637,7 +637,14 @@ public:
     Event.Container = std::move(*P);
     Event.Family = *Family;
     Event.Op = *Op;
-    if (*Op == ContainerOp::Erase && !Args.empty())
+    // forward_list::erase_after(pos) erases the element after pos: pos and
+    // whatever it designates stay valid, and which view (if any) designates
+    // the erased element is not known, so nothing is taken as erased.
+    bool ErasesAfter = false;
+    if (const auto *Call = dyn_cast<CXXMemberCallExpr>(E);
+        Call && Call->getMethodDecl() && Call->getMethodDecl()->getIdentifier())
+      ErasesAfter = Call->getMethodDecl()->getName() == "erase_after";
+    if (*Op == ContainerOp::Erase && !Args.empty() && !ErasesAfter)
       describeErase(Event, Object, Args[0]);
     if (const auto *Call = dyn_cast<CXXMemberCallExpr>(E);
         Call && *Op == ContainerOp::InsertBack && Call->getMethodDecl() &&

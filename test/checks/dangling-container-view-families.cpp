@@ -202,6 +202,33 @@ void forwardListAcrossPushFront(std::forward_list<int> &L) {
   sink(*It);
 }
 
+// erase_after(Prev) erases the element after Prev: Prev, and the element it
+// designates, stay valid (OpenTTD's sprite sorter reuses them this way).
+void forwardListEraseAfterKeepsPosition(std::forward_list<int> &L) {
+  auto Prev = L.before_begin();
+  for (auto It = L.begin(); It != L.end();) {
+    if (*It < 0) {
+      It = L.erase_after(Prev);
+      continue;
+    }
+    Prev = It;
+    ++It;
+  }
+  auto First = L.begin();
+  int &Value = *First;
+  L.erase_after(First);
+  sink(*First);
+  sink(Value);
+}
+
+// The erased iterator itself is still reported for erase().
+void listEraseInvalidatesPosition(std::list<int> &L) {
+  auto It = L.begin();
+  L.erase(It);
+  sink(*It);
+  // CHECK-MESSAGES: :[[@LINE-1]]:9: warning: 'It' is used after 'L' may have erased the element it refers to
+}
+
 void mapReferenceAcrossEraseSameKey(std::map<int, int> &M) {
   int &V = M[4];
   M.erase(4);
