@@ -3,6 +3,7 @@
 #include "ThreadSpawns.h"
 
 #include "ExprUtils.h"
+#include "LockScopes.h"
 #include "StdNames.h"
 
 #include "clang/AST/ASTContext.h"
@@ -696,50 +697,23 @@ unwoundThreadContainer(const SpawnSite &Site, ASTContext &Context) {
   return Result;
 }
 
-/// Do \p A and \p B name the same handle object: the same variable, or
-/// the same chain of fields from the same variable or `this`? (`&H` names
-/// H, as pthread_create's first argument does.)
-static bool sameHandle(const Expr *A, const Expr *B) {
-  auto Strip = [](const Expr *E) {
-    E = ignoreWrappers(E);
-    if (const auto *AddrOf = dyn_cast_or_null<UnaryOperator>(E);
-        AddrOf && AddrOf->getOpcode() == UO_AddrOf)
-      E = ignoreWrappers(AddrOf->getSubExpr());
-    return E;
-  };
-  A = Strip(A);
-  B = Strip(B);
-  if (!A || !B)
-    return false;
-  if (isa<CXXThisExpr>(A) && isa<CXXThisExpr>(B))
-    return true;
-  const auto *RefA = dyn_cast<DeclRefExpr>(A);
-  const auto *RefB = dyn_cast<DeclRefExpr>(B);
-  if (RefA && RefB)
-    return RefA->getDecl()->getCanonicalDecl() ==
-           RefB->getDecl()->getCanonicalDecl();
-  const auto *MemberA = dyn_cast<MemberExpr>(A);
-  const auto *MemberB = dyn_cast<MemberExpr>(B);
-  if (MemberA && MemberB)
-    return MemberA->getMemberDecl() == MemberB->getMemberDecl() &&
-           sameHandle(MemberA->getBase(), MemberB->getBase());
-  return false;
-}
-
 namespace {
 /// The pthread cancels, and the joins and detaches, of one handle in a body.
+/// Handles are compared by the lock model's object key (the declaration
+/// chain that names them; `&H` names H).
 class HandleCallFinder : public RecursiveASTVisitor<HandleCallFinder> {
 public:
-  explicit HandleCallFinder(const Expr *Handle) : Handle(Handle) {}
+  explicit HandleCallFinder(MutexKey Handle) : Handle(std::move(Handle)) {}
   bool TraverseLambdaExpr(LambdaExpr *) { return true; }
   bool VisitCallExpr(CallExpr *Call) {
     std::optional<ThreadLifetimeCall> Lifetime = threadLifetimeCall(*Call);
-    if (Lifetime && Lifetime->IsPthread && sameHandle(Lifetime->Handle, Handle))
+    if (Lifetime && Lifetime->IsPthread &&
+        LockScopeAnalysis::keyOf(Lifetime->Handle) == Handle)
       (Lifetime->Op == ThreadLifetimeOp::Cancel ? Cancels : Releases)
           .insert(Call);
     return true;
   }
-  const Expr *Handle;
+  MutexKey Handle;
   llvm::SmallPtrSet<const Stmt *, 4> Cancels, Releases;
 };
 } // namespace
@@ -751,10 +725,12 @@ const CallExpr *cancelledHandleOverwritten(const SpawnSite &Site,
   if (Site.Kind != SpawnKind::PthreadCreate || !Create ||
       Create->getNumArgs() == 0 || !Function || !Function->hasBody())
     return nullptr;
-  const Expr *Handle = Create->getArg(0);
+  std::optional<MutexKey> Handle = LockScopeAnalysis::keyOf(Create->getArg(0));
+  if (!Handle)
+    return nullptr;
 
   // Cheap test first: is there a cancel of this handle at all?
-  HandleCallFinder Finder(Handle);
+  HandleCallFinder Finder(*Handle);
   Finder.TraverseStmt(Function->getBody());
   if (Finder.Cancels.empty())
     return nullptr;

@@ -209,14 +209,7 @@ public:
   /// without copying and without holding any lock. Returns whether the key
   /// was present.
   template <class F> bool visit(const K &key, F &&f) const {
-    return read("visit", [&](const snapshot_type &s) {
-      const auto *e = entry_of(*s, key);
-      if (e == nullptr)
-        return false;
-      detail::call_visitor(f, static_cast<const K &>(e->first),
-                           static_cast<const V &>(e->second));
-      return true;
-    });
+    return visit_entry(key, f);
   }
 
   /// Boost's names: cvisit = visit, visit_all = for_each.
@@ -255,14 +248,7 @@ public:
   }
   template <class Q, class F, if_transparent<Q> = 0>
   bool visit(const Q &key, F &&f) const {
-    return read("visit", [&](const snapshot_type &s) {
-      const auto *e = entry_of(*s, key);
-      if (e == nullptr)
-        return false;
-      detail::call_visitor(f, static_cast<const K &>(e->first),
-                           static_cast<const V &>(e->second));
-      return true;
-    });
+    return visit_entry(key, f);
   }
   template <class Q, class F, if_transparent<Q> = 0>
   bool cvisit(const Q &key, F &&f) const {
@@ -671,6 +657,19 @@ private:
       auto it = m.find(key);
       return it == m.end() ? nullptr : &*it;
     }
+  }
+
+  /// visit() by K or by another type: `f(key, value)` or `f(value)` on the
+  /// element in the current snapshot, without copying and without a lock.
+  template <class Q, class F> bool visit_entry(const Q &key, F &f) const {
+    return read("visit", [&](const snapshot_type &s) {
+      const auto *e = entry_of(*s, key);
+      if (e == nullptr)
+        return false;
+      detail::call_visitor(f, static_cast<const K &>(e->first),
+                           static_cast<const V &>(e->second));
+      return true;
+    });
   }
 
   /// Runs fn(const snapshot_type&) on the current snapshot. Fast path: this
