@@ -127,6 +127,22 @@ static const FunctionDecl *definitionOrDecl(const FunctionDecl *F) {
   return F;
 }
 
+/// Is \p D declared in namespace std or in boost (whose bind, function,
+/// placeholders and smart pointers behave as the standard ones do)?
+static bool isStdOrBoostDecl(const Decl *D) {
+  if (!D)
+    return false;
+  if (D->isInStdNamespace())
+    return true;
+  const auto *Namespace = dyn_cast<NamespaceDecl>(
+      D->getDeclContext()->getEnclosingNamespaceContext());
+  while (Namespace &&
+         !Namespace->getParent()->getRedeclContext()->isTranslationUnit())
+    Namespace = dyn_cast<NamespaceDecl>(Namespace->getParent());
+  return Namespace && Namespace->getIdentifier() &&
+         Namespace->getName() == "boost";
+}
+
 /// Is \p D a binder: std::bind, std::bind_front, std::bind_back or
 /// boost::bind? Sets \p Front for the binders whose call arguments follow
 /// the bound ones instead of reaching them through placeholders.
@@ -136,8 +152,8 @@ static bool isBinder(const FunctionDecl *D, bool &Front) {
   Front = D->getName() == "bind_front";
   if (isStdDeclNamed(D, {"bind", "bind_front"}))
     return true;
-  const auto *Namespace = dyn_cast<NamespaceDecl>(
-      D->getDeclContext()->getEnclosingNamespaceContext());
+  // boost::bind itself, not the other libraries' binders inside boost.
+  const auto *Namespace = dyn_cast<NamespaceDecl>(D->getDeclContext());
   return D->getName() == "bind" && Namespace && Namespace->getIdentifier() &&
          Namespace->getName() == "boost" &&
          Namespace->getParent()->getRedeclContext()->isTranslationUnit();
@@ -156,9 +172,7 @@ static std::optional<unsigned> placeholderNumber(const Expr *E) {
     return std::nullopt;
   // Only the libraries' placeholder objects, not any variable named `_1`.
   const CXXRecordDecl *Type = Var->getType()->getAsCXXRecordDecl();
-  if (!Type || (!Type->isInStdNamespace() &&
-                !llvm::StringRef(Type->getQualifiedNameAsString())
-                     .starts_with("boost::")))
+  if (!isStdOrBoostDecl(Type))
     return std::nullopt;
   return Number;
 }
@@ -171,11 +185,8 @@ static const Expr *functionWrapperOperand(const Expr *E) {
       Construct->getConstructor()->isCopyOrMoveConstructor())
     return nullptr;
   const CXXRecordDecl *Record = Construct->getConstructor()->getParent();
-  if (!Record || !Record->getIdentifier() || Record->getName() != "function")
-    return nullptr;
-  if (!Record->isInStdNamespace() &&
-      !llvm::StringRef(Record->getQualifiedNameAsString())
-           .starts_with("boost::"))
+  if (!Record || !Record->getIdentifier() || Record->getName() != "function" ||
+      !isStdOrBoostDecl(Record))
     return nullptr;
   return Construct->getArg(0);
 }
@@ -318,9 +329,7 @@ static bool isOwningPointerType(QualType T) {
   if (!Record || !Record->getIdentifier() ||
       (Record->getName() != "unique_ptr" && Record->getName() != "shared_ptr"))
     return false;
-  return Record->isInStdNamespace() ||
-         llvm::StringRef(Record->getQualifiedNameAsString())
-             .starts_with("boost::");
+  return isStdOrBoostDecl(Record);
 }
 
 /// The variable or field an assignment or `reset()` stores into.
