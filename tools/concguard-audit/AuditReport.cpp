@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "AuditReport.h"
+#include "SarifFlows.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -752,6 +753,10 @@ static json::Object sarifResult(const Finding &F,
       Related.push_back(std::move(L));
     }
     Res["relatedLocations"] = std::move(Related);
+    // A race's paths, one thread flow per context (SarifFlows.h).
+    if (std::optional<json::Array> Flows = sarifCodeFlows(
+            F, [](const SourceLocation &L) { return sarifLocation(L); }))
+      Res["codeFlows"] = std::move(*Flows);
   }
   if (!F.Fixes.empty()) {
     // One fix of all edits (clang-tidy applies them together), grouped
