@@ -35,9 +35,13 @@ for (const file of process.argv.slice(2)) {
       const p = rule.properties || {};
       if (!Array.isArray(p.tags) || !p.tags.length || !p.precision || !p["problem.severity"])
         problems.push("rule " + rule.id + " without tags, precision or problem.severity");
-      if (rule.fullDescription && rule.fullDescription.text.includes(". ") &&
-          rule.shortDescription.text === rule.fullDescription.text)
-        problems.push("rule " + rule.id + " has the same short and full description");
+      if (!rule.shortDescription || !rule.fullDescription ||
+          rule.shortDescription.text === rule.fullDescription.text ||
+          !rule.fullDescription.text.startsWith(rule.shortDescription.text.replace(/\.$/, "")))
+        problems.push("rule " + rule.id + " has the same short and full description, or a full one " +
+                      "that does not start with the short one");
+      if (!/^https:\/\//.test(rule.helpUri || ""))
+        problems.push("rule " + rule.id + " without a helpUri");
     }
     for (const r of run.results || []) {
       if (!r.ruleId || !ruleIds.has(r.ruleId)) problems.push("result with unknown ruleId " + r.ruleId);
