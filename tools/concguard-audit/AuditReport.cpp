@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "AuditReport.h"
+#include "SarifFlows.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -35,14 +36,16 @@ constexpr StringRef ReportFormat = "concguard-audit-report";
 constexpr int64_t ReportFormatVersion = 1;
 constexpr StringRef FingerprintKey = "concguard/v1";
 
-// Generated from docs/checks/*.md by CMake: {check name, first paragraph}.
+// Generated from docs/checks/*.md by CMake: {check name, first paragraph,
+// the page before its first section}.
 struct CheckDoc {
   const char *Name;
   const char *Summary;
+  const char *Intro;
 };
 const CheckDoc CheckDocs[] = {
 #include "ConcGuardAuditCheckDocs.inc"
-    {nullptr, nullptr}};
+    {nullptr, nullptr, nullptr}};
 
 const char HtmlTemplate[] =
 #include "ConcGuardAuditHtml.inc"
@@ -258,12 +261,51 @@ unsigned boostCompatUnits(const Report &R) {
                         [](const UnitResult &U) { return U.BoostCompat; });
 }
 
+/// The prose paragraphs of a page's Markdown \p Text, each on one line and
+/// separated by blank lines: no title, no code blocks.
+static std::string proseParagraphs(StringRef Text) {
+  std::string Out, Paragraph;
+  bool InCode = false;
+  auto EndParagraph = [&] {
+    if (Paragraph.empty())
+      return;
+    Out += (Out.empty() ? "" : "\n\n") + Paragraph;
+    Paragraph.clear();
+  };
+  llvm::SmallVector<StringRef> Lines;
+  Text.split(Lines, '\n');
+  for (StringRef Line : Lines) {
+    StringRef Trimmed = Line.trim();
+    if (Trimmed.starts_with("```")) {
+      EndParagraph();
+      // A sentence that introduced the dropped example ends there.
+      if (!InCode && StringRef(Out).ends_with(":"))
+        Out.back() = '.';
+      InCode = !InCode;
+      continue;
+    }
+    if (InCode || Trimmed.starts_with("#"))
+      continue;
+    if (Trimmed.empty()) {
+      EndParagraph();
+      continue;
+    }
+    Paragraph += (Paragraph.empty() ? "" : " ") + Trimmed.str();
+  }
+  EndParagraph();
+  return Out;
+}
+
 Rule describeCheck(StringRef CheckName) {
   Rule R;
   R.Id = CheckName.str();
   for (const CheckDoc *D = CheckDocs; D->Name; ++D)
-    if (CheckName == D->Name)
+    if (CheckName == D->Name) {
       R.Description = D->Summary;
+      std::string Prose = proseParagraphs(D->Intro);
+      if (Prose != R.Description)
+        R.FullDescription = std::move(Prose);
+    }
   if (CheckName.starts_with("concguard-")) {
     R.HelpUri = (CONCGUARD_AUDIT_DOCS_URL + CheckName + ".md").str();
     if (R.Description.empty())
@@ -276,6 +318,9 @@ Rule describeCheck(StringRef CheckName) {
                  "/" + Name + ".html")
                     .str();
     R.Description = ("clang-tidy check " + CheckName + ".").str();
+    R.FullDescription = R.Description +
+                        " concguard-audit runs it beside concguard's own "
+                        "checks; its documentation is on the LLVM site.";
   }
   return R;
 }
@@ -480,6 +525,7 @@ json::Value toJSON(const Report &R) {
   for (const Rule &Ru : R.Rules)
     Rules.push_back(json::Object{{"id", Ru.Id},
                                  {"description", Ru.Description},
+                                 {"fullDescription", Ru.FullDescription},
                                  {"helpUri", Ru.HelpUri}});
   for (const UnitResult &U : R.Units) {
     json::Object UO{{"path", U.Path}, {"status", U.Ok ? "ok" : "error"}};
@@ -586,6 +632,8 @@ llvm::Expected<Report> readReport(StringRef Path) {
         Ru.Id = S->str();
       if (auto S = RO->getString("description"))
         Ru.Description = S->str();
+      if (auto S = RO->getString("fullDescription"))
+        Ru.FullDescription = S->str();
       if (auto S = RO->getString("helpUri"))
         Ru.HelpUri = S->str();
       R.Rules.push_back(std::move(Ru));
@@ -752,6 +800,10 @@ static json::Object sarifResult(const Finding &F,
       Related.push_back(std::move(L));
     }
     Res["relatedLocations"] = std::move(Related);
+    // A race's paths, one thread flow per context (SarifFlows.h).
+    if (std::optional<json::Array> Flows = sarifCodeFlows(
+            F, [](const SourceLocation &L) { return sarifLocation(L); }))
+      Res["codeFlows"] = std::move(*Flows);
   }
   if (!F.Fixes.empty()) {
     // One fix of all edits (clang-tidy applies them together), grouped
@@ -790,18 +842,21 @@ json::Value toSarif(const Report &R) {
   llvm::StringMap<unsigned> RuleIndex;
   for (const Rule &Ru : R.Rules) {
     RuleIndex[Ru.Id] = Rules.size();
-    std::string Help = Ru.Description + "\n\nDocumentation: " + Ru.HelpUri;
+    // Code scanning lists a rule by its short description and shows the
+    // full one on the alert: the first sentence, and the page's opening.
+    const std::string &Full =
+        Ru.FullDescription.empty() ? Ru.Description : Ru.FullDescription;
+    std::string Help = Full + "\n\nDocumentation: " + Ru.HelpUri;
     Rules.push_back(json::Object{
         {"id", Ru.Id},
         {"name", Ru.Id},
         {"shortDescription",
          json::Object{{"text", firstSentence(Ru.Description)}}},
-        {"fullDescription", json::Object{{"text", Ru.Description}}},
+        {"fullDescription", json::Object{{"text", Full}}},
         {"properties", sarifRuleProperties(Ru)},
-        {"help",
-         json::Object{{"text", Help},
-                      {"markdown", Ru.Description + "\n\n[Documentation](" +
-                                       Ru.HelpUri + ")"}}},
+        {"help", json::Object{{"text", Help},
+                              {"markdown", Full + "\n\n[Documentation](" +
+                                               Ru.HelpUri + ")"}}},
         {"helpUri", Ru.HelpUri},
         {"defaultConfiguration", json::Object{{"level", "warning"}}}});
   }

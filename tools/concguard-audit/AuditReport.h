@@ -87,7 +87,10 @@ struct UnitResult {
 
 struct Rule {
   std::string Id;
-  std::string Description;
+  std::string Description; // the first paragraph of the check's page
+  /// The page's prose before its first section (SARIF fullDescription);
+  /// empty when there is no more than Description.
+  std::string FullDescription;
   std::string HelpUri;
 };
 

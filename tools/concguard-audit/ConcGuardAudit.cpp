@@ -499,8 +499,12 @@ public:
     F.Loc = location(P.Loc);
     if (const SourceFiles::File *Main = Files.get(P.Loc.File))
       F.Source = excerptAround(*Main, F.Loc.Line);
-    for (const clang::tidy::concguard::utils::ProgramNote &N : P.Notes)
-      F.Notes.push_back({N.Message, location(N.Loc)});
+    for (const clang::tidy::concguard::utils::ProgramNote &N : P.Notes) {
+      Note Out{N.Message, location(N.Loc), ""};
+      if (const SourceFiles::File *NF = Files.get(N.Loc.File))
+        Out.Code = SourceFiles::line(*NF, Out.Loc.Line).str();
+      F.Notes.push_back(std::move(Out));
+    }
     return F;
   }
 

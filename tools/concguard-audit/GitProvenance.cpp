@@ -39,11 +39,31 @@ std::optional<std::string> gitLine(llvm::StringRef Git, llvm::StringRef Root,
   return Line.str();
 }
 
+/// \p Url without the secret part of its user information: all of it for
+/// http(s), where CI systems put access tokens (`https://ci-token:T@host`,
+/// `https://T@host`), the password for other schemes (`ssh://git@host`
+/// keeps its user name). The log is uploaded and shared; a token must not be.
+std::string withoutCredentials(llvm::StringRef Url) {
+  auto [Scheme, Rest] = Url.split("://");
+  size_t AuthorityEnd = Rest.find_first_of("/?#");
+  llvm::StringRef Authority = Rest.take_front(AuthorityEnd);
+  size_t At = Authority.rfind('@');
+  if (At == llvm::StringRef::npos)
+    return Url.str();
+  llvm::StringRef UserInfo = Authority.take_front(At);
+  llvm::StringRef HostAndPath = Rest.drop_front(At + 1);
+  std::string Prefix = Scheme.str() + "://";
+  if (Scheme.equals_insensitive("http") || Scheme.equals_insensitive("https"))
+    return Prefix + HostAndPath.str();
+  return Prefix + UserInfo.split(':').first.str() + "@" + HostAndPath.str();
+}
+
 /// A remote as a URI (SARIF wants one): scp-like `user@host:path` becomes
-/// `ssh://user@host/path`, a local path `file://...`.
+/// `ssh://user@host/path`, a local path `file://...`; credentials are left
+/// out.
 std::string remoteUri(llvm::StringRef Url) {
   if (Url.contains("://"))
-    return Url.str();
+    return withoutCredentials(Url);
   if (llvm::sys::path::is_absolute(Url))
     return "file://" + Url.str();
   auto [Host, Path] = Url.split(':');

@@ -3,13 +3,15 @@
 // browser) with every network request blocked, and prints what a reader
 // sees: the summary counts, the rows under filters and sorting, a finding's
 // details, and the charts. Saves a screenshot.
-//   node check_html.js <report dir> <report.json> <screenshot.png>
+//   node check_html.js <report dir> <report.json> <screenshot.png> [summary.md]
+// With the Markdown summary of the same run, also whether the two count the
+// same findings, new, unchanged and fixed ones.
 "use strict";
 const fs = require("fs");
 const path = require("path");
 const { chromium } = require("playwright-core");
 
-const [dir, jsonPath, shot] = process.argv.slice(2);
+const [dir, jsonPath, shot, markdownPath] = process.argv.slice(2);
 const report = JSON.parse(fs.readFileSync(jsonPath, "utf8"));
 
 (async () => {
@@ -37,6 +39,16 @@ const report = JSON.parse(fs.readFileSync(jsonPath, "utf8"));
   for (const id of ["new-findings", "unchanged-findings", "fixed-findings", "unit-count", "error-count"])
     console.log(id + " " + (await text("#" + id)) + (await page.isVisible("#" + id) ? "" : " (hidden)"));
   console.log("rows " + (await rows()) + "; " + (await text("#shown-count")));
+  if (markdownPath) {
+    // "**N findings** in U translation units: a new, b unchanged, c fixed."
+    const md = fs.readFileSync(markdownPath, "utf8");
+    const m = md.match(/\*\*(\d+) findings\*\* in (\d+) translation units(?:: (\d+) new, (\d+) unchanged, (\d+) fixed)?/);
+    const html = [];
+    for (const id of ["total-findings", "unit-count", "new-findings", "unchanged-findings", "fixed-findings"])
+      html.push(await text("#" + id));
+    console.log("markdown " + (m ? m.slice(1).join(",") : "no summary line") + "; html " + html.join(",") +
+                "; agree " + (!!m && m.slice(1).join(",") === html.join(",")));
+  }
 
   // Charts: one bar per check, per severity and per directory.
   const dist = (f) => new Set(report.findings.map(f)).size;
@@ -81,7 +93,8 @@ const report = JSON.parse(fs.readFileSync(jsonPath, "utf8"));
   console.log("note " + (await detail.locator("ul.notes li").first().textContent()));
   console.log("fix preview removed " + JSON.stringify(await detail.locator("pre.fix-preview span.del").allTextContents()));
   console.log("fix preview added " + (await detail.locator("pre.fix-preview span.add").first().textContent()).trim());
-  console.log("fixed list " + (await page.locator("#fixed-list li").count()));
+  console.log("fixed list " + (await page.locator("#fixed-list li").count()) + ", linked to their check's page " +
+              (await page.locator("#fixed-list li a[href$='.md'], #fixed-list li a[href$='.html']").count()));
   // Each note with its source line; the check links to its documentation.
   console.log("note code " + (await detail.locator("ul.notes li pre.note-code").first().textContent()).trim());
   const row = page.locator("#findings tbody tr.finding").first();
@@ -98,6 +111,28 @@ const report = JSON.parse(fs.readFileSync(jsonPath, "utf8"));
   await page.keyboard.press(" ");
   console.log("Space: details " + (await page.locator("#findings tbody tr.detail").count()) +
               ", aria-expanded " + (await row.getAttribute("aria-expanded")));
+
+  // The column headers and the chart bars are controls too: Tab reaches
+  // them, Enter sorts or filters.
+  await page.fill("#filter-text", "");
+  await page.focus("#filter-text");
+  const header = page.locator("#findings th[data-key=severity]");
+  let tabs = 0;
+  while (tabs < 20 && !(await header.evaluate((th) => th.contains(document.activeElement)))) {
+    await page.keyboard.press("Tab");
+    ++tabs;
+  }
+  console.log("header reached by Tab " + (await header.evaluate((th) => th.contains(document.activeElement))));
+  await page.keyboard.press("Enter");
+  console.log("Enter on header: aria-sort " + (await header.getAttribute("aria-sort")));
+  const bar = page.locator("#chart-check svg rect.bar").first();
+  await page.focus("#filter-check");
+  for (let i = 0; i < 30 && !(await bar.evaluate((b) => b === document.activeElement)); ++i)
+    await page.keyboard.press("Shift+Tab");
+  console.log("bar reached by Shift+Tab " + (await bar.evaluate((b) => b === document.activeElement)));
+  await page.keyboard.press("Enter");
+  console.log("Enter on bar: check filter " + (await page.inputValue("#filter-check")) + ", " + (await rows()) + " rows");
+  await page.selectOption("#filter-check", "");
 
   // The screenshot: the whole table with the fix-it finding opened.
   await page.fill("#filter-text", "");

@@ -20,7 +20,7 @@ let failed = false;
 for (const file of process.argv.slice(2)) {
   const log = JSON.parse(fs.readFileSync(file, "utf8"));
   const problems = [];
-  let related = 0;
+  let related = 0, flows = 0;
   if (!validate(log))
     for (const e of validate.errors) problems.push("schema: " + e.instancePath + " " + e.message);
   // GitHub code scanning: version 2.1.0, a driver name, every result with a
@@ -35,9 +35,13 @@ for (const file of process.argv.slice(2)) {
       const p = rule.properties || {};
       if (!Array.isArray(p.tags) || !p.tags.length || !p.precision || !p["problem.severity"])
         problems.push("rule " + rule.id + " without tags, precision or problem.severity");
-      if (rule.fullDescription && rule.fullDescription.text.includes(". ") &&
-          rule.shortDescription.text === rule.fullDescription.text)
-        problems.push("rule " + rule.id + " has the same short and full description");
+      if (!rule.shortDescription || !rule.fullDescription ||
+          rule.shortDescription.text === rule.fullDescription.text ||
+          !rule.fullDescription.text.startsWith(rule.shortDescription.text.replace(/\.$/, "")))
+        problems.push("rule " + rule.id + " has the same short and full description, or a full one " +
+                      "that does not start with the short one");
+      if (!/^https:\/\//.test(rule.helpUri || ""))
+        problems.push("rule " + rule.id + " without a helpUri");
     }
     for (const r of run.results || []) {
       if (!r.ruleId || !ruleIds.has(r.ruleId)) problems.push("result with unknown ruleId " + r.ruleId);
@@ -53,6 +57,23 @@ for (const file of process.argv.slice(2)) {
         if (!r.message.text.includes("](" + rl.id + ")"))
           problems.push("related location " + rl.id + " not referenced in the message of " + r.ruleId);
       related += (r.relatedLocations || []).length;
+      // Code flows (races): every step a located, explained place, and the
+      // first thread flow ends at the result's own location.
+      for (const cf of r.codeFlows || []) {
+        ++flows;
+        for (const tf of cf.threadFlows) {
+          for (const step of tf.locations) {
+            const spl = step.location && step.location.physicalLocation;
+            if (!spl || !spl.region || !spl.region.startLine || !step.location.message)
+              problems.push("code flow step without a located message in " + r.ruleId);
+          }
+        }
+        const first = cf.threadFlows[0].locations;
+        const last = first[first.length - 1].location.physicalLocation;
+        if (!pl || last.artifactLocation.uri !== pl.artifactLocation.uri ||
+            last.region.startLine !== pl.region.startLine || last.region.startColumn !== pl.region.startColumn)
+          problems.push("first thread flow of " + r.ruleId + " does not end at the result");
+      }
     }
   }
   const n = (log.runs || []).reduce((s, r) => s + (r.results || []).length, 0);
@@ -64,7 +85,8 @@ for (const file of process.argv.slice(2)) {
     const vcp = (log.runs[0] || {}).versionControlProvenance;
     console.log(path.basename(file) + ": valid SARIF 2.1.0, " + n + " results, " + related +
                 " linked related locations" + (vcp ? ", revision " + vcp[0].revisionId +
-                (vcp[0].mappedTo ? " mapped to " + vcp[0].mappedTo.uriBaseId : "") : ""));
+                (vcp[0].mappedTo ? " mapped to " + vcp[0].mappedTo.uriBaseId : "") : "") +
+                (flows ? ", code flows: " + flows : ""));
   }
 }
 process.exit(failed ? 1 : 0);

@@ -1,0 +1,41 @@
+// Opens a concguard-audit HTML report in headless Chromium (as check_html.js
+// does, network blocked), opens every finding and prints, per finding, its
+// location and each note with the source line shown under it.
+//   node check_html_notes.js <report dir>
+"use strict";
+const path = require("path");
+const { chromium } = require("playwright-core");
+
+(async () => {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-component-update", "--no-first-run"],
+  });
+  const page = await browser.newPage();
+  const problems = [];
+  page.on("pageerror", (e) => problems.push("page error: " + e.message));
+  await page.route("**/*", (route) =>
+    route.request().url().startsWith("file:") ? route.continue() : route.abort());
+  await page.goto("file://" + path.resolve(process.argv[2], "index.html"));
+
+  const rows = page.locator("#findings tbody tr.finding");
+  const n = await rows.count();
+  for (let i = 0; i < n; ++i) {
+    const row = rows.nth(i);
+    console.log("finding " + (await row.locator("td:nth-child(3)").textContent()).trim());
+    await row.click();
+    const detail = page.locator("#findings tbody tr.detail").first();
+    for (const li of await detail.locator("ul.notes li").all()) {
+      const where = (await li.locator("code").first().textContent()).trim();
+      const code = li.locator("pre.note-code");
+      console.log("  note " + where + ": " +
+                  ((await code.count()) ? "| " + (await code.textContent()).trim() : "(no source line)"));
+    }
+    await row.click();
+  }
+  console.log("problems " + problems.length);
+  for (const p of problems) console.log("  " + p);
+  await browser.close();
+})().catch((e) => { console.error(e); process.exit(1); });
