@@ -10,7 +10,8 @@
 #   --no-install     do not install tools/deps/bench.txt
 #   --quick          10k keys only (a few minutes less)
 #   --callgrind[=REV] instead of the benchmark: instructions and atomic
-#                    read-modify-writes (lock-prefixed instructions) of one
+#                    read-modify-writes (the loop binary's lock-prefixed
+#                    instructions; libc's mutexes not included) of one
 #                    snapshot_map write, counted by callgrind in a fixed write
 #                    loop (test/bench/runtime/write_loop.cpp), for the headers
 #                    of this tree and of git revision REV (default HEAD), side
