@@ -3,12 +3,19 @@
 # table of throughputs and ratios against every anchor, all from one run.
 #
 #   tools/bench-runtime.sh [--build-dir DIR] [--out DIR] [--no-install]
-#                          [--quick] [-- extra benchmark arguments]
+#                          [--quick] [--callgrind[=REV]] [-- extra benchmark arguments]
 #
 #   --build-dir DIR  build directory (default: $TMPDIR/concguard-bench-runtime)
 #   --out DIR        where bench.log and table.md go (default: the build dir)
 #   --no-install     do not install tools/deps/bench.txt
 #   --quick          10k keys only (a few minutes less)
+#   --callgrind[=REV] instead of the benchmark: instructions and atomic
+#                    read-modify-writes (the loop binary's lock-prefixed
+#                    instructions; libc's mutexes not included) of one
+#                    snapshot_map write, counted by callgrind in a fixed write
+#                    loop (test/bench/runtime/write_loop.cpp), for the headers
+#                    of this tree and of git revision REV (default HEAD), side
+#                    by side; deterministic, so usable on a busy machine
 # Extra arguments go to the benchmark, e.g. --cell_min_time=0.2 or
 # --benchmark_filter='^sharded64/i64/'.
 #
@@ -21,6 +28,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build="${TMPDIR:-/tmp}/concguard-bench-runtime"
 out=""
 install=1
+callgrind=""
 bench_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -30,8 +38,10 @@ while [ $# -gt 0 ]; do
     --out=*) out=${1#*=}; shift ;;
     --no-install) install=0; shift ;;
     --quick) bench_args+=(--quick); shift ;;
+    --callgrind) callgrind=HEAD; shift ;;
+    --callgrind=*) callgrind=${1#*=}; shift ;;
     --) shift; bench_args+=("$@"); break ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench-runtime.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -58,6 +68,72 @@ if [ "$install" = 1 ]; then
     $sudo apt-get update -q
     $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
   fi
+fi
+
+# --- callgrind: one write's instructions and atomic RMWs, two header trees ---
+if [ -n "$callgrind" ]; then
+  command -v valgrind >/dev/null || { echo "bench-runtime.sh: valgrind not found" >&2; exit 1; }
+  work=$(realpath -m "$build/callgrind")
+  rm -rf "$work" && mkdir -p "$work/base"
+  git -C "$root" rev-parse --verify -q "$callgrind^{commit}" >/dev/null ||
+    { echo "bench-runtime.sh: '$callgrind' is not a git revision" >&2; exit 2; }
+  git -C "$root" archive "$callgrind" rewriter/runtime/include | tar -x -C "$work/base"
+  cxx=${CXX:-c++}
+  for tree in base current; do
+    inc="$root/rewriter/runtime/include"
+    [ "$tree" = base ] && inc="$work/base/rewriter/runtime/include"
+    "$cxx" -O2 -DNDEBUG -std=c++17 -I "$inc" "$root/test/bench/runtime/write_loop.cpp" \
+      -o "$work/loop-$tree" -pthread
+  done
+  # Executions of the loop binary's lock-prefixed instructions (and xchg with
+  # memory, implicitly locked), from a callgrind profile with --dump-instr.
+  count_locked() {
+    python3 - "$1" "$2" <<'PY'
+import re, subprocess, sys
+profile, exe = sys.argv[1], sys.argv[2]
+locked = set()
+dis = subprocess.run(['objdump', '-d', '--no-show-raw-insn', exe],
+                     capture_output=True, text=True, check=True).stdout
+for line in dis.splitlines():
+    m = re.match(r'\s*([0-9a-f]+):\s+(lock\b|xchg\b.*\()', line)
+    if m:
+        locked.add(int(m.group(1), 16))
+total, ob, after_call = 0, '', False
+for line in open(profile):
+    if line.startswith('ob='):
+        ob = line[3:].strip()
+    elif line.startswith('calls='):
+        after_call = True  # the next cost line is the call's inclusive cost
+    elif line.startswith('0x'):
+        if after_call:
+            after_call = False
+            continue
+        addr, _, cost = line.split()[:3]
+        if ob == exe and int(addr, 16) in locked:
+            total += int(cost)
+print(total)
+PY
+  }
+  measure() { # tree value keys writes -> "instructions locked"
+    local out="$work/cg.$1.$2.$3.$4"
+    valgrind --tool=callgrind --dump-instr=yes --compress-pos=no --compress-strings=no \
+      --callgrind-out-file="$out" "$work/loop-$1" "$2" "$3" "$4" >/dev/null 2>&1
+    echo "$(sed -n 's/^summary: //p' "$out") $(count_locked "$out" "$work/loop-$1")"
+  }
+  echo "| cell | instructions per write, $callgrind | this tree | ratio | atomic RMWs per write, $callgrind | this tree | ratio |"
+  echo "|---|---|---|---|---|---|---|"
+  for cell in "i64 10000 4000" "str 10000 4000" "i64 1000000 4000"; do
+    set -- $cell
+    row=()
+    for tree in base current; do
+      read -r i0 l0 < <(measure "$tree" "$1" "$2" 0)
+      read -r i1 l1 < <(measure "$tree" "$1" "$2" "$3")
+      row+=("$(( (i1 - i0) / $3 ))" "$(( (l1 - l0) / $3 ))")
+    done
+    awk -v c="$1/$2 keys" -v ib="${row[0]}" -v lb="${row[1]}" -v ic="${row[2]}" -v lc="${row[3]}" \
+      'BEGIN { printf "| %s | %d | %d | %.2f | %d | %d | %.2f |\n", c, ib, ic, ic / ib, lb, lc, lc / lb }'
+  done
+  exit 0
 fi
 
 # --- build ------------------------------------------------------------------

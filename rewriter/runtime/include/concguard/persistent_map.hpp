@@ -106,12 +106,40 @@ private:
 
   using slot = std::conditional_t<inline_entries, value_type, box *>;
 
+  /// A trie node. A copy of a node made on a write may *borrow* the
+  /// children and boxes it shares with the node it was copied from instead
+  /// of counting each of them: it holds one reference to that node (its
+  /// `base`), and counts only what it changed since (`owned`). A write then
+  /// costs a few reference-count updates per copied node instead of one per
+  /// child (up to 32), and so does freeing the version it replaced.
+  /// Invariants of a bitmap node `n` with a base:
+  /// - `n` holds one reference to `n->base`, which has no base itself (so
+  ///   borrowing never chains);
+  /// - at every position (a bit of datamap|nodemap) not in `owned`, `n` holds
+  ///   the same child pointer, or the same box, as `n->base` at that
+  ///   position; `n->base` counts it, `n` does not, and `n` never changes it
+  ///   in place (a write through it copies it first, and the copy is counted);
+  /// - a copy of a borrower that counts more than `max_owned` positions
+  ///   counts everything itself (re-bases), which bounds what a base keeps
+  ///   alive that its borrowers no longer use.
+  /// Collision nodes and small nodes never borrow.
   struct node {
     std::atomic<std::uint32_t> refs{1};
     std::uint32_t datamap = 0; // bit set: that 32nd holds one entry
     std::uint32_t nodemap = 0; // bit set: that 32nd holds a child node
     std::uint32_t count = 0;   // collision nodes only: number of entries
+    std::uint32_t owned = 0;   // with a base: the positions this node counts
+    node *base = nullptr;      // the node the others are borrowed from
   };
+
+  /// A node that counts at most this many children and boxes is copied
+  /// whole: borrowing would save little.
+  static constexpr unsigned borrow_min = 8;
+  /// A borrower counting more positions than this is copied whole. With a
+  /// 32-way node, re-basing every ~8 writes minimizes the count updates of a
+  /// run of writes (about k/2 per write to carry k owned positions forward
+  /// plus 32/k per write to re-base).
+  static constexpr unsigned max_owned = 8;
 
   //===-- Node memory ----------------------------------------------------===//
 
@@ -234,33 +262,92 @@ private:
       n->refs.fetch_add(1, std::memory_order_relaxed);
   }
 
+  /// Whether the bitmap node `n` counts (rather than borrows) the child or
+  /// box at position `bit`. Nodes without a base count everything.
+  static bool counts(const node *n, std::uint32_t bit) noexcept {
+    return n->base == nullptr || (n->owned & bit) != 0;
+  }
+
+  /// Records that `n` (owned by this map) now counts position `bit`.
+  static void mark_counted(node *n, std::uint32_t bit) noexcept {
+    if (n->base != nullptr)
+      n->owned |= bit;
+  }
+
+  /// Positions of `n` whose content carries a reference count.
+  static std::uint32_t counted_kinds(const node *n) noexcept {
+    return inline_entries ? n->nodemap : (n->datamap | n->nodemap);
+  }
+
   /// Drops one reference to `n` (at depth `shift`); frees it and releases
-  /// its entries and children when it was the last.
+  /// what it counts when it was the last.
   static void release(node *n, unsigned shift) noexcept {
     if (n == nullptr || n->refs.fetch_sub(1, std::memory_order_acq_rel) != 1)
       return;
     const unsigned entries = entry_count(n, shift);
     slot *s = slots(n);
-    for (unsigned i = 0; i < entries; ++i)
-      destroy_slot(s[i]);
-    if (!is_collision(shift)) {
-      node **c = children(n, entries);
-      const unsigned nc = child_count(n);
-      for (unsigned i = 0; i < nc; ++i)
-        release(c[i], shift + bits_per_level);
+    if (is_collision(shift) || n->base == nullptr) {
+      for (unsigned i = 0; i < entries; ++i)
+        destroy_slot(s[i]);
+      if (!is_collision(shift)) {
+        node **c = children(n, entries);
+        const unsigned nc = child_count(n);
+        for (unsigned i = 0; i < nc; ++i)
+          release(c[i], shift + bits_per_level);
+      }
+      deallocate(n);
+      return;
     }
+    // A borrower: only the positions it counts (a few) hold references.
+    if constexpr (inline_entries) {
+      for (unsigned i = 0; i < entries; ++i)
+        destroy_slot(s[i]);
+    } else {
+      for (std::uint32_t map = n->owned & n->datamap; map != 0; map &= map - 1)
+        destroy_slot(s[index_of(n->datamap, map & (~map + 1))]);
+    }
+    node **c = children(n, entries);
+    for (std::uint32_t map = n->owned & n->nodemap; map != 0; map &= map - 1)
+      release(c[index_of(n->nodemap, map & (~map + 1))],
+              shift + bits_per_level);
+    discard(n, shift);
+  }
+
+  /// Frees the memory of `n` (unique, what it counted moved out or
+  /// released) and releases its base.
+  static void discard(node *n, unsigned shift) noexcept {
+    node *base = n->base;
     deallocate(n);
+    release(base, shift);
+  }
+
+  /// Destroys the slot at position `bit` of bitmap node `n`, unless `n` only
+  /// borrows its box.
+  static void drop_slot(const node *n, std::uint32_t bit, slot &s) noexcept {
+    if (inline_entries || counts(n, bit))
+      destroy_slot(s);
+  }
+
+  /// Copies a slot without counting it (the box stays the base's).
+  static void borrow_slot(slot *to, const slot &from) noexcept {
+    if constexpr (inline_entries)
+      new (to) value_type(from);
+    else
+      new (to) slot(from);
   }
 
   /// Only holder of `n`? The acquire pairs with the release decrement of the
   /// holder that let go last, so its reads of the node happen before our
   /// writes. Nobody can add a reference meanwhile: they would need a pointer
-  /// to `n` from a node or map that holds it, and only we do.
+  /// to `n` from a node or map that holds it, and only we do (a node that
+  /// borrows from `n` holds a reference to it too).
   static bool is_unique(const node *n) noexcept {
     return n->refs.load(std::memory_order_acquire) == 1;
   }
 
-  /// A copy of `n` sharing its entries and children (not yet referenced).
+  /// A copy of `n` (not yet referenced). It borrows what it shares with `n`
+  /// when `n` is big enough and does not already count too much itself;
+  /// otherwise it counts every child and box.
   static node *clone(const node *n, unsigned shift) {
     const unsigned entries = entry_count(n, shift);
     const unsigned nc = is_collision(shift) ? 0 : child_count(n);
@@ -268,42 +355,89 @@ private:
     c->datamap = n->datamap;
     c->nodemap = n->nodemap;
     c->count = n->count;
-    for (unsigned i = 0; i < entries; ++i)
-      share_slot(&slots(c)[i], slots(n)[i]);
-    for (unsigned i = 0; i < nc; ++i) {
-      node *child = children(n, entries)[i];
-      retain(child);
-      children(c, entries)[i] = child;
+    if (!is_collision(shift) &&
+        nc + (inline_entries ? 0 : entries) > borrow_min) {
+      if (n->base == nullptr) {
+        c->base = const_cast<node *>(n);
+      } else if (detail::popcount32(n->owned & counted_kinds(n)) <= max_owned) {
+        c->base = n->base;
+        c->owned = n->owned;
+      }
+      retain(c->base);
     }
+    // Copy every slot and child pointer, then count what `c` counts.
+    for (unsigned i = 0; i < entries; ++i)
+      borrow_slot(&slots(c)[i], slots(n)[i]);
+    node *const *from = children(n, entries);
+    node **to = children(c, entries);
+    for (unsigned i = 0; i < nc; ++i)
+      to[i] = from[i];
+    if (c->base == nullptr) {
+      if constexpr (!inline_entries)
+        for (unsigned i = 0; i < entries; ++i)
+          slots(c)[i]->refs.fetch_add(1, std::memory_order_relaxed);
+      for (unsigned i = 0; i < nc; ++i)
+        retain(to[i]);
+      return c;
+    }
+    if constexpr (!inline_entries)
+      for (std::uint32_t map = c->owned & c->datamap; map != 0; map &= map - 1)
+        slots(c)[index_of(c->datamap, map & (~map + 1))]->refs.fetch_add(
+            1, std::memory_order_relaxed);
+    for (std::uint32_t map = c->owned & c->nodemap; map != 0; map &= map - 1)
+      retain(to[index_of(c->nodemap, map & (~map + 1))]);
     return c;
   }
 
-  /// Makes `*ref` (a node at depth `shift` that this map holds through
-  /// `ref`) unique to this map, copying it if another map shares it.
-  static node *own(node *&ref, unsigned shift) {
-    if (!is_unique(ref)) {
-      node *c = clone(ref, shift);
-      node *old = ref;
-      ref = c;
+  /// Makes `ref`, a node at depth `shift`, unique to this map, copying it if
+  /// another map shares it or if `parent` only borrows it. `parent` (owned by
+  /// this map) holds `ref` at position `bit`; null for the root, which the
+  /// map always counts. A copy is counted by `parent`.
+  static node *own(node *&ref, unsigned shift, node *parent,
+                   std::uint32_t bit) {
+    const bool counted = parent == nullptr || counts(parent, bit);
+    if (counted && is_unique(ref))
+      return ref;
+    node *c = clone(ref, shift);
+    node *old = ref;
+    ref = c;
+    if (parent != nullptr)
+      mark_counted(parent, bit);
+    if (counted)
       release(old, shift);
-    }
-    return ref;
+    return c;
   }
 
-  /// Makes the box of `s` (in a node this map owns) unique to this map.
-  static value_type &own_entry(slot &s) {
+  /// Makes the box of `s`, at position `bit` of `n` (owned by this map; any
+  /// `bit` for a collision node), unique to this map.
+  static value_type &own_entry(slot &s, node *n, std::uint32_t bit) {
     if constexpr (inline_entries) {
+      (void)n;
+      (void)bit;
       return s;
     } else {
-      if (s->refs.load(std::memory_order_acquire) != 1) {
+      const bool counted = counts(n, bit);
+      if (!counted || s->refs.load(std::memory_order_acquire) != 1) {
         box *copy = new box(s->kv);
         box *old = s;
         s = copy;
-        if (old->refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
+        mark_counted(n, bit);
+        if (counted && old->refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
           delete old;
       }
       return s->kv;
     }
+  }
+
+  /// Drops the base of `n` (owned by this map) once `n` counts every
+  /// position, so that the base can be freed.
+  static void drop_unused_base(node *n, unsigned shift) noexcept {
+    if (n->base == nullptr || (n->owned & counted_kinds(n)) != counted_kinds(n))
+      return;
+    node *base = n->base;
+    n->base = nullptr;
+    n->owned = 0;
+    release(base, shift);
   }
 
 public:
@@ -459,7 +593,7 @@ public:
   /// Makes every node and entry unique to this map (O(n) if it shares them),
   /// then iterates with mutable values.
   iterator begin() {
-    own_all(root_, 0);
+    own_all(root_, 0, nullptr, 0);
     iterator it;
     if (root_ != nullptr) {
       it.push(root_, 0);
@@ -556,7 +690,7 @@ public:
     const std::uint64_t h = hash_of(key);
     if (locate(key, h, nullptr) == nullptr)
       return 0;
-    erase_at(root_, 0, h, key);
+    erase_at(root_, 0, h, key, nullptr, 0);
     --size_;
     return 1;
   }
@@ -627,34 +761,45 @@ private:
   /// this map; returns the entry.
   value_type *own_path(const K &key, std::uint64_t h) {
     node **ref = &root_;
+    node *parent = nullptr;
+    std::uint32_t parent_bit = 0;
     for (unsigned shift = 0;; shift += bits_per_level) {
-      node *n = own(*ref, shift);
+      node *n = own(*ref, shift, parent, parent_bit);
       if (is_collision(shift)) {
         for (unsigned i = 0; i < n->count; ++i)
           if (eq_(entry(slots(n)[i]).first, key))
-            return &own_entry(slots(n)[i]);
+            return &own_entry(slots(n)[i], n, 0);
         return nullptr; // not reached: the caller checked presence
       }
       const std::uint32_t bit = bit_of(h, shift);
       if (n->datamap & bit)
-        return &own_entry(slots(n)[index_of(n->datamap, bit)]);
+        return &own_entry(slots(n)[index_of(n->datamap, bit)], n, bit);
       ref = &children(
           n, detail::popcount32(n->datamap))[index_of(n->nodemap, bit)];
+      parent = n;
+      parent_bit = bit;
     }
   }
 
-  static void own_all(node *&ref, unsigned shift) {
+  static void own_all(node *&ref, unsigned shift, node *parent,
+                      std::uint32_t parent_bit) {
     if (ref == nullptr)
       return;
-    node *n = own(ref, shift);
+    node *n = own(ref, shift, parent, parent_bit);
     const unsigned entries = entry_count(n, shift);
-    for (unsigned i = 0; i < entries; ++i)
-      own_entry(slots(n)[i]);
-    if (!is_collision(shift)) {
-      const unsigned nc = child_count(n);
-      for (unsigned i = 0; i < nc; ++i)
-        own_all(children(n, entries)[i], shift + bits_per_level);
+    if (is_collision(shift)) {
+      for (unsigned i = 0; i < entries; ++i)
+        own_entry(slots(n)[i], n, 0);
+      return;
     }
+    unsigned i = 0;
+    for (std::uint32_t map = n->datamap; map != 0; map &= map - 1, ++i)
+      own_entry(slots(n)[i], n, map & (~map + 1));
+    i = 0;
+    for (std::uint32_t map = n->nodemap; map != 0; map &= map - 1, ++i)
+      own_all(children(n, entries)[i], shift + bits_per_level, n,
+              map & (~map + 1));
+    drop_unused_base(n, shift); // everything is counted here now
   }
 
   template <class KeyArg, class... A>
@@ -700,7 +845,7 @@ private:
     slot *fresh = reinterpret_cast<slot *>(storage);
     make_slot(fresh, std::forward<A>(args)...);
     try {
-      insert_at(root_, 0, h, *fresh);
+      insert_at(root_, 0, h, *fresh, nullptr, 0);
     } catch (...) {
       destroy_slot(*fresh);
       throw;
@@ -712,7 +857,9 @@ private:
   /// at depth `shift` held by this map (or null at the root). On success
   /// `fresh` has been moved into the trie; on an exception (allocation) the
   /// trie is unchanged in content and `fresh` is still the caller's.
-  void insert_at(node *&ref, unsigned shift, std::uint64_t h, slot &fresh) {
+  /// `parent` holds `ref` at position `parent_bit` (null for the root).
+  void insert_at(node *&ref, unsigned shift, std::uint64_t h, slot &fresh,
+                 node *parent, std::uint32_t parent_bit) {
     if (ref == nullptr) { // empty map
       node *n = allocate(1, 0);
       n->datamap = bit_of(h, 0);
@@ -721,7 +868,7 @@ private:
       ref = n;
       return;
     }
-    node *n = own(ref, shift);
+    node *n = own(ref, shift, parent, parent_bit);
     if (is_collision(shift)) {
       const unsigned entries = n->count;
       node *grown = allocate(entries + 1, 0);
@@ -738,7 +885,7 @@ private:
     const unsigned nc = child_count(n);
     if (n->nodemap & bit) {
       insert_at(children(n, entries)[index_of(n->nodemap, bit)],
-                shift + bits_per_level, h, fresh);
+                shift + bits_per_level, h, fresh, n, bit);
       return;
     }
     if (!(n->datamap & bit)) { // a free 32nd: add the entry here
@@ -746,6 +893,8 @@ private:
       node *grown = allocate(entries + 1, nc);
       grown->datamap = n->datamap | bit;
       grown->nodemap = n->nodemap;
+      hand_over_base(grown, n);
+      mark_counted(grown, bit);
       for (unsigned i = 0, j = 0; i <= entries; ++i) {
         if (i == at)
           move_slot(&slots(grown)[i], fresh);
@@ -772,10 +921,12 @@ private:
     }
     reshaped->datamap = n->datamap & ~bit;
     reshaped->nodemap = n->nodemap | bit;
+    hand_over_base(reshaped, n);
+    mark_counted(reshaped, bit);
     for (unsigned i = 0, j = 0; i < entries; ++i)
       if (i != at)
         move_slot(&slots(reshaped)[j++], slots(n)[i]);
-    destroy_slot(other); // `sub` holds its own share
+    drop_slot(n, bit, other); // `sub` holds its own share
     node **from = children(n, entries);
     node **to = children(reshaped, entries - 1);
     const unsigned ci = index_of(n->nodemap, bit);
@@ -841,16 +992,27 @@ private:
       children(to, to_entries)[i] = children(from, from_entries)[i];
   }
 
-  /// `ref` held `old` (unique, its slots moved out and children handed
-  /// over); make it hold `next` and free `old`'s memory.
+  /// `next` (new) takes over the base of `old` (unique, about to be replaced
+  /// by `next` at the same depth and freed by replace(), which leaves the
+  /// base alone) with the reference `old` held to it, and which positions
+  /// are borrowed: slots and children keep their positions.
+  static void hand_over_base(node *next, node *old) noexcept {
+    next->base = old->base;
+    next->owned = old->owned;
+  }
+
+  /// `ref` held `old` (unique, its slots moved out and children and base
+  /// handed over); make it hold `next` and free `old`'s memory.
   static void replace(node *&ref, node *old, node *next) noexcept {
     ref = next;
     deallocate(old);
   }
 
-  /// Removes `key` (present, hash `h`) below `ref` at depth `shift`.
-  void erase_at(node *&ref, unsigned shift, std::uint64_t h, const K &key) {
-    node *n = own(ref, shift);
+  /// Removes `key` (present, hash `h`) below `ref` at depth `shift`;
+  /// `parent` holds `ref` at position `parent_bit` (null for the root).
+  void erase_at(node *&ref, unsigned shift, std::uint64_t h, const K &key,
+                node *parent, std::uint32_t parent_bit) {
+    node *n = own(ref, shift, parent, parent_bit);
     if (is_collision(shift)) {
       const unsigned entries = n->count;
       unsigned at = 0;
@@ -871,18 +1033,19 @@ private:
     const unsigned nc = child_count(n);
     if (n->datamap & bit) {
       if (entries == 1 && nc == 0) { // the last entry of this node
-        destroy_slot(slots(n)[0]);
+        drop_slot(n, bit, slots(n)[0]);
         ref = nullptr;
-        deallocate(n);
+        discard(n, shift);
         return;
       }
       const unsigned at = index_of(n->datamap, bit);
       node *shrunk = allocate(entries - 1, nc);
       shrunk->datamap = n->datamap & ~bit;
       shrunk->nodemap = n->nodemap;
+      hand_over_base(shrunk, n);
       for (unsigned i = 0, j = 0; i < entries; ++i)
         if (i == at)
-          destroy_slot(slots(n)[i]);
+          drop_slot(n, bit, slots(n)[i]);
         else
           move_slot(&slots(shrunk)[j++], slots(n)[i]);
       copy_children(shrunk, entries - 1, n, entries, nc);
@@ -892,7 +1055,7 @@ private:
     const unsigned ci = index_of(n->nodemap, bit);
     node *&child_ref = children(n, entries)[ci];
     const unsigned child_shift = shift + bits_per_level;
-    erase_at(child_ref, child_shift, h, key);
+    erase_at(child_ref, child_shift, h, key, n, bit); // n now counts it
     node *child = child_ref;
     // Keep the trie canonical: a child left with one entry and no children
     // is folded into this node, so lookups stay short and the trie's shape
@@ -904,15 +1067,19 @@ private:
     node *folded = allocate(entries + 1, nc - 1); // on throw: still valid
     folded->datamap = n->datamap | bit;
     folded->nodemap = n->nodemap & ~bit;
+    hand_over_base(folded, n); // counts position `bit`, as n did the child
     for (unsigned i = 0, j = 0; i <= entries; ++i)
-      if (i == at)
-        move_slot(&slots(folded)[i], slots(child)[0]);
-      else
+      if (i != at)
         move_slot(&slots(folded)[i], slots(n)[j++]);
+      else if (is_collision(child_shift) || counts(child, child->datamap))
+        move_slot(&slots(folded)[i], slots(child)[0]);
+      else // the child borrowed its entry's box: folded counts a share
+        share_slot(&slots(folded)[i], slots(child)[0]);
     for (unsigned i = 0, j = 0; i < nc; ++i)
       if (i != ci)
         children(folded, entries + 1)[j++] = children(n, entries)[i];
-    deallocate(child); // unique (erase_at owned it); its entry moved
+    // The child is unique (erase_at owned it) and its entry moved or shared.
+    discard(child, child_shift);
     replace(ref, n, folded);
   }
 
