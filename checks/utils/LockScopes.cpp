@@ -5,10 +5,12 @@
 #include "ExprUtils.h"
 #include "StdNames.h"
 
+#include "clang/AST/Attr.h"
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/AST/StmtCXX.h"
+#include "clang/Basic/SourceManager.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringExtras.h"
@@ -1014,6 +1016,120 @@ LockScopeAnalysis::findRelease(const Stmt *From, const MutexKey &Key) const {
     }
   }
   return std::nullopt;
+}
+
+} // namespace clang::tidy::concguard::utils
+
+// --- functions whose callers hold the lock ----------------------------------
+
+namespace clang::tidy::concguard::utils {
+
+namespace {
+
+/// The comment lines just above \p Loc's line (up to a blank or code line)
+/// and the comment after \p End on its own line, lower-cased.
+std::string commentsAround(SourceLocation Loc, SourceLocation End,
+                           const SourceManager &SM) {
+  Loc = SM.getExpansionLoc(Loc);
+  End = SM.getExpansionLoc(End);
+  if (Loc.isInvalid() || SM.isInSystemHeader(Loc))
+    return {};
+  auto [File, Offset] = SM.getDecomposedLoc(Loc);
+  bool Invalid = false;
+  llvm::StringRef Buffer = SM.getBufferData(File, &Invalid);
+  if (Invalid || Offset > Buffer.size())
+    return {};
+  std::string Text;
+  // Walk back line by line from the line that holds the declaration
+  // (StringRef::rfind(C, From) looks at the characters before From).
+  size_t LineStart = Buffer.rfind('\n', Offset);
+  LineStart = LineStart == llvm::StringRef::npos ? 0 : LineStart + 1;
+  for (unsigned Lines = 0; LineStart > 0 && Lines < 24; ++Lines) {
+    size_t PrevEnd = LineStart - 1; // the '\n' ending the previous line
+    size_t PrevStart = Buffer.rfind('\n', PrevEnd);
+    PrevStart = PrevStart == llvm::StringRef::npos ? 0 : PrevStart + 1;
+    llvm::StringRef Line = Buffer.slice(PrevStart, PrevEnd).trim();
+    bool IsComment = Line.starts_with("//") || Line.starts_with("/*") ||
+                     Line.starts_with("*") || Line.ends_with("*/");
+    if (!IsComment)
+      break;
+    Text = (Line + "\n" + Text).str();
+    LineStart = PrevStart;
+  }
+  if (End.isValid() && SM.getFileID(End) == File) {
+    unsigned EndOffset = SM.getFileOffset(End);
+    size_t LineEnd = Buffer.find('\n', EndOffset);
+    llvm::StringRef Rest = Buffer.slice(EndOffset, LineEnd);
+    size_t Comment = Rest.find("//");
+    if (Comment != llvm::StringRef::npos)
+      Text += Rest.substr(Comment).str();
+  }
+  return llvm::StringRef(Text).lower();
+}
+
+/// Does a (lower-cased) comment say the caller holds the lock or
+/// synchronises?
+bool commentRequiresLock(llvm::StringRef Comment) {
+  llvm::SmallVector<llvm::StringRef, 8> Lines;
+  Comment.split(Lines, '\n');
+  for (llvm::StringRef Line : Lines) {
+    // "REQUIRES: mutex_ not held": the function locks by itself.
+    if (Line.contains("not held") || Line.contains("not be held") ||
+        Line.contains("not locked") || Line.contains("must not hold"))
+      continue;
+    for (llvm::StringRef Phrase :
+         {"requires:",       "must be held",       "must hold",
+          "must be locked",  "must lock",          "must own",
+          "lock held",       "lock is held",       "locks held",
+          "mutex held",      "mutex is held",      "mu held",
+          "mu_ held",        "mutex_ held",        "with the lock",
+          "under the lock",  "while holding",      "held by the caller",
+          "caller holds",    "caller must",        "caller should lock",
+          "not thread-safe", "not thread safe",    "thread-unsafe",
+          "thread unsafe",   "external synchroni", "externally synchroni"})
+      if (Line.contains(Phrase))
+        return true;
+  }
+  return false;
+}
+
+/// Does the name say its caller locks: `FlushLocked`, `get_unlocked`,
+/// `unsafeGet`, `pop_nolock`?
+bool nameRequiresLock(llvm::StringRef Name) {
+  std::string Folded;
+  for (char C : Name)
+    if (C != '_')
+      Folded.push_back(llvm::toLower(C));
+  llvm::StringRef F(Folded);
+  return F.ends_with("locked") || F.ends_with("nolock") ||
+         F.ends_with("withoutlock") || F.ends_with("lockheld") ||
+         F.ends_with("unsafe") || F.starts_with("unsafe") ||
+         F.starts_with("unlocked") || F.starts_with("nolock");
+}
+
+} // namespace
+
+bool requiresHeldLock(const FunctionDecl &F) {
+  for (const FunctionDecl *D : F.redecls())
+    if (D->hasAttr<RequiresCapabilityAttr>())
+      return true;
+  if (const IdentifierInfo *Name = F.getIdentifier();
+      Name && nameRequiresLock(Name->getName()))
+    return true;
+  const SourceManager &SM = F.getASTContext().getSourceManager();
+  for (const FunctionDecl *D : F.redecls()) {
+    SourceLocation Begin = D->getBeginLoc();
+    if (const FunctionTemplateDecl *Template =
+            D->getDescribedFunctionTemplate())
+      Begin = Template->getBeginLoc();
+    // The end of the declarator (a definition's body may span many lines:
+    // its first line is where a trailing comment would sit).
+    SourceLocation End =
+        D->doesThisDeclarationHaveABody() ? SourceLocation() : D->getEndLoc();
+    if (commentRequiresLock(commentsAround(Begin, End, SM)))
+      return true;
+  }
+  return false;
 }
 
 } // namespace clang::tidy::concguard::utils

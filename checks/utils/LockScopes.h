@@ -228,6 +228,17 @@ bool isMutexType(QualType T, const LockOptions &Options);
 /// shared_lock) or one of \p Options' GuardTypes?
 bool isLockGuardType(QualType T, const LockOptions &Options);
 
+/// Does \p F expect its caller to hold a lock (or to synchronise for it)?
+/// Taken as a fact from what the project already says, never demanded:
+///  - a Clang thread-safety attribute on any declaration: REQUIRES,
+///    REQUIRES_SHARED, EXCLUSIVE_LOCKS_REQUIRED, SHARED_LOCKS_REQUIRED;
+///  - the comment just above a declaration, or after it on its last line,
+///    in the words projects use (`REQUIRES:`, "must be held", "lock held",
+///    "caller must lock", "not thread-safe", ...);
+///  - a name that says so (`FlushLocked`, `get_unlocked`, `unsafeGet`,
+///    `pop_nolock`).
+bool requiresHeldLock(const FunctionDecl &F);
+
 } // namespace clang::tidy::concguard::utils
 
 #endif // CONCGUARD_CHECKS_UTILS_LOCKSCOPES_H

@@ -62,7 +62,8 @@ static json::Value toJSON(const FunctionFacts &F) {
   for (const FactCall &C : F.Calls) {
     json::Object O{{"callee", C.Callee},       {"name", C.CalleeName},
                    {"onThis", C.OnThis},       {"bound", boundToJSON(C.Bound)},
-                   {"locks", toJSON(C.Locks)}, {"loc", toJSON(C.Loc)}};
+                   {"locks", toJSON(C.Locks)}, {"loc", toJSON(C.Loc)},
+                   {"virtual", C.Virtual}};
     if (C.Object)
       O["object"] = keyToJSON(*C.Object);
     Calls.push_back(std::move(O));
@@ -93,7 +94,10 @@ static json::Value toJSON(const FunctionFacts &F) {
                  {"method", F.IsMethod},
                  {"ctorOrDtor", F.IsCtorOrDtor},
                  {"private", F.IsPrivate},
+                 {"protected", F.IsProtected},
                  {"static", F.IsStatic},
+                 {"requiresLock", F.RequiresLock},
+                 {"overrides", json::Array(F.Overrides)},
                  {"params", json::Array(F.Params)},
                  {"accesses", std::move(Accesses)},
                  {"calls", std::move(Calls)},
@@ -104,7 +108,10 @@ static json::Value toJSON(const FunctionFacts &F) {
 }
 
 json::Value toJSON(const UnitFacts &Unit) {
-  json::Array Inputs, Functions;
+  json::Array Inputs, Functions, Classes;
+  for (const FactClass &C : Unit.Classes)
+    Classes.push_back(json::Object{
+        {"usr", C.USR}, {"name", C.Name}, {"bases", json::Array(C.Bases)}});
   for (const FactInput &I : Unit.Inputs)
     // As a string: JSON numbers do not hold 64 bits.
     Inputs.push_back(json::Array{I.File, llvm::utohexstr(I.Hash)});
@@ -112,7 +119,8 @@ json::Value toJSON(const UnitFacts &Unit) {
     Functions.push_back(toJSON(F));
   return json::Object{{"file", Unit.File},
                       {"inputs", std::move(Inputs)},
-                      {"functions", std::move(Functions)}};
+                      {"functions", std::move(Functions)},
+                      {"classes", std::move(Classes)}};
 }
 
 // --- from JSON --------------------------------------------------------------
@@ -152,6 +160,19 @@ public:
       if (!function((*Functions)[I], F, P.field("functions").index(I)))
         return false;
       Out.Functions.push_back(std::move(F));
+    }
+    const json::Array *Classes = array(*O, "classes", P);
+    if (!Classes)
+      return false;
+    for (size_t I = 0; I < Classes->size(); ++I) {
+      json::Path CP = P.field("classes").index(I);
+      const json::Object *C = object((*Classes)[I], CP);
+      FactClass Class;
+      if (!C || !string(*C, "usr", Class.USR, CP) ||
+          !string(*C, "name", Class.Name, CP) ||
+          !strings(*C, "bases", Class.Bases, CP))
+        return false;
+      Out.Classes.push_back(std::move(Class));
     }
     return true;
   }
@@ -306,7 +327,10 @@ private:
         !boolean(*O, "method", F.IsMethod, P) ||
         !boolean(*O, "ctorOrDtor", F.IsCtorOrDtor, P) ||
         !boolean(*O, "private", F.IsPrivate, P) ||
+        !boolean(*O, "protected", F.IsProtected, P) ||
         !boolean(*O, "static", F.IsStatic, P) ||
+        !boolean(*O, "requiresLock", F.RequiresLock, P) ||
+        !strings(*O, "overrides", F.Overrides, P) ||
         !strings(*O, "params", F.Params, P))
       return false;
     if (O->get("endless")) {
@@ -344,7 +368,8 @@ private:
           !boolean(*C, "onThis", Call.OnThis, CP) ||
           !optionalKey(*C, "object", Call.Object, CP) ||
           !bound(*C, Call.Bound, CP) || !locks(*C, Call.Locks, CP) ||
-          !location(*C, "loc", Call.Loc, CP))
+          !location(*C, "loc", Call.Loc, CP) ||
+          !boolean(*C, "virtual", Call.Virtual, CP))
         return false;
       F.Calls.push_back(std::move(Call));
     }

@@ -81,6 +81,10 @@ struct FactCall {
   std::vector<std::pair<unsigned, FactKey>> Bound;
   std::vector<FactLock> Locks;
   FactLocation Loc;
+  /// A call of a virtual function that is dispatched at run time (not
+  /// qualified, `Base::f()`): on an object whose class is known, the
+  /// callee is that class's overrider.
+  bool Virtual = false;
 };
 
 struct FactSpawn {
@@ -123,7 +127,16 @@ struct FunctionFacts {
   /// rule: other threads reach it only through the class's other methods,
   /// which are analysed with the locks they hold at the call).
   bool IsPrivate = false;
+  /// A protected member function: reached from the member functions of its
+  /// class and of derived classes, not called by the class's users.
+  bool IsProtected = false;
   bool IsStatic = false;
+  /// Its callers must hold a lock (LockScopes.h's requiresHeldLock: a
+  /// thread-safety REQUIRES attribute, a `REQUIRES:` comment, a `...Locked`
+  /// name): its own accesses are not evidence of a missing lock.
+  bool RequiresLock = false;
+  /// The virtual functions it overrides, directly or not (USRs).
+  std::vector<std::string> Overrides;
   /// The identity of each parameter (a `local:` root), so that a call can
   /// bind the objects it passes.
   std::vector<std::string> Params;
@@ -141,10 +154,20 @@ struct FactInput {
   uint64_t Hash = 0;
 };
 
+/// A class of the project with its direct bases, so that the whole program
+/// knows what a class inherits and which overrider a virtual call reaches.
+struct FactClass {
+  std::string USR;
+  std::string Name;               ///< qualified, for messages
+  std::vector<std::string> Bases; ///< USRs of the direct bases
+};
+
 struct UnitFacts {
   std::string File; ///< the unit's main file (absolute, real path)
   std::vector<FactInput> Inputs;
   std::vector<FunctionFacts> Functions;
+  /// The classes of the unit's member functions and their bases.
+  std::vector<FactClass> Classes;
 };
 
 /// The hash of a file's content, as stored in FactInput.

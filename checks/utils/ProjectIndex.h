@@ -41,7 +41,7 @@ class SourceManager;
 
 namespace clang::tidy::concguard::utils {
 
-constexpr unsigned ProjectIndexVersion = 2;
+constexpr unsigned ProjectIndexVersion = 3;
 
 /// The file name the front ends look for next to compile_commands.json.
 constexpr llvm::StringLiteral ProjectIndexFileName = "concguard-index.json";

@@ -964,12 +964,15 @@ public:
     linkRegionSpawns();
     for (const FunctionDecl *F : Functions) {
       FunctionFacts &Facts = FactsOf[F];
+      // An overrider is kept even when it does nothing of interest: a
+      // virtual call dispatched to it must not fall back to the base's.
       if (Facts.Accesses.empty() && Facts.Calls.empty() &&
-          Facts.Spawns.empty() && !Facts.EndlessLoop)
+          Facts.Spawns.empty() && !Facts.EndlessLoop && Facts.Overrides.empty())
         continue;
       Unit.Functions.push_back(std::move(Facts));
     }
     collectInputs(Unit);
+    Unit.Classes = std::move(Classes);
     return Unit;
   }
 
@@ -990,6 +993,53 @@ private:
   std::map<const FunctionDecl *, Extracted> ExtractedOf;
   llvm::DenseMap<const Decl *, std::string> USRs;
   llvm::StringMap<std::string> RealPaths;
+  std::vector<FactClass> Classes;
+  llvm::DenseSet<const CXXRecordDecl *> NotedClasses;
+
+  /// Records \p Class and, transitively, its bases (what a class inherits
+  /// decides which methods its objects run and which overrider a virtual
+  /// call reaches).
+  void noteClass(const CXXRecordDecl *Declared) {
+    const CXXRecordDecl *Class = Declared ? Declared->getDefinition() : nullptr;
+    if (!Class || Class->isLambda() || !NotedClasses.insert(Class).second)
+      return;
+    FactClass Out;
+    Out.USR = usrOf(Class);
+    Out.Name = Class->getQualifiedNameAsString();
+    std::vector<const CXXRecordDecl *> Bases;
+    for (const CXXBaseSpecifier &Base : Class->bases())
+      if (const CXXRecordDecl *Record = Base.getType()->getAsCXXRecordDecl()) {
+        Out.Bases.push_back(usrOf(Record));
+        Bases.push_back(Record);
+      }
+    Classes.push_back(std::move(Out));
+    for (const CXXRecordDecl *Base : Bases)
+      noteClass(Base);
+  }
+
+  /// The virtual functions \p Method overrides, directly or not.
+  void addOverridden(const CXXMethodDecl &Method,
+                     std::vector<std::string> &Out) {
+    for (const CXXMethodDecl *Overridden : Method.overridden_methods()) {
+      const std::string &USR = usrOf(Overridden);
+      if (llvm::is_contained(Out, USR))
+        continue;
+      Out.push_back(USR);
+      addOverridden(*Overridden, Out);
+    }
+  }
+
+  /// A call that reaches its callee through the virtual table: a virtual
+  /// member function called without a qualifier.
+  static bool isDispatchedCall(const CallExpr &Call) {
+    const auto *Member = dyn_cast<CXXMemberCallExpr>(&Call);
+    const auto *Method = Member ? Member->getMethodDecl() : nullptr;
+    if (!Method || !Method->isVirtual())
+      return false;
+    const auto *Callee =
+        dyn_cast<MemberExpr>(Member->getCallee()->IgnoreParens());
+    return !Callee || !Callee->hasQualifier();
+  }
 
   std::string realPath(FileEntryRef File) {
     auto [It, Inserted] = RealPaths.try_emplace(File.getName());
@@ -1137,7 +1187,11 @@ private:
       Facts.IsStatic = Method->isStatic();
       Facts.IsCtorOrDtor = isa<CXXConstructorDecl, CXXDestructorDecl>(Method);
       Facts.IsPrivate = Method->getAccess() == AS_private;
+      Facts.IsProtected = Method->getAccess() == AS_protected;
+      addOverridden(*Method, Facts.Overrides);
+      noteClass(Method->getParent());
     }
+    Facts.RequiresLock = requiresHeldLock(F);
     for (const ParmVarDecl *Param : F.parameters())
       Facts.Params.push_back(localId(*Param));
     if (std::optional<EndlessLoop> Loop =
@@ -1186,6 +1240,7 @@ private:
             Call.Bound.push_back({I, std::move(*Key)});
       Call.Locks = factLocks(Local.Locks);
       Call.Loc = location(Local.Call->getBeginLoc());
+      Call.Virtual = isDispatchedCall(*Local.Call);
       E.CallIndex.push_back(Facts.Calls.size());
       Facts.Calls.push_back(std::move(Call));
     }

@@ -43,7 +43,9 @@ struct Definition {
   llvm::SmallVector<unsigned, 2> Units;
 };
 
-enum class ContextKind { Thread, Region, Methods };
+/// Monitor: the public member functions of a class whose objects its own
+/// code locks (the lock-evidence rule), without any thread start.
+enum class ContextKind { Thread, Region, Methods, Monitor };
 
 /// A spawn: the function that holds it and its index there.
 struct SpawnRef {
@@ -79,6 +81,10 @@ struct Frame {
   std::optional<FactKey> This;
   bool ThisUnknown = false;
   std::map<std::string, FactKey> Params;
+  /// The class of the object `this` stands for, when the context knows it
+  /// (the member functions of one class): virtual calls on `this` reach
+  /// that class's overriders.
+  std::string DynamicClass;
 };
 
 std::optional<FactKey> rebase(const FactKey &Key, const Frame &F) {
@@ -138,15 +144,32 @@ public:
           D.Facts = &F;
         if (!llvm::is_contained(D.Units, U))
           D.Units.push_back(U);
-        if (D.Units.size() == 1 && F.IsMethod && !F.IsStatic &&
-            !F.IsCtorOrDtor && !F.IsPrivate)
+        if (D.Units.size() != 1)
+          continue;
+        if (F.IsMethod && !F.IsStatic && !F.IsCtorOrDtor && !F.IsPrivate)
           MethodsOf[F.Class].push_back(F.USR);
+        if (F.IsMethod)
+          AllMethodsOf[F.Class].push_back(&F);
+      }
+    for (const UnitFacts &Unit : Units)
+      for (const FactClass &C : Unit.Classes)
+        Classes.try_emplace(C.USR, &C);
+    // Who calls each function, and with a lock held or not.
+    for (const auto &[USR, D] : Definitions)
+      for (const FactCall &Call : D.Facts->Calls) {
+        CallerLocks &C = CallersOf[Call.Callee];
+        ++C.Calls;
+        if (!Call.Locks.empty())
+          ++C.Locked;
       }
   }
 
   std::vector<ProgramFinding> run() {
-    if (Options.Races)
+    if (Options.Races) {
       findRaces();
+      findLockInconsistencies();
+      findGlobalInconsistencies();
+    }
     if (Options.EndlessThreads)
       findEndlessThreads();
     return std::move(Findings);
@@ -157,7 +180,51 @@ private:
   const WholeProgramOptions &Options;
   std::map<std::string, Definition> Definitions;
   std::map<std::string, std::vector<std::string>> MethodsOf;
+  /// Every member function with facts, private ones included, by class.
+  std::map<std::string, std::vector<const FunctionFacts *>> AllMethodsOf;
+  std::map<std::string, const FactClass *> Classes;
+  struct CallerLocks {
+    unsigned Calls = 0, Locked = 0;
+  };
+  std::map<std::string, CallerLocks> CallersOf;
+  /// Where the thread-evidence races found a write (reported here or left
+  /// to the per-unit check): the lock-evidence rule does not report the
+  /// same access again.
+  std::set<std::tuple<std::string, unsigned, unsigned>> ThreadRaceWrites;
   std::vector<ProgramFinding> Findings;
+
+  /// \p Class and its bases, nearest first (each once).
+  std::vector<const FactClass *> classChain(const std::string &Class) const {
+    std::vector<const FactClass *> Chain;
+    std::vector<std::string> Queue{Class};
+    std::set<std::string> Seen{Class};
+    for (size_t I = 0; I < Queue.size(); ++I) {
+      auto It = Classes.find(Queue[I]);
+      if (It == Classes.end())
+        continue;
+      Chain.push_back(It->second);
+      for (const std::string &Base : It->second->Bases)
+        if (Seen.insert(Base).second)
+          Queue.push_back(Base);
+    }
+    return Chain;
+  }
+
+  /// The function a virtual call of \p Virtual on an object of class
+  /// \p Class runs: the overrider nearest to \p Class, if its body is
+  /// known.
+  const Definition *overrider(const std::string &Class,
+                              const std::string &Virtual) const {
+    for (const FactClass *C : classChain(Class)) {
+      auto It = AllMethodsOf.find(C->USR);
+      if (It == AllMethodsOf.end())
+        continue;
+      for (const FunctionFacts *M : It->second)
+        if (M->USR == Virtual || llvm::is_contained(M->Overrides, Virtual))
+          return lookup(M->USR);
+    }
+    return nullptr;
+  }
 
   std::vector<Context> Contexts;
   std::vector<std::vector<Access>> ByContext;
@@ -175,7 +242,7 @@ private:
       return true;
     if (!llvm::StringRef(Root).starts_with("local:"))
       return true; // a global or static
-    if (Ctx.Kind == ContextKind::Methods)
+    if (Ctx.Kind == ContextKind::Methods || Ctx.Kind == ContextKind::Monitor)
       return false;
     // A local is shared only by the threads of the function that owns it.
     const FactSpawn &S = Ctx.Spawn.spawn();
@@ -225,12 +292,17 @@ private:
           continue;
         const FactCall &Call = F.Calls[I];
         const Definition *Callee = lookup(Call.Callee);
+        if (Call.OnThis && Call.Virtual && !Scope.DynamicClass.empty())
+          if (const Definition *Overrider =
+                  overrider(Scope.DynamicClass, Call.Callee))
+            Callee = Overrider;
         if (!Callee)
           continue;
         Frame Next;
         if (Call.OnThis) {
           Next.This = Scope.This;
           Next.ThisUnknown = Scope.ThisUnknown;
+          Next.DynamicClass = Scope.DynamicClass;
         } else if (Call.Object) {
           Next.This = rebase(*Call.Object, Scope);
           Next.ThisUnknown = !Next.This;
@@ -289,7 +361,9 @@ private:
   std::string describe(const Access &A, const SpawnRef &Thread) const {
     const Context &Ctx = Contexts[A.Context];
     const FactSpawn &Site =
-        Ctx.Kind == ContextKind::Methods ? Thread.spawn() : Ctx.Spawn.spawn();
+        Ctx.Kind == ContextKind::Thread || Ctx.Kind == ContextKind::Region
+            ? Ctx.Spawn.spawn()
+            : Thread.spawn();
     std::string Where = describeLocation(Site.Loc);
     switch (Ctx.Kind) {
     case ContextKind::Thread:
@@ -301,6 +375,8 @@ private:
       return llvm::formatv("in {0}, which may run concurrently with the "
                            "thread started at {1}",
                            quoted(A.Function->Name), Where);
+    case ContextKind::Monitor:
+      break; // described by reportInconsistency
     }
     return "";
   }
@@ -416,6 +492,9 @@ private:
         const Access &O = *Other(Candidate);
         if (!Containers.insert(W.Key).second)
           continue;
+        for (const Access *Side : {&W, &O})
+          ThreadRaceWrites.insert({Side->Fact->Loc.File, Side->Fact->Loc.Line,
+                                   Side->Fact->Loc.Column});
         // Everything the finding rests on: held by one unit, the per-unit
         // check reports it there.
         llvm::SmallVector<const FunctionFacts *, 8> Evidence{
@@ -441,6 +520,296 @@ private:
         report(W, O, Pair.A == Pair.B, Thread.Ref);
       }
     }
+  }
+
+  /// The entry point an access was reached from: the function at the
+  /// root of its call path.
+  static const FunctionFacts *rootOf(const Access &A) {
+    return A.Path.empty() ? A.Function : A.Path.front().Caller;
+  }
+
+  /// Is \p F run only with a lock held by its caller: it says so
+  /// (RequiresLock), or every call of it in the program holds a lock?
+  bool callerLocked(const FunctionFacts &F) const {
+    if (F.RequiresLock)
+      return true;
+    unsigned Calls = 0, Locked = 0;
+    auto Count = [&](const std::string &USR) {
+      if (auto It = CallersOf.find(USR); It != CallersOf.end()) {
+        Calls += It->second.Calls;
+        Locked += It->second.Locked;
+      }
+    };
+    Count(F.USR);
+    for (const std::string &Overridden : F.Overrides)
+      Count(Overridden);
+    return Calls > 0 && Locked == Calls;
+  }
+
+  /// The lock-evidence rule (RacerD's reasoning for classes that lock):
+  /// when a class's own code holds a lock at some access to a container
+  /// member, its author shares the class's objects between threads, so an
+  /// access to that member from another public member function with no
+  /// lock at all, which conflicts with the locked one, is a race though no
+  /// thread start is in sight. Deliberately narrow, because a false
+  /// positive costs more than a miss:
+  ///  - only containers the class locks somewhere with a lock of the
+  ///    object itself (a mutex member: a static lock guards global state,
+  ///    not this object), compared with such a locked access (two unlocked
+  ///    accesses prove nothing);
+  ///  - entry points are public, non-static member functions (inherited
+  ///    ones too, with virtual calls on `this` reaching the class's
+  ///    overriders), never constructors or destructors;
+  ///  - a function whose callers hold the lock (RequiresLock: an attribute,
+  ///    a `REQUIRES:` comment, a `...Locked` name; or every call of it in
+  ///    the program holds a lock) is not an unlocked side;
+  ///  - accesses that a thread-evidence race already reports are left to it.
+  void findLockInconsistencies() {
+    // A finding per entry point and member: the place to take the lock.
+    // An access reached through calls is reported at the entry's call (the
+    // notes lead to the access), unless the function holding it is itself
+    // an entry point reported for it, which fixes every caller too.
+    struct Candidate {
+      const Access *Unlocked = nullptr, *Locked = nullptr;
+      const FactClass *Class = nullptr;
+      auto rank() const {
+        // The class whose member function the unlocked access is reached
+        // from describes it best.
+        bool OtherClass = rootOf(*Unlocked)->Class != Class->USR;
+        return std::make_tuple(
+            Unlocked->Path.size(), OtherClass, Locked->Path.size(),
+            Unlocked->Fact->Loc.File, Unlocked->Fact->Loc.Line,
+            Unlocked->Fact->Loc.Column, Locked->Fact->Loc.File,
+            Locked->Fact->Loc.Line, Locked->Fact->Loc.Column);
+      }
+    };
+    std::vector<Candidate> All;
+    for (const auto &[ClassUSR, Class] : Classes) {
+      std::vector<const FactClass *> Chain = classChain(ClassUSR);
+      // Cheap filter first: some member function of the class or of a base
+      // holds a lock.
+      bool Locks = false;
+      for (const FactClass *C : Chain)
+        if (auto It = AllMethodsOf.find(C->USR); It != AllMethodsOf.end())
+          for (const FunctionFacts *M : It->second)
+            Locks = Locks ||
+                    llvm::any_of(
+                        M->Accesses,
+                        [](const FactAccess &A) { return !A.Locks.empty(); }) ||
+                    llvm::any_of(M->Calls, [](const FactCall &C) {
+                      return !C.Locks.empty();
+                    });
+      if (!Locks)
+        continue;
+      // The entry points: public member functions of the class and of its
+      // bases that no nearer class overrides.
+      std::vector<const FunctionFacts *> Entries;
+      std::set<std::string> Overridden;
+      for (const FactClass *C : Chain) {
+        auto It = AllMethodsOf.find(C->USR);
+        if (It == AllMethodsOf.end())
+          continue;
+        std::vector<const FunctionFacts *> Here;
+        for (const FunctionFacts *M : It->second) {
+          if (Overridden.count(M->USR) || M->IsStatic || M->IsCtorOrDtor ||
+              M->IsPrivate || M->IsProtected)
+            continue;
+          Here.push_back(M);
+        }
+        for (const FunctionFacts *M : It->second)
+          Overridden.insert(M->Overrides.begin(), M->Overrides.end());
+        llvm::append_range(Entries, Here);
+      }
+      if (Entries.empty())
+        continue;
+      unsigned Ctx = addContext({ContextKind::Monitor, SpawnRef(), ClassUSR});
+      for (const FunctionFacts *Entry : Entries) {
+        Frame Scope;
+        Scope.DynamicClass = ClassUSR;
+        walkRoot(*Entry, Scope, Ctx);
+      }
+      // Per member: the locked accesses (the evidence) and the unlocked
+      // ones.
+      // (The pointers stay valid while later classes add contexts: a
+      // context's accesses move with their vector, not one by one.)
+      std::map<FactKey, std::vector<const Access *>> LockedOf, UnlockedOf;
+      for (const Access &A : ByContext[Ctx]) {
+        if (A.Key.size() < 2 || A.Key.front() != "this")
+          continue;
+        if (!A.Locks.empty()) {
+          // The evidence is a lock of the object itself (a mutex member, or
+          // one of a member): a global or static lock guards global state,
+          // and says nothing about whether this object is shared.
+          if (llvm::any_of(A.Locks, [](const FactLock &L) {
+                return L.Key.size() >= 2 && L.Key.front() == "this";
+              }))
+            LockedOf[A.Key].push_back(&A);
+          continue;
+        }
+        if (callerLocked(*rootOf(A)) || A.Function->RequiresLock ||
+            llvm::any_of(
+                A.Path, [](const Step &S) { return S.Caller->RequiresLock; }) ||
+            ThreadRaceWrites.count(
+                {A.Fact->Loc.File, A.Fact->Loc.Line, A.Fact->Loc.Column}))
+          continue;
+        UnlockedOf[A.Key].push_back(&A);
+      }
+      for (auto &[Key, Unlocked] : UnlockedOf) {
+        auto LockedIt = LockedOf.find(Key);
+        if (LockedIt == LockedOf.end())
+          continue;
+        auto ByPlace = [](const Access *X, const Access *Y) {
+          return before(X->Fact->Loc, Y->Fact->Loc);
+        };
+        llvm::stable_sort(Unlocked, ByPlace);
+        llvm::stable_sort(LockedIt->second, ByPlace);
+        for (const Access *U : Unlocked)
+          for (const Access *L : LockedIt->second) {
+            if (!conflicting(U->Fact->Kind, L->Fact->Kind,
+                             Options.StrictElementAccess))
+              continue;
+            All.push_back({U, L, Class});
+          }
+      }
+    }
+    std::set<std::pair<std::string, FactKey>> Entries;
+    for (const Candidate &C : All)
+      Entries.insert({rootOf(*C.Unlocked)->USR, C.Unlocked->Key});
+    // Reported at a called entry point instead?
+    auto CalleeReported = [&](const Access &U) {
+      if (U.Path.empty())
+        return false;
+      for (const Step &S : llvm::ArrayRef<Step>(U.Path).drop_front())
+        if (Entries.count({S.Caller->USR, U.Key}))
+          return true;
+      return Entries.count({U.Function->USR, U.Key}) != 0;
+    };
+    std::map<std::pair<std::string, FactKey>, Candidate> Best;
+    for (const Candidate &C : All) {
+      if (CalleeReported(*C.Unlocked))
+        continue;
+      auto [It, Inserted] =
+          Best.try_emplace({rootOf(*C.Unlocked)->USR, C.Unlocked->Key}, C);
+      if (!Inserted && C.rank() < It->second.rank())
+        It->second = C;
+    }
+    for (const auto &[Id, C] : Best)
+      reportInconsistency(*C.Unlocked, *C.Locked, C.Class->Name);
+  }
+
+  /// The lock-evidence rule for globals and statics: a container that
+  /// some function modifies with a lock held is shared between threads by
+  /// its author; a function that reads it with no lock at all races with
+  /// that write. Narrower than the class rule, because any function may
+  /// touch a global: only an unlocked read against a locked structural
+  /// write (an unlocked write is most often start-up code that runs before
+  /// the threads), each in its own function's locks; not in `main`, a
+  /// function that starts threads (the thread-evidence rule knows its
+  /// joins), a constructor or destructor (static initialisation), or a
+  /// function whose callers hold the lock.
+  void findGlobalInconsistencies() {
+    auto IsGlobal = [](const FactKey &Key) {
+      return !Key.empty() && Key.front() != "this" &&
+             !llvm::StringRef(Key.front()).starts_with("local:");
+    };
+    std::map<FactKey,
+             std::vector<std::pair<const FactAccess *, const FunctionFacts *>>>
+        LockedWrites, UnlockedReads;
+    for (const auto &[USR, D] : Definitions) {
+      const FunctionFacts &F = *D.Facts;
+      bool MayRead = !F.IsCtorOrDtor && F.Spawns.empty() && F.Name != "main" &&
+                     !callerLocked(F);
+      for (const FactAccess &A : F.Accesses) {
+        if (!IsGlobal(A.Key))
+          continue;
+        if (!A.Locks.empty() &&
+            llvm::any_of(A.Locks,
+                         [](const FactLock &L) { return !L.Shared; }) &&
+            conflicting(A.Kind, A.Kind, Options.StrictElementAccess))
+          LockedWrites[A.Key].push_back({&A, &F});
+        else if (A.Locks.empty() && A.Kind == FactAccessKind::Read && MayRead)
+          UnlockedReads[A.Key].push_back({&A, &F});
+      }
+    }
+    auto ByPlace = [](const auto &X, const auto &Y) {
+      return before(X.first->Loc, Y.first->Loc);
+    };
+    for (auto &[Key, Reads] : UnlockedReads) {
+      auto Writes = LockedWrites.find(Key);
+      if (Writes == LockedWrites.end())
+        continue;
+      llvm::stable_sort(Reads, ByPlace);
+      llvm::stable_sort(Writes->second, ByPlace);
+      const auto &[Write, Writer] = Writes->second.front();
+      std::set<std::string> Reported;
+      for (const auto &[Read, Reader] : Reads) {
+        // One finding per function: the place to take the lock.
+        if (!Reported.insert(Reader->USR).second ||
+            ThreadRaceWrites.count(
+                {Read->Loc.File, Read->Loc.Line, Read->Loc.Column}))
+          continue;
+        const FactLock &Lock = *llvm::find_if(
+            Write->Locks, [](const FactLock &L) { return !L.Shared; });
+        ProgramFinding Out;
+        Out.Check = RaceCheck.str();
+        Out.Loc = Read->Loc;
+        Out.Message = llvm::formatv(
+            "{0} is read here with no lock held, in {1}, while {2} modifies "
+            "it with {3} held: the program locks {3} around its changes, so "
+            "it is shared between threads; hold {3} here too",
+            quoted(Read->Name), quoted(Reader->Name), quoted(Writer->Name),
+            quoted(Lock.Name));
+        Out.Notes.push_back({Write->Loc, "modified here with " +
+                                             quoted(Lock.Name) + " held, in " +
+                                             quoted(Writer->Name)});
+        Findings.push_back(std::move(Out));
+      }
+    }
+  }
+
+  void reportInconsistency(const Access &U, const Access &L,
+                           llvm::StringRef ClassName) {
+    ProgramFinding F;
+    F.Check = RaceCheck.str();
+    const FactLock &Lock = *llvm::find_if(L.Locks, [](const FactLock &Held) {
+      return Held.Key.size() >= 2 && Held.Key.front() == "this";
+    });
+    std::string Where;
+    if (U.Path.empty()) {
+      F.Loc = U.Fact->Loc;
+      Where = llvm::formatv("{0} here with no lock held, in {1}",
+                            describeAccessKind(U.Fact->Kind),
+                            quoted(U.Function->Name));
+    } else {
+      const Step &First = U.Path.front();
+      F.Loc = First.Call->Loc;
+      Where =
+          llvm::formatv("{0} with no lock held in {1}, which {2} calls "
+                        "here",
+                        describeAccessKind(U.Fact->Kind),
+                        quoted(U.Function->Name), quoted(First.Caller->Name));
+    }
+    F.Message = llvm::formatv(
+        "{0} is {1}, while {2} {3} it with {4} held: {5} locks {4} around "
+        "its other accesses, so its objects are shared between threads; "
+        "hold {4} here too",
+        quoted(U.Fact->Name), Where, quoted(L.Function->Name),
+        L.Fact->Kind == FactAccessKind::Read           ? "reads"
+        : L.Fact->Kind == FactAccessKind::ElementWrite ? "writes to"
+                                                       : "modifies",
+        quoted(Lock.Name), quoted(ClassName));
+    if (!U.Path.empty()) {
+      addPathNotes(F, llvm::ArrayRef<Step>(U.Path).drop_front());
+      F.Notes.push_back({U.Fact->Loc, describeAccessKind(U.Fact->Kind) +
+                                          " here with no lock held, in " +
+                                          quoted(U.Function->Name)});
+    }
+    F.Notes.push_back({L.Fact->Loc, describeAccessKind(L.Fact->Kind) +
+                                        " here with " + quoted(Lock.Name) +
+                                        " held, in " +
+                                        quoted(L.Function->Name)});
+    addPathNotes(F, L.Path);
+    Findings.push_back(std::move(F));
   }
 
   void addPathNotes(ProgramFinding &F, llvm::ArrayRef<Step> Path) {

@@ -9,6 +9,10 @@
 // or an endless thread whose evidence (spawn, callee bodies, accesses) is
 // defined in more than one unit. Everything that one unit holds entirely is
 // left to the per-unit checks, so the two never report the same thing twice.
+// The exception is the lock-evidence rule (a class that locks some accesses
+// to a container member and not others, findLockInconsistencies in the
+// .cpp), which needs every caller's locks and so belongs to this phase
+// alone.
 //
 // The concurrency rules are those of SharedContainers.h, applied to facts:
 // a thread runs concurrently with the rest of its spawning function until

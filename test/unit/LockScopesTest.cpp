@@ -823,4 +823,71 @@ int f(bool c) {
             "mu");
 }
 
+// --- requiresHeldLock: what the project says about its callers -------------
+
+/// Which of the snippet's functions (by name) requiresHeldLock accepts.
+std::vector<std::string> requiringLock(llvm::StringRef Code) {
+  std::unique_ptr<ASTUnit> AST = tooling::buildASTFromCodeWithArgs(
+      std::string(Prelude) + Code.str(),
+      {"-std=c++20", "-resource-dir=" CONCGUARD_CLANG_RESOURCE_DIR},
+      "input.cc");
+  std::vector<std::string> Names;
+  if (!AST)
+    return {"<no AST>"};
+  ASTContext &Context = AST->getASTContext();
+  for (const BoundNodes &Node :
+       match(findAll(functionDecl(isExpansionInMainFile(), unless(isImplicit()))
+                         .bind("f")),
+             *Context.getTranslationUnitDecl(), Context)) {
+    const auto *F = Node.getNodeAs<FunctionDecl>("f");
+    if (F->isFirstDecl() && requiresHeldLock(*F))
+      Names.push_back(F->getNameAsString());
+  }
+  return Names;
+}
+
+TEST(RequiresHeldLock, AttributesCommentsAndNames) {
+  EXPECT_EQ(requiringLock(R"cpp(
+std::mutex mu;
+struct __attribute__((capability("mutex"))) Mutex {};
+Mutex m;
+void attributed() __attribute__((requires_capability(m)));
+// REQUIRES: mu held.
+void googleComment();
+void trailing(); // the caller must hold mu
+/// Not thread-safe: callers synchronise.
+void notThreadSafe();
+void FlushLocked();
+void pop_nolock();
+int unsafeGet();
+// REQUIRES: mu not held (takes it itself).
+void takesItItself();
+// Locks mu and clears the table.
+void locksItself();
+void lockedOut(); // unrelated comment
+// must be held
+
+void separatedByABlankLine();
+void unlock();
+)cpp"),
+            (std::vector<std::string>{"attributed", "googleComment", "trailing",
+                                      "notThreadSafe", "FlushLocked",
+                                      "pop_nolock", "unsafeGet"}));
+}
+
+TEST(RequiresHeldLock, AnyRedeclarationCounts) {
+  // The comment sits on the declaration in the header; the definition
+  // elsewhere has none.
+  EXPECT_EQ(requiringLock(R"cpp(
+struct Table {
+  // REQUIRES: the table's mutex is held.
+  void rehash();
+  void grow();
+};
+void Table::rehash() {}
+void Table::grow() {}
+)cpp"),
+            (std::vector<std::string>{"rehash"}));
+}
+
 } // namespace

@@ -1,0 +1,125 @@
+// A configuration hierarchy laid out as Poco::Util's is: the base class
+// takes its mutex around virtual calls of getRaw/setRaw
+// (abstract_config.cpp), the derived classes keep the data and implement
+// them in their own units. No thread is started anywhere: the classes'
+// users start them. What shows the objects are shared is the base class's
+// lock around every lookup (the lock-evidence rule).
+#include <list>
+#include <map>
+#include <mutex>
+#include <string>
+
+class AbstractConfig {
+public:
+  virtual ~AbstractConfig();
+  std::string get(const std::string &Key) const;
+  void set(const std::string &Key, const std::string &Value);
+
+protected:
+  virtual bool getRaw(const std::string &Key, std::string &Value) const = 0;
+  virtual void setRaw(const std::string &Key, const std::string &Value) = 0;
+  mutable std::mutex Mu;
+};
+
+// Bug: clear() and copyTo() use the map without the base class's mutex
+// (map_config.cpp).
+class MapConfig : public AbstractConfig {
+public:
+  void clear();
+  void copyTo(AbstractConfig &Other) const;
+  // Clean: the caller holds the lock, as the name says.
+  void clearLocked();
+  // Clean: the comment says the caller holds the lock.
+  // REQUIRES: Mu held.
+  void reset();
+  // Clean: only reload() calls it, with the lock held.
+  void rebuild();
+  void reload();
+
+protected:
+  bool getRaw(const std::string &Key, std::string &Value) const override;
+  void setRaw(const std::string &Key, const std::string &Value) override;
+
+private:
+  std::map<std::string, std::string> Map;
+};
+
+// Bug: load() refills the map through clear() and setRaw() without the
+// mutex (file_config.cpp).
+class FileConfig : public MapConfig {
+public:
+  void load(const std::string &Text);
+};
+
+// Bug: add() appends a layer without the mutex while lookups walk the list
+// under it (layered_config.cpp).
+class LayeredConfig : public AbstractConfig {
+public:
+  void add(AbstractConfig *Layer);
+
+protected:
+  bool getRaw(const std::string &Key, std::string &Value) const override;
+  void setRaw(const std::string &Key, const std::string &Value) override;
+
+private:
+  std::list<AbstractConfig *> Layers;
+};
+
+// Clean twin: clear() takes the mutex.
+class SafeMapConfig : public AbstractConfig {
+public:
+  void clear();
+
+protected:
+  bool getRaw(const std::string &Key, std::string &Value) const override;
+  void setRaw(const std::string &Key, const std::string &Value) override;
+
+private:
+  std::map<std::string, std::string> Map;
+};
+
+// Clean: the class has a mutex, but the history is never used under it, so
+// nothing says it is shared (and nothing starts a thread).
+class History {
+public:
+  void record(const std::string &Line);
+  std::size_t size() const;
+  void touch();
+
+private:
+  std::mutex Mu;
+  int Touches = 0;
+  std::list<std::string> Lines;
+};
+
+// A worker whose thread runs on `this`: the race between push() and the
+// thread is reported once, by the thread-evidence rule (worker.cpp).
+#include <thread>
+#include <vector>
+class Worker {
+public:
+  void start();
+  void stop();
+  void push(int Job);
+
+private:
+  void run();
+  std::mutex Mu;
+  std::vector<int> Queue;
+  std::thread Thread;
+};
+
+// A global registry: registerName() inserts with RegistryMu held
+// (registry.cpp), so the map is shared; lookupName() reads it with no lock
+// (registry_read.cpp). Clean: loadDefaults() writes without the lock (start-up
+// code, before the threads: an unlocked write is not reported for globals),
+// lookupLocked() says by its name that the caller locks, countNames() is only
+// called with the lock held, and main() reads it after its threads.
+extern std::mutex RegistryMu;
+extern std::map<std::string, int> Registry;
+void registerName(const std::string &Name);
+int lookupName(const std::string &Name);
+void loadDefaults();
+int lookupLocked(const std::string &Name);
+int countNames();
+int countAll();
