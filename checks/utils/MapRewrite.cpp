@@ -14,6 +14,7 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <tuple>
@@ -538,6 +539,10 @@ private:
   struct ContainerAccess {
     Access Kind = Access::Read;
     const Stmt *At = nullptr;
+    /// The expression the use ends in when its value is only copied out (a
+    /// value `v.size()`, an element read `v.back()`, a member of a result
+    /// `s.insert(x).second`), holding no view into the container.
+    const Expr *CopiedValue = nullptr;
   };
   /// The statement that holds \p Use and becomes one callback: the
   /// innermost statement of a block (or a branch or body of an if, loop or
@@ -1485,6 +1490,26 @@ bool isView(QualType T) {
   const CXXRecordDecl *Record = T->getAsCXXRecordDecl();
   return Record && Record->getIdentifier() &&
          Record->getName().contains_insensitive("iterator");
+}
+
+/// Is \p T a view, or a std::pair, std::tuple or std::optional holding one
+/// (`std::pair<iterator, bool>` from a set's insert)?
+bool holdsView(QualType T) {
+  if (isView(T))
+    return true;
+  const auto *Holder = dyn_cast_or_null<ClassTemplateSpecializationDecl>(
+      T->getAsCXXRecordDecl());
+  if (!Holder || !Holder->isInStdNamespace() || !Holder->getIdentifier() ||
+      !llvm::is_contained({"pair", "tuple", "optional"}, Holder->getName()))
+    return false;
+  std::function<bool(const TemplateArgument &)> Holds =
+      [&](const TemplateArgument &Arg) {
+        if (Arg.getKind() == TemplateArgument::Pack)
+          return llvm::any_of(Arg.pack_elements(), Holds);
+        return Arg.getKind() == TemplateArgument::Type &&
+               holdsView(Arg.getAsType());
+      };
+  return llvm::any_of(Holder->getTemplateArgs().asArray(), Holds);
 }
 } // namespace
 
@@ -2631,7 +2656,20 @@ Planner::ContainerAccess Planner::containerAccess(const Expr &Use,
       Current = Result;
       break;
     }
-    return {Write ? Access::Write : Access::Read, Result}; // a value
+    // A value: what is read of it (`insert(x).second`) is a copy too.
+    const Expr *End = Result;
+    while (true) {
+      const Expr *MemberChild = nullptr;
+      const auto *Member =
+          dyn_cast_or_null<MemberExpr>(semanticParent(End, MemberChild));
+      if (!Member || isa<CXXMemberCallExpr>(parent(Member)))
+        break;
+      End = Member;
+    }
+    ContainerAccess Found{Write ? Access::Write : Access::Read, Result};
+    if (!End->getType()->isVoidType() && !holdsView(End->getType()))
+      Found.CopiedValue = End;
+    return Found;
   }
   const Stmt *At = Current;
   if (outlives(*Current, IsView, Scope, At))
@@ -2640,7 +2678,19 @@ Planner::ContainerAccess Planner::containerAccess(const Expr &Use,
     if (const Stmt *Mutation =
             ExprMutationAnalyzer(Scope, Context).findMutation(Current))
       return {Access::Write, Mutation};
-  return {Write ? Access::Write : Access::Read, Current};
+  ContainerAccess Found{Write ? Access::Write : Access::Read, Current};
+  // An element (or the container) read into a copy: `x = v.back()`,
+  // `auto copy = v;`.
+  if (!IsView && Current != &Use && !holdsView(Current->getType())) {
+    DynTypedNodeList Up = Context.getParents(*Current);
+    const auto *Cast = Up.empty() ? nullptr : Up[0].get<ImplicitCastExpr>();
+    const auto *Copy = Up.empty() ? nullptr : Up[0].get<CXXConstructExpr>();
+    if ((Cast && Cast->getCastKind() == CK_LValueToRValue) ||
+        (Copy && Copy->getNumArgs() == 1 &&
+         Copy->getConstructor()->isCopyOrMoveConstructor()))
+      Found.CopiedValue = Current;
+  }
+  return Found;
 }
 
 std::string Planner::passedAway(const Expr &Use) const {
@@ -2648,7 +2698,8 @@ std::string Planner::passedAway(const Expr &Use) const {
   const Stmt *P = semanticParent(&Use, Child);
   if (const auto *AddressOf = dyn_cast_or_null<UnaryOperator>(P);
       AddressOf && AddressOf->getOpcode() == UO_AddrOf)
-    return "the container's address is taken";
+    return "the container's address is taken (pass the "
+           "concguard::synchronized itself by reference, by hand)";
   // A copy made for a parameter taken by value is fine.
   if (const auto *Construct = dyn_cast_or_null<CXXConstructExpr>(P)) {
     if (Construct->getNumArgs() == 1 &&
@@ -2658,7 +2709,8 @@ std::string Planner::passedAway(const Expr &Use) const {
     if (SM.isInSystemHeader(Constructor->getLocation()))
       return "";
     return "the container is passed by reference to a constructor of " +
-           quoted(*Constructor->getParent());
+           quoted(*Constructor->getParent()) +
+           " (give it a copy, or the concguard::synchronized itself, by hand)";
   }
   const auto *Call = dyn_cast_or_null<CallExpr>(P);
   if (!Call || isa<CXXMemberCallExpr>(Call))
@@ -2679,7 +2731,8 @@ std::string Planner::passedAway(const Expr &Use) const {
     return "";
   if (asRefWrapper(*Call))
     return "the container is passed with " + quoted(*Callee) +
-           ", by reference, to code that may keep it beyond the lock";
+           ", by reference, to code that may keep it beyond the lock (pass "
+           "the concguard::synchronized itself, by hand)";
   if (SM.isInSystemHeader(SM.getExpansionLoc(Callee->getLocation())))
     return ""; // std::size(v), std::swap(v, w), std::erase(v, x)
   unsigned ParamIndex = Index;
@@ -2688,7 +2741,9 @@ std::string Planner::passedAway(const Expr &Use) const {
   if (ParamIndex < Callee->getNumParams() &&
       !Callee->getParamDecl(ParamIndex)->getType()->isReferenceType())
     return "";
-  return "the container is passed by reference to " + quoted(*Callee);
+  return "the container is passed by reference to " + quoted(*Callee) +
+         " (give it a copy, or make it take the concguard::synchronized, by "
+         "hand)";
 }
 
 std::optional<SourceLocation> Planner::statementEnd(const Stmt &S) const {
@@ -2751,8 +2806,14 @@ bool Planner::containerUses(llvm::ArrayRef<const Expr *> Uses) {
     if (Use->getBeginLoc().isMacroID() || Use->getEndLoc().isMacroID())
       return skip(Use, "a use is inside a macro expansion");
     const Expr *Child = nullptr;
-    if (const auto *Lambda =
-            dyn_cast_or_null<LambdaExpr>(semanticParent(Use, Child))) {
+    const Stmt *Around = semanticParent(Use, Child);
+    // `[v]` copies it through a constructor.
+    if (const auto *Copy = dyn_cast_or_null<CXXConstructExpr>(Around))
+      if (const auto *Lambda = dyn_cast_or_null<LambdaExpr>(parent(Copy));
+          Lambda && llvm::is_contained(Lambda->capture_inits(), Copy))
+        return skip(Use, "the container is captured by copy (capture it by "
+                         "reference, or copy it into a local first)");
+    if (const auto *Lambda = dyn_cast_or_null<LambdaExpr>(Around)) {
       // `[&v]`: the lambda's own uses are rewritten like any other.
       auto Init = Lambda->capture_init_begin();
       bool ByReference = false, Found = false;
@@ -2799,6 +2860,9 @@ bool Planner::containerUses(llvm::ArrayRef<const Expr *> Uses) {
 }
 
 bool Planner::wrapStatement(const Stmt &S, llvm::ArrayRef<const Expr *> Uses) {
+  const char *Outlives = "a reference, pointer or iterator into the container "
+                         "outlives the statement (copy the element, or do the "
+                         "work in one statement)";
   // One object: `a.Items` and `b.Items` are two locks.
   auto ObjectOf = [&](const Expr *Use) -> std::string {
     const auto *Member = dyn_cast<MemberExpr>(Use->IgnoreParenImpCasts());
@@ -2835,7 +2899,18 @@ bool Planner::wrapStatement(const Stmt &S, llvm::ArrayRef<const Expr *> Uses) {
   bool Leaves = Jumps.Blocked || !Jumps.Continues.empty();
   const Stmt *Scope = &S;
   const Expr *Value = nullptr;
-  if (Leaves || isa<DeclStmt, ReturnStmt>(S)) {
+  // A statement that uses the container once, for a value it copies out
+  // (`std::printf("%zu", v.size())`, `x = v.back()`): only that expression
+  // runs under the lock, as one callback returning the copy.
+  if (Uses.size() == 1) {
+    ContainerAccess Single = containerAccess(*Uses.front(), S);
+    if (Single.Kind != Access::Escapes && Single.CopiedValue &&
+        within(Single.CopiedValue->getEndLoc(), S.getSourceRange()))
+      Value = Single.CopiedValue;
+  }
+  if (Value) {
+    Scope = Value;
+  } else if (Leaves || isa<DeclStmt, ReturnStmt>(S)) {
     Value = valueOf(S);
     if (!Value || llvm::any_of(Uses, [&](const Expr *Use) {
           return !within(Use->getBeginLoc(), Value->getSourceRange());
@@ -2845,26 +2920,25 @@ bool Planner::wrapStatement(const Stmt &S, llvm::ArrayRef<const Expr *> Uses) {
                             "`T x = <expression>;`"
                           : "a statement that uses the container returns, "
                             "breaks, continues or jumps out of it, and uses "
-                            "it outside one condition or returned value");
+                            "it outside one condition or returned value "
+                            "(copy what the jump needs into a local first)");
     const Expr *Inner = Value->IgnoreImplicit();
     if (isa<InitListExpr>(Inner) ||
         (isa<CXXConstructExpr>(Inner) &&
          cast<CXXConstructExpr>(Inner)->isListInitialization()))
       return skip(Value, "a braced list that uses the container is "
                          "returned or initializes a variable");
-    if (isView(Value->getType()) ||
+    if (holdsView(Value->getType()) ||
         (Value->isGLValue() && isa<ReturnStmt>(S) &&
          returnsReference(S, Context)))
-      return skip(Value, "a reference, pointer or iterator into the "
-                         "container outlives the statement");
+      return skip(Value, Outlives);
     Scope = Value;
   }
   bool Write = false;
   for (const Expr *Use : Uses) {
     ContainerAccess Found = containerAccess(*Use, *Scope);
     if (Found.Kind == Access::Escapes)
-      return skip(Found.At, "a reference, pointer or iterator into the "
-                            "container outlives the statement");
+      return skip(Found.At, Outlives);
     Write = Write || Found.Kind == Access::Write;
   }
   // Through a const object (a const member function's `Items`) nothing is
@@ -2875,7 +2949,8 @@ bool Planner::wrapStatement(const Stmt &S, llvm::ArrayRef<const Expr *> Uses) {
   // the container again.
   if (ReentrySearch(Context, SameObject, MaxCallDepth).mayReach(*Scope, Uses))
     return skip(Scope, "the statement calls a function that may use the "
-                       "container, which would run under its lock");
+                       "container, which would run under its lock (call it "
+                       "into a local first)");
 
   // The text of the scope, every use replaced by the callback's parameter.
   SourceLocation Begin = Scope->getBeginLoc();
