@@ -660,11 +660,15 @@ int main(int Argc, const char **Argv) {
           auto Before = ByFile.find(R.getFilePath().str());
           bool WithOther =
               Before != ByFile.end() && llvm::any_of(Before->second, Overlaps);
-          Conflict = WithOther
-                         ? "an expression that must be rewritten uses it and "
-                           "another map"
-                         : "conflicting edits from different translation "
-                           "units";
+          bool Synchronized = llvm::any_of(
+              Members[G], [](const MergedMap *M) { return M->Synchronized; });
+          Conflict = !WithOther ? "conflicting edits from different "
+                                  "translation units"
+                     : Synchronized
+                         ? "a statement that must be rewritten uses it and "
+                           "another flagged container (two locks)"
+                         : "an expression that must be rewritten uses it and "
+                           "another map";
         }
       }
     if (!Conflict.empty()) {

@@ -616,6 +616,14 @@ bool Planner::declaration(const DeclaratorDecl &D) {
     return skipAt(D.getLocation(), "it has an initializer");
   if (D.getType().isConstQualified() || D.getType()->isReferenceType())
     return skipAt(D.getLocation(), "it is a reference or const");
+  // `std::vector<int> a, b;`: one written type for both, which an edit of
+  // it would change for both.
+  for (const Decl *Other : D.getDeclContext()->decls())
+    if (const auto *Declarator = dyn_cast<DeclaratorDecl>(Other);
+        Declarator && Declarator != &D &&
+        Declarator->getBeginLoc() == D.getBeginLoc())
+      return skipAt(D.getLocation(),
+                    "it is declared together with other variables");
   SourceRange TypeRange = TSI->getTypeLoc().getSourceRange();
   if (TypeRange.getBegin().isMacroID() || TypeRange.getEnd().isMacroID())
     return skipAt(D.getLocation(), "its type is spelled by a macro");
@@ -3779,7 +3787,11 @@ planMainFileRewrites(ASTContext &Context, const RewriteOptions &Options,
       }
     if (Conflict)
       Block(&Group - Groups.data(),
-            "an expression that must be rewritten uses it and another map",
+            Group.Header == "<concguard/synchronized.hpp>"
+                ? "a statement that must be rewritten uses it and another "
+                  "flagged container (two locks)"
+                : "an expression that must be rewritten uses it and another "
+                  "map",
             SourceLocation());
     else
       Taken = std::move(Mine);

@@ -5,7 +5,8 @@
 // otherwise; a statement that only copies one value out (`return
 // Values.size();`, an argument `Status.size()`) runs just that expression
 // under the lock; a whole copy is `copy()`. Vector, deque, string, list
-// and set.
+// and set. Two flagged containers in one statement would need two locks:
+// the first is rewritten, the second refused.
 // RUN: sed 's#// CHECK.*#//#' %s > %t.cpp
 // RUN: %concguard_rewrite %t.cpp --in-place -- -std=c++20 2>&1 | FileCheck --check-prefix=SUMMARY %s
 // RUN: FileCheck --input-file=%t.cpp %s
@@ -15,18 +16,22 @@
 // RUN: diff %t.cpp %t.once.cpp
 
 // SUMMARY: rewrote 0 of 0 flagged maps
-// SUMMARY-NEXT: rewrote 5 of 5 flagged non-map containers
+// SUMMARY-NEXT: rewrote 6 of 7 flagged non-map containers, skipped 1:
+// SUMMARY-NEXT: Left ({{.*}}): a statement that must be rewritten uses it and another flagged container (two locks)
 // SUMMARY-DAG: rewrote Values ({{.*}}) -> concguard::synchronized<std::vector<int>> (not a map: one reader-writer lock for the whole container)
 // SUMMARY-DAG: rewrote Jobs ({{.*}}) -> concguard::synchronized<std::deque<int>>
 // SUMMARY-DAG: rewrote Status ({{.*}}) -> concguard::synchronized<std::string>
 // SUMMARY-DAG: rewrote Recent ({{.*}}) -> concguard::synchronized<std::list<int>>
 // SUMMARY-DAG: rewrote Ids ({{.*}}) -> concguard::synchronized<std::set<int>>
+// SUMMARY-DAG: rewrote Right ({{.*}}) -> concguard::synchronized<std::vector<int>>
 // CHECK: #include <concguard/synchronized.hpp>
 // CHECK: concguard::synchronized<std::vector<int>> Values;
 // CHECK-NEXT: concguard::synchronized<std::deque<int>> Jobs;
 // CHECK-NEXT: concguard::synchronized<std::string> Status;
 // CHECK-NEXT: concguard::synchronized<std::list<int>> Recent;
 // CHECK-NEXT: concguard::synchronized<std::set<int>> Ids;
+// CHECK-NEXT: std::vector<int> Left;
+// CHECK-NEXT: concguard::synchronized<std::vector<int>> Right;
 // CHECK: int latest() {
 // CHECK-NEXT:   int X = -1;
 // CHECK-NEXT:   Values.with_shared_lock([&](const auto &Values) {
@@ -90,6 +95,9 @@
 // CHECK-NEXT:       Status.with_lock([&](auto &Status) { Status += "x"; });
 // CHECK-NEXT:       remember(I);
 // CHECK-NEXT:       fresh(I);
+// CHECK-NEXT:       Right.with_lock([&](auto &Right) { Right.push_back(I); });
+// CHECK-NEXT:       Right.with_shared_lock(
+// CHECK-NEXT:           [&](const auto &Right) { Left.push_back(Right.back()); });
 // CHECK-NEXT:     }
 // CHECK-NEXT:   });
 // CHECK-NEXT:   T.detach();
@@ -105,7 +113,12 @@
 // CHECK-NEXT:           [&](const auto &Recent) { return Recent.size(); }),
 // CHECK-NEXT:       (int)Ids.with_shared_lock([&](const auto &Ids) { return Ids.count(3); }));
 // CHECK-NEXT:   reset();
+// CHECK-NEXT:   std::size_t Sizes = Left.size();
+// CHECK-NEXT:   Sizes +=
+// CHECK-NEXT:       Right.with_shared_lock([&](const auto &Right) { return Right.size(); });
+// CHECK-NEXT:   return Sizes > 100;
 // CHECK-NEXT: }
+
 #include <cstdio>
 #include <deque>
 #include <list>
@@ -119,6 +132,8 @@ std::deque<int> Jobs;
 std::string Status;
 std::list<int> Recent;
 std::set<int> Ids;
+std::vector<int> Left;
+std::vector<int> Right;
 
 int latest() {
   int X = -1;
@@ -175,6 +190,8 @@ void start() {
       Status += "x";
       remember(I);
       fresh(I);
+      Right.push_back(I);
+      Left.push_back(Right.back());
     }
   });
   T.detach();
@@ -186,4 +203,7 @@ int main() {
               firstOrZero(), take(), sum(), snapshot().size(), Status.size(),
               Recent.size(), (int)Ids.count(3));
   reset();
+  std::size_t Sizes = Left.size();
+  Sizes += Right.size();
+  return Sizes > 100;
 }
