@@ -830,8 +830,7 @@ int main(int Argc, const char **Argv) {
       if (M.Flagged && M.Synchronized == Synchronized && !M.Skipped)
         llvm::errs() << "  rewrote " << M.Name << " (" << M.Location << ") -> "
                      << M.Target
-                     << (M.Policy.empty() ? "" : " (" + M.Policy + ")")
-                     << "\n";
+                     << (M.Policy.empty() ? "" : " (" + M.Policy + ")") << "\n";
     if (Synchronized)
       return;
     for (const auto &[USR, M] : Merged)

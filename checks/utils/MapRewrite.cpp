@@ -108,10 +108,10 @@ bool isSynchronizable(QualType T) {
   const CXXRecordDecl *Record = T.getNonReferenceType()->getAsCXXRecordDecl();
   if (!Record || !Record->isInStdNamespace() || !Record->getIdentifier())
     return false;
-  return llvm::is_contained(
-      {"vector", "deque", "list", "forward_list", "basic_string", "set",
-       "multiset", "unordered_set", "unordered_multiset"},
-      Record->getName());
+  return llvm::is_contained({"vector", "deque", "list", "forward_list",
+                             "basic_string", "set", "multiset", "unordered_set",
+                             "unordered_multiset"},
+                            Record->getName());
 }
 
 std::string quoted(const NamedDecl &D) {
@@ -1760,7 +1760,8 @@ std::optional<bool> Planner::eraseLoop(const CXXMemberCallExpr &Begin,
   const VarDecl *It = nullptr;
   for (DynTypedNodeList Up = Context.getParents(Begin); !Up.empty();
        Up = Context.getParents(Up[0])) {
-    if ((It = Up[0].get<VarDecl>()))
+    It = Up[0].get<VarDecl>();
+    if (It)
       break;
     const auto *E = Up[0].get<Expr>();
     if (!E || !isa<ImplicitCastExpr, ExprWithCleanups, CXXConstructExpr,
@@ -2478,12 +2479,14 @@ const Stmt *Planner::statementOf(const Expr &Use) const {
       if (const auto *If = dyn_cast<IfStmt>(S);
           If && (If->getThen() == ChildStmt || If->getElse() == ChildStmt))
         return ChildStmt;
-      if (const auto *For = dyn_cast<ForStmt>(S); For && For->getBody() == ChildStmt)
+      if (const auto *For = dyn_cast<ForStmt>(S);
+          For && For->getBody() == ChildStmt)
         return ChildStmt;
       if (const auto *While = dyn_cast<WhileStmt>(S);
           While && While->getBody() == ChildStmt)
         return ChildStmt;
-      if (const auto *Do = dyn_cast<DoStmt>(S); Do && Do->getBody() == ChildStmt)
+      if (const auto *Do = dyn_cast<DoStmt>(S);
+          Do && Do->getBody() == ChildStmt)
         return ChildStmt;
       if (const auto *Range = dyn_cast<CXXForRangeStmt>(S);
           Range && Range->getBody() == ChildStmt)
@@ -2772,9 +2775,9 @@ std::optional<SourceLocation> Planner::statementEnd(const Stmt &S) const {
   if (isa<CompoundStmt, DeclStmt, NullStmt>(S))
     return Lexer::getLocForEndOfToken(S.getEndLoc(), 0, SM, LangOpts);
   // An expression, a return, a do-while: its `;`.
-  SourceLocation After = Lexer::findLocationAfterToken(
-      S.getEndLoc(), tok::semi, SM, LangOpts,
-      /*SkipTrailingWhitespaceAndNewLine=*/false);
+  SourceLocation After =
+      Lexer::findLocationAfterToken(S.getEndLoc(), tok::semi, SM, LangOpts,
+                                    /*SkipTrailingWhitespaceAndNewLine=*/false);
   if (After.isInvalid())
     return std::nullopt;
   return After;
@@ -2844,16 +2847,16 @@ bool Planner::containerUses(llvm::ArrayRef<const Expr *> Uses) {
     Placed.push_back({S, Use});
   }
   auto Inside = [&](const Stmt *Inner, const Stmt *Outer) {
-    return Inner != Outer && within(Inner->getBeginLoc(), Outer->getSourceRange()) &&
+    return Inner != Outer &&
+           within(Inner->getBeginLoc(), Outer->getSourceRange()) &&
            within(Inner->getEndLoc(), Outer->getSourceRange());
   };
   std::vector<const Stmt *> Statements;
   for (const auto &Entry : Placed) {
     const Stmt *S = Entry.first;
     if (!llvm::is_contained(Statements, S) &&
-        llvm::none_of(Placed, [&](const auto &Other) {
-          return Inside(S, Other.first);
-        }))
+        llvm::none_of(
+            Placed, [&](const auto &Other) { return Inside(S, Other.first); }))
       Statements.push_back(S);
   }
   for (const Stmt *S : Statements) {
@@ -2874,8 +2877,7 @@ bool Planner::wrapStatement(const Stmt &S, llvm::ArrayRef<const Expr *> Uses) {
   // One object: `a.Items` and `b.Items` are two locks.
   auto ObjectOf = [&](const Expr *Use) -> std::string {
     const auto *Member = dyn_cast<MemberExpr>(Use->IgnoreParenImpCasts());
-    if (!Member ||
-        isa<CXXThisExpr>(Member->getBase()->IgnoreParenImpCasts()))
+    if (!Member || isa<CXXThisExpr>(Member->getBase()->IgnoreParenImpCasts()))
       return "";
     return text(Member->getBase()->getSourceRange());
   };
@@ -2988,8 +2990,8 @@ bool Planner::wrapStatement(const Stmt &S, llvm::ArrayRef<const Expr *> Uses) {
           ? cast<MemberExpr>(Uses.front()->IgnoreParenImpCasts())
                 ->getMemberDecl()
           : cast<DeclRefExpr>(Uses.front()->IgnoreParenImpCasts())->getDecl());
-  std::string Name = Named && Named->getIdentifier() ? Named->getName().str()
-                                                     : "value";
+  std::string Name =
+      Named && Named->getIdentifier() ? Named->getName().str() : "value";
   // The parameter keeps the container's name, unless the statement spells
   // that name for something else too.
   std::string Marked = Body;
@@ -3000,9 +3002,9 @@ bool Planner::wrapStatement(const Stmt &S, llvm::ArrayRef<const Expr *> Uses) {
   for (auto Span = Spans.rbegin(); Span != Spans.rend(); ++Span)
     Body.replace(Span->first, Span->second - Span->first, Name);
   std::string Object = text(Uses.front()->getSourceRange());
-  std::string Lambda = Write ? Object + ".with_lock([&](auto &" + Name + ") { "
-                             : Object + ".with_shared_lock([&](const auto &" +
-                                   Name + ") { ";
+  std::string Lambda =
+      Write ? Object + ".with_lock([&](auto &" + Name + ") { "
+            : Object + ".with_shared_lock([&](const auto &" + Name + ") { ";
   std::string Replacement;
   if (!Value)
     Replacement = Lambda + Body + " });";
@@ -3019,8 +3021,8 @@ void Planner::addInclude(const DeclaratorDecl &D) {
   // A marker replacement: the driver turns it into an #include placed by
   // tooling::HeaderIncludes in the declaring file.
   std::string Header = !Synchronized.empty() ? "<concguard/synchronized.hpp>"
-                       : Snapshot          ? "<concguard/snapshot_map.hpp>"
-                                           : "<concguard/sharded_map.hpp>";
+                       : Snapshot            ? "<concguard/snapshot_map.hpp>"
+                                             : "<concguard/sharded_map.hpp>";
   SourceLocation Loc = SM.getExpansionLoc(D.getLocation());
   llvm::StringRef File = SM.getFilename(Loc);
   Plan.Edits.emplace_back(File, UINT_MAX, 0, "#include " + Header);
@@ -3063,8 +3065,8 @@ bool chooseSnapshot(const SharedContainer &Container, const MapType &Type,
           WriteInLoop = true;
       }
   }
-  std::string Counts = llvm::formatv("{0} of its {1} accesses write it",
-                                     Writes, Reads + Writes);
+  std::string Counts =
+      llvm::formatv("{0} of its {1} accesses write it", Writes, Reads + Writes);
   if (WriteInLoop) {
     Why = "written in a loop";
     return false;
@@ -3117,8 +3119,8 @@ flaggedMapsOf(ASTContext &Context, const RewriteOptions &Options,
                    "container";
     } else if (std::optional<MapType> Type =
                    mapTypeOf(D->getType(), Context, Reason)) {
-      Map.Snapshot = chooseSnapshot(Container, *Type, Options.Policy,
-                                    Context, Map.Policy);
+      Map.Snapshot =
+          chooseSnapshot(Container, *Type, Options.Policy, Context, Map.Policy);
     }
     Result.push_back({D, std::move(Map)});
   }
@@ -3438,8 +3440,8 @@ std::vector<MapPlan> planMapRewrites(ASTContext &Context,
   for (const FlaggedMap &Map : Targets.Maps)
     if (!isParameterId(Map.USR)) {
       MapNodes[Map.USR] = Nodes.size();
-      Nodes.push_back({Map.USR, Map.Name, Map.Location, Map.Snapshot,
-                       Map.Group, nullptr, Map.Synchronized});
+      Nodes.push_back({Map.USR, Map.Name, Map.Location, Map.Snapshot, Map.Group,
+                       nullptr, Map.Synchronized});
     }
   for (const ParamTarget &Param : Targets.Params) {
     ParamsOfFunction[Param.FunctionUSR].push_back(Nodes.size());
