@@ -191,12 +191,11 @@ void UnsynchronizedContainerCheck::onEndOfTranslationUnit() {
   utils::SharedContainerResult Found =
       utils::analyzeSharedContainers(*Context, Analysis, SpawnExpressions);
 
-  // concguard-rewrite's plan for the racy maps, when there are any: a
-  // fix-it for those whose group lives in the main file alone.
+  // concguard-rewrite's plan for the racy containers (a concurrent map, or
+  // a synchronized<T> for the others): a fix-it for those whose group lives
+  // in the main file alone.
   std::vector<utils::MainFileRewrite> Rewrites;
-  if (llvm::any_of(Found.Racy, [](const utils::SharedContainer &Container) {
-        return isMap(*Container.Decl);
-      }))
+  if (!Found.Racy.empty())
     Rewrites = utils::planMainFileRewrites(*Context, Rewrite, Found);
   llvm::DenseMap<const ValueDecl *, const utils::MainFileRewrite *> RewriteOf;
   for (const utils::MainFileRewrite &R : Rewrites)

@@ -159,6 +159,10 @@ RewriteOptions optionsFor(tidy::ClangTidyOptionsProvider &Provider,
 struct MergedMap {
   std::string Name, Location;
   bool Flagged = false; ///< a flagged map (counted in the summary)
+  /// A flagged container that is not a map (a synchronized<T>), counted
+  /// apart from the maps.
+  bool Synchronized = false;
+  std::string Policy; ///< why it gets its new type
   bool IsParam = false;
   std::string Function; ///< a parameter's function
   bool HasDefinition = false;
@@ -455,8 +459,11 @@ int main(int Argc, const char **Argv) {
       // Flagged in several translation units: a sharded map if any of them
       // writes it too often for a snapshot map.
       for (FlaggedMap &Known : Flagged)
-        if (Known.USR == Map.USR)
+        if (Known.USR == Map.USR) {
+          if (Known.Snapshot && !Map.Snapshot)
+            Known.Policy = Map.Policy;
           Known.Snapshot = Known.Snapshot && Map.Snapshot;
+        }
     }
     for (ParamFlow &Flow : findParamFlows(Context))
       Flows.push_back(std::move(Flow));
@@ -500,6 +507,8 @@ int main(int Argc, const char **Argv) {
     M.Name = Map.Name;
     M.Location = Map.Location;
     M.Flagged = true;
+    M.Synchronized = Map.Synchronized;
+    M.Policy = Map.Policy;
     M.Group = Map.Group;
   }
   for (const ParamTarget &Param : Targets.Params) {
@@ -624,7 +633,6 @@ int main(int Argc, const char **Argv) {
   // rewrite.
   std::map<std::string, tooling::Replacements> ByFile;
   std::map<std::string, std::set<std::string>> Includes;
-  unsigned Rewritten = 0;
   for (unsigned G = 0; G < Members.size(); ++G) {
     if (llvm::any_of(Members[G], [](const MergedMap *M) { return M->Skipped; }))
       continue;
@@ -652,11 +660,15 @@ int main(int Argc, const char **Argv) {
           auto Before = ByFile.find(R.getFilePath().str());
           bool WithOther =
               Before != ByFile.end() && llvm::any_of(Before->second, Overlaps);
-          Conflict = WithOther
-                         ? "an expression that must be rewritten uses it and "
-                           "another map"
-                         : "conflicting edits from different translation "
-                           "units";
+          bool Synchronized = llvm::any_of(
+              Members[G], [](const MergedMap *M) { return M->Synchronized; });
+          Conflict = !WithOther ? "conflicting edits from different "
+                                  "translation units"
+                     : Synchronized
+                         ? "a statement that must be rewritten uses it and "
+                           "another flagged container (two locks)"
+                         : "an expression that must be rewritten uses it and "
+                           "another map";
         }
       }
     if (!Conflict.empty()) {
@@ -672,7 +684,6 @@ int main(int Argc, const char **Argv) {
       for (const tooling::Replacement &R : M->Edits)
         if (R.getOffset() == UINT_MAX)
           Includes[R.getFilePath().str()].insert(R.getReplacementText().str());
-      Rewritten += M->Flagged;
     }
   }
   for (const auto &[File, Headers] : Includes)
@@ -790,28 +801,44 @@ int main(int Argc, const char **Argv) {
       }
 
   // The summary: the flagged maps, then the parameters rewritten with
-  // them.
-  unsigned Skipped = 0, Total = 0;
-  for (const auto &[USR, M] : Merged) {
-    Total += M.Flagged;
-    Skipped += M.Flagged && M.Skipped;
-  }
-  llvm::errs() << "concguard-rewrite: rewrote " << Rewritten << " of " << Total
-               << " flagged map" << (Total == 1 ? "" : "s");
-  if (Skipped)
-    llvm::errs() << ", skipped " << Skipped << ":";
-  llvm::errs() << "\n";
-  for (const auto &[USR, M] : Merged)
-    if (M.Flagged && M.Skipped)
-      llvm::errs() << "  " << M.Name << " (" << M.Location << "): " << M.Reason
-                   << " [" << M.ReasonLocation << "]\n";
-  for (const auto &[USR, M] : Merged)
-    if (M.Flagged && !M.Skipped)
-      llvm::errs() << "  rewrote " << M.Name << " (" << M.Location << ") -> "
-                   << M.Target << "\n";
-  for (const auto &[USR, M] : Merged)
-    if (!M.Flagged && !M.Skipped)
-      llvm::errs() << "  rewrote " << M.Name << " (" << M.Location << ") -> "
-                   << M.Target << "\n";
+  // them; then the other flagged containers (synchronized<T>), counted
+  // apart so that the maps' line keeps its meaning. Each rewritten
+  // container says why it got its type.
+  auto Summarize = [&](bool Synchronized) {
+    unsigned Done = 0, Skipped = 0, Total = 0;
+    for (const auto &[USR, M] : Merged) {
+      if (!M.Flagged || M.Synchronized != Synchronized)
+        continue;
+      ++Total;
+      Skipped += M.Skipped;
+      Done += !M.Skipped;
+    }
+    if (Synchronized && Total == 0)
+      return;
+    llvm::errs() << "concguard-rewrite: rewrote " << Done << " of " << Total
+                 << (Synchronized ? " flagged non-map container"
+                                  : " flagged map")
+                 << (Total == 1 ? "" : "s");
+    if (Skipped)
+      llvm::errs() << ", skipped " << Skipped << ":";
+    llvm::errs() << "\n";
+    for (const auto &[USR, M] : Merged)
+      if (M.Flagged && M.Synchronized == Synchronized && M.Skipped)
+        llvm::errs() << "  " << M.Name << " (" << M.Location
+                     << "): " << M.Reason << " [" << M.ReasonLocation << "]\n";
+    for (const auto &[USR, M] : Merged)
+      if (M.Flagged && M.Synchronized == Synchronized && !M.Skipped)
+        llvm::errs() << "  rewrote " << M.Name << " (" << M.Location << ") -> "
+                     << M.Target
+                     << (M.Policy.empty() ? "" : " (" + M.Policy + ")") << "\n";
+    if (Synchronized)
+      return;
+    for (const auto &[USR, M] : Merged)
+      if (!M.Flagged && !M.Skipped)
+        llvm::errs() << "  rewrote " << M.Name << " (" << M.Location << ") -> "
+                     << M.Target << "\n";
+  };
+  Summarize(/*Synchronized=*/false);
+  Summarize(/*Synchronized=*/true);
   return Failed ? 1 : 0;
 }

@@ -14,6 +14,7 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <tuple>
@@ -98,6 +99,19 @@ bool isStdMap(QualType T) {
   const CXXRecordDecl *Record = T.getNonReferenceType()->getAsCXXRecordDecl();
   return Record && Record->isInStdNamespace() && Record->getIdentifier() &&
          (Record->getName() == "map" || Record->getName() == "unordered_map");
+}
+
+/// Is \p T (a reference to) a standard container that a flagged variable
+/// or member can be turned into a concguard::synchronized<T> of: a
+/// sequence, a string or a set (a map becomes a concurrent map instead)?
+bool isSynchronizable(QualType T) {
+  const CXXRecordDecl *Record = T.getNonReferenceType()->getAsCXXRecordDecl();
+  if (!Record || !Record->isInStdNamespace() || !Record->getIdentifier())
+    return false;
+  return llvm::is_contained({"vector", "deque", "list", "forward_list",
+                             "basic_string", "set", "multiset", "unordered_set",
+                             "unordered_multiset"},
+                            Record->getName());
 }
 
 std::string quoted(const NamedDecl &D) {
@@ -323,6 +337,8 @@ public:
   void addInclude(const DeclaratorDecl &D);
 
   std::string newType() const {
+    if (!Synchronized.empty())
+      return "concguard::synchronized<" + Synchronized + ">";
     std::string Args = Type.Key + ", " + Type.Value;
     if (Snapshot) {
       if (Type.Ordered)
@@ -513,7 +529,59 @@ private:
                  std::vector<std::pair<SourceRange, std::string>> &Renames);
   bool passedTo(const CallExpr &Call, const Expr *Use);
 
+  // A container that becomes a concguard::synchronized<T>.
+  /// What a statement does with the container through one use of it.
+  enum class Access {
+    Read,    ///< only reads it (a shared lock is enough)
+    Write,   ///< may modify it, or hands out a non-const view into it
+    Escapes, ///< a reference, pointer or iterator into it outlives the scope
+  };
+  struct ContainerAccess {
+    Access Kind = Access::Read;
+    const Stmt *At = nullptr;
+    /// The expression the use ends in when its value is only copied out (a
+    /// value `v.size()`, an element read `v.back()`, a member of a result
+    /// `s.insert(x).second`), holding no view into the container.
+    const Expr *CopiedValue = nullptr;
+  };
+  /// The statement that holds \p Use and becomes one callback: the
+  /// innermost statement of a block (or a branch or body of an if, loop or
+  /// switch) around it, taking in the if, loop or switch whose condition,
+  /// header or range uses it. Null outside a function body.
+  const Stmt *statementOf(const Expr &Use) const;
+  /// What \p Use does with the container within \p Scope (the statement
+  /// or expression that becomes the callback).
+  ContainerAccess containerAccess(const Expr &Use, const Stmt &Scope) const;
+  /// Does \p E (a part of the container, or a view into it when \p IsView)
+  /// reach something that outlives \p Scope: a reference or view variable
+  /// declared outside it, a return of a reference or view, a view assigned
+  /// to a variable outside it or stored in another object? \p At is where.
+  bool outlives(const Expr &E, bool IsView, const Stmt &Scope,
+                const Stmt *&At) const;
+  bool declaredInside(const VarDecl &Var, const Stmt &Scope) const;
+  /// Why \p Use hands the container itself to code that could keep it
+  /// beyond the lock; empty when it does not.
+  std::string passedAway(const Expr &Use) const;
+  /// The location just after \p S, its `;` included.
+  std::optional<SourceLocation> statementEnd(const Stmt &S) const;
+  /// The one expression of \p S that can become a value-returning
+  /// callback when \p S itself cannot (a declaration's initializer, a
+  /// return's value, a condition); null when there is none.
+  const Expr *valueOf(const Stmt &S) const;
+  /// `<S>` -> `c.with_lock([&](auto &c) { <S> });` (with_shared_lock and
+  /// `const auto &` when it only reads), or for a declaration, a return or a
+  /// statement that jumps out, the value of its one expression.
+  bool wrapStatement(const Stmt &S, llvm::ArrayRef<const Expr *> Uses);
+
 public:
+  /// The container's type as written, when it is not a map and becomes a
+  /// concguard::synchronized of it; empty for a map.
+  std::string Synchronized;
+  /// Plans every use of a container that becomes a synchronized<T>: each
+  /// statement that uses it becomes one callback, holding the lock across
+  /// the whole statement (`if (!v.empty()) x = v.back();` stays atomic).
+  bool containerUses(llvm::ArrayRef<const Expr *> Uses);
+
   /// Every use of the map in this translation unit, in source order, and of
   /// whatever may be the same object: for a parameter, every map and
   /// parameter of its group; for a map, the parameters of its group.
@@ -548,6 +616,14 @@ bool Planner::declaration(const DeclaratorDecl &D) {
     return skipAt(D.getLocation(), "it has an initializer");
   if (D.getType().isConstQualified() || D.getType()->isReferenceType())
     return skipAt(D.getLocation(), "it is a reference or const");
+  // `std::vector<int> a, b;`: one written type for both, which an edit of
+  // it would change for both.
+  for (const Decl *Other : D.getDeclContext()->decls())
+    if (const auto *Declarator = dyn_cast<DeclaratorDecl>(Other);
+        Declarator && Declarator != &D &&
+        Declarator->getBeginLoc() == D.getBeginLoc())
+      return skipAt(D.getLocation(),
+                    "it is declared together with other variables");
   SourceRange TypeRange = TSI->getTypeLoc().getSourceRange();
   if (TypeRange.getBegin().isMacroID() || TypeRange.getEnd().isMacroID())
     return skipAt(D.getLocation(), "its type is spelled by a macro");
@@ -1423,6 +1499,26 @@ bool isView(QualType T) {
   return Record && Record->getIdentifier() &&
          Record->getName().contains_insensitive("iterator");
 }
+
+/// Is \p T a view, or a std::pair, std::tuple or std::optional holding one
+/// (`std::pair<iterator, bool>` from a set's insert)?
+bool holdsView(QualType T) {
+  if (isView(T))
+    return true;
+  const auto *Holder = dyn_cast_or_null<ClassTemplateSpecializationDecl>(
+      T->getAsCXXRecordDecl());
+  if (!Holder || !Holder->isInStdNamespace() || !Holder->getIdentifier() ||
+      !llvm::is_contained({"pair", "tuple", "optional"}, Holder->getName()))
+    return false;
+  std::function<bool(const TemplateArgument &)> Holds =
+      [&](const TemplateArgument &Arg) {
+        if (Arg.getKind() == TemplateArgument::Pack)
+          return llvm::any_of(Arg.pack_elements(), Holds);
+        return Arg.getKind() == TemplateArgument::Type &&
+               holdsView(Arg.getAsType());
+      };
+  return llvm::any_of(Holder->getTemplateArgs().asArray(), Holds);
+}
 } // namespace
 
 Planner::ElementChain Planner::elementUse(const Expr &Element) const {
@@ -1664,7 +1760,8 @@ std::optional<bool> Planner::eraseLoop(const CXXMemberCallExpr &Begin,
   const VarDecl *It = nullptr;
   for (DynTypedNodeList Up = Context.getParents(Begin); !Up.empty();
        Up = Context.getParents(Up[0])) {
-    if ((It = Up[0].get<VarDecl>()))
+    It = Up[0].get<VarDecl>();
+    if (It)
       break;
     const auto *E = Up[0].get<Expr>();
     if (!E || !isa<ImplicitCastExpr, ExprWithCleanups, CXXConstructExpr,
@@ -2362,11 +2459,570 @@ std::optional<std::string> Planner::stableKey(const CXXMemberCallExpr &Find,
   return Text;
 }
 
+const Stmt *Planner::statementOf(const Expr &Use) const {
+  DynTypedNode Child = DynTypedNode::create(Use);
+  for (DynTypedNodeList Up = Context.getParents(Use); !Up.empty();
+       Up = Context.getParents(Up[0])) {
+    const Stmt *ChildStmt = Child.get<Stmt>();
+    if (const auto *S = Up[0].get<Stmt>()) {
+      // A statement of a block, or a branch or body: the callback stays
+      // inside the loop or branch it is in (a loop is never swallowed
+      // whole for a use in its body: the lock would be held across it).
+      if (isa<CompoundStmt>(S))
+        return ChildStmt;
+      if (const auto *Case = dyn_cast<SwitchCase>(S);
+          Case && Case->getSubStmt() == ChildStmt)
+        return ChildStmt;
+      if (const auto *Label = dyn_cast<LabelStmt>(S);
+          Label && Label->getSubStmt() == ChildStmt)
+        return ChildStmt;
+      if (const auto *If = dyn_cast<IfStmt>(S);
+          If && (If->getThen() == ChildStmt || If->getElse() == ChildStmt))
+        return ChildStmt;
+      if (const auto *For = dyn_cast<ForStmt>(S);
+          For && For->getBody() == ChildStmt)
+        return ChildStmt;
+      if (const auto *While = dyn_cast<WhileStmt>(S);
+          While && While->getBody() == ChildStmt)
+        return ChildStmt;
+      if (const auto *Do = dyn_cast<DoStmt>(S);
+          Do && Do->getBody() == ChildStmt)
+        return ChildStmt;
+      if (const auto *Range = dyn_cast<CXXForRangeStmt>(S);
+          Range && Range->getBody() == ChildStmt)
+        return ChildStmt;
+      if (const auto *Switch = dyn_cast<SwitchStmt>(S);
+          Switch && Switch->getBody() == ChildStmt)
+        return ChildStmt;
+    } else if (const auto *Var = Up[0].get<VarDecl>()) {
+      // A local variable's initializer is part of its declaration; any
+      // other (a global's, a static member's) runs outside a function.
+      if (!Var->isLocalVarDeclOrParm() || isa<ParmVarDecl>(Var))
+        return nullptr;
+    } else if (!Up[0].get<DeclStmt>()) {
+      return nullptr;
+    }
+    Child = Up[0];
+  }
+  return nullptr;
+}
+
+bool Planner::declaredInside(const VarDecl &Var, const Stmt &Scope) const {
+  if (const auto *Declaration = dyn_cast<DeclStmt>(&Scope))
+    if (llvm::is_contained(Declaration->decls(), &Var))
+      return false;
+  SourceLocation Loc = Var.getLocation();
+  return Loc.isValid() && within(Loc, Scope.getSourceRange());
+}
+
+namespace {
+/// Does the function or lambda around \p Return return a reference?
+bool returnsReference(const Stmt &Return, ASTContext &Context) {
+  for (DynTypedNodeList Up = Context.getParents(Return); !Up.empty();
+       Up = Context.getParents(Up[0])) {
+    if (const auto *Lambda = Up[0].get<LambdaExpr>())
+      return Lambda->getCallOperator()->getReturnType()->isReferenceType();
+    if (const auto *F = Up[0].get<FunctionDecl>())
+      return F->getReturnType()->isReferenceType();
+  }
+  return false;
+}
+} // namespace
+
+bool Planner::outlives(const Expr &E, bool IsView, const Stmt &Scope,
+                       const Stmt *&At) const {
+  const Expr *Current = &E;
+  while (true) {
+    DynTypedNodeList Up = Context.getParents(*Current);
+    if (Up.empty())
+      return false;
+    if (const auto *Var = Up[0].get<VarDecl>()) {
+      if (!IsView && !Var->getType()->isReferenceType())
+        return false; // a copy
+      At = Current;
+      return !declaredInside(*Var, Scope);
+    }
+    const auto *S = Up[0].get<Stmt>();
+    if (!S)
+      return false;
+    if (isa<ImplicitCastExpr, ParenExpr, MaterializeTemporaryExpr,
+            CXXBindTemporaryExpr, ExprWithCleanups>(S)) {
+      Current = cast<Expr>(S);
+      continue;
+    }
+    if (const auto *Conditional = dyn_cast<ConditionalOperator>(S);
+        Conditional && Conditional->getCond() != Current) {
+      Current = Conditional;
+      continue;
+    }
+    if (const auto *Construct = dyn_cast<CXXConstructExpr>(S)) {
+      // An iterator copied is still a view; anything else built from it is
+      // a copy of the value.
+      if (IsView && Construct->getNumArgs() == 1 &&
+          Construct->getConstructor()->isCopyOrMoveConstructor()) {
+        Current = Construct;
+        continue;
+      }
+      return false;
+    }
+    if (const auto *AddressOf = dyn_cast<UnaryOperator>(S);
+        AddressOf && AddressOf->getOpcode() == UO_AddrOf) {
+      IsView = true;
+      Current = AddressOf;
+      continue;
+    }
+    if (isa<ReturnStmt>(S)) {
+      At = S;
+      return IsView || returnsReference(*S, Context);
+    }
+    const Expr *Assigned = nullptr;
+    if (const auto *Assign = dyn_cast<BinaryOperator>(S);
+        Assign && Assign->isAssignmentOp() && Assign->getRHS() == Current)
+      Assigned = Assign->getLHS();
+    if (const auto *Assign = dyn_cast<CXXOperatorCallExpr>(S);
+        Assign && Assign->getOperator() == OO_Equal &&
+        Assign->getNumArgs() == 2 && Assign->getArg(1) == Current)
+      Assigned = Assign->getArg(0);
+    if (Assigned) {
+      if (!IsView)
+        return false; // a copy
+      const auto *Ref = dyn_cast<DeclRefExpr>(Assigned->IgnoreParenImpCasts());
+      const auto *Var = Ref ? dyn_cast<VarDecl>(Ref->getDecl()) : nullptr;
+      At = S;
+      return !Var || !declaredInside(*Var, Scope);
+    }
+    if (isa<InitListExpr, LambdaExpr, CXXNewExpr>(S)) {
+      At = S;
+      return IsView;
+    }
+    if (const auto *Call = dyn_cast<CallExpr>(S);
+        Call && llvm::is_contained(Call->arguments(), Current)) {
+      // What a call gives back from a view or a reference it is given
+      // (`std::find(v.begin(), v.end(), x)`, `std::max(v[0], v[1])`) may
+      // be a view into it too.
+      if (Call->isLValue() || isView(Call->getType())) {
+        IsView = !Call->isLValue();
+        Current = Call;
+        continue;
+      }
+      // A pointer handed to a modifying member of another object
+      // (`Pointers.push_back(&v[0])`) may be kept there.
+      if (const auto *Member = dyn_cast<CXXMemberCallExpr>(Call);
+          Member && IsView && Current->getType()->isPointerType() &&
+          Member->getMethodDecl() && !Member->getMethodDecl()->isConst()) {
+        At = Call;
+        return true;
+      }
+      return false;
+    }
+    return false;
+  }
+}
+
+Planner::ContainerAccess Planner::containerAccess(const Expr &Use,
+                                                  const Stmt &Scope) const {
+  // Through the accessors that only reach a part of it (`back()`, `[i]`,
+  // `front().size()`), as for a map's element; a modifying member
+  // (`push_back`, `insert`, `clear`) writes it.
+  const Expr *Current = &Use;
+  bool IsView = false, Write = false;
+  while (true) {
+    const Expr *Child = nullptr;
+    const Stmt *P = semanticParent(Current, Child);
+    const CXXMethodDecl *Method = nullptr;
+    const Expr *Result = nullptr;
+    if (const auto *Member = dyn_cast_or_null<MemberExpr>(P)) {
+      const auto *Call = dyn_cast_or_null<CXXMemberCallExpr>(parent(Member));
+      if (!Call || Call->getCallee()->IgnoreParens() != Member) {
+        // A data member of an element (`v[0].hits`).
+        Current = Member;
+        continue;
+      }
+      Method = Call->getMethodDecl();
+      Result = Call;
+    } else if (const auto *Op = dyn_cast_or_null<CXXOperatorCallExpr>(P);
+               Op && Op->getNumArgs() > 0 &&
+               Op->getArg(0)->IgnoreImplicit() == Current->IgnoreImplicit() &&
+               (Op->getOperator() == OO_Subscript ||
+                Op->getOperator() == OO_Arrow ||
+                Op->getOperator() == OO_Star)) {
+      Method = dyn_cast_or_null<CXXMethodDecl>(Op->getCalleeDecl());
+      Result = Op;
+    } else {
+      break;
+    }
+    if (!Method)
+      return {Access::Write, Result};
+    if (!isAccessor(*Method, Context))
+      Write = true;
+    if (Result->isLValue()) {
+      Current = Result; // a reference into it: what is done with it counts
+      continue;
+    }
+    if (isView(Result->getType())) {
+      // A non-const iterator or pointer may be written through anywhere in
+      // the statement: the write lock.
+      Write = Write || !Method->isConst();
+      IsView = true;
+      Current = Result;
+      break;
+    }
+    // A value: what is read of it (`insert(x).second`) is a copy too.
+    const Expr *End = Result;
+    while (true) {
+      const Expr *MemberChild = nullptr;
+      const auto *Member =
+          dyn_cast_or_null<MemberExpr>(semanticParent(End, MemberChild));
+      if (!Member || isa<CXXMemberCallExpr>(parent(Member)))
+        break;
+      End = Member;
+    }
+    ContainerAccess Found{Write ? Access::Write : Access::Read, Result};
+    if (!End->getType()->isVoidType() && !holdsView(End->getType()))
+      Found.CopiedValue = End;
+    return Found;
+  }
+  const Stmt *At = Current;
+  if (outlives(*Current, IsView, Scope, At))
+    return {Access::Escapes, At};
+  if (!Write && !IsView)
+    if (const Stmt *Mutation =
+            ExprMutationAnalyzer(Scope, Context).findMutation(Current))
+      return {Access::Write, Mutation};
+  ContainerAccess Found{Write ? Access::Write : Access::Read, Current};
+  // An element (or the container) read into a copy: `x = v.back()`,
+  // `auto copy = v;`.
+  if (!IsView && Current != &Use && !holdsView(Current->getType())) {
+    DynTypedNodeList Up = Context.getParents(*Current);
+    const auto *Cast = Up.empty() ? nullptr : Up[0].get<ImplicitCastExpr>();
+    const auto *Copy = Up.empty() ? nullptr : Up[0].get<CXXConstructExpr>();
+    if ((Cast && Cast->getCastKind() == CK_LValueToRValue) ||
+        (Copy && Copy->getNumArgs() == 1 &&
+         Copy->getConstructor()->isCopyOrMoveConstructor()))
+      Found.CopiedValue = Current;
+  }
+  return Found;
+}
+
+std::string Planner::passedAway(const Expr &Use) const {
+  const Expr *Child = nullptr;
+  const Stmt *P = semanticParent(&Use, Child);
+  if (const auto *AddressOf = dyn_cast_or_null<UnaryOperator>(P);
+      AddressOf && AddressOf->getOpcode() == UO_AddrOf)
+    return "the container's address is taken (pass the "
+           "concguard::synchronized itself by reference, by hand)";
+  // A copy made for a parameter taken by value is fine.
+  if (const auto *Construct = dyn_cast_or_null<CXXConstructExpr>(P)) {
+    if (Construct->getNumArgs() == 1 &&
+        Construct->getConstructor()->isCopyOrMoveConstructor())
+      return "";
+    const CXXConstructorDecl *Constructor = Construct->getConstructor();
+    if (SM.isInSystemHeader(Constructor->getLocation()))
+      return "";
+    return "the container is passed by reference to a constructor of " +
+           quoted(*Constructor->getParent()) +
+           " (give it a copy, or the concguard::synchronized itself, by hand)";
+  }
+  const auto *Call = dyn_cast_or_null<CallExpr>(P);
+  if (!Call || isa<CXXMemberCallExpr>(Call))
+    return "";
+  unsigned Index = 0;
+  while (Index < Call->getNumArgs() &&
+         Call->getArg(Index)->IgnoreParenImpCasts() !=
+             Use.IgnoreParenImpCasts())
+    ++Index;
+  if (Index == Call->getNumArgs())
+    return "";
+  const FunctionDecl *Callee = Call->getDirectCallee();
+  if (!Callee)
+    return "the container is passed to a function through a pointer";
+  // A member operator of the container (`v = w`, `v == w`).
+  if (isa<CXXOperatorCallExpr>(Call) && isa<CXXMethodDecl>(Callee) &&
+      Index == 0)
+    return "";
+  if (asRefWrapper(*Call))
+    return "the container is passed with " + quoted(*Callee) +
+           ", by reference, to code that may keep it beyond the lock (pass "
+           "the concguard::synchronized itself, by hand)";
+  if (SM.isInSystemHeader(SM.getExpansionLoc(Callee->getLocation())))
+    return ""; // std::size(v), std::swap(v, w), std::erase(v, x)
+  unsigned ParamIndex = Index;
+  if (isa<CXXOperatorCallExpr>(Call) && isa<CXXMethodDecl>(Callee))
+    --ParamIndex;
+  if (ParamIndex < Callee->getNumParams() &&
+      !Callee->getParamDecl(ParamIndex)->getType()->isReferenceType())
+    return "";
+  return "the container is passed by reference to " + quoted(*Callee) +
+         " (give it a copy, or make it take the concguard::synchronized, by "
+         "hand)";
+}
+
+std::optional<SourceLocation> Planner::statementEnd(const Stmt &S) const {
+  if (const auto *If = dyn_cast<IfStmt>(&S))
+    return statementEnd(If->getElse() ? *If->getElse() : *If->getThen());
+  if (const auto *For = dyn_cast<ForStmt>(&S))
+    return statementEnd(*For->getBody());
+  if (const auto *While = dyn_cast<WhileStmt>(&S))
+    return statementEnd(*While->getBody());
+  if (const auto *Range = dyn_cast<CXXForRangeStmt>(&S))
+    return statementEnd(*Range->getBody());
+  if (const auto *Switch = dyn_cast<SwitchStmt>(&S))
+    return statementEnd(*Switch->getBody());
+  if (const auto *Case = dyn_cast<SwitchCase>(&S))
+    return statementEnd(*Case->getSubStmt());
+  if (const auto *Label = dyn_cast<LabelStmt>(&S))
+    return statementEnd(*Label->getSubStmt());
+  if (isa<CompoundStmt, DeclStmt, NullStmt>(S))
+    return Lexer::getLocForEndOfToken(S.getEndLoc(), 0, SM, LangOpts);
+  // An expression, a return, a do-while: its `;`.
+  SourceLocation After =
+      Lexer::findLocationAfterToken(S.getEndLoc(), tok::semi, SM, LangOpts,
+                                    /*SkipTrailingWhitespaceAndNewLine=*/false);
+  if (After.isInvalid())
+    return std::nullopt;
+  return After;
+}
+
+const Expr *Planner::valueOf(const Stmt &S) const {
+  if (const auto *Return = dyn_cast<ReturnStmt>(&S))
+    return Return->getRetValue();
+  if (const auto *Declaration = dyn_cast<DeclStmt>(&S)) {
+    const auto *Var = Declaration->isSingleDecl()
+                          ? dyn_cast<VarDecl>(Declaration->getSingleDecl())
+                          : nullptr;
+    if (!Var || !Var->hasInit() || Var->getInitStyle() != VarDecl::CInit)
+      return nullptr;
+    return Var->getInit();
+  }
+  if (const auto *If = dyn_cast<IfStmt>(&S);
+      If && !If->getInit() && !If->getConditionVariable())
+    return If->getCond();
+  if (const auto *While = dyn_cast<WhileStmt>(&S);
+      While && !While->getConditionVariable())
+    return While->getCond();
+  if (const auto *Do = dyn_cast<DoStmt>(&S))
+    return Do->getCond();
+  if (const auto *Switch = dyn_cast<SwitchStmt>(&S);
+      Switch && !Switch->getInit() && !Switch->getConditionVariable())
+    return Switch->getCond();
+  return nullptr;
+}
+
+bool Planner::containerUses(llvm::ArrayRef<const Expr *> Uses) {
+  // Each use's statement; a statement inside another one that uses the
+  // container (`do { v.push_back(1); } while (v.size() < 3);`) goes with
+  // the outer one.
+  std::vector<std::pair<const Stmt *, const Expr *>> Placed;
+  for (const Expr *Use : Uses) {
+    if (Use->getBeginLoc().isMacroID() || Use->getEndLoc().isMacroID())
+      return skip(Use, "a use is inside a macro expansion");
+    const Expr *Child = nullptr;
+    const Stmt *Around = semanticParent(Use, Child);
+    // `[v]` copies it through a constructor.
+    if (const auto *Copy = dyn_cast_or_null<CXXConstructExpr>(Around))
+      if (const auto *Lambda = dyn_cast_or_null<LambdaExpr>(parent(Copy));
+          Lambda && llvm::is_contained(Lambda->capture_inits(), Copy))
+        return skip(Use, "the container is captured by copy (capture it by "
+                         "reference, or copy it into a local first)");
+    if (const auto *Lambda = dyn_cast_or_null<LambdaExpr>(Around)) {
+      // `[&v]`: the lambda's own uses are rewritten like any other.
+      auto Init = Lambda->capture_init_begin();
+      bool ByReference = false, Found = false;
+      for (const LambdaCapture &Capture : Lambda->captures()) {
+        if (*Init && (*Init)->IgnoreImplicit() == Use->IgnoreImplicit()) {
+          Found = true;
+          ByReference = Capture.getCaptureKind() == LCK_ByRef;
+        }
+        ++Init;
+      }
+      if (!Found)
+        return skip(Use, "a use the rewriter does not understand");
+      if (!ByReference)
+        return skip(Use, "the container is captured by copy");
+      continue;
+    }
+    const Stmt *S = statementOf(*Use);
+    if (!S)
+      return skip(Use, "the container is used outside a function body");
+    Placed.push_back({S, Use});
+  }
+  auto Inside = [&](const Stmt *Inner, const Stmt *Outer) {
+    return Inner != Outer &&
+           within(Inner->getBeginLoc(), Outer->getSourceRange()) &&
+           within(Inner->getEndLoc(), Outer->getSourceRange());
+  };
+  std::vector<const Stmt *> Statements;
+  for (const auto &Entry : Placed) {
+    const Stmt *S = Entry.first;
+    if (!llvm::is_contained(Statements, S) &&
+        llvm::none_of(
+            Placed, [&](const auto &Other) { return Inside(S, Other.first); }))
+      Statements.push_back(S);
+  }
+  for (const Stmt *S : Statements) {
+    std::vector<const Expr *> Mine;
+    for (const auto &[Other, Use] : Placed)
+      if (Other == S || Inside(Other, S))
+        Mine.push_back(Use);
+    if (!wrapStatement(*S, Mine))
+      return false;
+  }
+  return true;
+}
+
+bool Planner::wrapStatement(const Stmt &S, llvm::ArrayRef<const Expr *> Uses) {
+  const char *Outlives = "a reference, pointer or iterator into the container "
+                         "outlives the statement (copy the element, or do the "
+                         "work in one statement)";
+  // One object: `a.Items` and `b.Items` are two locks.
+  auto ObjectOf = [&](const Expr *Use) -> std::string {
+    const auto *Member = dyn_cast<MemberExpr>(Use->IgnoreParenImpCasts());
+    if (!Member || isa<CXXThisExpr>(Member->getBase()->IgnoreParenImpCasts()))
+      return "";
+    return text(Member->getBase()->getSourceRange());
+  };
+  for (const Expr *Use : Uses) {
+    if (ObjectOf(Use) != ObjectOf(Uses.front()))
+      return skip(Use, "one statement uses the container of two different "
+                       "objects (two locks)");
+    // A lambda written in the statement may run after the lock is
+    // released (a thread, a stored callback).
+    for (DynTypedNodeList Up = Context.getParents(*Use); !Up.empty();
+         Up = Context.getParents(Up[0])) {
+      const auto *P = Up[0].get<Stmt>();
+      if (P == &S)
+        break;
+      if (P && isa<LambdaExpr>(P))
+        return skip(Use, "the container is used inside a lambda written in "
+                         "a statement that also uses it outside the lambda");
+    }
+    std::string Why = passedAway(*Use);
+    if (!Why.empty())
+      return skip(Use, Why);
+  }
+
+  // The whole statement, unless it leaves the callback (return, break,
+  // continue, goto) or declares what follows it uses: then only its one
+  // expression that uses the container.
+  BodyScan Jumps;
+  Jumps.TraverseStmt(const_cast<Stmt *>(&S));
+  bool Leaves = Jumps.Blocked || !Jumps.Continues.empty();
+  const Stmt *Scope = &S;
+  const Expr *Value = nullptr;
+  // A statement that uses the container once, for a value it copies out
+  // (`std::printf("%zu", v.size())`, `x = v.back()`): only that expression
+  // runs under the lock, as one callback returning the copy.
+  if (Uses.size() == 1) {
+    ContainerAccess Single = containerAccess(*Uses.front(), S);
+    if (Single.Kind != Access::Escapes && Single.CopiedValue &&
+        within(Single.CopiedValue->getEndLoc(), S.getSourceRange()))
+      Value = Single.CopiedValue;
+  }
+  if (Value) {
+    Scope = Value;
+  } else if (Leaves || isa<DeclStmt, ReturnStmt>(S)) {
+    Value = valueOf(S);
+    if (!Value || llvm::any_of(Uses, [&](const Expr *Use) {
+          return !within(Use->getBeginLoc(), Value->getSourceRange());
+        }))
+      return skip(&S, isa<DeclStmt>(S)
+                          ? "a declaration that uses the container is not "
+                            "`T x = <expression>;`"
+                          : "a statement that uses the container returns, "
+                            "breaks, continues or jumps out of it, and uses "
+                            "it outside one condition or returned value "
+                            "(copy what the jump needs into a local first)");
+    const Expr *Inner = Value->IgnoreImplicit();
+    if (isa<InitListExpr>(Inner) ||
+        (isa<CXXConstructExpr>(Inner) &&
+         cast<CXXConstructExpr>(Inner)->isListInitialization()))
+      return skip(Value, "a braced list that uses the container is "
+                         "returned or initializes a variable");
+    if (holdsView(Value->getType()) ||
+        (Value->isGLValue() && isa<ReturnStmt>(S) &&
+         returnsReference(S, Context)))
+      return skip(Value, Outlives);
+    Scope = Value;
+  }
+  bool Write = false;
+  for (const Expr *Use : Uses) {
+    ContainerAccess Found = containerAccess(*Use, *Scope);
+    if (Found.Kind == Access::Escapes)
+      return skip(Found.At, Outlives);
+    Write = Write || Found.Kind == Access::Write;
+  }
+  // Through a const object (a const member function's `Items`) nothing is
+  // written, whatever the analysis of the statement supposes.
+  if (Uses.front()->getType().isConstQualified())
+    Write = false;
+  // The callback runs under the container's lock: nothing it calls may use
+  // the container again.
+  if (ReentrySearch(Context, SameObject, MaxCallDepth).mayReach(*Scope, Uses))
+    return skip(Scope, "the statement calls a function that may use the "
+                       "container, which would run under its lock (call it "
+                       "into a local first)");
+
+  // The text of the scope, every use replaced by the callback's parameter.
+  SourceLocation Begin = Scope->getBeginLoc();
+  std::optional<SourceLocation> End =
+      Value ? std::optional<SourceLocation>(Lexer::getLocForEndOfToken(
+                  Value->getEndLoc(), 0, SM, LangOpts))
+            : statementEnd(S);
+  if (!End || End->isInvalid() || Begin.isMacroID() || End->isMacroID())
+    return skip(Scope, "a use is inside a macro expansion");
+  unsigned From = SM.getFileOffset(Begin), To = SM.getFileOffset(*End);
+  llvm::StringRef Source = SM.getBufferData(SM.getFileID(Begin));
+  if (To < From || To > Source.size())
+    return skip(Scope, "a use the rewriter does not understand");
+  std::vector<std::pair<unsigned, unsigned>> Spans;
+  for (const Expr *Use : Uses) {
+    unsigned UseBegin = SM.getFileOffset(Use->getBeginLoc());
+    unsigned UseEnd = SM.getFileOffset(
+        Lexer::getLocForEndOfToken(Use->getEndLoc(), 0, SM, LangOpts));
+    if (UseBegin < From || UseEnd > To)
+      return skip(Use, "a use the rewriter does not understand");
+    Spans.push_back({UseBegin - From, UseEnd - From});
+  }
+  llvm::sort(Spans);
+  std::string Body = Source.substr(From, To - From).str();
+  const auto *Named = dyn_cast<NamedDecl>(
+      isa<MemberExpr>(Uses.front()->IgnoreParenImpCasts())
+          ? cast<MemberExpr>(Uses.front()->IgnoreParenImpCasts())
+                ->getMemberDecl()
+          : cast<DeclRefExpr>(Uses.front()->IgnoreParenImpCasts())->getDecl());
+  std::string Name =
+      Named && Named->getIdentifier() ? Named->getName().str() : "value";
+  // The parameter keeps the container's name, unless the statement spells
+  // that name for something else too.
+  std::string Marked = Body;
+  for (auto Span = Spans.rbegin(); Span != Spans.rend(); ++Span)
+    Marked.replace(Span->first, Span->second - Span->first, "\x01");
+  if (spelledIdentifiers(Marked).contains(Name))
+    Name = freshName({Marked});
+  for (auto Span = Spans.rbegin(); Span != Spans.rend(); ++Span)
+    Body.replace(Span->first, Span->second - Span->first, Name);
+  std::string Object = text(Uses.front()->getSourceRange());
+  std::string Lambda =
+      Write ? Object + ".with_lock([&](auto &" + Name + ") { "
+            : Object + ".with_shared_lock([&](const auto &" + Name + ") { ";
+  std::string Replacement;
+  if (!Value)
+    Replacement = Lambda + Body + " });";
+  else if (!Write && Body == Name)
+    Replacement = Object + ".copy()"; // `auto copy = v;`, `return v;`
+  else
+    Replacement = Lambda + "return " + Body + "; })";
+  Plan.Edits.emplace_back(SM, CharSourceRange::getCharRange(Begin, *End),
+                          Replacement, LangOpts);
+  return true;
+}
+
 void Planner::addInclude(const DeclaratorDecl &D) {
   // A marker replacement: the driver turns it into an #include placed by
   // tooling::HeaderIncludes in the declaring file.
-  std::string Header =
-      Snapshot ? "<concguard/snapshot_map.hpp>" : "<concguard/sharded_map.hpp>";
+  std::string Header = !Synchronized.empty() ? "<concguard/synchronized.hpp>"
+                       : Snapshot            ? "<concguard/snapshot_map.hpp>"
+                                             : "<concguard/sharded_map.hpp>";
   SourceLocation Loc = SM.getExpansionLoc(D.getLocation());
   llvm::StringRef File = SM.getFilename(Loc);
   Plan.Edits.emplace_back(File, UINT_MAX, 0, "#include " + Header);
@@ -2377,11 +3033,16 @@ void Planner::addInclude(const DeclaratorDecl &D) {
 /// outside loops and are at most a quarter of its uses is read-mostly and
 /// becomes a snapshot_map; every other map becomes a sharded_map.
 bool chooseSnapshot(const SharedContainer &Container, const MapType &Type,
-                    MapPolicy Policy, ASTContext &Context) {
-  if (Policy != MapPolicy::Auto)
+                    MapPolicy Policy, ASTContext &Context, std::string &Why) {
+  if (Policy != MapPolicy::Auto) {
+    Why = Policy == MapPolicy::Snapshot ? "--policy=snapshot"
+                                        : "--policy=sharded";
     return Policy == MapPolicy::Snapshot;
-  if (Type.Ordered)
+  }
+  if (Type.Ordered) {
+    Why = "a std::map: only a snapshot_map keeps its key order";
     return true;
+  }
   unsigned Reads = 0, Writes = 0;
   bool WriteInLoop = false;
   for (const auto *Access : Container.Accesses) {
@@ -2404,7 +3065,18 @@ bool chooseSnapshot(const SharedContainer &Container, const MapType &Type,
           WriteInLoop = true;
       }
   }
-  return !WriteInLoop && Writes * 4 <= Reads + Writes;
+  std::string Counts =
+      llvm::formatv("{0} of its {1} accesses write it", Writes, Reads + Writes);
+  if (WriteInLoop) {
+    Why = "written in a loop";
+    return false;
+  }
+  if (Writes * 4 > Reads + Writes) {
+    Why = Counts + ", more than a quarter";
+    return false;
+  }
+  Why = "read-mostly: " + Counts + ", none in a loop";
+  return true;
 }
 
 } // namespace
@@ -2427,20 +3099,30 @@ flaggedMapsOf(ASTContext &Context, const RewriteOptions &Options,
     if (!isa<VarDecl, FieldDecl>(D))
       continue;
     std::string Reason;
-    if (!isStdMap(D->getType()))
+    const auto *Param = dyn_cast<ParmVarDecl>(D);
+    // A container that is not a map becomes a synchronized<T>; its
+    // parameters are not followed (the caller's container is).
+    bool Synchronized = !Param && isSynchronizable(D->getType());
+    if (!isStdMap(D->getType()) && !Synchronized)
       continue;
     std::string Name = D->getQualifiedNameAsString();
     if (!matchesOnly(Name, Options.Only))
       continue;
-    std::optional<MapType> Type = mapTypeOf(D->getType(), Context, Reason);
-    bool Snapshot =
-        Type && chooseSnapshot(Container, *Type, Options.Policy, Context);
+    FlaggedMap Map;
+    Map.Name = Name;
+    Map.Location = where(D->getLocation(), Context.getSourceManager());
+    Map.Synchronized = Synchronized;
     // A parameter is rewritten with the maps its callers pass.
-    const auto *Param = dyn_cast<ParmVarDecl>(D);
-    Result.push_back(
-        {D,
-         {Param ? parameterIdOf(*Param) : usrOf(D), Name,
-          where(D->getLocation(), Context.getSourceManager()), Snapshot}});
+    Map.USR = Param ? parameterIdOf(*Param) : usrOf(D);
+    if (Synchronized) {
+      Map.Policy = "not a map: one reader-writer lock for the whole "
+                   "container";
+    } else if (std::optional<MapType> Type =
+                   mapTypeOf(D->getType(), Context, Reason)) {
+      Map.Snapshot =
+          chooseSnapshot(Container, *Type, Options.Policy, Context, Map.Policy);
+    }
+    Result.push_back({D, std::move(Map)});
   }
   return Result;
 }
@@ -2569,8 +3251,11 @@ RewriteTargets groupTargets(std::vector<FlaggedMap> Maps,
     Snapshot[Map.Group] = Snapshot[Map.Group] && Map.Snapshot;
     Flagged.insert(Map.USR);
   }
-  for (FlaggedMap &Map : Maps)
+  for (FlaggedMap &Map : Maps) {
+    if (Map.Snapshot && !Snapshot[Map.Group])
+      Map.Policy = "a sharded_map like another map its parameters take";
     Map.Snapshot = Snapshot[Map.Group];
+  }
 
   auto GroupOf = [&](llvm::StringRef Id) -> std::optional<unsigned> {
     auto It = GroupOfRoot.find(Root(Node(Id)));
@@ -2666,6 +3351,73 @@ bool editsOverlap(const MapPlan &Plan) {
       return true;
   return false;
 }
+/// The plan of a flagged container that is not a map: its declarations
+/// become concguard::synchronized<T> of the type as written, and every
+/// statement that uses it one callback.
+void planSynchronized(
+    ASTContext &Context, const RewriteOptions &Options, MapPlan &Plan,
+    const DeclaratorDecl &Canonical,
+    llvm::ArrayRef<std::pair<unsigned, const DeclaratorDecl *>> Decls,
+    llvm::ArrayRef<std::pair<unsigned, const Expr *>> Uses, unsigned Node,
+    const llvm::DenseMap<const Decl *, unsigned> &TargetDecls) {
+  const SourceManager &SM = Context.getSourceManager();
+  auto Refuse = [&](SourceLocation Loc, llvm::StringRef Reason) {
+    Plan.Reason = Reason.str();
+    Plan.ReasonLocation = where(Loc, SM);
+    Plan.ReasonLoc = Loc;
+    Plan.Edits.clear();
+  };
+  const TypeSourceInfo *TSI = Canonical.getTypeSourceInfo();
+  if (!TSI)
+    return Refuse(Canonical.getLocation(),
+                  "its type is not written in the source");
+  SourceRange TypeRange = TSI->getTypeLoc().getSourceRange();
+  if (TypeRange.isInvalid() || TypeRange.getBegin().isMacroID() ||
+      TypeRange.getEnd().isMacroID())
+    return Refuse(Canonical.getLocation(), "its type is spelled by a macro");
+  MapType None;
+  Planner P(Context, Plan, None, /*Snapshot=*/false);
+  P.Synchronized =
+      Lexer::getSourceText(CharSourceRange::getTokenRange(TypeRange), SM,
+                           Context.getLangOpts())
+          .str();
+  Plan.Target = P.newType();
+  for (const auto &[D, Other] : TargetDecls)
+    if (Other == Node)
+      P.SameObject.insert(D);
+  P.MaxCallDepth = Options.Analysis.MaxCallDepth;
+  for (const auto &[Declared, Declaration] : Decls) {
+    if (Declared != Node)
+      continue;
+    // `std::vector<int> a, b;`: the type is written once for both.
+    if (const auto *Var = dyn_cast<VarDecl>(Declaration))
+      for (DynTypedNodeList Up = Context.getParents(*Var); !Up.empty();) {
+        if (const auto *Statement = Up[0].get<DeclStmt>();
+            Statement && !Statement->isSingleDecl())
+          return Refuse(Var->getLocation(),
+                        "it is declared together with other variables");
+        break;
+      }
+    if (!P.declaration(*Declaration))
+      return;
+    P.addInclude(*Declaration);
+  }
+  std::vector<const Expr *> Mine;
+  for (const auto &[Other, Use] : Uses)
+    if (Other == Node) {
+      Mine.push_back(Use);
+      P.AllUses.push_back(Use);
+    }
+  if (!P.containerUses(Mine)) {
+    Plan.Edits.clear();
+    return;
+  }
+  if (editsOverlap(Plan))
+    return Refuse(Canonical.getLocation(),
+                  "two uses of it cannot be rewritten together");
+  Plan.Rewritten = true;
+}
+
 } // namespace
 
 std::vector<MapPlan> planMapRewrites(ASTContext &Context,
@@ -2679,6 +3431,7 @@ std::vector<MapPlan> planMapRewrites(ASTContext &Context,
     bool Snapshot = false;
     unsigned Group = 0;
     const ParamTarget *Param = nullptr;
+    bool Synchronized = false;
   };
   std::vector<Node> Nodes;
   llvm::StringMap<unsigned> MapNodes;
@@ -2687,8 +3440,8 @@ std::vector<MapPlan> planMapRewrites(ASTContext &Context,
   for (const FlaggedMap &Map : Targets.Maps)
     if (!isParameterId(Map.USR)) {
       MapNodes[Map.USR] = Nodes.size();
-      Nodes.push_back(
-          {Map.USR, Map.Name, Map.Location, Map.Snapshot, Map.Group, nullptr});
+      Nodes.push_back({Map.USR, Map.Name, Map.Location, Map.Snapshot, Map.Group,
+                       nullptr, Map.Synchronized});
     }
   for (const ParamTarget &Param : Targets.Params) {
     ParamsOfFunction[Param.FunctionUSR].push_back(Nodes.size());
@@ -2841,6 +3594,13 @@ std::vector<MapPlan> planMapRewrites(ASTContext &Context,
         Plan.InMainFile && llvm::all_of(Uses, [&](const auto &Use) {
           return Use.first != N || InMainFile(Use.second->getBeginLoc());
         });
+    if (Target.Synchronized) {
+      Plan.Synchronized = true;
+      planSynchronized(Context, Options, Plan, *cast<DeclaratorDecl>(Typed),
+                       Finder.Decls, Uses, N, Found.TargetDecls);
+      Plans.push_back(std::move(Plan));
+      continue;
+    }
     std::string Reason;
     std::optional<MapType> Type = mapTypeOf(Typed->getType(), Context, Reason);
     if (!Type) {
@@ -3029,7 +3789,11 @@ planMainFileRewrites(ASTContext &Context, const RewriteOptions &Options,
       }
     if (Conflict)
       Block(&Group - Groups.data(),
-            "an expression that must be rewritten uses it and another map",
+            Group.Header == "<concguard/synchronized.hpp>"
+                ? "a statement that must be rewritten uses it and another "
+                  "flagged container (two locks)"
+                : "an expression that must be rewritten uses it and another "
+                  "map",
             SourceLocation());
     else
       Taken = std::move(Mine);

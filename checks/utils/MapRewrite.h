@@ -3,9 +3,11 @@
 // Turns the maps that concguard-unsynchronized-container flags (the shared
 // analysis in checks/utils/SharedContainers.h, never a second detector) into
 // concguard::sharded_map or concguard::snapshot_map, and every use of them
-// into the runtime's API. A map with a use that cannot be rewritten
-// faithfully is skipped whole, with the reason: code is never left
-// half-rewritten.
+// into the runtime's API; the other flagged containers (vector, deque, list,
+// string, set, ...) into concguard::synchronized<T>, every statement that
+// uses one into one with_lock / with_shared_lock callback. A container with
+// a use that cannot be rewritten faithfully is skipped whole, with the
+// reason: code is never left half-rewritten.
 //
 //===----------------------------------------------------------------------===//
 
@@ -43,6 +45,8 @@ struct MapPlan {
   std::string Function;
   bool HasDefinition = false;
   bool Rewritten = false;
+  /// Not a map: rewritten into concguard::synchronized<T>.
+  bool Synchronized = false;
   std::string Target;         ///< the new type, when rewritten
   std::string Reason;         ///< why it is skipped, when not
   std::string ReasonLocation; ///< file:line:col of the use that blocks it
@@ -64,6 +68,12 @@ struct FlaggedMap {
   /// The policy's choice, made where the map is flagged (the accesses that
   /// the rule counts are those of that translation unit).
   bool Snapshot = false;
+  /// Not a map (a vector, deque, list, string, set, ...): it becomes a
+  /// concguard::synchronized<T>, alone in its group.
+  bool Synchronized = false;
+  /// Why the policy chose the new type, for the summary ("written in a
+  /// loop", "a std::map keeps its key order", "not a map: one lock").
+  std::string Policy;
   /// The group of maps and parameters rewritten together (groupTargets).
   unsigned Group = 0;
 };
@@ -118,8 +128,9 @@ std::string parameterId(llvm::StringRef FunctionUSR, unsigned Index);
 /// or `::A::m`)? An empty \p Only matches every name.
 bool matchesOnly(const std::string &Name, const std::vector<std::string> &Only);
 
-/// Pass 1: the maps the analysis flags in this translation unit (those of
-/// std::map or std::unordered_map type), filtered by Options.Only.
+/// Pass 1: the containers the analysis flags in this translation unit (maps,
+/// and the variables and members of the other standard container types
+/// that synchronized<T> takes), filtered by Options.Only.
 std::vector<FlaggedMap> findFlaggedMaps(ASTContext &Context,
                                         const RewriteOptions &Options);
 /// The same from the result of the analysis, already run with
@@ -168,12 +179,13 @@ struct MainFileRewrite {
   /// The edits of the group, all in the main file, without the #include;
   /// empty unless Offered.
   std::vector<tooling::Replacement> Edits;
-  /// The header to include, "<concguard/sharded_map.hpp>" or
-  /// "<concguard/snapshot_map.hpp>".
+  /// The header to include, "<concguard/sharded_map.hpp>",
+  /// "<concguard/snapshot_map.hpp>" or "<concguard/synchronized.hpp>".
   std::string Header;
 };
 
-/// One entry per flagged std::map or std::unordered_map of \p Found (the
+/// One entry per flagged container that concguard-rewrite rewrites (a map,
+/// or a container that becomes a synchronized<T>) of \p Found (the
 /// analysis run with Options.Analysis over \p Context), in the order of
 /// Found.Racy: the passes of concguard-rewrite over this translation unit
 /// alone.

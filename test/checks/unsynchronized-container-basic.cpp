@@ -41,9 +41,10 @@ std::vector<int> Global;
 void globalWrittenByThreadReadByMain() {
   std::thread T([] { Global.push_back(1); });
   // CHECK-NOTES: :[[@LINE-1]]:22: warning: 'Global' is modified here on the thread started at line [[@LINE-1]] while it is read in 'globalWrittenByThreadReadByMain' after it starts the thread at line [[@LINE-1]], with no mutex held at both accesses; guard every access with the same mutex [concguard-unsynchronized-container]
+  // CHECK-NOTES-COUNT-7: note: FIX-IT applied suggested code changes
   // CHECK-NOTES: :[[@LINE+3]]:7: note: read here
-  // CHECK-NOTES: :[[@LINE-3]]:15: note: thread started here
-  // CHECK-NOTES: :[[@LINE-7]]:18: note: 'Global' declared here
+  // CHECK-NOTES: :[[@LINE-4]]:15: note: thread started here
+  // CHECK-NOTES: :[[@LINE-8]]:18: note: 'Global' declared here
   use(Global.size());
   T.join();
 }
@@ -81,9 +82,10 @@ void functionLocalStatic() {
   static std::vector<int> Counts;
   std::thread T([] { Counts.push_back(1); });
   // CHECK-NOTES: :[[@LINE-1]]:22: warning: 'Counts' is modified here on the thread started at line [[@LINE-1]] while it is modified in 'functionLocalStatic'
+  // CHECK-NOTES-COUNT-3: note: FIX-IT applied suggested code changes
   // CHECK-NOTES: :[[@LINE+3]]:3: note: modified here
-  // CHECK-NOTES: :[[@LINE-3]]:15: note: thread started here
-  // CHECK-NOTES: :[[@LINE-5]]:27: note: 'Counts' declared here
+  // CHECK-NOTES: :[[@LINE-4]]:15: note: thread started here
+  // CHECK-NOTES: :[[@LINE-6]]:27: note: 'Counts' declared here
   Counts.push_back(2);
   T.join();
 }
@@ -122,6 +124,7 @@ void pthreads() {
   // CHECK-NOTES: :[[@LINE-2]]:3: note: modified here
   // CHECK-NOTES: :[[@LINE-4]]:3: note: thread started here
   // CHECK-NOTES: :[[@LINE-7]]:20: note: 'Values' declared here
+  // CHECK-NOTES: :[[@LINE-6]]:43: note: concguard-rewrite cannot rewrite 'Values': the container's address is taken
   pthread_join(T, nullptr);
   Values.push_back(4);
 }
@@ -136,6 +139,7 @@ void stdRefArgument() {
   // CHECK-NOTES: :[[@LINE-2]]:7: note: read here
   // CHECK-NOTES: :[[@LINE-4]]:15: note: thread started here
   // CHECK-NOTES: :[[@LINE-6]]:28: note: 'Lines' declared here
+  // CHECK-NOTES: :[[@LINE-6]]:32: note: concguard-rewrite cannot rewrite 'Lines': the container is passed with 'std::ref'
   T.join();
 }
 
@@ -153,9 +157,10 @@ void pointerCapturedByValue() {
   std::vector<int> *P = &Data;
   std::thread T([P] { P->push_back(1); });
   // CHECK-NOTES: :[[@LINE-1]]:23: warning: 'Data' is modified here on the thread started at line [[@LINE-1]] while it is read in 'pointerCapturedByValue' after it starts the thread at line [[@LINE-1]]
-  // CHECK-NOTES: :[[@LINE+3]]:7: note: read here
+  // CHECK-NOTES: :[[@LINE+4]]:7: note: read here
   // CHECK-NOTES: :[[@LINE-3]]:15: note: thread started here
   // CHECK-NOTES: :[[@LINE-6]]:20: note: 'Data' declared here
+  // CHECK-NOTES: :[[@LINE-6]]:26: note: concguard-rewrite cannot rewrite 'Data': the container's address is taken
   use(Data.size());
   T.join();
 }
@@ -211,10 +216,13 @@ void jthreadScope() {
 // The fix-its: concguard-rewrite's rewrite of the maps used in this file
 // alone (see unsynchronized-container-fixits.cpp).
 // CHECK-FIXES:      #include <concguard/sharded_map.hpp>
+// CHECK-FIXES-NEXT: #include <concguard/synchronized.hpp>
 // CHECK-FIXES-NEXT: #include <concguard/snapshot_map.hpp>
 // CHECK-FIXES-NEXT: #include <cstdint>
 // CHECK-FIXES: concguard::sharded_map<std::int64_t, std::vector<std::string>> Sessions;
 // CHECK-FIXES: Sessions.upsert(I % 10, [&](auto &value) { value.push_back("event"); });
+// CHECK-FIXES: concguard::synchronized<std::vector<int>> Global;
+// CHECK-FIXES: std::thread T([] { Global.with_lock([&](auto &Global) { Global.push_back(1); }); });
 // CHECK-FIXES: static concguard::snapshot_map<int, std::string, std::map<int, std::string>> Names;
 // CHECK-FIXES: concguard::snapshot_map<int, std::string, std::map<int, std::string>> Registry::Names;
 // CHECK-FIXES: std::thread T([] { Registry::Names.insert_or_assign(1, "one"); });

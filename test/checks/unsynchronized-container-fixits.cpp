@@ -2,16 +2,19 @@
 
 // The fix-it: concguard-rewrite's rewrite (--policy=auto) of a racy map whose
 // declaration and uses, and those of the parameters it is passed to, are all
-// in the main file, on the map's first warning, with the runtime's #include.
+// in the main file, on the map's first warning, with the runtime's #include;
+// a racy container that is not a map becomes a concguard::synchronized.
 // The fixed file is compiled against the runtime by the runner.
 
 // CHECK-FIXES:      #include <concguard/sharded_map.hpp>
 // CHECK-FIXES-NEXT: #include <concguard/snapshot_map.hpp>
+// CHECK-FIXES-NEXT: #include <concguard/synchronized.hpp>
 // CHECK-FIXES-NEXT: #include <map>
 #include <map>
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "unsynchronized-container-fixits.h"
 
@@ -123,4 +126,44 @@ void seed() {
   (void)Two;
   Seeder.join();
   // CHECK-FIXES: std::thread Seeder([] { Seeded[2] = 3; });
+}
+
+// A vector: a concguard::synchronized, each statement that uses it one
+// callback (the test and the read of `if` stay one step, under the read
+// lock).
+std::vector<int> Samples;
+// CHECK-FIXES: concguard::synchronized<std::vector<int>> Samples;
+
+int lastSample() {
+  std::thread Sampler([] { Samples.push_back(1); });
+  // CHECK-NOTES: :[[@LINE-1]]:28: warning: 'Samples' is modified here on the thread started at line [[@LINE-1]] while it is read in 'lastSample'
+  // CHECK-NOTES-COUNT-4: note: FIX-IT applied suggested code changes
+  // CHECK-NOTES: :[[@LINE+5]]:8: note: read here
+  // CHECK-NOTES: :[[@LINE-4]]:15: note: thread started here
+  // CHECK-NOTES: :[[@LINE-9]]:18: note: 'Samples' declared here
+  // CHECK-FIXES: std::thread Sampler([] { Samples.with_lock([&](auto &Samples) { Samples.push_back(1); }); });
+  int Last = 0;
+  if (!Samples.empty())
+    Last = Samples.back();
+  // CHECK-FIXES:      Samples.with_shared_lock([&](const auto &Samples) { if (!Samples.empty())
+  // CHECK-FIXES-NEXT:     Last = Samples.back(); });
+  Sampler.join();
+  return Last;
+}
+
+// A vector whose element reference outlives the statement: no fix-it, a
+// note with the reason.
+std::vector<int> Slots;
+
+void firstSlot() {
+  std::thread Filler([] { Slots.push_back(1); });
+  // CHECK-NOTES: :[[@LINE-1]]:27: warning: 'Slots' is modified here on the thread started at line [[@LINE-1]] while it is read in 'firstSlot'
+  // CHECK-NOTES: :[[@LINE+4]]:16: note: read here
+  // CHECK-NOTES: :[[@LINE-3]]:15: note: thread started here
+  // CHECK-NOTES: :[[@LINE-7]]:18: note: 'Slots' declared here
+  // CHECK-NOTES: :[[@LINE+1]]:16: note: concguard-rewrite cannot rewrite 'Slots': a reference, pointer or iterator into the container outlives the statement
+  int &First = Slots[0];
+  First = 2;
+  Filler.join();
+  // CHECK-FIXES: int &First = Slots[0];
 }

@@ -217,6 +217,7 @@ private:
 // The fix-its: concguard-rewrite's rewrite of the maps used in this file
 // alone (see unsynchronized-container-fixits.cpp).
 // CHECK-FIXES:      #include <concguard/snapshot_map.hpp>
+// CHECK-FIXES-NEXT: #include <concguard/synchronized.hpp>
 // CHECK-FIXES-NEXT: #include <condition_variable>
 // CHECK-FIXES: concguard::snapshot_map<int, int, std::map<int, int>> M;
 // CHECK-FIXES: M.insert_or_assign(1, 2);

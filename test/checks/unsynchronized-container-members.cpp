@@ -166,6 +166,7 @@ std::size_t lookup(int Key) { return Config.count(Key); }
 // CHECK-FIXES:      #include <atomic>
 // CHECK-FIXES-NEXT: #include <concguard/sharded_map.hpp>
 // CHECK-FIXES-NEXT: #include <concguard/snapshot_map.hpp>
+// CHECK-FIXES-NEXT: #include <concguard/synchronized.hpp>
 // CHECK-FIXES-NEXT: #include <cstdint>
 // CHECK-FIXES:      auto It = Sessions.get(User);
 // CHECK-FIXES-NEXT: return !It.has_value() ? 0 : (*It).size();

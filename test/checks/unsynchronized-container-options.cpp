@@ -2,19 +2,19 @@
 // RUN:   -config="{CheckOptions: {concguard-unsynchronized-container.ContainerTypes: 'lib::SmallVec=vector', \
 // RUN:     concguard-unsynchronized-container.MutexTypes: 'lib::SpinLock', \
 // RUN:     concguard-unsynchronized-container.LockGuardTypes: 'lib::Guard', \
-// RUN:     concguard-unsynchronized-container.SpawnFunctions: 'lib::spawn:0'}}"
+// RUN:     concguard-unsynchronized-container.SpawnFunctions: 'lib::spawn:0'}}" -- -isystem %runtime_include
 // RUN: %check_concguard -std=c++20 -check-suffix=STRICT %s concguard-unsynchronized-container %t -- \
 // RUN:   -config="{CheckOptions: {concguard-unsynchronized-container.StrictElementAccess: true, \
 // RUN:     concguard-unsynchronized-container.ContainerTypes: 'lib::SmallVec=vector', \
 // RUN:     concguard-unsynchronized-container.MutexTypes: 'lib::SpinLock', \
 // RUN:     concguard-unsynchronized-container.LockGuardTypes: 'lib::Guard', \
-// RUN:     concguard-unsynchronized-container.SpawnFunctions: 'lib::spawn:0'}}"
+// RUN:     concguard-unsynchronized-container.SpawnFunctions: 'lib::spawn:0'}}" -- -isystem %runtime_include
 // The same facts as project-wide options (utils/CheckOptions.h), read by
 // every check: the same findings.
 // RUN: %check_concguard -std=c++20 -check-suffix=DEFAULT %s concguard-unsynchronized-container %t -- \
 // RUN:   -config="{CheckOptions: {concguard.ContainerTypes: 'lib::SmallVec=vector', \
 // RUN:     concguard.MutexTypes: 'lib::SpinLock', concguard.LockGuardTypes: 'lib::Guard', \
-// RUN:     concguard.SpawnFunctions: 'lib::spawn:0'}}"
+// RUN:     concguard.SpawnFunctions: 'lib::spawn:0'}}" -- -isystem %runtime_include
 
 #include <map>
 #include <string>
@@ -113,3 +113,6 @@ void configuredSpawn() {
   // CHECK-MESSAGES-STRICT: :[[@LINE-2]]:19: warning: 'Log' is modified here on the thread started at line [[@LINE-2]] while it is read in 'configuredSpawn' after it starts the thread at line [[@LINE-2]]
   use(Log.size());
 }
+// CHECK-FIXES-DEFAULT: concguard::synchronized<std::vector<std::string>> Log;
+// CHECK-FIXES-DEFAULT: lib::spawn([] { Log.with_lock([&](auto &Log) { Log.push_back("tick"); }); });
+// CHECK-FIXES-STRICT: concguard::synchronized<std::vector<std::string>> Log;
