@@ -1086,7 +1086,9 @@ bool commentRequiresLock(llvm::StringRef Comment) {
           "under the lock",  "while holding",      "held by the caller",
           "caller holds",    "caller must",        "caller should lock",
           "not thread-safe", "not thread safe",    "thread-unsafe",
-          "thread unsafe",   "external synchroni", "externally synchroni"})
+          "thread unsafe",   "external synchroni", "externally synchroni",
+          "no locking",      "no lock needed",     "no lock is needed",
+          "without locking", "single-threaded",    "single threaded"})
       if (Line.contains(Phrase))
         return true;
   }
@@ -1107,6 +1109,37 @@ bool nameRequiresLock(llvm::StringRef Name) {
          F.starts_with("unlocked") || F.starts_with("nolock");
 }
 
+/// Does \p Body assert, at its top level, that a lock is held
+/// (`mutex_.AssertHeld()`, abseil's `AssertReaderHeld()`, a function with
+/// an assert_capability attribute)? Such a function is documented in code
+/// to run under its caller's lock.
+bool assertsHeldLock(const Stmt *Body) {
+  const auto *Block = dyn_cast_or_null<CompoundStmt>(Body);
+  if (!Block)
+    return false;
+  for (const Stmt *S : Block->body()) {
+    const auto *Call = dyn_cast<CallExpr>(S);
+    const FunctionDecl *Callee = Call ? Call->getDirectCallee() : nullptr;
+    if (!Callee)
+      continue;
+    if (Callee->hasAttr<AssertCapabilityAttr>())
+      return true;
+    if (const IdentifierInfo *Name = Callee->getIdentifier()) {
+      std::string Folded;
+      for (char C : Name->getName())
+        if (C != '_')
+          Folded.push_back(llvm::toLower(C));
+      if (llvm::is_contained({"assertheld", "assertlockheld",
+                              "assertreaderheld", "assertexclusiveheld",
+                              "assertsharedheld", "assertacquired",
+                              "assertlocked", "assertownslock"},
+                             llvm::StringRef(Folded)))
+        return true;
+    }
+  }
+  return false;
+}
+
 } // namespace
 
 bool requiresHeldLock(const FunctionDecl &F) {
@@ -1115,6 +1148,9 @@ bool requiresHeldLock(const FunctionDecl &F) {
       return true;
   if (const IdentifierInfo *Name = F.getIdentifier();
       Name && nameRequiresLock(Name->getName()))
+    return true;
+  if (const FunctionDecl *Definition = F.getDefinition();
+      Definition && assertsHeldLock(Definition->getBody()))
     return true;
   const SourceManager &SM = F.getASTContext().getSourceManager();
   for (const FunctionDecl *D : F.redecls()) {
@@ -1127,6 +1163,14 @@ bool requiresHeldLock(const FunctionDecl &F) {
     SourceLocation End =
         D->doesThisDeclarationHaveABody() ? SourceLocation() : D->getEndLoc();
     if (commentRequiresLock(commentsAround(Begin, End, SM)))
+      return true;
+    // A comment that opens the body (`{ // No locking needed`, or on the
+    // lines before its first statement) says the same.
+    if (const auto *Body = dyn_cast_or_null<CompoundStmt>(
+            D->doesThisDeclarationHaveABody() ? D->getBody() : nullptr);
+        Body && !Body->body_empty() &&
+        commentRequiresLock(commentsAround(Body->body_front()->getBeginLoc(),
+                                           Body->getLBracLoc(), SM)))
       return true;
   }
   return false;

@@ -236,7 +236,9 @@ bool isLockGuardType(QualType T, const LockOptions &Options);
 ///    in the words projects use (`REQUIRES:`, "must be held", "lock held",
 ///    "caller must lock", "not thread-safe", ...);
 ///  - a name that says so (`FlushLocked`, `get_unlocked`, `unsafeGet`,
-///    `pop_nolock`).
+///    `pop_nolock`);
+///  - a body that asserts it first thing (`mutex_.AssertHeld()`, a function
+///    with an assert_capability attribute).
 bool requiresHeldLock(const FunctionDecl &F);
 
 } // namespace clang::tidy::concguard::utils

@@ -875,6 +875,45 @@ void unlock();
                                       "pop_nolock", "unsafeGet"}));
 }
 
+TEST(RequiresHeldLock, BodiesThatAssertOrSaySo) {
+  EXPECT_EQ(
+      requiringLock(R"cpp(
+struct Mutex {
+  void Lock();
+  void Unlock();
+  void AssertHeld();
+};
+struct __attribute__((capability("mutex"))) Cap {
+  void assertHeld() __attribute__((assert_capability(this)));
+};
+Mutex mu;
+Cap cap;
+void asserts() {
+  mu.AssertHeld();
+  work();
+}
+void assertsByAttribute() {
+  cap.assertHeld();
+  work();
+}
+void saysSo() {
+  // No locking needed: only the constructor calls this.
+  work();
+}
+void assertsLater() {
+  work();
+  if (cond())
+    mu.AssertHeld();
+}
+void locks() {
+  mu.Lock();
+  work();
+  mu.Unlock();
+}
+)cpp"),
+      (std::vector<std::string>{"asserts", "assertsByAttribute", "saysSo"}));
+}
+
 TEST(RequiresHeldLock, AnyRedeclarationCounts) {
   // The comment sits on the declaration in the header; the definition
   // elsewhere has none.

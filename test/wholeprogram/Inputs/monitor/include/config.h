@@ -21,8 +21,10 @@ protected:
   mutable std::mutex Mu;
 };
 
-// Bug: clear() and copyTo() use the map without the base class's mutex
-// (map_config.cpp).
+// Bug: clear() modifies the map without the base class's mutex
+// (map_config.cpp). copyTo() reads it without the mutex too, but an unlocked
+// read of a member is not reported (too often a protocol the types do not
+// show).
 class MapConfig : public AbstractConfig {
 public:
   void clear();
