@@ -761,9 +761,14 @@ TEST(ShardedMapStress, OptimisticReadsNeverPairAKeyWithAnotherValue) {
       return;
     }
     // Until the writers are done, and at least a minimum of reads (an
-    // optimized build may finish the writers before a reader starts).
+    // optimized build may finish the writers before a reader starts); at a
+    // small CONCGUARD_STRESS_SCALE under a loaded machine the minimum can be
+    // spent while the map is still nearly empty, so a reader that has not
+    // found a value yet goes on reading the finished map for a while.
     const long min_reads = scaled(20000);
-    for (long r = 0; writers_done.load() < 2 || r < min_reads; ++r) {
+    for (long r = 0; writers_done.load() < 2 || r < min_reads ||
+                     (hits.load() == 0 && r < 10 * min_reads + keys);
+         ++r) {
       const std::int64_t k = std::int64_t(rng() % keys);
       if (auto v = m.get(k)) {
         hits.fetch_add(1, std::memory_order_relaxed);
