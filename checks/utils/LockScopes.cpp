@@ -66,16 +66,12 @@ StdGuard stdGuardKind(const CXXRecordDecl *RD) {
       .Default(StdGuard::None);
 }
 
-/// The name of a method with case and underscores removed, so that
-/// `lock_shared`, `LockShared` and `ReaderLock` style APIs compare alike.
+/// The name of a method with case and underscores removed (see
+/// normalizedName(StringRef)).
 std::string normalizedName(const FunctionDecl *FD) {
   if (!FD || !FD->getIdentifier())
     return "";
-  std::string Out;
-  for (char C : FD->getName())
-    if (C != '_')
-      Out.push_back(llvm::toLower(C));
-  return Out;
+  return utils::normalizedName(FD->getName());
 }
 
 enum class MutexOp { None, Lock, LockShared, Unlock, TryLock, TryLockShared };
@@ -1098,10 +1094,7 @@ bool commentRequiresLock(llvm::StringRef Comment) {
 /// Does the name say its caller locks: `FlushLocked`, `get_unlocked`,
 /// `unsafeGet`, `pop_nolock`?
 bool nameRequiresLock(llvm::StringRef Name) {
-  std::string Folded;
-  for (char C : Name)
-    if (C != '_')
-      Folded.push_back(llvm::toLower(C));
+  std::string Folded = utils::normalizedName(Name);
   llvm::StringRef F(Folded);
   return F.ends_with("locked") || F.ends_with("nolock") ||
          F.ends_with("withoutlock") || F.ends_with("lockheld") ||
@@ -1124,23 +1117,24 @@ bool assertsHeldLock(const Stmt *Body) {
       continue;
     if (Callee->hasAttr<AssertCapabilityAttr>())
       return true;
-    if (const IdentifierInfo *Name = Callee->getIdentifier()) {
-      std::string Folded;
-      for (char C : Name->getName())
-        if (C != '_')
-          Folded.push_back(llvm::toLower(C));
-      if (llvm::is_contained({"assertheld", "assertlockheld",
-                              "assertreaderheld", "assertexclusiveheld",
-                              "assertsharedheld", "assertacquired",
-                              "assertlocked", "assertownslock"},
-                             llvm::StringRef(Folded)))
-        return true;
-    }
+    if (llvm::is_contained({"assertheld", "assertlockheld", "assertreaderheld",
+                            "assertexclusiveheld", "assertsharedheld",
+                            "assertacquired", "assertlocked", "assertownslock"},
+                           llvm::StringRef(normalizedName(Callee))))
+      return true;
   }
   return false;
 }
 
 } // namespace
+
+std::string normalizedName(llvm::StringRef Name) {
+  std::string Out;
+  for (char C : Name)
+    if (C != '_')
+      Out.push_back(llvm::toLower(C));
+  return Out;
+}
 
 bool requiresHeldLock(const FunctionDecl &F) {
   for (const FunctionDecl *D : F.redecls())

@@ -228,6 +228,11 @@ bool isMutexType(QualType T, const LockOptions &Options);
 /// shared_lock) or one of \p Options' GuardTypes?
 bool isLockGuardType(QualType T, const LockOptions &Options);
 
+/// \p Name with case and underscores removed, so that `lock_shared`,
+/// `LockShared` and `ReaderLock`-style names (and `FlushLocked`,
+/// `flush_locked`) compare alike.
+std::string normalizedName(llvm::StringRef Name);
+
 /// Does \p F expect its caller to hold a lock (or to synchronise for it)?
 /// Taken as a fact from what the project already says, never demanded:
 ///  - a Clang thread-safety attribute on any declaration: REQUIRES,
