@@ -562,6 +562,12 @@ private:
            Name.starts_with("test");
   }
 
+  /// A write that can race (conflicting(): structural, or an element write
+  /// with StrictElementAccess).
+  bool countsAsWrite(FactAccessKind Kind) const {
+    return conflicting(Kind, Kind, Options.StrictElementAccess);
+  }
+
   static bool isObjectLock(const FactLock &L) {
     return L.Key.size() >= 2 && L.Key.front() == "this";
   }
@@ -601,10 +607,10 @@ private:
   ///    the program holds a lock) is not an unlocked side;
   ///  - accesses that a thread-evidence race already reports are left to it.
   void findLockInconsistencies() {
-    // A finding per entry point and member: the place to take the lock.
-    // An access reached through calls is reported at the entry's call (the
-    // notes lead to the access), unless the function holding it is itself
-    // an entry point reported for it, which fixes every caller too.
+    // A finding per member and function holding the unlocked access. An
+    // access reached through calls is reported at the entry's call (the
+    // notes lead to the access), unless a function on the way is itself an
+    // entry point reported for the member, which fixes every caller too.
     struct Candidate {
       const Access *Unlocked = nullptr, *Locked = nullptr;
       const FactClass *Class = nullptr;
@@ -697,9 +703,7 @@ private:
         // unlocked read beside locked writes is too often a protocol the
         // types do not show (a flag handshake, a single writer thread, a
         // read after shutdown); measured on rocksdb, 5 of its 8 were.
-        if (A.Fact->Kind != FactAccessKind::StructuralWrite &&
-            !(Options.StrictElementAccess &&
-              A.Fact->Kind == FactAccessKind::ElementWrite))
+        if (!countsAsWrite(A.Fact->Kind))
           continue;
         UnlockedOf[A.Key].push_back(&A);
       }
@@ -779,7 +783,7 @@ private:
         if (!A.Locks.empty() &&
             llvm::any_of(A.Locks,
                          [](const FactLock &L) { return !L.Shared; }) &&
-            conflicting(A.Kind, A.Kind, Options.StrictElementAccess))
+            countsAsWrite(A.Kind))
           LockedWrites[A.Key].push_back({&A, &F});
         else if (A.Locks.empty() && A.Kind == FactAccessKind::Read && MayRead)
           UnlockedReads[A.Key].push_back({&A, &F});
