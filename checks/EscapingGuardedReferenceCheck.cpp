@@ -3,6 +3,7 @@
 #include "EscapingGuardedReferenceCheck.h"
 #include "utils/CheckOptions.h"
 #include "utils/ContainerModel.h"
+#include "utils/ExprUtils.h"
 #include "utils/StdNames.h"
 
 #include "clang/AST/ASTContext.h"
@@ -838,7 +839,12 @@ void EscapeFinder::run() {
 // Reports
 //===----------------------------------------------------------------------===//
 
-enum ReportKind : unsigned { UseReport, ReturnReport, StoreReport };
+enum ReportKind : unsigned {
+  UseReport,
+  ReturnReport,
+  StoreReport,
+  HolderReport
+};
 
 bool EscapeFinder::resolveLock(const Derivation &D, const Stmt &S,
                                MutexKey &Key, const Stmt *&AcquiredAt,
@@ -999,6 +1005,204 @@ void EscapeFinder::reportStatic(const VarDecl &Var, const Stmt &S,
       << Key.name();
   addNotes(Key, AcquiredAt, Release);
 }
+
+//===----------------------------------------------------------------------===//
+// Handles reached through a temporary lock holder
+//===----------------------------------------------------------------------===//
+
+/// A lock holder (utils::isLockHolderType) that lives only as long as the
+/// full-expression that creates it.
+struct HolderTemporary {
+  const MaterializeTemporaryExpr *Temporary = nullptr;
+  const CXXRecordDecl *Holder = nullptr;
+  /// The function that returned the holder (`lock` in `*G.lock()`), if any.
+  const FunctionDecl *MadeBy = nullptr;
+};
+
+/// \p E without parentheses, implicit casts and full-expression nodes, but
+/// with the materialisation of a temporary kept (IgnoreParenImpCasts would
+/// skip it too).
+const Expr *stripToTemporary(const Expr *E) {
+  while (E) {
+    const Expr *Old = E;
+    E = E->IgnoreParens();
+    if (const auto *Cast = dyn_cast<ImplicitCastExpr>(E))
+      E = Cast->getSubExpr();
+    else if (const auto *Full = dyn_cast<FullExpr>(E))
+      E = Full->getSubExpr();
+    if (E == Old)
+      return E;
+  }
+  return E;
+}
+
+/// When the reference, pointer, iterator or view \p E denotes data handed out
+/// by a lock holder that is a temporary of the same full-expression
+/// (`*G.lock()`, `G.lock()->find(K)`, `&G.lock()->Items[0]`), that holder. The
+/// holder is destroyed, and its lock released, at the end of the
+/// full-expression, so the handle outlives the lock as soon as it is kept. A
+/// holder whose lifetime is extended (bound to a reference, or a range-for
+/// initialiser under C++23's P2718) is not one.
+std::optional<HolderTemporary>
+throughTemporaryHolder(const Expr *E, const utils::LockOptions &Locks) {
+  for (unsigned Depth = 0; E && Depth < 16; ++Depth) {
+    E = stripToTemporary(E);
+    if (const auto *Unary = dyn_cast<UnaryOperator>(E)) {
+      if (Unary->getOpcode() != UO_AddrOf && Unary->getOpcode() != UO_Deref)
+        return std::nullopt;
+      E = Unary->getSubExpr();
+      continue;
+    }
+    if (const auto *Member = dyn_cast<MemberExpr>(E)) {
+      if (!isa<FieldDecl>(Member->getMemberDecl()))
+        return std::nullopt;
+      E = Member->getBase();
+      continue;
+    }
+    if (const auto *Subscript = dyn_cast<ArraySubscriptExpr>(E)) {
+      E = Subscript->getBase();
+      continue;
+    }
+    // An accessor: a member call that returns a handle into its object.
+    const Expr *Object = nullptr;
+    const CXXMethodDecl *Method = nullptr;
+    if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(E)) {
+      Method = dyn_cast_or_null<CXXMethodDecl>(Op->getDirectCallee());
+      if (Op->getNumArgs() > 0)
+        Object = Op->getArg(0);
+    } else if (const auto *Call = dyn_cast<CXXMemberCallExpr>(E)) {
+      Method = Call->getMethodDecl();
+      Object = Call->getImplicitObjectArgument();
+    }
+    if (!Method || !Object || Method->isStatic())
+      return std::nullopt;
+    QualType Result = Method->getReturnType();
+    if (!Result->isReferenceType() &&
+        valueHandleKind(Result) == HandleKind::None)
+      return std::nullopt;
+    if (const auto *Temporary =
+            dyn_cast<MaterializeTemporaryExpr>(stripToTemporary(Object))) {
+      if (!utils::isLockHolderType(Temporary->getType(), Locks) ||
+          Temporary->getExtendingDecl())
+        return std::nullopt;
+      HolderTemporary Found{Temporary, recordOf(Temporary->getType()), nullptr};
+      if (const auto *Made = dyn_cast<CallExpr>(
+              utils::ignoreWrappers(Temporary->getSubExpr())))
+        Found.MadeBy = Made->getDirectCallee();
+      return Found;
+    }
+    E = Object;
+  }
+  return std::nullopt;
+}
+
+/// Reports the handles of one function that are reached through a
+/// temporary lock holder and used after the statement that made them: the
+/// range of a range-for (`for (auto &E : *G.lock())`, where the holder dies
+/// before the first iteration) and local references, pointers, iterators and
+/// views (`auto &M = *G.lock(); M.size();`). The lock-scope analysis does
+/// not see these locks: they are taken and released inside the holder.
+class HolderEscapeFinder : public RecursiveASTVisitor<HolderEscapeFinder> {
+public:
+  HolderEscapeFinder(EscapingGuardedReferenceCheck &Check,
+                     const utils::LockOptions &Locks, const Stmt &Body)
+      : Check(Check), Locks(Locks), Body(Body) {}
+
+  bool VisitCXXForRangeStmt(const CXXForRangeStmt *For) {
+    const Expr *Range = For->getRangeInit();
+    if (!Range)
+      return true;
+    std::optional<HolderTemporary> Holder =
+        throughTemporaryHolder(Range, Locks);
+    if (!Holder || !Check.firstReportAt(Range->getBeginLoc(), HolderReport))
+      return true;
+    Check.diag(Range->getBeginLoc(),
+               "the loop iterates over data that the temporary '%0' hands "
+               "out, and the temporary releases its lock before the loop body "
+               "runs")
+        << Holder->Holder->getName();
+    addNotes(*Holder, Range->getEndLoc(), "the range initialiser");
+    return true;
+  }
+
+  bool VisitDeclStmt(const DeclStmt *Statement) {
+    for (const Decl *D : Statement->decls()) {
+      const auto *Var = dyn_cast<VarDecl>(D);
+      if (!Var || !Var->hasLocalStorage() || isa<ParmVarDecl>(Var) ||
+          !Var->getInit() || Var->isImplicit())
+        continue;
+      QualType T = Var->getType();
+      if (!T->isReferenceType() && valueHandleKind(T) == HandleKind::None)
+        continue;
+      std::optional<HolderTemporary> Holder =
+          throughTemporaryHolder(Var->getInit(), Locks);
+      if (!Holder)
+        continue;
+      const DeclRefExpr *Use = firstUse(*Var);
+      if (!Use || !Check.firstReportAt(Use->getLocation(), HolderReport))
+        continue;
+      Check.diag(Use->getLocation(),
+                 "'%0' refers into data that the temporary '%1' hands out, "
+                 "and is used after the temporary released its lock")
+          << Var->getName() << Holder->Holder->getName();
+      addNotes(*Holder, Statement->getEndLoc(),
+               "the declaration of '" + Var->getName().str() + "'");
+    }
+    return true;
+  }
+
+private:
+  /// The first reference to \p Var (or to one of its structured bindings)
+  /// in the function body, in source order.
+  const DeclRefExpr *firstUse(const VarDecl &Var) const {
+    const auto *Decomposition = dyn_cast<DecompositionDecl>(&Var);
+    // Mentions that read nothing: unevaluated operands (`sizeof(M)`,
+    // `decltype(M)`) and casts to void that silence unused warnings.
+    auto Refs = match(
+        findAll(declRefExpr(unless(isExpansionInSystemHeader()),
+                            unless(hasAncestor(unaryExprOrTypeTraitExpr())),
+                            unless(hasAncestor(decltypeType())),
+                            unless(hasParent(explicitCastExpr(
+                                hasDestinationType(voidType())))))
+                    .bind("ref")),
+        Body, Var.getASTContext());
+    const DeclRefExpr *First = nullptr;
+    const SourceManager &SM = Var.getASTContext().getSourceManager();
+    for (const BoundNodes &Nodes : Refs) {
+      const auto *Ref = Nodes.getNodeAs<DeclRefExpr>("ref");
+      const ValueDecl *Target = Ref->getDecl();
+      bool Names = Target == &Var;
+      if (const auto *Binding = dyn_cast<BindingDecl>(Target))
+        Names = Decomposition &&
+                llvm::is_contained(Decomposition->bindings(), Binding);
+      if (Names && (!First || SM.isBeforeInTranslationUnit(
+                                  Ref->getLocation(), First->getLocation())))
+        First = Ref;
+    }
+    return First;
+  }
+
+  void addNotes(const HolderTemporary &Holder, SourceLocation ReleasedAt,
+                const std::string &Where) {
+    if (Holder.MadeBy && Holder.MadeBy->getIdentifier())
+      Check.diag(Holder.Temporary->getBeginLoc(),
+                 "the temporary '%0' returned by '%1' takes the lock here",
+                 DiagnosticIDs::Note)
+          << Holder.Holder->getName() << Holder.MadeBy->getName();
+    else
+      Check.diag(Holder.Temporary->getBeginLoc(),
+                 "the temporary '%0' takes the lock here", DiagnosticIDs::Note)
+          << Holder.Holder->getName();
+    Check.diag(ReleasedAt,
+               "and is destroyed, releasing the lock, at the end of %0",
+               DiagnosticIDs::Note)
+        << Where;
+  }
+
+  EscapingGuardedReferenceCheck &Check;
+  const utils::LockOptions &Locks;
+  const Stmt &Body;
+};
 
 //===----------------------------------------------------------------------===//
 // Fix-it: `const T &get()` -> `T get()`
@@ -1174,6 +1378,8 @@ void EscapingGuardedReferenceCheck::check(
       Function->isInvalidDecl())
     return;
   ASTContext &Context = *Result.Context;
+  HolderEscapeFinder(*this, Locks, *Function->getBody())
+      .TraverseStmt(const_cast<Stmt *>(Function->getBody()));
   std::unique_ptr<LockScopeAnalysis> Analysis =
       LockScopeAnalysis::analyze(*Function, Context, Locks);
   if (!Analysis || !Analysis->holdsAnyLock())

@@ -445,6 +445,38 @@ bool isLockGuardType(QualType T, const LockOptions &Options) {
   return RD && (stdGuardKind(RD) != StdGuard::None || customGuard(RD, Options));
 }
 
+/// Does \p RD or one of its bases have a data member that is a lock guard?
+static bool hasGuardMember(const CXXRecordDecl *RD, const LockOptions &Options,
+                           unsigned Depth = 0) {
+  if (!RD || !RD->hasDefinition() || Depth > 4)
+    return false;
+  RD = RD->getDefinition();
+  for (const FieldDecl *Field : RD->fields())
+    if (isLockGuardType(Field->getType(), Options))
+      return true;
+  return llvm::any_of(RD->bases(), [&](const CXXBaseSpecifier &Base) {
+    return hasGuardMember(Base.getType()->getAsCXXRecordDecl(), Options,
+                          Depth + 1);
+  });
+}
+
+bool isLockHolderType(QualType T, const LockOptions &Options) {
+  const CXXRecordDecl *RD = recordOf(T);
+  if (!RD || RD->isInStdNamespace() || !RD->hasDefinition())
+    return false;
+  RD = RD->getDefinition();
+  // A guard itself hands out nothing (std::unique_lock::mutex() is the
+  // mutex, not the data it guards).
+  if (isLockGuardType(T, Options) || !hasGuardMember(RD, Options))
+    return false;
+  return llvm::any_of(RD->methods(), [](const CXXMethodDecl *Method) {
+    OverloadedOperatorKind Op = Method->getOverloadedOperator();
+    QualType Result = Method->getReturnType();
+    return (Op == OO_Star || Op == OO_Arrow) &&
+           (Result->isReferenceType() || Result->isPointerType());
+  });
+}
+
 //===----------------------------------------------------------------------===//
 // The analysis
 //===----------------------------------------------------------------------===//

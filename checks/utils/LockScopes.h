@@ -227,6 +227,13 @@ bool isMutexType(QualType T, const LockOptions &Options);
 /// Is \p T a std lock guard type (lock_guard, scoped_lock, unique_lock,
 /// shared_lock) or one of \p Options' GuardTypes?
 bool isLockGuardType(QualType T, const LockOptions &Options);
+/// Is \p T a lock holder: a class whose objects hold a lock for as long as
+/// they live and hand out the data it guards through operator* or
+/// operator-> (PowerDNS's LockGuardedHolder, a `Locked<T>` pointer)? Found by
+/// its shape: a class outside std, not a guard itself, with a data member
+/// that is a lock guard (std, configured or by shape) and an operator* or
+/// operator-> that returns a reference or pointer.
+bool isLockHolderType(QualType T, const LockOptions &Options);
 
 /// \p Name with case and underscores removed, so that `lock_shared`,
 /// `LockShared` and `ReaderLock`-style names (and `FlushLocked`,
