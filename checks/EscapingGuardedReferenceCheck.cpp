@@ -4,6 +4,8 @@
 #include "utils/CheckOptions.h"
 #include "utils/ContainerModel.h"
 #include "utils/ExprUtils.h"
+#include "utils/ProjectIndex.h"
+#include "utils/SharedContainers.h"
 #include "utils/StdNames.h"
 
 #include "clang/AST/ASTContext.h"
@@ -1351,6 +1353,8 @@ EscapingGuardedReferenceCheck::EscapingGuardedReferenceCheck(
   RawMutexTypes = Reader.text("MutexTypes");
   RawLockGuardTypes = Reader.text("LockGuardTypes");
   RawContainerTypes = Reader.text("ContainerTypes");
+  IndexFile = Reader.text("IndexFile");
+  TidyContext = Context;
   Locks = Reader.locks("MutexTypes", "LockGuardTypes");
   ContainerTypes = Reader.containerNames("ContainerTypes");
   for (const utils::OptionProblem &Problem : Reader.problems())
@@ -1362,6 +1366,7 @@ void EscapingGuardedReferenceCheck::storeOptions(
   Options.store(Opts, "MutexTypes", RawMutexTypes);
   Options.store(Opts, "LockGuardTypes", RawLockGuardTypes);
   Options.store(Opts, "ContainerTypes", RawContainerTypes);
+  Options.store(Opts, "IndexFile", IndexFile);
 }
 
 void EscapingGuardedReferenceCheck::registerMatchers(MatchFinder *Finder) {
@@ -1378,6 +1383,7 @@ void EscapingGuardedReferenceCheck::check(
       Function->isInvalidDecl())
     return;
   ASTContext &Context = *Result.Context;
+  this->Context = &Context;
   HolderEscapeFinder(*this, Locks, *Function->getBody())
       .TraverseStmt(const_cast<Stmt *>(Function->getBody()));
   std::unique_ptr<LockScopeAnalysis> Analysis =
@@ -1389,6 +1395,32 @@ void EscapingGuardedReferenceCheck::check(
 
 void EscapingGuardedReferenceCheck::onEndOfTranslationUnit() {
   Reported.clear();
+  wholeProgram();
+  Context = nullptr;
+}
+
+void EscapingGuardedReferenceCheck::wholeProgram() {
+  // concguard-audit runs the whole-program phase itself, over the facts
+  // concguard-unsynchronized-container collects.
+  if (!Context || utils::currentFactsCollector())
+    return;
+  std::string Index = utils::findProjectIndex(
+      IndexFile, TidyContext->getCurrentBuildDirectory());
+  if (Index.empty())
+    return;
+  utils::SharedContainerOptions Analysis;
+  Analysis.Locks = Locks;
+  utils::WholeProgramOptions Options;
+  Options.Races = false;
+  Options.EndlessThreads = false;
+  utils::IndexedFindings Found = utils::wholeProgramFindings(
+      Index, utils::extractUnitFacts(*Context, Analysis, {}), Options);
+  utils::reportIndexedFindings(
+      Found, Context->getSourceManager(),
+      [&](SourceLocation Loc, StringRef Message, DiagnosticIDs::Level Level) {
+        diag(Loc, Message, Level);
+      },
+      [&](StringRef Message) { configurationDiag(Message); });
 }
 
 } // namespace clang::tidy::concguard

@@ -42,9 +42,17 @@ public:
   }
 
 private:
+  /// With a project index: the lock escapes whose caller and callee the
+  /// whole-program phase connects (WholeProgram.h).
+  void wholeProgram();
+
   std::string RawMutexTypes;
   std::string RawLockGuardTypes;
   std::string RawContainerTypes;
+  /// The project index to read (option IndexFile; empty: by convention).
+  std::string IndexFile;
+  ClangTidyContext *TidyContext = nullptr;
+  ASTContext *Context = nullptr;
   utils::LockOptions Locks;
   std::vector<std::string> ContainerTypes;
   llvm::DenseSet<std::pair<SourceLocation::UIntTy, unsigned>> Reported;

@@ -620,6 +620,7 @@ void UncancellableThreadCheck::wholeProgram() {
   utils::WholeProgramOptions Options;
   Options.MaxCallDepth = MaxCallDepth;
   Options.Races = false;
+  Options.Escapes = false;
   utils::IndexedFindings Found = utils::wholeProgramFindings(
       Index, utils::extractUnitFacts(*Context, Analysis, Spawns), Options);
   utils::reportIndexedFindings(

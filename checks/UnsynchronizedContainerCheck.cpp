@@ -169,6 +169,7 @@ void UnsynchronizedContainerCheck::wholeProgram(
   Options.MaxCallDepth = Analysis.MaxCallDepth;
   Options.StrictElementAccess = Analysis.StrictElementAccess;
   Options.EndlessThreads = false;
+  Options.Escapes = false;
   utils::IndexedFindings Found =
       utils::wholeProgramFindings(Index, std::move(Facts), Options);
   utils::reportIndexedFindings(

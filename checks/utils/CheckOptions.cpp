@@ -71,6 +71,8 @@ constexpr OptionSpec Specs[] = {
      "IndexFile"},
     {"concguard-uncancellable-thread", "IndexFile", OptionType::Path, "",
      "IndexFile"},
+    {"concguard-escaping-guarded-reference", "IndexFile", OptionType::Path, "",
+     "IndexFile"},
 };
 
 /// The project-wide options, with the syntax every check accepts (the

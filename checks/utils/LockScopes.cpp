@@ -494,8 +494,10 @@ struct GuardInit {
 class LockScopeBuilder {
 public:
   LockScopeBuilder(const FunctionDecl &Function, ASTContext &Context,
-                   const LockOptions &Options, LockScopeAnalysis &Out)
-      : Function(Function), Context(Context), Options(Options), Out(Out) {}
+                   const LockOptions &Options, LockScopeAnalysis &Out,
+                   llvm::ArrayRef<HeldLock> HeldOnEntry = {})
+      : Function(Function), Context(Context), Options(Options), Out(Out),
+        HeldOnEntry(HeldOnEntry) {}
 
   bool run();
 
@@ -537,6 +539,8 @@ private:
   llvm::DenseMap<const VarDecl *, GuardInit> Inits;
   /// `std::move(guard)` expressions that a transfer consumes.
   llvm::SmallPtrSet<const Expr *, 4> TransferMoves;
+  /// Locks the caller holds when the function starts.
+  llvm::ArrayRef<HeldLock> HeldOnEntry;
   bool TakesLocks = false;
 };
 
@@ -834,7 +838,7 @@ bool LockScopeBuilder::run() {
     return false;
   LockPrescan Prescan(*this);
   Prescan.TraverseStmt(Body);
-  if (!TakesLocks)
+  if (!TakesLocks && HeldOnEntry.empty())
     return true;
 
   CFG::BuildOptions BuildOptions;
@@ -848,7 +852,10 @@ bool LockScopeBuilder::run() {
 
   // Forward must-analysis: entry states start unknown (top) and only shrink.
   std::vector<std::optional<LockSet>> Entry(NumBlocks);
-  Entry[Graph.getEntry().getBlockID()] = LockSet();
+  LockSet Initial;
+  for (const HeldLock &Lock : HeldOnEntry)
+    Initial.acquire(Lock);
+  Entry[Graph.getEntry().getBlockID()] = std::move(Initial);
   std::deque<const CFGBlock *> Worklist{&Graph.getEntry()};
   std::vector<bool> Queued(NumBlocks, false);
   Queued[Graph.getEntry().getBlockID()] = true;
@@ -921,12 +928,90 @@ bool LockScopeBuilder::run() {
 
 std::unique_ptr<LockScopeAnalysis>
 LockScopeAnalysis::analyze(const FunctionDecl &Function, ASTContext &Context,
-                           const LockOptions &Options) {
+                           const LockOptions &Options,
+                           llvm::ArrayRef<HeldLock> HeldOnEntry) {
   std::unique_ptr<LockScopeAnalysis> Result(new LockScopeAnalysis());
-  LockScopeBuilder Builder(Function, Context, Options, *Result);
+  LockScopeBuilder Builder(Function, Context, Options, *Result, HeldOnEntry);
   if (!Builder.run())
     return nullptr;
   return Result;
+}
+
+std::vector<ParamLockRelease> paramLockReleases(const FunctionDecl &Function,
+                                                ASTContext &Context,
+                                                const LockOptions &Options) {
+  std::vector<ParamLockRelease> Out;
+  if (!Function.getBody() || Function.isDependentContext())
+    return Out;
+  // The mutexes the caller hands over: pointer or reference parameters.
+  llvm::SmallVector<std::pair<unsigned, HeldLock>, 2> Handed;
+  for (unsigned I = 0; I < Function.getNumParams(); ++I) {
+    const ParmVarDecl *Param = Function.getParamDecl(I);
+    QualType T = Param->getType();
+    if (!(T->isPointerType() || T->isReferenceType()) ||
+        !isMutexType(T->getPointeeType(), Options))
+      continue;
+    HeldLock Lock;
+    Lock.Key.Path.push_back(Param);
+    Handed.push_back({I, std::move(Lock)});
+  }
+  if (Handed.empty())
+    return Out;
+  llvm::SmallVector<HeldLock, 2> Entry;
+  for (const auto &[Index, Lock] : Handed)
+    Entry.push_back(Lock);
+  std::unique_ptr<LockScopeAnalysis> Analysis =
+      LockScopeAnalysis::analyze(Function, Context, Options, Entry);
+  if (!Analysis || !Analysis->cfg())
+    return Out;
+  const CFG &Graph = *Analysis->cfg();
+  for (const auto &[Index, Lock] : Handed) {
+    // Where the function gives the lock up: an element that holds it before
+    // and not after, other than the end of the function.
+    const Stmt *ReleasedAt = nullptr;
+    for (const CFGBlock *Block : Graph) {
+      if (!Block || ReleasedAt)
+        continue;
+      for (unsigned E = 0; E < Block->size() && !ReleasedAt; ++E)
+        if (Analysis->locksBefore(*Block, E).holds(Lock.Key) &&
+            !Analysis->locksAfter(*Block, E).holds(Lock.Key))
+          if (std::optional<CFGStmt> S = (*Block)[E].getAs<CFGStmt>())
+            ReleasedAt = S->getStmt();
+    }
+    if (!ReleasedAt)
+      continue;
+    ParamLockRelease Release;
+    Release.LockParam = Index;
+    Release.ReleasedAt = ReleasedAt;
+    // The other reference parameters read while it is released. A use in
+    // an unevaluated operand or a cast to void reads nothing.
+    for (unsigned I = 0; I < Function.getNumParams(); ++I) {
+      const ParmVarDecl *Param = Function.getParamDecl(I);
+      if (I == Index || !Param->getType()->isReferenceType() ||
+          llvm::any_of(Handed, [&](const auto &H) { return H.first == I; }))
+        continue;
+      const DeclRefExpr *First = nullptr;
+      for (const CFGBlock *Block : Graph) {
+        if (!Block)
+          continue;
+        for (unsigned E = 0; E < Block->size(); ++E) {
+          std::optional<CFGStmt> S = (*Block)[E].getAs<CFGStmt>();
+          const auto *Ref = S ? dyn_cast<DeclRefExpr>(S->getStmt()) : nullptr;
+          if (!Ref || Ref->getDecl() != Param ||
+              Analysis->locksBefore(*Block, E).holds(Lock.Key))
+            continue;
+          if (!First || Context.getSourceManager().isBeforeInTranslationUnit(
+                            Ref->getLocation(), First->getLocation()))
+            First = Ref;
+        }
+      }
+      if (First)
+        Release.ReadsWhileReleased.push_back({I, First});
+    }
+    if (!Release.ReadsWhileReleased.empty())
+      Out.push_back(std::move(Release));
+  }
+  return Out;
 }
 
 std::optional<MutexKey> LockScopeAnalysis::keyOf(const Expr *E) {

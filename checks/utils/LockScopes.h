@@ -171,9 +171,12 @@ public:
   /// Analyses \p Function. Returns null when it has no body or the CFG
   /// cannot be built. A function that takes no lock at all is answered
   /// without building a CFG (holdsAnyLock() is false).
+  /// \p HeldOnEntry are locks the caller holds when the function starts
+  /// (the function may release and retake them).
   static std::unique_ptr<LockScopeAnalysis>
   analyze(const FunctionDecl &Function, ASTContext &Context,
-          const LockOptions &Options);
+          const LockOptions &Options,
+          llvm::ArrayRef<HeldLock> HeldOnEntry = {});
 
   /// The locks definitely held when \p S is evaluated (before it). Empty for
   /// statements outside the function, in unreachable code, or in a nested
@@ -239,6 +242,27 @@ bool isLockHolderType(QualType T, const LockOptions &Options);
 /// `LockShared` and `ReaderLock`-style names (and `FlushLocked`,
 /// `flush_locked`) compare alike.
 std::string normalizedName(llvm::StringRef Name);
+
+/// A mutex that a function's caller hands over by pointer or reference
+/// (`void notify(const Status &S, Mutex *Mu)`) and that the function releases
+/// for a while (`Mu->Unlock(); ... Mu->Lock();`), with the reference
+/// parameters it reads while the mutex is released. A caller that holds the
+/// mutex and binds lock-guarded data to such a parameter hands that data
+/// past its own lock (the whole-program phase compares the two).
+struct ParamLockRelease {
+  unsigned LockParam = 0;
+  /// The first statement that releases it (the unlock call).
+  const Stmt *ReleasedAt = nullptr;
+  /// (parameter index, its first read while the mutex is released).
+  llvm::SmallVector<std::pair<unsigned, const DeclRefExpr *>, 2>
+      ReadsWhileReleased;
+};
+
+/// The mutex parameters \p Function releases, analysed with each of them
+/// held on entry; only those with a reference parameter read while released.
+std::vector<ParamLockRelease> paramLockReleases(const FunctionDecl &Function,
+                                                ASTContext &Context,
+                                                const LockOptions &Options);
 
 /// Does \p F expect its caller to hold a lock (or to synchronise for it)?
 /// Taken as a fact from what the project already says, never demanded:

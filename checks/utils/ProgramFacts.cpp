@@ -51,14 +51,32 @@ static json::Value indicesToJSON(const std::vector<unsigned> &Indices) {
   return json::Array(Indices);
 }
 
+static json::Value toJSON(const std::vector<FactAccess> &Accesses) {
+  json::Array Out;
+  for (const FactAccess &A : Accesses)
+    Out.push_back(json::Object{{"key", keyToJSON(A.Key)},
+                               {"name", A.Name},
+                               {"kind", static_cast<int>(A.Kind)},
+                               {"locks", toJSON(A.Locks)},
+                               {"loc", toJSON(A.Loc)}});
+  return Out;
+}
+
+static json::Value toJSON(const std::vector<FactParamRelease> &Releases) {
+  json::Array Out;
+  for (const FactParamRelease &R : Releases) {
+    json::Array Reads;
+    for (const auto &[Index, Loc] : R.Reads)
+      Reads.push_back(json::Object{{"index", Index}, {"loc", toJSON(Loc)}});
+    Out.push_back(json::Object{{"lock", R.LockParam},
+                               {"loc", toJSON(R.ReleasedAt)},
+                               {"reads", std::move(Reads)}});
+  }
+  return Out;
+}
+
 static json::Value toJSON(const FunctionFacts &F) {
-  json::Array Accesses, Calls, Spawns;
-  for (const FactAccess &A : F.Accesses)
-    Accesses.push_back(json::Object{{"key", keyToJSON(A.Key)},
-                                    {"name", A.Name},
-                                    {"kind", static_cast<int>(A.Kind)},
-                                    {"locks", toJSON(A.Locks)},
-                                    {"loc", toJSON(A.Loc)}});
+  json::Array Calls, Spawns;
   for (const FactCall &C : F.Calls) {
     json::Object O{{"callee", C.Callee},       {"name", C.CalleeName},
                    {"onThis", C.OnThis},       {"bound", boundToJSON(C.Bound)},
@@ -99,7 +117,9 @@ static json::Value toJSON(const FunctionFacts &F) {
                  {"requiresLock", F.RequiresLock},
                  {"overrides", json::Array(F.Overrides)},
                  {"params", json::Array(F.Params)},
-                 {"accesses", std::move(Accesses)},
+                 {"accesses", toJSON(F.Accesses)},
+                 {"writes", toJSON(F.ObjectWrites)},
+                 {"releases", toJSON(F.ParamReleases)},
                  {"calls", std::move(Calls)},
                  {"spawns", std::move(Spawns)}};
   if (F.EndlessLoop)
@@ -220,6 +240,15 @@ private:
     Out = static_cast<unsigned>(*N);
     return true;
   }
+  bool field(const json::Object &O, llvm::StringRef Name, unsigned &Out,
+             json::Path P) {
+    const json::Value *V = O.get(Name);
+    if (!V) {
+      P.field(Name).report("missing");
+      return false;
+    }
+    return number(*V, Out, P.field(Name));
+  }
   bool location(const json::Object &O, llvm::StringRef Name, FactLocation &Out,
                 json::Path P) {
     const json::Value *V = O.get(Name);
@@ -320,6 +349,57 @@ private:
     return true;
   }
 
+  bool accesses(const json::Object &O, llvm::StringRef Name,
+                std::vector<FactAccess> &Out, json::Path P) {
+    const json::Array *List = array(O, Name, P);
+    if (!List)
+      return false;
+    for (size_t I = 0; I < List->size(); ++I) {
+      json::Path AP = P.field(Name).index(I);
+      const json::Object *A = object((*List)[I], AP);
+      FactAccess Access;
+      std::optional<int64_t> Kind = A ? A->getInteger("kind") : std::nullopt;
+      if (!A || !key(A->get("key"), Access.Key, AP.field("key")) ||
+          !string(*A, "name", Access.Name, AP) || !Kind || *Kind < 0 ||
+          *Kind > 2 || !locks(*A, Access.Locks, AP) ||
+          !location(*A, "loc", Access.Loc, AP)) {
+        if (A && (!Kind || *Kind < 0 || *Kind > 2))
+          AP.field("kind").report("expected 0, 1 or 2");
+        return false;
+      }
+      Access.Kind = static_cast<FactAccessKind>(*Kind);
+      Out.push_back(std::move(Access));
+    }
+    return true;
+  }
+
+  bool releases(const json::Object &O, std::vector<FactParamRelease> &Out,
+                json::Path P) {
+    const json::Array *List = array(O, "releases", P);
+    if (!List)
+      return false;
+    for (size_t I = 0; I < List->size(); ++I) {
+      json::Path RP = P.field("releases").index(I);
+      const json::Object *R = object((*List)[I], RP);
+      FactParamRelease Release;
+      const json::Array *Reads = R ? array(*R, "reads", RP) : nullptr;
+      if (!R || !Reads || !field(*R, "lock", Release.LockParam, RP) ||
+          !location(*R, "loc", Release.ReleasedAt, RP))
+        return false;
+      for (size_t J = 0; J < Reads->size(); ++J) {
+        json::Path ReadP = RP.field("reads").index(J);
+        const json::Object *Read = object((*Reads)[J], ReadP);
+        std::pair<unsigned, FactLocation> Entry;
+        if (!Read || !field(*Read, "index", Entry.first, ReadP) ||
+            !location(*Read, "loc", Entry.second, ReadP))
+          return false;
+        Release.Reads.push_back(std::move(Entry));
+      }
+      Out.push_back(std::move(Release));
+    }
+    return true;
+  }
+
   bool function(const json::Value &V, FunctionFacts &F, json::Path P) {
     const json::Object *O = object(V, P);
     if (!O || !string(*O, "usr", F.USR, P) || !string(*O, "name", F.Name, P) ||
@@ -338,27 +418,12 @@ private:
       if (!location(*O, "endless", *F.EndlessLoop, P))
         return false;
     }
-    const json::Array *Accesses = array(*O, "accesses", P);
     const json::Array *Calls = array(*O, "calls", P);
     const json::Array *Spawns = array(*O, "spawns", P);
-    if (!Accesses || !Calls || !Spawns)
+    if (!accesses(*O, "accesses", F.Accesses, P) ||
+        !accesses(*O, "writes", F.ObjectWrites, P) ||
+        !releases(*O, F.ParamReleases, P) || !Calls || !Spawns)
       return false;
-    for (size_t I = 0; I < Accesses->size(); ++I) {
-      json::Path AP = P.field("accesses").index(I);
-      const json::Object *A = object((*Accesses)[I], AP);
-      FactAccess Access;
-      std::optional<int64_t> Kind = A ? A->getInteger("kind") : std::nullopt;
-      if (!A || !key(A->get("key"), Access.Key, AP.field("key")) ||
-          !string(*A, "name", Access.Name, AP) || !Kind || *Kind < 0 ||
-          *Kind > 2 || !locks(*A, Access.Locks, AP) ||
-          !location(*A, "loc", Access.Loc, AP)) {
-        if (A && (!Kind || *Kind < 0 || *Kind > 2))
-          AP.field("kind").report("expected 0, 1 or 2");
-        return false;
-      }
-      Access.Kind = static_cast<FactAccessKind>(*Kind);
-      F.Accesses.push_back(std::move(Access));
-    }
     for (size_t I = 0; I < Calls->size(); ++I) {
       json::Path CP = P.field("calls").index(I);
       const json::Object *C = object((*Calls)[I], CP);

@@ -116,6 +116,16 @@ struct FactSpawn {
   FactLocation Loc;
 };
 
+/// A mutex the caller hands over (a pointer or reference parameter) that
+/// the function releases for a while, and the reference parameters it reads
+/// while the mutex is released (LockScopes.h's ParamLockRelease).
+struct FactParamRelease {
+  unsigned LockParam = 0;
+  FactLocation ReleasedAt;
+  /// (parameter index, its first read while released).
+  std::vector<std::pair<unsigned, FactLocation>> Reads;
+};
+
 struct FunctionFacts {
   std::string USR;
   std::string Name; ///< qualified, for messages
@@ -143,6 +153,13 @@ struct FunctionFacts {
   std::vector<FactAccess> Accesses;
   std::vector<FactCall> Calls;
   std::vector<FactSpawn> Spawns;
+  /// Objects of class type other than containers (members of `this`,
+  /// globals) that it assigns to, once per object: evidence that the object
+  /// changes after construction, so a reference to it can be read while it
+  /// is being written.
+  std::vector<FactAccess> ObjectWrites;
+  /// The mutex parameters it releases while reading reference parameters.
+  std::vector<FactParamRelease> ParamReleases;
   /// The loop in this function's own body that can never end, if any.
   std::optional<FactLocation> EndlessLoop;
 };

@@ -41,7 +41,7 @@ class SourceManager;
 
 namespace clang::tidy::concguard::utils {
 
-constexpr unsigned ProjectIndexVersion = 3;
+constexpr unsigned ProjectIndexVersion = 4;
 
 /// The file name the front ends look for next to compile_commands.json.
 constexpr llvm::StringLiteral ProjectIndexFileName = "concguard-index.json";

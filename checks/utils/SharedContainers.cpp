@@ -21,6 +21,7 @@
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <map>
@@ -1243,6 +1244,56 @@ private:
       Call.Virtual = isDispatchedCall(*Local.Call);
       E.CallIndex.push_back(Facts.Calls.size());
       Facts.Calls.push_back(std::move(Call));
+    }
+    extractLockHandOver(F, Locks.get(), Facts);
+  }
+
+  /// The facts of the lock-escape rule across functions (WholeProgram.cpp):
+  /// the mutex parameters F releases while it reads reference parameters,
+  /// and the objects of class type F assigns, once per object.
+  void extractLockHandOver(const FunctionDecl &F,
+                           const LockScopeAnalysis *Locks,
+                           FunctionFacts &Facts) {
+    for (const ParamLockRelease &Release :
+         paramLockReleases(F, Context, Options.Locks)) {
+      FactParamRelease Out;
+      Out.LockParam = Release.LockParam;
+      Out.ReleasedAt = location(Release.ReleasedAt->getBeginLoc());
+      for (const auto &[Index, Read] : Release.ReadsWhileReleased)
+        Out.Reads.push_back({Index, location(Read->getLocation())});
+      Facts.ParamReleases.push_back(std::move(Out));
+    }
+    auto Assignments = ast_matchers::match(
+        ast_matchers::findAll(ast_matchers::expr(ast_matchers::anyOf(
+            ast_matchers::binaryOperator(ast_matchers::isAssignmentOperator())
+                .bind("assign"),
+            ast_matchers::cxxOperatorCallExpr(
+                ast_matchers::isAssignmentOperator())
+                .bind("assign")))),
+        *F.getBody(), Context);
+    llvm::StringSet<> Seen;
+    for (const ast_matchers::BoundNodes &Nodes : Assignments) {
+      const Expr *Assign = Nodes.getNodeAs<Expr>("assign");
+      const Expr *Target = nullptr;
+      if (const auto *Op = dyn_cast<BinaryOperator>(Assign))
+        Target = Op->getLHS();
+      else if (const auto *Call = dyn_cast<CXXOperatorCallExpr>(Assign))
+        Target = Call->getNumArgs() > 0 ? Call->getArg(0) : nullptr;
+      if (!Target || !Target->getType()->isRecordType() ||
+          Model.classifyContainer(Target->getType()))
+        continue;
+      std::optional<ObjectKey> Object = objectKeyOf(Target);
+      std::optional<FactKey> Key = Object ? factKey(*Object) : std::nullopt;
+      if (!Key || llvm::StringRef(Key->front()).starts_with("local:") ||
+          !Seen.insert(formatKey(*Key)).second)
+        continue;
+      FactAccess Write;
+      Write.Key = std::move(*Key);
+      Write.Name = Object->Path.back()->getNameAsString();
+      Write.Kind = AccessKind::StructuralWrite;
+      Write.Locks = factLocks(heldAt(Locks, Assign));
+      Write.Loc = location(Assign->getBeginLoc());
+      Facts.ObjectWrites.push_back(std::move(Write));
     }
   }
 

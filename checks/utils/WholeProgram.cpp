@@ -36,6 +36,8 @@ namespace {
 
 constexpr llvm::StringLiteral RaceCheck = "concguard-unsynchronized-container";
 constexpr llvm::StringLiteral ThreadCheck = "concguard-uncancellable-thread";
+constexpr llvm::StringLiteral EscapeCheck =
+    "concguard-escaping-guarded-reference";
 
 /// A function of the program and the units that define it.
 struct Definition {
@@ -173,6 +175,8 @@ public:
     }
     if (Options.EndlessThreads)
       findEndlessThreads();
+    if (Options.Escapes)
+      findLockHandOvers();
     return std::move(Findings);
   }
 
@@ -932,6 +936,106 @@ private:
       Level = std::move(Next);
     }
     return std::nullopt;
+  }
+
+  /// The object bound to parameter \p Index at \p Call, if known.
+  static const FactKey *boundAt(const FactCall &Call, unsigned Index) {
+    for (const auto &[I, Key] : Call.Bound)
+      if (I == Index)
+        return &Key;
+    return nullptr;
+  }
+
+  /// A caller holds a lock and passes its mutex to a callee that releases it
+  /// for a while (`Mu->Unlock(); use(Ref); Mu->Lock();`), and binds to a
+  /// reference parameter that the callee reads while the mutex is released
+  /// an object of its own (a member of `this` or a global) that is assigned
+  /// somewhere after construction: the lock the caller holds does not cover
+  /// that read, so another thread can change the object under it (rocksdb's
+  /// NotifyOnErrorRecoveryEnd, reading `bg_error_` after unlocking the DB
+  /// mutex). The object counts as guarded because the caller uses it under
+  /// the lock (RacerD's inference); an object never assigned after
+  /// construction (options, configuration) is left out.
+  void findLockHandOvers() {
+    // Assigned objects: `this` keys by the class of the assigning function,
+    // globals alone.
+    // (class or "", key) -> the object's name, for messages.
+    std::map<std::pair<std::string, std::string>, std::string> Assigned;
+    for (const auto &[USR, D] : Definitions) {
+      const FunctionFacts &F = *D.Facts;
+      if (F.IsCtorOrDtor)
+        continue;
+      for (const FactAccess &Write : F.ObjectWrites)
+        Assigned.try_emplace(
+            {Write.Key.front() == "this" ? F.Class : std::string(),
+             formatKey(Write.Key)},
+            Write.Name);
+    }
+    auto AssignedName = [&](const FunctionFacts &Caller,
+                            const FactKey &Key) -> const std::string * {
+      std::string Formatted = formatKey(Key);
+      std::vector<std::string> Owners{std::string()};
+      if (Key.front() == "this") {
+        Owners = {Caller.Class};
+        for (const FactClass *C : classChain(Caller.Class))
+          Owners.push_back(C->USR);
+      }
+      for (const std::string &Owner : Owners)
+        if (auto It = Assigned.find({Owner, Formatted}); It != Assigned.end())
+          return &It->second;
+      return nullptr;
+    };
+    for (const auto &[USR, D] : Definitions) {
+      const FunctionFacts &Caller = *D.Facts;
+      for (const FactCall &Call : Caller.Calls) {
+        const Definition *Callee = lookup(Call.Callee);
+        if (!Callee || Callee->Facts->ParamReleases.empty())
+          continue;
+        bool Reported = false;
+        for (const FactParamRelease &Release : Callee->Facts->ParamReleases) {
+          const FactKey *Mutex = boundAt(Call, Release.LockParam);
+          if (!Mutex || Reported)
+            continue;
+          auto Held = llvm::find_if(
+              Call.Locks, [&](const FactLock &L) { return L.Key == *Mutex; });
+          if (Held == Call.Locks.end())
+            continue;
+          for (const auto &[Index, ReadLoc] : Release.Reads) {
+            const FactKey *Object = boundAt(Call, Index);
+            if (!Object || Object->empty() || *Object == *Mutex ||
+                llvm::StringRef(Object->front()).starts_with("local:"))
+              continue;
+            const std::string *Name = AssignedName(Caller, *Object);
+            if (!Name)
+              continue;
+            ProgramFinding Out;
+            Out.Check = EscapeCheck.str();
+            Out.Loc = Call.Loc;
+            Out.Message =
+                llvm::formatv("{0} is passed by reference to {1}, which "
+                              "releases {2} and then reads it: another "
+                              "thread can change {0} while {1} reads it",
+                              quoted(*Name), quoted(Call.CalleeName),
+                              quoted(Held->Name))
+                    .str();
+            Out.Notes.push_back(
+                {Release.ReleasedAt,
+                 llvm::formatv("{0} is released here, in {1} ({2})",
+                               quoted(Held->Name), quoted(Callee->Facts->Name),
+                               describeLocation(Release.ReleasedAt))
+                     .str()});
+            Out.Notes.push_back(
+                {ReadLoc, llvm::formatv("and read here, while {0} is "
+                                        "released",
+                                        quoted(Held->Name))
+                              .str()});
+            Findings.push_back(std::move(Out));
+            Reported = true;
+            break;
+          }
+        }
+      }
+    }
   }
 
   void findEndlessThreads() {

@@ -61,6 +61,10 @@ struct WholeProgramOptions {
   /// another unit, can never end (concguard-uncancellable-thread).
   bool Races = true;
   bool EndlessThreads = true;
+  /// Lock-guarded objects a caller passes by reference to a callee that
+  /// releases the caller's lock while reading them
+  /// (concguard-escaping-guarded-reference).
+  bool Escapes = true;
 };
 
 /// The facts of all units, merged. A function defined in several units (an

@@ -1000,6 +1000,7 @@ runWholeProgram(Report &R,
   utils::WholeProgramOptions Options;
   Options.Races = Enabled("concguard-unsynchronized-container");
   Options.EndlessThreads = Enabled("concguard-uncancellable-thread");
+  Options.Escapes = Enabled("concguard-escaping-guarded-reference");
   // The race check's own reading of its options (the shared option layer).
   utils::CheckOptionReader Reader(CheckOptions,
                                   "concguard-unsynchronized-container");
