@@ -120,13 +120,6 @@ std::string sha256Hex(StringRef Data) {
   return llvm::toHex(H.final(), /*LowerCase=*/true);
 }
 
-StringRef lineAt(const Finding &F) {
-  const Excerpt &E = F.Source;
-  if (F.Loc.Line < E.StartLine || F.Loc.Line >= E.StartLine + E.Lines.size())
-    return "";
-  return E.Lines[F.Loc.Line - E.StartLine];
-}
-
 llvm::Expected<json::Value> parseFile(StringRef Path) {
   auto Buf = llvm::MemoryBuffer::getFile(Path);
   if (!Buf)
@@ -256,6 +249,13 @@ json::Value summaryJSON(const Report &R) {
 
 } // namespace
 
+StringRef sourceLineAt(const Finding &F) {
+  const Excerpt &E = F.Source;
+  if (F.Loc.Line < E.StartLine || F.Loc.Line >= E.StartLine + E.Lines.size())
+    return "";
+  return E.Lines[F.Loc.Line - E.StartLine];
+}
+
 unsigned boostCompatUnits(const Report &R) {
   return llvm::count_if(R.Units,
                         [](const UnitResult &U) { return U.BoostCompat; });
@@ -353,7 +353,7 @@ static void sortAndFingerprint(std::vector<Finding> &Findings) {
   std::map<std::string, unsigned> Seen;
   for (Finding &F : Findings) {
     std::string Key = F.Check + '\0' + F.Loc.Path + '\0' + F.Message + '\0' +
-                      lineAt(F).trim().str();
+                      sourceLineAt(F).trim().str();
     unsigned Index = Seen[Key]++;
     F.Fingerprint = sha256Hex(Key + '\0' + std::to_string(Index)).substr(0, 32);
   }
@@ -784,7 +784,7 @@ static json::Object sarifResult(const Finding &F,
       {"ruleId", F.Check},
       {"level", sarifLevel(F.Severity)},
       {"message", json::Object{{"text", sarifMessage(F)}}},
-      {"locations", json::Array{sarifLocation(F.Loc, lineAt(F))}},
+      {"locations", json::Array{sarifLocation(F.Loc, sourceLineAt(F))}},
       {"partialFingerprints", json::Object{{FingerprintKey, F.Fingerprint}}}};
   auto It = RuleIndex.find(F.Check);
   if (It != RuleIndex.end())
@@ -801,9 +801,9 @@ static json::Object sarifResult(const Finding &F,
     }
     Res["relatedLocations"] = std::move(Related);
     // A race's paths, one thread flow per context (SarifFlows.h).
-    if (std::optional<json::Array> Flows = sarifCodeFlows(
-            F, [](const SourceLocation &L) { return sarifLocation(L); }))
-      Res["codeFlows"] = std::move(*Flows);
+    if (std::optional<CodeFlow> Flow = codeFlow(F))
+      Res["codeFlows"] = sarifCodeFlows(
+          *Flow, [](const SourceLocation &L) { return sarifLocation(L); });
   }
   if (!F.Fixes.empty()) {
     // One fix of all edits (clang-tidy applies them together), grouped
@@ -969,6 +969,12 @@ std::string toMarkdown(const Report &R) {
 
 std::string toHtml(const Report &R) {
   json::Object Data = std::move(*toJSON(R).getAsObject());
+  // The page shows a race's code flow, the one SARIF carries (SarifFlows.h):
+  // computed here, not derived again in the page's script.
+  if (json::Array *Findings = Data.getArray("findings"))
+    for (auto [F, V] : llvm::zip_equal(R.Findings, *Findings))
+      if (std::optional<CodeFlow> Flow = codeFlow(F))
+        (*V.getAsObject())["codeFlow"] = htmlCodeFlow(F, *Flow);
   std::string Text;
   llvm::raw_string_ostream OS(Text);
   OS << json::Value(std::move(Data));
