@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "AuditReport.h"
+#include "CheckSeverity.h"
 #include "SarifFlows.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -118,13 +119,6 @@ std::string sha256Hex(StringRef Data) {
   llvm::SHA256 H;
   H.update(Data);
   return llvm::toHex(H.final(), /*LowerCase=*/true);
-}
-
-StringRef lineAt(const Finding &F) {
-  const Excerpt &E = F.Source;
-  if (F.Loc.Line < E.StartLine || F.Loc.Line >= E.StartLine + E.Lines.size())
-    return "";
-  return E.Lines[F.Loc.Line - E.StartLine];
 }
 
 llvm::Expected<json::Value> parseFile(StringRef Path) {
@@ -256,6 +250,13 @@ json::Value summaryJSON(const Report &R) {
 
 } // namespace
 
+StringRef sourceLineAt(const Finding &F) {
+  const Excerpt &E = F.Source;
+  if (F.Loc.Line < E.StartLine || F.Loc.Line >= E.StartLine + E.Lines.size())
+    return "";
+  return E.Lines[F.Loc.Line - E.StartLine];
+}
+
 unsigned boostCompatUnits(const Report &R) {
   return llvm::count_if(R.Units,
                         [](const UnitResult &U) { return U.BoostCompat; });
@@ -353,7 +354,7 @@ static void sortAndFingerprint(std::vector<Finding> &Findings) {
   std::map<std::string, unsigned> Seen;
   for (Finding &F : Findings) {
     std::string Key = F.Check + '\0' + F.Loc.Path + '\0' + F.Message + '\0' +
-                      lineAt(F).trim().str();
+                      sourceLineAt(F).trim().str();
     unsigned Index = Seen[Key]++;
     F.Fingerprint = sha256Hex(Key + '\0' + std::to_string(Index)).substr(0, 32);
   }
@@ -372,6 +373,11 @@ void finalize(Report &R) {
                                       A.Message == B.Message;
                              }),
                  R.Errors.end());
+  // Each check's findings have its severity (CheckSeverity.h), in every
+  // format alike.
+  for (std::vector<Finding> *List : {&R.Findings, &R.Suppressed})
+    for (Finding &F : *List)
+      F.Severity = moreSevere(F.Severity, checkSeverity(F.Check).Level).str();
   sortAndFingerprint(R.Findings);
   sortAndFingerprint(R.Suppressed);
   // Every finding needs its rule (SARIF results refer to one), also for
@@ -766,14 +772,24 @@ std::string sarifMessage(const Finding &F) {
 
 /// Code-scanning properties of a rule: concguard's checks are high
 /// precision by the triage of docs/evaluation.md; others are not measured.
+/// The severity is the check's (CheckSeverity.h); code scanning rates a
+/// rule tagged "security" by its security-severity and lists its CWE.
 json::Object sarifRuleProperties(const Rule &Ru) {
   bool Concguard = StringRef(Ru.Id).starts_with("concguard-");
+  CheckSeverity Severity = checkSeverity(Ru.Id);
   json::Array Tags{"concurrency", "correctness"};
   if (!Concguard)
     Tags = json::Array{"clang-tidy"};
-  return json::Object{{"tags", std::move(Tags)},
-                      {"precision", Concguard ? "high" : "medium"},
-                      {"problem.severity", "warning"}};
+  if (!Severity.SecuritySeverity.empty())
+    Tags.push_back("security");
+  if (!Severity.Cwe.empty())
+    Tags.push_back(("external/cwe/cwe-" + Severity.Cwe).str());
+  json::Object Properties{{"tags", std::move(Tags)},
+                          {"precision", Concguard ? "high" : "medium"},
+                          {"problem.severity", Severity.Level}};
+  if (!Severity.SecuritySeverity.empty())
+    Properties["security-severity"] = Severity.SecuritySeverity;
+  return Properties;
 }
 
 /// One SARIF result: the finding, its notes as related locations that the
@@ -784,7 +800,7 @@ static json::Object sarifResult(const Finding &F,
       {"ruleId", F.Check},
       {"level", sarifLevel(F.Severity)},
       {"message", json::Object{{"text", sarifMessage(F)}}},
-      {"locations", json::Array{sarifLocation(F.Loc, lineAt(F))}},
+      {"locations", json::Array{sarifLocation(F.Loc, sourceLineAt(F))}},
       {"partialFingerprints", json::Object{{FingerprintKey, F.Fingerprint}}}};
   auto It = RuleIndex.find(F.Check);
   if (It != RuleIndex.end())
@@ -801,9 +817,9 @@ static json::Object sarifResult(const Finding &F,
     }
     Res["relatedLocations"] = std::move(Related);
     // A race's paths, one thread flow per context (SarifFlows.h).
-    if (std::optional<json::Array> Flows = sarifCodeFlows(
-            F, [](const SourceLocation &L) { return sarifLocation(L); }))
-      Res["codeFlows"] = std::move(*Flows);
+    if (std::optional<CodeFlow> Flow = codeFlow(F))
+      Res["codeFlows"] = sarifCodeFlows(
+          *Flow, [](const SourceLocation &L) { return sarifLocation(L); });
   }
   if (!F.Fixes.empty()) {
     // One fix of all edits (clang-tidy applies them together), grouped
@@ -858,7 +874,8 @@ json::Value toSarif(const Report &R) {
                               {"markdown", Full + "\n\n[Documentation](" +
                                                Ru.HelpUri + ")"}}},
         {"helpUri", Ru.HelpUri},
-        {"defaultConfiguration", json::Object{{"level", "warning"}}}});
+        {"defaultConfiguration",
+         json::Object{{"level", checkSeverity(Ru.Id).Level}}}});
   }
   json::Array Results;
   for (const Finding &F : R.Findings)
@@ -926,19 +943,37 @@ std::string toMarkdown(const Report &R) {
   if (!R.Suppressed.empty())
     OS << R.Suppressed.size()
        << " more suppressed in the source (NOLINT), not counted above.\n\n";
-  std::map<std::string, std::pair<unsigned, unsigned>> ByCheck;
+  // The severities as the other formats show them (CheckSeverity.h).
+  std::map<std::string, unsigned> BySeverity;
+  struct CheckCounts {
+    unsigned Findings = 0, New = 0;
+    StringRef Severity;
+  };
+  std::map<std::string, CheckCounts> ByCheck;
   for (const Finding &F : R.Findings) {
-    auto &C = ByCheck[F.Check];
-    ++C.first;
-    C.second += F.BaselineState == "new";
+    ++BySeverity[F.Severity];
+    CheckCounts &C = ByCheck[F.Check];
+    ++C.Findings;
+    C.New += F.BaselineState == "new";
+    C.Severity = moreSevere(C.Severity, F.Severity);
+  }
+  if (!BySeverity.empty()) {
+    OS << "By severity:";
+    llvm::ListSeparator Sep(",");
+    for (StringRef Severity : {"error", "warning", "note"})
+      if (unsigned N = BySeverity[Severity.str()])
+        OS << Sep << " " << Severity << " " << N;
+    OS << ".\n\n";
   }
   if (!ByCheck.empty()) {
-    OS << "| check | findings" << (R.HasBaseline ? " | new" : "") << " |\n"
-       << "| --- | ---:" << (R.HasBaseline ? " | ---:" : "") << " |\n";
+    OS << "| check | severity | findings" << (R.HasBaseline ? " | new" : "")
+       << " |\n"
+       << "| --- | --- | ---:" << (R.HasBaseline ? " | ---:" : "") << " |\n";
     for (auto &[Check, Counts] : ByCheck) {
-      OS << "| `" << Check << "` | " << Counts.first;
+      OS << "| `" << Check << "` | " << Counts.Severity << " | "
+         << Counts.Findings;
       if (R.HasBaseline)
-        OS << " | " << Counts.second;
+        OS << " | " << Counts.New;
       OS << " |\n";
     }
     OS << "\n";
@@ -954,8 +989,8 @@ std::string toMarkdown(const Report &R) {
       OS << (R.HasBaseline ? "New findings:\n\n" : "Findings:\n\n");
     if (Listed < MaxListed) {
       ++Listed;
-      OS << "- `" << F.Loc.Path << ":" << F.Loc.Line << "` " << F.Message
-         << " [`" << F.Check << "`]\n";
+      OS << "- " << F.Severity << " `" << F.Loc.Path << ":" << F.Loc.Line
+         << "` " << F.Message << " [`" << F.Check << "`]\n";
     }
   }
   if (Eligible > Listed)
@@ -969,6 +1004,12 @@ std::string toMarkdown(const Report &R) {
 
 std::string toHtml(const Report &R) {
   json::Object Data = std::move(*toJSON(R).getAsObject());
+  // The page shows a race's code flow, the one SARIF carries (SarifFlows.h):
+  // computed here, not derived again in the page's script.
+  if (json::Array *Findings = Data.getArray("findings"))
+    for (auto [F, V] : llvm::zip_equal(R.Findings, *Findings))
+      if (std::optional<CodeFlow> Flow = codeFlow(F))
+        (*V.getAsObject())["codeFlow"] = htmlCodeFlow(F, *Flow);
   std::string Text;
   llvm::raw_string_ostream OS(Text);
   OS << json::Value(std::move(Data));

@@ -120,6 +120,9 @@ struct Report {
   bool complete() const { return Errors.empty(); }
 };
 
+/// The source line at F.Loc, from F's excerpt ("" when it is not there).
+llvm::StringRef sourceLineAt(const Finding &F);
+
 /// How many units were parsed with the Boost compatibility headers.
 unsigned boostCompatUnits(const Report &R);
 

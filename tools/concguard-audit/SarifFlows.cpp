@@ -1,4 +1,4 @@
-//===--- SarifFlows.cpp - SARIF code flows of race findings ---------------===//
+//===--- SarifFlows.cpp - code flows of race findings ---------------------===//
 
 #include "SarifFlows.h"
 
@@ -58,67 +58,99 @@ std::optional<RaceShape> raceShape(const Finding &F) {
   return Shape;
 }
 
-std::optional<json::Array>
-sarifCodeFlows(const Finding &F,
-               llvm::function_ref<json::Value(const SourceLocation &)> Locate) {
+std::optional<CodeFlow> codeFlow(const Finding &F) {
   std::optional<RaceShape> Shape = raceShape(F);
   if (!Shape)
     return std::nullopt;
 
-  auto Step = [&](const SourceLocation &Loc, StringRef Message, StringRef Kind,
-                  unsigned Nesting, bool Essential) {
-    json::Value L = Locate(Loc);
-    (*L.getAsObject())["message"] = json::Object{{"text", Message}};
-    json::Object Out{{"location", std::move(L)},
-                     {"kinds", json::Array{Kind}},
-                     {"nestingLevel", Nesting}};
-    if (Essential)
-      Out["importance"] = "essential";
-    return Out;
+  auto NoteStep = [&](unsigned Note, StringRef Kind, unsigned Nesting) {
+    return FlowStep{F.Notes[Note].Loc,
+                    F.Notes[Note].Message,
+                    Kind,
+                    Nesting,
+                    /*Essential=*/Kind == "memory",
+                    Note};
   };
   // One context's path: the calls from its root (nesting 0) down to the
   // access, which is as deep as the number of calls before it.
-  auto Path = [&](llvm::ArrayRef<unsigned> Calls, const SourceLocation &At,
-                  StringRef AccessMessage) {
-    json::Array Locations;
-    unsigned Depth = 0;
+  auto Path = [&](llvm::ArrayRef<unsigned> Calls, FlowStep Access) {
+    std::vector<FlowStep> Steps;
     for (unsigned Call : Calls)
-      Locations.push_back(Step(F.Notes[Call].Loc, F.Notes[Call].Message, "call",
-                               Depth++, false));
-    Locations.push_back(Step(At, AccessMessage, "memory", Depth, true));
-    return Locations;
+      Steps.push_back(NoteStep(Call, "call", Steps.size()));
+    Access.Nesting = Steps.size();
+    Steps.push_back(std::move(Access));
+    return Steps;
   };
 
-  json::Array Threads;
+  CodeFlow Flow;
+  Flow.Message = Shape->OtherAccess ? "two accesses that can run at once"
+                                    : "an access that two threads started at "
+                                      "the same place can make at once";
   // First the reported access: a viewer that shows one thread flow shows
   // this one.
-  Threads.push_back(json::Object{
-      {"message", json::Object{{"text", "the access reported here"}}},
-      {"locations",
-       Path(Shape->ReportedPath, F.Loc, "the access reported here")}});
-  if (Shape->OtherAccess) {
-    const Note &Other = F.Notes[*Shape->OtherAccess];
-    Threads.push_back(json::Object{
-        {"message", json::Object{{"text", "the other access"}}},
-        {"locations", Path(Shape->OtherPath, Other.Loc, Other.Message)}});
-  }
+  constexpr StringRef Reported = "the access reported here";
+  Flow.Threads.push_back(
+      {Reported.str(),
+       Path(Shape->ReportedPath,
+            FlowStep{F.Loc, Reported.str(), "memory", 0, true, std::nullopt})});
+  if (Shape->OtherAccess)
+    Flow.Threads.push_back(
+        {"the other access",
+         Path(Shape->OtherPath, NoteStep(*Shape->OtherAccess, "memory", 0))});
   // The start of the thread, as a context of its own: the notes do not say
   // which of the two accesses runs on the started thread (only the message
   // does, in words), and the thread that starts it is a third context
   // unless the other access follows the start in the same function.
-  const Note &Spawn = F.Notes[Shape->Spawn];
-  Threads.push_back(json::Object{
-      {"message", json::Object{{"text", "the start of the thread"}}},
-      {"locations",
-       json::Array{Step(Spawn.Loc, Spawn.Message, "call", 0, false)}}});
+  Flow.Threads.push_back(
+      {"the start of the thread", {NoteStep(Shape->Spawn, "call", 0)}});
+  return Flow;
+}
 
-  return json::Array{json::Object{
-      {"message",
-       json::Object{{"text", Shape->OtherAccess
-                                 ? "two accesses that can run at once"
-                                 : "an access that two threads started at "
-                                   "the same place can make at once"}}},
-      {"threadFlows", std::move(Threads)}}};
+json::Array
+sarifCodeFlows(const CodeFlow &Flow,
+               llvm::function_ref<json::Value(const SourceLocation &)> Locate) {
+  json::Array Threads;
+  for (const ThreadFlow &Thread : Flow.Threads) {
+    json::Array Locations;
+    for (const FlowStep &Step : Thread.Steps) {
+      json::Value L = Locate(Step.Loc);
+      (*L.getAsObject())["message"] = json::Object{{"text", Step.Message}};
+      json::Object Out{{"location", std::move(L)},
+                       {"kinds", json::Array{Step.Kind}},
+                       {"nestingLevel", Step.Nesting}};
+      if (Step.Essential)
+        Out["importance"] = "essential";
+      Locations.push_back(std::move(Out));
+    }
+    Threads.push_back(
+        json::Object{{"message", json::Object{{"text", Thread.Message}}},
+                     {"locations", std::move(Locations)}});
+  }
+  return json::Array{
+      json::Object{{"message", json::Object{{"text", Flow.Message}}},
+                   {"threadFlows", std::move(Threads)}}};
+}
+
+json::Value htmlCodeFlow(const Finding &F, const CodeFlow &Flow) {
+  json::Array Threads;
+  for (const ThreadFlow &Thread : Flow.Threads) {
+    json::Array Steps;
+    for (const FlowStep &Step : Thread.Steps) {
+      json::Object Out{{"path", Step.Loc.Path},      {"line", Step.Loc.Line},
+                       {"column", Step.Loc.Column},  {"message", Step.Message},
+                       {"kind", Step.Kind},          {"nesting", Step.Nesting},
+                       {"essential", Step.Essential}};
+      StringRef Code =
+          Step.Note ? StringRef(F.Notes[*Step.Note].Code) : sourceLineAt(F);
+      if (!Code.empty())
+        Out["code"] = Code;
+      Steps.push_back(std::move(Out));
+    }
+    Threads.push_back(
+        json::Object{{"message", Thread.Message}, {"steps", std::move(Steps)}});
+  }
+  return json::Object{{"message", Flow.Message},
+                      {"threads", std::move(Threads)}};
 }
 
 } // namespace concguard::audit

@@ -1,9 +1,11 @@
-//===--- SarifFlows.h - SARIF code flows of race findings -----------------===//
+//===--- SarifFlows.h - code flows of race findings -----------------------===//
 //
 // A race finding of concguard-unsynchronized-container (per unit or whole
-// program) as a SARIF codeFlow: one threadFlow per context that takes part
-// in the race, so that a viewer (GitHub code scanning's "Show paths", the
-// VS Code SARIF viewer) shows the path to each access.
+// program) as a code flow: one thread flow per context that takes part in
+// the race, so that a viewer (GitHub code scanning's "Show paths", the VS
+// Code SARIF viewer, the HTML report) shows the path to each access. The
+// flow is computed once, here (codeFlow), and both the SARIF and the HTML
+// writers render that one computation.
 //
 // The finding carries no structure beyond its notes, and the check's code
 // is not the audit's to change, so the structure is derived from the order
@@ -37,6 +39,7 @@
 #include "llvm/Support/JSON.h"
 
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace concguard::audit {
@@ -53,11 +56,41 @@ struct RaceShape {
 /// notes do not have the race's shape.
 std::optional<RaceShape> raceShape(const Finding &F);
 
-/// The SARIF `codeFlows` of \p F (an array with one codeFlow), or nothing
-/// when raceShape(F) is nothing. \p Locate renders a SARIF location.
-std::optional<llvm::json::Array> sarifCodeFlows(
-    const Finding &F,
+/// One step of a thread flow (a SARIF threadFlowLocation).
+struct FlowStep {
+  SourceLocation Loc;
+  std::string Message;
+  llvm::StringRef Kind; // "call" or "memory" (SARIF's threadFlowLocation kinds)
+  unsigned Nesting = 0; // the call depth below the context's root
+  bool Essential = false;
+  /// The note the step shows, or nothing for the finding's own location.
+  std::optional<unsigned> Note;
+};
+
+/// One context of the race: the steps in the order they run.
+struct ThreadFlow {
+  std::string Message;
+  std::vector<FlowStep> Steps;
+};
+
+struct CodeFlow {
+  std::string Message;
+  std::vector<ThreadFlow> Threads;
+};
+
+/// The code flow of \p F, or nothing when raceShape(F) is nothing.
+std::optional<CodeFlow> codeFlow(const Finding &F);
+
+/// \p Flow as SARIF `codeFlows` (an array with one codeFlow). \p Locate
+/// renders a SARIF location.
+llvm::json::Array sarifCodeFlows(
+    const CodeFlow &Flow,
     llvm::function_ref<llvm::json::Value(const SourceLocation &)> Locate);
+
+/// \p Flow of \p F as the HTML report's data: the messages, and per step its
+/// location, kind, nesting, importance and source line (the note's, or the
+/// finding's own for the reported access).
+llvm::json::Value htmlCodeFlow(const Finding &F, const CodeFlow &Flow);
 
 } // namespace concguard::audit
 
