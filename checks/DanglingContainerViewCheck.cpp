@@ -1378,8 +1378,127 @@ static std::string sourceText(const Expr *E, const ASTContext &Context) {
   return Text.str();
 }
 
+/// The assignments `Field = Param` (through `this`, casts looked through)
+/// in \p Body, by field, in source order.
+static std::vector<std::pair<const FieldDecl *, const BinaryOperator *>>
+fieldAssignments(const Stmt &Body, ASTContext &Context) {
+  std::vector<std::pair<const FieldDecl *, const BinaryOperator *>> Out;
+  for (const BoundNodes &Nodes :
+       match(findAll(binaryOperator(isAssignmentOperator(),
+                                    hasLHS(ignoringParenImpCasts(memberExpr(
+                                        hasObjectExpression(cxxThisExpr()),
+                                        member(fieldDecl().bind("field"))))))
+                         .bind("assign")),
+             Body, Context))
+    Out.push_back({Nodes.getNodeAs<FieldDecl>("field"),
+                   Nodes.getNodeAs<BinaryOperator>("assign")});
+  const SourceManager &SM = Context.getSourceManager();
+  llvm::sort(Out, [&](const auto &A, const auto &B) {
+    return SM.isBeforeInTranslationUnit(A.second->getBeginLoc(),
+                                        B.second->getBeginLoc());
+  });
+  return Out;
+}
+
+void DanglingContainerViewCheck::findViewsKeptInFields(
+    const CXXMethodDecl &Method, ASTContext &Context) {
+  const CXXRecordDecl *Class = Method.getParent();
+  if (Method.isStatic() || !Class || Class->isLambda() ||
+      !Class->hasDefinition())
+    return;
+  SummaryCache Cache(Model, Context, AssumeUnknownCallsInvalidate);
+  Resolver R(Cache, Method);
+  const SourceManager &SM = Context.getSourceManager();
+  auto Calls = match(findAll(cxxMemberCallExpr(on(cxxThisExpr())).bind("call")),
+                     *Method.getBody(), Context);
+  for (const BoundNodes &Nodes : Calls) {
+    const auto *Call = Nodes.getNodeAs<CXXMemberCallExpr>("call");
+    const CXXMethodDecl *Callee = Call->getMethodDecl();
+    const FunctionDecl *Definition = Callee ? Callee->getDefinition() : nullptr;
+    if (!Definition || !Definition->getBody() || Definition == &Method ||
+        Callee->getParent()->getCanonicalDecl() != Class->getCanonicalDecl())
+      continue;
+    for (unsigned I = 0;
+         I < Call->getNumArgs() && I < Definition->getNumParams(); ++I) {
+      // A pointer, iterator or view into a container that is a local of
+      // this function (not a reference, not static): it dies on return.
+      std::optional<ViewInfo> View = R.viewValue(Call->getArg(I));
+      if (!View || View->Container.size() != 1 ||
+          View->Container[0].Kind != Step::Var)
+        continue;
+      const auto *Local = static_cast<const VarDecl *>(View->Container[0].Decl);
+      if (!Local || !Local->hasLocalStorage() || isa<ParmVarDecl>(Local) ||
+          Local->getType()->isReferenceType() ||
+          Local->getParentFunctionOrMethod() != &Method)
+        continue;
+      const ParmVarDecl *Param = Definition->getParamDecl(I);
+      // The callee keeps the parameter in a field of `this`, and does not
+      // overwrite that field before it returns.
+      auto Stores = fieldAssignments(*Definition->getBody(), Context);
+      for (size_t S = 0; S < Stores.size(); ++S) {
+        const auto *Ref = dyn_cast<DeclRefExpr>(
+            Stores[S].second->getRHS()->IgnoreParenImpCasts());
+        if (!Ref || Ref->getDecl() != Param)
+          continue;
+        const FieldDecl *Field = Stores[S].first;
+        bool Overwritten = llvm::any_of(
+            llvm::drop_begin(Stores, S + 1),
+            [&](const auto &Later) { return Later.first == Field; });
+        // ... nor does this function after the call.
+        for (const auto &[Assigned, Assign] :
+             fieldAssignments(*Method.getBody(), Context))
+          if (Assigned == Field &&
+              SM.isBeforeInTranslationUnit(Call->getEndLoc(),
+                                           Assign->getBeginLoc()))
+            Overwritten = true;
+        if (Overwritten)
+          continue;
+        // Some other member function reads the field later: the view is
+        // used after the local is gone.
+        const MemberExpr *LaterRead = nullptr;
+        const CXXMethodDecl *Reader = nullptr;
+        for (const CXXMethodDecl *Other : Class->methods()) {
+          const FunctionDecl *Body = Other->getDefinition();
+          if (!Body || !Body->getBody() || Body == Definition ||
+              Body == &Method || isa<CXXConstructorDecl>(Other) ||
+              isa<CXXDestructorDecl>(Other))
+            continue;
+          auto Reads =
+              match(findAll(memberExpr(member(equalsNode(Field))).bind("read")),
+                    *Body->getBody(), Context);
+          if (!Reads.empty()) {
+            LaterRead = Reads.front().getNodeAs<MemberExpr>("read");
+            Reader = Other;
+            break;
+          }
+        }
+        if (!LaterRead)
+          continue;
+        SourceLocation Loc = Call->getArg(I)->getBeginLoc();
+        if (Loc.isInvalid() || !Reported.insert(Loc.getRawEncoding()).second)
+          continue;
+        diag(Loc, "'%0' points into the local '%1', and '%2' keeps it in the "
+                  "member '%3', which outlives '%1': '%3' dangles once this "
+                  "function returns")
+            << sourceText(Call->getArg(I), Context) << Local->getName()
+            << Callee->getQualifiedNameAsString() << Field->getName();
+        diag(Stores[S].second->getBeginLoc(), "kept in '%0' here",
+             DiagnosticIDs::Note)
+            << Field->getName();
+        diag(LaterRead->getMemberLoc(),
+             "and read here, in '%0', after '%1' is destroyed",
+             DiagnosticIDs::Note)
+            << Reader->getQualifiedNameAsString() << Local->getName();
+        break;
+      }
+    }
+  }
+}
+
 void DanglingContainerViewCheck::analyzeFunction(const FunctionDecl &Function,
                                                  ASTContext &Context) {
+  if (const auto *Method = dyn_cast<CXXMethodDecl>(&Function))
+    findViewsKeptInFields(*Method, Context);
   SummaryCache Cache(Model, Context, AssumeUnknownCallsInvalidate);
   Resolver R(Cache, Function);
   FunctionFacts Facts;

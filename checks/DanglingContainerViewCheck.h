@@ -36,6 +36,9 @@ public:
 
 private:
   void analyzeFunction(const FunctionDecl &Function, ASTContext &Context);
+  /// Views into a local container that a member function of the same object
+  /// keeps in a field of `this`: the field dangles once the local dies.
+  void findViewsKeptInFields(const CXXMethodDecl &Method, ASTContext &Context);
 
   std::string RawContainerFamilies;
   bool AssumeUnknownCallsInvalidate = true;
