@@ -652,7 +652,7 @@ public:
   /// through the iterator.
   iterator find(const K &key) {
     const std::uint64_t h = hash_of(key);
-    if (locate(key, h, nullptr) == nullptr)
+    if (lookup(key, h) == nullptr)
       return end();
     own_path(key, h);
     iterator it;
@@ -685,7 +685,7 @@ public:
   }
   V &at(const K &key) {
     const std::uint64_t h = hash_of(key);
-    if (locate(key, h, nullptr) == nullptr)
+    if (lookup(key, h) == nullptr)
       throw std::out_of_range("concguard::persistent_map::at: key not found");
     return own_path(key, h)->second;
   }
@@ -727,7 +727,7 @@ public:
   /// Removes `key`; returns 0 or 1.
   size_type erase(const K &key) {
     const std::uint64_t h = hash_of(key);
-    if (locate(key, h, nullptr) == nullptr)
+    if (lookup(key, h) == nullptr)
       return 0;
     erase_at(root_, 0, h, key, nullptr, 0);
     --size_;
@@ -858,12 +858,6 @@ private:
       *it = It();
     return nullptr;
   }
-  template <class Q>
-  const value_type *locate(const Q &key, std::uint64_t h,
-                           std::nullptr_t) const {
-    return locate<const_iterator>(key, h, nullptr);
-  }
-
   /// Makes every node on the path to `key` (present) and its entry unique to
   /// this map; returns the entry.
   value_type *own_path(const K &key, std::uint64_t h) {
@@ -912,7 +906,7 @@ private:
   template <class KeyArg, class... A>
   std::pair<iterator, bool> try_emplace_impl(KeyArg &&key, A &&...args) {
     const std::uint64_t h = hash_of(key);
-    if (locate(key, h, nullptr) != nullptr) {
+    if (lookup(key, h) != nullptr) {
       own_path(key, h);
       iterator it;
       locate(key, h, &it);
@@ -929,7 +923,7 @@ private:
   template <class KeyArg, class M>
   std::pair<iterator, bool> insert_or_assign_impl(KeyArg &&key, M &&value) {
     const std::uint64_t h = hash_of(key);
-    if (locate(key, h, nullptr) != nullptr) {
+    if (lookup(key, h) != nullptr) {
       own_path(key, h)->second = std::forward<M>(value);
       iterator it;
       locate(key, h, &it);
