@@ -12,8 +12,9 @@
 #   --callgrind[=REV] instead of the benchmark: instructions and atomic
 #                    read-modify-writes (the loop binary's lock-prefixed
 #                    instructions; libc's mutexes not included) of one
-#                    snapshot_map write, counted by callgrind in a fixed write
-#                    loop (test/bench/runtime/write_loop.cpp), for the headers
+#                    snapshot_map write and of one read (visit), counted by
+#                    callgrind in a fixed loop
+#                    (test/bench/runtime/write_loop.cpp), for the headers
 #                    of this tree and of git revision REV (default HEAD), side
 #                    by side; deterministic, so usable on a busy machine
 # Extra arguments go to the benchmark, e.g. --cell_min_time=0.2 or
@@ -41,7 +42,7 @@ while [ $# -gt 0 ]; do
     --callgrind) callgrind=HEAD; shift ;;
     --callgrind=*) callgrind=${1#*=}; shift ;;
     --) shift; bench_args+=("$@"); break ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench-runtime.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -114,24 +115,29 @@ for line in open(profile):
 print(total)
 PY
   }
-  measure() { # tree value keys writes -> "instructions locked"
-    local out="$work/cg.$1.$2.$3.$4"
+  measure() { # tree value keys count [read] -> "instructions locked"
+    local out="$work/cg.$1.$2.$3.$4${5:+.$5}"
     valgrind --tool=callgrind --dump-instr=yes --compress-pos=no --compress-strings=no \
-      --callgrind-out-file="$out" "$work/loop-$1" "$2" "$3" "$4" >/dev/null 2>&1
+      --callgrind-out-file="$out" "$work/loop-$1" "$2" "$3" "$4" ${5:+"$5"} >/dev/null 2>&1
     echo "$(sed -n 's/^summary: //p' "$out") $(count_locked "$out" "$work/loop-$1")"
   }
-  echo "| cell | instructions per write, $callgrind | this tree | ratio | atomic RMWs per write, $callgrind | this tree | ratio |"
-  echo "|---|---|---|---|---|---|---|"
-  for cell in "i64 10000 4000" "str 10000 4000" "i64 1000000 4000"; do
-    set -- $cell
-    row=()
-    for tree in base current; do
-      read -r i0 l0 < <(measure "$tree" "$1" "$2" 0)
-      read -r i1 l1 < <(measure "$tree" "$1" "$2" "$3")
-      row+=("$(( (i1 - i0) / $3 ))" "$(( (l1 - l0) / $3 ))")
+  for op in write read; do
+    mode=""
+    [ "$op" = read ] && mode=read
+    echo
+    echo "| cell | instructions per $op, $callgrind | this tree | ratio | atomic RMWs per $op, $callgrind | this tree | ratio |"
+    echo "|---|---|---|---|---|---|---|"
+    for cell in "i64 10000 4000" "str 10000 4000" "i64 1000000 4000"; do
+      set -- $cell
+      row=()
+      for tree in base current; do
+        read -r i0 l0 < <(measure "$tree" "$1" "$2" 0 $mode)
+        read -r i1 l1 < <(measure "$tree" "$1" "$2" "$3" $mode)
+        row+=("$(( (i1 - i0) / $3 ))" "$(( (l1 - l0) / $3 ))")
+      done
+      awk -v c="$1/$2 keys" -v ib="${row[0]}" -v lb="${row[1]}" -v ic="${row[2]}" -v lc="${row[3]}" \
+        'BEGIN { printf "| %s | %d | %d | %.2f | %d | %d | %s |\n", c, ib, ic, ic / ib, lb, lc, lb ? sprintf("%.2f", lc / lb) : "-" }'
     done
-    awk -v c="$1/$2 keys" -v ib="${row[0]}" -v lb="${row[1]}" -v ic="${row[2]}" -v lc="${row[3]}" \
-      'BEGIN { printf "| %s | %d | %d | %.2f | %d | %d | %.2f |\n", c, ib, ic, ic / ib, lb, lc, lc / lb }'
   done
   exit 0
 fi

@@ -283,3 +283,19 @@ TEST(SnapshotMapTrie, SnapshotsTakenBeforeWritesStayUnchanged) {
 }
 
 } // namespace
+
+// The lookup counts bitmap bits with the CPU's popcnt where it has one and
+// with the portable count otherwise: both must agree on every kind of word.
+TEST(PersistentMapPopcount, PortableAgreesWithBuiltin) {
+  std::mt19937 rng(7);
+  const concguard::detail::portable_popcount portable;
+  const concguard::detail::builtin_popcount builtin;
+  for (std::uint32_t x : {0u, 1u, 0x80000000u, 0xffffffffu, 0x55555555u,
+                          0xaaaaaaaau, 0x0f0f0f0fu})
+    EXPECT_EQ(portable(x), builtin(x)) << x;
+  for (int i = 0; i < 100000; ++i) {
+    const std::uint32_t x = rng();
+    ASSERT_EQ(portable(x), builtin(x)) << x;
+    ASSERT_EQ(portable(x & (x >> 7)), builtin(x & (x >> 7))) << x;
+  }
+}

@@ -85,6 +85,53 @@ TEST(ShardedMap, InsertOrAssignReportsInsertion) {
   EXPECT_EQ(m.at(1), "b");
 }
 
+/// Counts how a value was copied: insert_or_assign of an lvalue over a
+/// present key must copy-assign (reusing the old value's memory), not build
+/// a copy and move it in.
+struct assign_counted {
+  static inline int constructions = 0;
+  static inline int assignments = 0;
+  std::vector<std::string> parts;
+  assign_counted() = default;
+  explicit assign_counted(std::vector<std::string> p) : parts(std::move(p)) {}
+  assign_counted(const assign_counted &o) : parts(o.parts) { ++constructions; }
+  assign_counted(assign_counted &&) noexcept = default;
+  assign_counted &operator=(const assign_counted &o) {
+    parts = o.parts;
+    ++assignments;
+    return *this;
+  }
+  assign_counted &operator=(assign_counted &&) noexcept = default;
+};
+
+TEST(ShardedMap, InsertOrAssignOfAnLvalueCopyAssignsInPlace) {
+  sharded_map<int, assign_counted> m;
+  const assign_counted value(std::vector<std::string>(3, std::string(24, 'x')));
+  EXPECT_TRUE(m.insert_or_assign(1, value)); // absent: one copy construction
+  EXPECT_EQ(assign_counted::constructions, 1);
+  assign_counted::constructions = 0;
+  EXPECT_FALSE(m.insert_or_assign(1, value)); // present: one assignment only
+  EXPECT_EQ(assign_counted::constructions, 0);
+  EXPECT_EQ(assign_counted::assignments, 1);
+  EXPECT_FALSE(m.insert_or_assign(1, assign_counted({"moved"}))); // no copy
+  EXPECT_EQ(assign_counted::constructions, 0);
+  EXPECT_EQ(assign_counted::assignments, 1);
+  EXPECT_EQ(m.at(1).parts, std::vector<std::string>{"moved"});
+}
+
+TEST(ShardedMap, InsertOrAssignTakesConvertiblesAndBracedLists) {
+  Map m;
+  EXPECT_TRUE(m.insert_or_assign(1, "one")); // const char[4] -> std::string
+  EXPECT_FALSE(m.insert_or_assign(1, {}));   // braced list: a V
+  EXPECT_EQ(m.at(1), "");
+  sharded_map<int, std::vector<int>> v;
+  EXPECT_TRUE(v.insert_or_assign(2, {1, 2, 3}));
+  EXPECT_EQ(v.at(2), (std::vector<int>{1, 2, 3}));
+  std::vector<int> lvalue{4};
+  EXPECT_FALSE(v.insert_or_assign(2, lvalue));
+  EXPECT_EQ(v.at(2), lvalue);
+}
+
 TEST(ShardedMap, AtThrowsOutOfRange) {
   Map m;
   EXPECT_THROW(m.at(42), std::out_of_range);

@@ -5,13 +5,15 @@
 // difference divided by N, i.e. the instructions of one write, for the
 // current headers and for a baseline revision's, side by side.
 //
-//   concguard_snapshot_write_loop VALUE KEYS WRITES
+//   concguard_snapshot_write_loop VALUE KEYS WRITES [read]
 //
 // VALUE is i64 (inline entries) or str (boxed 24-character strings). The map
 // is loaded with KEYS keys (64-bit mixed ids, one batch), then WRITES
 // insert_or_assign calls overwrite keys chosen by a fixed generator; the
 // replaced versions are freed by the writer itself (no reader holds them).
-// It also prints the wall-clock time per write (noisy; for a quick look).
+// With `read`, the loop does WRITES visit calls of such keys instead (one
+// snapshot_map read each, the thread's cached snapshot always current).
+// It also prints the wall-clock time per operation (noisy; a quick look).
 #include "concguard/snapshot_map.hpp"
 
 #include <chrono>
@@ -40,7 +42,7 @@ template <> std::string value_of<std::string>(std::uint64_t x) {
   return std::string(24, char('a' + x % 26));
 }
 
-template <class V> int run(std::size_t keys, std::size_t writes) {
+template <class V> int run(std::size_t keys, std::size_t writes, bool reads) {
   std::uint64_t state = 42;
   std::vector<std::int64_t> ids(keys);
   for (auto &id : ids)
@@ -50,16 +52,24 @@ template <class V> int run(std::size_t keys, std::size_t writes) {
     for (std::size_t i = 0; i < keys; ++i)
       mm.insert_or_assign(ids[i], value_of<V>(i));
   });
+  std::size_t seen = 0;
   const auto start = std::chrono::steady_clock::now();
-  for (std::size_t i = 0; i < writes; ++i)
-    m.insert_or_assign(ids[next(state) % keys], value_of<V>(i));
+  if (reads) {
+    for (std::size_t i = 0; i < writes; ++i)
+      m.visit(ids[next(state) % keys], [&](const V &) { ++seen; });
+  } else {
+    for (std::size_t i = 0; i < writes; ++i)
+      m.insert_or_assign(ids[next(state) % keys], value_of<V>(i));
+  }
   const std::chrono::duration<double, std::nano> elapsed =
       std::chrono::steady_clock::now() - start;
+  if (reads && seen != writes)
+    return 1;
   std::size_t found = 0;
   for (std::size_t i = 0; i < 16; ++i)
     found += m.contains(ids[i % keys]) ? 1 : 0;
-  std::printf("%zu keys, %zu writes, %zu found, %.0f ns per write\n", m.size(),
-              writes, found,
+  std::printf("%zu keys, %zu %s, %zu found, %.0f ns each\n", m.size(), writes,
+              reads ? "reads" : "writes", found,
               writes == 0 ? 0.0 : elapsed.count() / double(writes));
   return found == 16 ? 0 : 1;
 }
@@ -67,9 +77,10 @@ template <class V> int run(std::size_t keys, std::size_t writes) {
 } // namespace
 
 int main(int argc, char **argv) {
-  if (argc != 4 ||
+  const bool reads = argc == 5 && std::strcmp(argv[4], "read") == 0;
+  if ((argc != 4 && !reads) ||
       (std::strcmp(argv[1], "i64") != 0 && std::strcmp(argv[1], "str") != 0)) {
-    std::fprintf(stderr, "usage: %s i64|str KEYS WRITES\n", argv[0]);
+    std::fprintf(stderr, "usage: %s i64|str KEYS WRITES [read]\n", argv[0]);
     return 2;
   }
   const std::size_t keys = std::strtoull(argv[2], nullptr, 10);
@@ -78,6 +89,7 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "%s: KEYS must be at least 1\n", argv[0]);
     return 2;
   }
-  return std::strcmp(argv[1], "i64") == 0 ? run<std::int64_t>(keys, writes)
-                                          : run<std::string>(keys, writes);
+  return std::strcmp(argv[1], "i64") == 0
+             ? run<std::int64_t>(keys, writes, reads)
+             : run<std::string>(keys, writes, reads);
 }

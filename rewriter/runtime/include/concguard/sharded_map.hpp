@@ -907,17 +907,40 @@ public:
 
   /// Inserts or overwrites the value for `key`; returns true if it inserted,
   /// false if it assigned over an existing value.
-  bool insert_or_assign(K key, V value) {
+  ///
+  /// A `const V&` (an lvalue V) is copy-assigned over the present value
+  /// under the write lock, as std::unordered_map::insert_or_assign does: a
+  /// value that owns memory (a string, a vector of strings) reuses it, where
+  /// copying first and moving in would allocate the copy and free the old
+  /// value's memory on every overwrite. If that assignment throws, the value
+  /// is what V's assignment left (basic guarantee). Anything else (an
+  /// rvalue, another type, a braced list) is made into a V before the lock,
+  /// swapped in, and the old value is destroyed after the lock is released.
+  template <class M = V,
+            std::enable_if_t<std::is_convertible_v<M &&, V>, int> = 0>
+  bool insert_or_assign(K key, M &&value) {
     check_entry("insert_or_assign");
     const std::uint64_t h = hash_of(key);
     shard &s = shard_for_hash(h);
-    exclusive_access a(this, s);
-    if (auto *e = s.table.find(key, h)) {
-      e->second = std::move(value);
-      return false;
+    if constexpr (std::is_same_v<M, const V &> || std::is_same_v<M, V &>) {
+      exclusive_access a(this, s);
+      if (auto *e = s.table.find(key, h)) {
+        e->second = value;
+        return false;
+      }
+      s.table.try_emplace(std::move(key), h, value);
+      return true;
+    } else {
+      V fresh(std::forward<M>(value)); // destroyed after the lock is released
+      exclusive_access a(this, s);
+      if (auto *e = s.table.find(key, h)) {
+        using std::swap;
+        swap(e->second, fresh);
+        return false;
+      }
+      s.table.try_emplace(std::move(key), h, std::move(fresh));
+      return true;
     }
-    s.table.try_emplace(std::move(key), h, std::move(value));
-    return true;
   }
 
   /// Removes `key`; returns the number of elements removed (0 or 1). The
