@@ -336,6 +336,13 @@ public:
               LockScopeAnalysis::keyOf(Lifetime->Handle);
           Key && llvm::is_contained(Waiters, *Key))
         return true;
+    // A spawn function that returns a std::future (a wrapper of
+    // std::async): waiting for it waits for the task.
+    if (Site.Kind == SpawnKind::SpawnFunction &&
+        Lifetime->Op == ThreadLifetimeOp::Wait &&
+        isStdRecordType(Lifetime->Handle->getType(),
+                        {"future", "shared_future"}))
+      return sameObject(Lifetime->Handle);
     if (Lifetime->Op != ThreadLifetimeOp::Join)
       return false;
     if (Site.Handle == HandleKind::Container)

@@ -154,10 +154,13 @@ StatementMatcher
 spawnExpressionMatcher(llvm::ArrayRef<SpawnFunction> SpawnFunctions) {
   // Calls of project functions that take a callable: pool submits and
   // spawn wrappers are among them (inferred in analyzeSpawn).
-  auto Inferred =
-      callExpr(unless(cxxOperatorCallExpr()),
-               callee(functionDecl(hasCallableParameter(),
-                                   unless(isExpansionInSystemHeader()))));
+  // A pool may come from a header on the system include path (an installed
+  // header-only pool); a spawn wrapper is looked for in project code only.
+  auto Inferred = callExpr(
+      unless(cxxOperatorCallExpr()),
+      callee(functionDecl(hasCallableParameter(),
+                          anyOf(unless(isExpansionInSystemHeader()),
+                                cxxMethodDecl(unless(isInStdNamespace()))))));
   std::vector<llvm::StringRef> Names;
   for (const SpawnFunction &Function : SpawnFunctions)
     Names.push_back(Function.QualifiedName);
@@ -808,8 +811,7 @@ static void scanWorker(const FunctionDecl &F, const FieldDecl &Queue,
                        llvm::SmallPtrSetImpl<const FunctionDecl *> &Seen,
                        WorkerSteps &Steps) {
   const FunctionDecl *Definition = F.getDefinition();
-  if (!Definition || !Definition->hasBody() ||
-      !inProjectCode(*Definition, Context.getSourceManager()) ||
+  if (!Definition || !Definition->hasBody() || Definition->isInStdNamespace() ||
       !Seen.insert(Definition).second)
     return;
   BodyScan Scan;
@@ -912,14 +914,16 @@ static bool overrides(const CXXMethodDecl &Method,
 /// The overriders of \p Target defined in the unit's project code.
 static void collectOverriders(const DeclContext &Scope,
                               const CXXMethodDecl &Target,
-                              const SourceManager &SM,
                               llvm::SmallVectorImpl<const CXXMethodDecl *> &Out,
                               unsigned Depth) {
   for (const Decl *D : Scope.decls()) {
-    if (!inProjectCode(*D, SM))
+    // Not the standard library's classes (nor its implementation's).
+    if (const auto *Namespace = dyn_cast<NamespaceDecl>(D);
+        Namespace &&
+        (Namespace->isStdNamespace() || Namespace->getName().starts_with("__")))
       continue;
     if (isa<NamespaceDecl, LinkageSpecDecl>(D)) {
-      collectOverriders(*cast<DeclContext>(D), Target, SM, Out, Depth);
+      collectOverriders(*cast<DeclContext>(D), Target, Out, Depth);
       continue;
     }
     const auto *Record = dyn_cast<CXXRecordDecl>(D);
@@ -928,17 +932,16 @@ static void collectOverriders(const DeclContext &Scope,
     for (const CXXMethodDecl *Method : Record->methods())
       if (Method->isVirtual() && overrides(*Method, Target))
         Out.push_back(Method);
-    collectOverriders(*Record, Target, SM, Out, Depth + 1);
+    collectOverriders(*Record, Target, Out, Depth + 1);
   }
 }
 
 static std::optional<ThreadPoolShape>
 threadPoolSubmitImpl(const CXXMethodDecl &Method, ASTContext &Context,
                      unsigned Depth) {
-  const SourceManager &SM = Context.getSourceManager();
   if (Depth > 2 || Method.isStatic() ||
       isa<CXXConstructorDecl, CXXDestructorDecl>(Method) ||
-      !inProjectCode(Method, SM) ||
+      Method.getParent()->isInStdNamespace() ||
       !llvm::any_of(Method.parameters(), [](const ParmVarDecl *Param) {
         return isCallableType(Param->getType());
       }))
@@ -950,8 +953,7 @@ threadPoolSubmitImpl(const CXXMethodDecl &Method, ASTContext &Context,
     if (!Method.isVirtual() || Depth > 0)
       return std::nullopt;
     llvm::SmallVector<const CXXMethodDecl *, 4> Overriders;
-    collectOverriders(*Context.getTranslationUnitDecl(), Method, SM, Overriders,
-                      0);
+    collectOverriders(*Context.getTranslationUnitDecl(), Method, Overriders, 0);
     std::optional<ThreadPoolShape> First;
     for (const CXXMethodDecl *Overrider : Overriders) {
       std::optional<ThreadPoolShape> Shape =
