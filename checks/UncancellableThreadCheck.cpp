@@ -633,6 +633,10 @@ void UncancellableThreadCheck::wholeProgram() {
 
 void UncancellableThreadCheck::checkSpawn(const utils::SpawnSite &Site,
                                           ASTContext &Context) {
+  // A task submitted to a pool has no handle of its own and runs on a worker
+  // the pool joins; whether it can end is not this check's business.
+  if (Site.Kind == utils::SpawnKind::PoolTask)
+    return;
   checkEndlessBody(Site, Context);
   if (Site.Kind == utils::SpawnKind::PthreadCreate) {
     if (const CallExpr *Cancel =
@@ -656,9 +660,10 @@ void UncancellableThreadCheck::checkSpawn(const utils::SpawnSite &Site,
     checkUnwoundContainer(Site, *Unwound);
     return;
   }
-  if (Site.Handle == utils::HandleKind::Local)
+  if (Site.Handle == utils::HandleKind::Local) {
     checkLocalThreadLifetime(Site, Context);
-  else if (Site.Handle == utils::HandleKind::Member)
+    checkThrowBeforeJoin(Site, Context);
+  } else if (Site.Handle == utils::HandleKind::Member)
     checkMemberThreadLifetime(Site);
   else if (Site.ResultDiscarded && isa<CXXConstructExpr>(Site.Spawn))
     diag(Site.Spawn->getBeginLoc(),
@@ -768,6 +773,136 @@ void UncancellableThreadCheck::checkLocalThreadLifetime(
                          "detach it on every path")
         << Var;
   diag(Site.Spawn->getBeginLoc(), "thread started here", DiagnosticIDs::Note);
+}
+
+namespace {
+/// The first expression in a statement that clearly throws: a `throw`
+/// expression, or a call of a function defined in project code, not
+/// noexcept, whose own body has a `throw` expression outside any `try`.
+/// Throws inside a `try` of the statement, or inside lambdas (which run
+/// where they are called), do not count; neither do library calls that
+/// could throw only std::bad_alloc and the like.
+class ClearThrowFinder : public RecursiveASTVisitor<ClearThrowFinder> {
+public:
+  ClearThrowFinder(const SourceManager &SM, unsigned CallDepth)
+      : SM(SM), CallDepth(CallDepth) {}
+  bool TraverseLambdaExpr(LambdaExpr *) { return true; }
+  bool TraverseCXXTryStmt(CXXTryStmt *) { return true; }
+  bool VisitCXXThrowExpr(CXXThrowExpr *Throw) {
+    if (!Found)
+      Found = Throw;
+    return false;
+  }
+  bool VisitCallExpr(CallExpr *Call) {
+    const FunctionDecl *Callee = Call->getDirectCallee();
+    if (Found || CallDepth == 0 || !Callee)
+      return true;
+    const FunctionDecl *Definition = Callee->getDefinition();
+    const auto *Proto = Callee->getType()->getAs<FunctionProtoType>();
+    if (!Definition || !Definition->hasBody() ||
+        (Proto && Proto->isNothrow()) ||
+        SM.isInSystemHeader(SM.getExpansionLoc(Definition->getLocation())))
+      return true;
+    ClearThrowFinder Inner(SM, CallDepth - 1);
+    Inner.TraverseStmt(Definition->getBody());
+    if (Inner.Found)
+      Found = Call;
+    return !Found;
+  }
+  const Expr *Found = nullptr;
+
+private:
+  const SourceManager &SM;
+  unsigned CallDepth;
+};
+
+/// Does \p S name \p Var?
+bool mentions(const Stmt *S, const VarDecl &Var) {
+  if (!S)
+    return false;
+  if (const auto *Ref = dyn_cast<DeclRefExpr>(S);
+      Ref && Ref->getDecl()->getCanonicalDecl() == Var.getCanonicalDecl())
+    return true;
+  return llvm::any_of(S->children(),
+                      [&](const Stmt *Child) { return mentions(Child, Var); });
+}
+
+/// Does \p S join \p Var (`T.join()`, also inside an `if`)?
+bool joins(const Stmt *S, const VarDecl &Var) {
+  if (!S)
+    return false;
+  if (const auto *Call = dyn_cast<CXXMemberCallExpr>(S))
+    if (std::optional<utils::ThreadLifetimeCall> Lifetime =
+            utils::threadLifetimeCall(*Call);
+        Lifetime && Lifetime->Op == utils::ThreadLifetimeOp::Join)
+      if (const auto *Ref = dyn_cast_or_null<DeclRefExpr>(Lifetime->Handle);
+          Ref && Ref->getDecl()->getCanonicalDecl() == Var.getCanonicalDecl())
+        return true;
+  return llvm::any_of(S->children(),
+                      [&](const Stmt *Child) { return joins(Child, Var); });
+}
+} // namespace
+
+void UncancellableThreadCheck::checkThrowBeforeJoin(
+    const utils::SpawnSite &Site, ASTContext &Context) {
+  const auto *Var = dyn_cast_or_null<VarDecl>(Site.HandleDecl);
+  if (!Context.getLangOpts().CXXExceptions || !Var ||
+      Site.Kind != utils::SpawnKind::StdThread ||
+      !utils::isStdThreadType(Var->getType()) ||
+      Var->getType()->isReferenceType() || !Site.EnclosingFunction ||
+      isa<CXXTryStmt>(Site.EnclosingFunction->getBody()))
+    return;
+  // The statement of the start in its block; no `try` around it in the
+  // function (a handler may join the thread).
+  const Stmt *StartStmt = nullptr;
+  const CompoundStmt *Block = nullptr;
+  DynTypedNode Node = DynTypedNode::create(*Site.Spawn);
+  for (unsigned Depth = 0; Depth < 64; ++Depth) {
+    DynTypedNodeList Parents = Context.getParents(Node);
+    if (Parents.empty())
+      return;
+    const DynTypedNode &Parent = Parents[0];
+    if (Parent.get<FunctionDecl>() || Parent.get<LambdaExpr>())
+      break;
+    if (Parent.get<CXXTryStmt>())
+      return;
+    if (const auto *Compound = Parent.get<CompoundStmt>(); Compound && !Block) {
+      Block = Compound;
+      StartStmt = Node.get<Stmt>();
+    }
+    Node = Parent;
+  }
+  if (!Block || !StartStmt)
+    return;
+  // The statements between the start and the first that joins the thread.
+  auto Body = Block->body();
+  const auto *Start = llvm::find(Body, StartStmt);
+  if (Start == Body.end())
+    return;
+  const auto *Join =
+      std::find_if(std::next(Start), Body.end(),
+                   [&](const Stmt *S) { return joins(S, *Var); });
+  if (Join == Body.end())
+    return;
+  for (const auto *It = std::next(Start); It != Join; ++It) {
+    // Handed to a guard, moved, detached...: someone else takes care of it.
+    if (mentions(*It, *Var))
+      return;
+    ClearThrowFinder Finder(Context.getSourceManager(), /*CallDepth=*/2);
+    Finder.TraverseStmt(const_cast<Stmt *>(*It));
+    if (!Finder.Found)
+      continue;
+    diag(Finder.Found->getBeginLoc(),
+         "if this throws, std::thread %0 is destroyed while still joinable, "
+         "which calls std::terminate; join it on the exception path too (a "
+         "guard object whose destructor joins, a try/catch, or "
+         "std::jthread)")
+        << Var;
+    diag(Site.Spawn->getBeginLoc(), "thread started here", DiagnosticIDs::Note);
+    diag((*Join)->getBeginLoc(), "joined here only when nothing threw",
+         DiagnosticIDs::Note);
+    return;
+  }
 }
 
 void UncancellableThreadCheck::checkMemberThreadLifetime(

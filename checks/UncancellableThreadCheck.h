@@ -39,6 +39,7 @@ private:
   void checkLocalThreadLifetime(const utils::SpawnSite &Site,
                                 ASTContext &Context);
   void checkMemberThreadLifetime(const utils::SpawnSite &Site);
+  void checkThrowBeforeJoin(const utils::SpawnSite &Site, ASTContext &Context);
   void checkDetach(const Expr &Detach);
   void checkUnwoundContainer(const utils::SpawnSite &Site,
                              const utils::UnwoundThreadContainer &Unwound);

@@ -259,9 +259,10 @@ struct Region {
 class JoinFinder : public RecursiveASTVisitor<JoinFinder> {
 public:
   JoinFinder(const SpawnSite &Site, std::optional<ObjectKey> Handle,
-             std::optional<ObjectKey> PthreadHandle)
+             std::optional<ObjectKey> PthreadHandle,
+             std::optional<ObjectKey> Pool)
       : Site(Site), Handle(std::move(Handle)),
-        PthreadHandle(std::move(PthreadHandle)) {
+        PthreadHandle(std::move(PthreadHandle)), Pool(std::move(Pool)) {
     // A spawn function handed a waiter (`pool.submit(&Waiter, task)`, a
     // latch, a wait group): waiting on it waits for the task.
     if (const auto *Call = dyn_cast<CallExpr>(Site.Spawn);
@@ -311,6 +312,8 @@ public:
   }
 
   bool isJoin(const CallExpr *Call) const {
+    if (Site.Kind == SpawnKind::PoolTask)
+      return isPoolTaskEnd(*Call);
     std::optional<ThreadLifetimeCall> Lifetime = threadLifetimeCall(*Call);
     if (!Lifetime)
       return false;
@@ -334,6 +337,13 @@ public:
               LockScopeAnalysis::keyOf(Lifetime->Handle);
           Key && llvm::is_contained(Waiters, *Key))
         return true;
+    // A spawn function that returns a std::future (a wrapper of
+    // std::async): waiting for it waits for the task.
+    if (Site.Kind == SpawnKind::SpawnFunction &&
+        Lifetime->Op == ThreadLifetimeOp::Wait &&
+        isStdRecordType(Lifetime->Handle->getType(),
+                        {"future", "shared_future"}))
+      return sameObject(Lifetime->Handle);
     if (Lifetime->Op != ThreadLifetimeOp::Join)
       return false;
     if (Site.Handle == HandleKind::Container)
@@ -346,7 +356,32 @@ private:
   const SpawnSite &Site;
   std::optional<ObjectKey> Handle;
   std::optional<ObjectKey> PthreadHandle;
+  /// For a PoolTask: the pool the task was submitted to.
+  std::optional<ObjectKey> Pool;
   llvm::SmallVector<ObjectKey, 2> Waiters;
+
+  /// What ends a pool task: a call on the same pool of a method that waits
+  /// for its tasks or joins its workers (isPoolBarrier), or a wait for the
+  /// std::future the submit returned (kept in a variable, or in a container
+  /// of futures waited for in a loop).
+  bool isPoolTaskEnd(const CallExpr &Call) const {
+    if (const auto *Member = dyn_cast<CXXMemberCallExpr>(&Call);
+        Member && Pool && Member->getMethodDecl()) {
+      const Expr *Object = ignoreWrappers(Member->getImplicitObjectArgument());
+      if (const auto *Arrow = dyn_cast_or_null<CXXOperatorCallExpr>(Object);
+          Arrow && Arrow->getOperator() == OO_Arrow && Arrow->getNumArgs() == 1)
+        Object = ignoreWrappers(Arrow->getArg(0));
+      if (LockScopeAnalysis::keyOf(Object) == Pool &&
+          isPoolBarrier(*Member->getMethodDecl()))
+        return true;
+    }
+    std::optional<ThreadLifetimeCall> Lifetime = threadLifetimeCall(Call);
+    if (!Lifetime || Lifetime->Op != ThreadLifetimeOp::Wait ||
+        !isStdRecordType(Lifetime->Handle->getType(),
+                         {"future", "shared_future"}))
+      return false;
+    return Site.Handle == HandleKind::Container || sameObject(Lifetime->Handle);
+  }
 
   bool sameObject(const Expr *Object) const {
     return Handle && LockScopeAnalysis::keyOf(Object) == Handle;
@@ -395,7 +430,11 @@ Region computeRegion(const SpawnSite &Site, ASTContext &Context) {
         Call && Call->getNumArgs() > 0)
       PthreadHandle = LockScopeAnalysis::keyOf(ignoreWrappers(Call->getArg(0)));
 
-  JoinFinder Joins(Site, Handle, PthreadHandle);
+  std::optional<ObjectKey> Pool;
+  if (Site.Kind == SpawnKind::PoolTask && Site.PoolObject)
+    Pool = LockScopeAnalysis::keyOf(Site.PoolObject);
+
+  JoinFinder Joins(Site, Handle, PthreadHandle, Pool);
   Joins.TraverseStmt(Function->getBody());
 
   CFG::BuildOptions Options;
@@ -406,14 +445,18 @@ Region computeRegion(const SpawnSite &Site, ASTContext &Context) {
   if (!Graph)
     return Result;
 
-  // The jthread (or std::future of std::async) joins in its destructor.
+  // The jthread (or std::future of std::async) joins in its destructor; a
+  // local pool (or the smart pointer that owns it) ends its tasks when it
+  // is destroyed.
   auto IsJoiningDtor = [&](const CFGElement &Element) {
     std::optional<CFGAutomaticObjDtor> Dtor =
         Element.getAs<CFGAutomaticObjDtor>();
-    if (!Dtor || !Handle)
+    const VarDecl *Var = Dtor ? Dtor->getVarDecl() : nullptr;
+    if (!Var)
       return false;
-    const VarDecl *Var = Dtor->getVarDecl();
-    if (!Var || makeKey({Var->getCanonicalDecl()}) != *Handle)
+    if (Site.Kind == SpawnKind::PoolTask)
+      return Pool && makeKey({Var->getCanonicalDecl()}) == *Pool;
+    if (!Handle || makeKey({Var->getCanonicalDecl()}) != *Handle)
       return false;
     // A container of jthreads joins them all when it is destroyed.
     return Site.Kind == SpawnKind::JThread || Site.Kind == SpawnKind::Async;
@@ -475,6 +518,11 @@ Region computeRegion(const SpawnSite &Site, ASTContext &Context) {
 
 /// Does \p Site run its thread on `this` of its enclosing member function?
 const CXXRecordDecl *threadClass(const SpawnSite &Site) {
+  // A pool task is taken to run at most until the end of the function that
+  // submits it (see serialisedTasks and Analysis::run): not beside every
+  // member function of its class.
+  if (Site.Kind == SpawnKind::PoolTask)
+    return nullptr;
   if (Site.Entry.Object && isa<CXXThisExpr>(ignoreWrappers(Site.Entry.Object)))
     if (const auto *Method =
             dyn_cast_or_null<CXXMethodDecl>(Site.Entry.Function))
@@ -492,6 +540,23 @@ const CXXRecordDecl *threadClass(const SpawnSite &Site) {
         isa<CXXThisExpr>(ignoreWrappers(Site.Entry.Object)))
       return Method->getParent();
   return nullptr;
+}
+
+/// Do two pool tasks run one after another: both submitted to the same
+/// pool object, whose class starts a single worker thread?
+bool serialisedTasks(const SpawnSite &A, const SpawnSite &B) {
+  if (A.Kind != SpawnKind::PoolTask || B.Kind != SpawnKind::PoolTask ||
+      !A.Pool || !B.Pool || !A.Pool->SingleWorker ||
+      A.Pool->Class != B.Pool->Class || !A.PoolObject || !B.PoolObject)
+    return false;
+  std::optional<ObjectKey> KeyA = LockScopeAnalysis::keyOf(A.PoolObject);
+  return KeyA && KeyA == LockScopeAnalysis::keyOf(B.PoolObject);
+}
+
+/// A pool task outlives the function that submits it only as far as that
+/// function's scope: it is never taken to run beside every other function.
+bool mayEscape(const SpawnSite &Site, const Region &Stmts) {
+  return Stmts.Escapes && Site.Kind != SpawnKind::PoolTask;
 }
 
 class Analysis {
@@ -824,7 +889,7 @@ Analysis::run(std::optional<llvm::ArrayRef<const Expr *>> SpawnExpressions) {
       }
       P.Methods = It->second;
     }
-    if (P.Stmts.Escapes && !Elsewhere) {
+    if (mayEscape(Site, P.Stmts) && !Elsewhere) {
       Elsewhere = addContext({ContextKind::Elsewhere, &Site, nullptr});
       for (const BoundNodes &Nodes : matchInProjectCode(
                findAll(functionDecl(isDefinition(), isExpansionInMainFile())
@@ -848,15 +913,17 @@ Analysis::run(std::optional<llvm::ArrayRef<const Expr *>> SpawnExpressions) {
   std::vector<Pair> Pairs;
   for (unsigned I = 0; I < Info.size(); ++I) {
     PerSpawn &P = Info[I];
+    const SpawnSite &Site = *Result.Spawns[I];
     Pairs.push_back({P.Thread, P.Region});
-    if (P.Stmts.MultiInstance)
+    if (P.Stmts.MultiInstance && !serialisedTasks(Site, Site))
       Pairs.push_back({P.Thread, P.Thread});
     for (unsigned J = 0; J < Info.size(); ++J)
-      if (J != I && P.Stmts.Stmts.count(Result.Spawns[J]->Spawn))
+      if (J != I && P.Stmts.Stmts.count(Result.Spawns[J]->Spawn) &&
+          !serialisedTasks(Site, *Result.Spawns[J]))
         Pairs.push_back({P.Thread, Info[J].Thread});
     if (P.Methods)
       Pairs.push_back({P.Thread, *P.Methods, &FunctionsOf[P.Thread]});
-    if (P.Stmts.Escapes && Elsewhere)
+    if (mayEscape(Site, P.Stmts) && Elsewhere)
       Pairs.push_back({P.Thread, *Elsewhere, &FunctionsOf[P.Thread],
                        Result.Spawns[I]->EnclosingFunction});
   }
@@ -1331,6 +1398,9 @@ private:
     case SpawnKind::SpawnFunction:
       Out.Kind = "spawn function";
       break;
+    case SpawnKind::PoolTask:
+      Out.Kind = "pool task";
+      break;
     }
     if (const CXXRecordDecl *Class = threadClass(*Site)) {
       Out.OnThis = true;
@@ -1376,8 +1446,8 @@ private:
             Out.CopiedLocals.push_back(localId(*Var));
 
     Region Stmts = computeRegion(*Site, Context);
-    Out.Escapes = Stmts.Escapes;
-    Out.MultiInstance = Stmts.MultiInstance;
+    Out.Escapes = mayEscape(*Site, Stmts);
+    Out.MultiInstance = Stmts.MultiInstance && !serialisedTasks(*Site, *Site);
     const Extracted &E = Owner->second;
     for (unsigned I = 0; I < E.Summary.Accesses.size(); ++I)
       if (E.AccessIndex[I] &&
@@ -1389,13 +1459,13 @@ private:
         Out.RegionCalls.push_back(*E.CallIndex[I]);
     Facts.Spawns.push_back(std::move(Out));
     RegionsOf[Site->EnclosingFunction].push_back(
-        {Spawn, std::move(Stmts.Stmts)});
+        {*Site, std::move(Stmts.Stmts)});
   }
 
   /// Per function: its spawns in the order of Facts.Spawns, with their
   /// regions, to tell which spawn starts inside another's region.
   std::map<const FunctionDecl *,
-           std::vector<std::pair<const Expr *, llvm::DenseSet<const Stmt *>>>>
+           std::vector<std::pair<SpawnSite, llvm::DenseSet<const Stmt *>>>>
       RegionsOf;
 
   void linkRegionSpawns() {
@@ -1403,7 +1473,8 @@ private:
       FunctionFacts &Facts = FactsOf[Function];
       for (unsigned I = 0; I < Spawns.size(); ++I)
         for (unsigned J = 0; J < Spawns.size(); ++J)
-          if (I != J && Spawns[I].second.count(Spawns[J].first))
+          if (I != J && Spawns[I].second.count(Spawns[J].first.Spawn) &&
+              !serialisedTasks(Spawns[I].first, Spawns[J].first))
             Facts.Spawns[I].RegionSpawns.push_back(J);
     }
   }

@@ -18,6 +18,12 @@
 //    or a lambda capturing `this`);
 //  - Elsewhere: every other function of the main file, for a thread that is
 //    not joined in the function that starts it (it may outlive it).
+// A task submitted to an inferred thread pool (SpawnKind::PoolTask) is a
+// Thread(S) whose Region(S) ends at the pool's wait or shutdown, the
+// returned future's get()/wait() or the pool's destruction; it is taken to
+// run at most until the end of its submitting function: it has no
+// Methods(C) and no Elsewhere context, and two tasks of a pool with a single
+// worker thread do not run at the same time.
 // Concurrency: Thread(S) runs at the same time as Region(S), as Methods(C)
 // when it runs on `this`, as itself when S can start several threads (a
 // spawn in a loop), as Thread(S') when S' starts inside Region(S), and, for

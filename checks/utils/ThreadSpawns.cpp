@@ -9,6 +9,7 @@
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/ParentMapContext.h"
 #include "clang/AST/RecursiveASTVisitor.h"
+#include "clang/ASTMatchers/ASTMatchFinder.h"
 #include "clang/ASTMatchers/ASTMatchers.h"
 #include "clang/Analysis/CFG.h"
 #include "llvm/ADT/STLExtras.h"
@@ -75,12 +76,54 @@ bool isStdThreadType(QualType T) { return isStdRecordType(T, {"thread"}); }
 bool isStdJThreadType(QualType T) { return isStdRecordType(T, {"jthread"}); }
 bool isStopTokenType(QualType T) { return isStdRecordType(T, {"stop_token"}); }
 
-StatementMatcher
-spawnExpressionMatcher(llvm::ArrayRef<SpawnFunction> SpawnFunctions) {
+/// Is \p T (ignoring references) something a pool or a spawn wrapper can
+/// take as the work to run: a function or function pointer, a
+/// std::function / boost::function / std::move_only_function, a
+/// std::packaged_task, or a class with a call operator (a lambda, a binder's
+/// result, a functor)?
+static bool isCallableType(QualType T) {
+  if (T.isNull())
+    return false;
+  T = T.getNonReferenceType().getCanonicalType();
+  if (T->isFunctionType() || T->isFunctionPointerType())
+    return true;
+  const CXXRecordDecl *Record = T->getAsCXXRecordDecl();
+  if (!Record)
+    return false;
+  if (isStdRecordType(T, {"function", "move_only_function", "copyable_function",
+                          "packaged_task"}))
+    return true;
+  Record = Record->getDefinition();
+  if (!Record)
+    return false;
+  if (Record->isLambda())
+    return true;
+  for (const Decl *D : Record->decls()) {
+    const auto *Method = dyn_cast<CXXMethodDecl>(D);
+    if (const auto *Template = dyn_cast<FunctionTemplateDecl>(D))
+      Method = dyn_cast<CXXMethodDecl>(Template->getTemplatedDecl());
+    if (Method && Method->getOverloadedOperator() == OO_Call)
+      return true;
+  }
+  return false;
+}
+
+namespace {
+/// A function with a parameter of callable type: a call of it may submit a
+/// task to a pool or start a thread through a wrapper (analyzeSpawn
+/// decides).
+AST_MATCHER(FunctionDecl, hasCallableParameter) {
+  return llvm::any_of(Node.parameters(), [](const ParmVarDecl *Param) {
+    return isCallableType(Param->getType());
+  });
+}
+} // namespace
+
+/// The direct thread starts: every start the shared model knows except the
+/// configured and inferred spawn functions and the pools.
+static StatementMatcher directThreadStartMatcher() {
   auto ThreadClass =
       cxxRecordDecl(hasAnyName("::std::thread", "::std::jthread"));
-  // The constructor template that takes a callable; copy and move
-  // constructors move an existing thread and start nothing.
   auto StartingConstructor =
       cxxConstructExpr(hasDeclaration(cxxConstructorDecl(
                            ofClass(ThreadClass), unless(isCopyConstructor()),
@@ -95,8 +138,6 @@ spawnExpressionMatcher(llvm::ArrayRef<SpawnFunction> SpawnFunctions) {
       argumentCountAtLeast(1));
   auto StdFunctions = callExpr(
       callee(functionDecl(hasAnyName("::std::async", "::pthread_create"))));
-  // `std::make_unique<std::thread>(f, args...)`: the construction itself is
-  // in the library's header, where the callable is a forwarded parameter.
   auto MakeThread = callExpr(
       callee(functionDecl(
           hasAnyName("::std::make_unique", "::std::make_shared",
@@ -104,18 +145,30 @@ spawnExpressionMatcher(llvm::ArrayRef<SpawnFunction> SpawnFunctions) {
           hasTemplateArgument(
               0, refersToType(qualType(hasDeclaration(ThreadClass)))))),
       argumentCountAtLeast(1));
+  return expr(anyOf(StartingConstructor, EmplaceIntoContainer, StdFunctions,
+                    MakeThread))
+      .bind("spawn");
+}
 
+StatementMatcher
+spawnExpressionMatcher(llvm::ArrayRef<SpawnFunction> SpawnFunctions) {
+  // Calls of project functions that take a callable: pool submits and
+  // spawn wrappers are among them (inferred in analyzeSpawn).
+  // A pool may come from a header on the system include path (an installed
+  // header-only pool); a spawn wrapper is looked for in project code only.
+  auto Inferred = callExpr(
+      unless(cxxOperatorCallExpr()),
+      callee(functionDecl(hasCallableParameter(),
+                          anyOf(unless(isExpansionInSystemHeader()),
+                                cxxMethodDecl(unless(isInStdNamespace()))))));
   std::vector<llvm::StringRef> Names;
   for (const SpawnFunction &Function : SpawnFunctions)
     Names.push_back(Function.QualifiedName);
   if (Names.empty())
-    return expr(anyOf(StartingConstructor, EmplaceIntoContainer, StdFunctions,
-                      MakeThread))
-        .bind("spawn");
+    return expr(anyOf(directThreadStartMatcher(), Inferred)).bind("spawn");
   auto Configured = callExpr(
       callee(functionDecl(hasAnyName(llvm::ArrayRef<llvm::StringRef>(Names)))));
-  return expr(anyOf(StartingConstructor, EmplaceIntoContainer, StdFunctions,
-                    MakeThread, Configured))
+  return expr(anyOf(directThreadStartMatcher(), Configured, Inferred))
       .bind("spawn");
 }
 
@@ -479,9 +532,22 @@ static bool asyncPolicyStartsThread(const Expr *Policy, ASTContext &Context) {
   return (Result.Val.getInt() & *AsyncBit) != 0;
 }
 
-std::optional<SpawnSite>
-analyzeSpawn(const Expr *Spawn, ASTContext &Context,
-             llvm::ArrayRef<SpawnFunction> SpawnFunctions) {
+/// The object of a member call, through ignoreWrappers and, for `P->f()`
+/// on a std::unique_ptr / std::shared_ptr, the smart pointer P.
+static const Expr *memberCallObject(const CXXMemberCallExpr &Call) {
+  const Expr *Object = ignoreWrappers(Call.getImplicitObjectArgument());
+  if (const auto *Arrow = dyn_cast_or_null<CXXOperatorCallExpr>(Object);
+      Arrow && Arrow->getOperator() == OO_Arrow && Arrow->getNumArgs() == 1)
+    Object = ignoreWrappers(Arrow->getArg(0));
+  return Object;
+}
+
+/// \p Infer: also the pool submits and spawn wrappers inferred from the
+/// callee's body (off inside that inference, which looks only for direct
+/// thread starts).
+static std::optional<SpawnSite>
+analyzeSpawnImpl(const Expr *Spawn, ASTContext &Context,
+                 llvm::ArrayRef<SpawnFunction> SpawnFunctions, bool Infer) {
   SpawnSite Site;
   Site.Spawn = Spawn;
   unsigned CallableIndex = 0;
@@ -554,6 +620,24 @@ analyzeSpawn(const Expr *Spawn, ASTContext &Context,
           break;
         }
       }
+      // Not configured: a pool's submit method, or a spawn wrapper.
+      const auto *Member = dyn_cast<CXXMemberCallExpr>(Call);
+      if (!Found && Infer && Member && Member->getMethodDecl())
+        if (std::optional<ThreadPoolShape> Pool =
+                threadPoolSubmit(*Member->getMethodDecl(), Context)) {
+          Site.Kind = SpawnKind::PoolTask;
+          CallableIndex = Pool->CallableIndex;
+          Site.Pool = Pool;
+          Site.PoolObject = memberCallObject(*Member);
+          Found = true;
+        }
+      if (!Found && Infer && !isa<CXXOperatorCallExpr>(Call))
+        if (std::optional<unsigned> Index =
+                inferredSpawnWrapper(*Callee, Context)) {
+          CallableIndex = *Index;
+          Site.InferredWrapper = true;
+          Found = true;
+        }
       if (!Found)
         return std::nullopt;
     }
@@ -575,6 +659,478 @@ analyzeSpawn(const Expr *Spawn, ASTContext &Context,
   findHandle(Site, Context);
   Site.EnclosingFunction = enclosingFunction(*Spawn, Context);
   return Site;
+}
+
+std::optional<SpawnSite>
+analyzeSpawn(const Expr *Spawn, ASTContext &Context,
+             llvm::ArrayRef<SpawnFunction> SpawnFunctions) {
+  return analyzeSpawnImpl(Spawn, Context, SpawnFunctions, /*Infer=*/true);
+}
+
+//===----------------------------------------------------------------------===//
+// Inferred executors: thread pools and spawn wrappers
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Does a statement refer to one of a set of declarations (also inside the
+/// lambdas it contains, whose captures and bodies name the captured
+/// variables)?
+class ReferenceFinder : public RecursiveASTVisitor<ReferenceFinder> {
+public:
+  explicit ReferenceFinder(const llvm::DenseSet<const Decl *> &Wanted)
+      : Wanted(Wanted) {}
+  bool VisitDeclRefExpr(DeclRefExpr *Ref) {
+    Found = Found || Wanted.count(Ref->getDecl()->getCanonicalDecl());
+    return !Found;
+  }
+  bool Found = false;
+
+private:
+  const llvm::DenseSet<const Decl *> &Wanted;
+};
+
+/// The calls of one body, with the local variables it declares.
+class BodyScan : public RecursiveASTVisitor<BodyScan> {
+public:
+  bool VisitCallExpr(CallExpr *Call) {
+    Calls.push_back(Call);
+    return true;
+  }
+  bool VisitCXXConstructExpr(CXXConstructExpr *Construct) {
+    Constructs.push_back(Construct);
+    return true;
+  }
+  bool VisitVarDecl(VarDecl *Var) {
+    if (Var->hasLocalStorage() && !isa<ParmVarDecl>(Var) && Var->getInit())
+      Locals.push_back(Var);
+    return true;
+  }
+  std::vector<const CallExpr *> Calls;
+  std::vector<const CXXConstructExpr *> Constructs;
+  std::vector<const VarDecl *> Locals;
+};
+} // namespace
+
+static bool refersToAny(const Stmt *S,
+                        const llvm::DenseSet<const Decl *> &Decls) {
+  if (!S || Decls.empty())
+    return false;
+  ReferenceFinder Finder(Decls);
+  Finder.TraverseStmt(const_cast<Stmt *>(S));
+  return Finder.Found;
+}
+
+/// \p Param and the locals of the body made from it, also through other
+/// such locals (`auto task = std::make_shared<std::packaged_task<R()>>(
+/// std::bind(std::forward<F>(f), args...))`).
+static llvm::DenseSet<const Decl *> madeFrom(const ParmVarDecl &Param,
+                                             const BodyScan &Scan) {
+  llvm::DenseSet<const Decl *> Made;
+  Made.insert(Param.getCanonicalDecl());
+  for (unsigned Round = 0; Round < 3; ++Round) {
+    bool Grew = false;
+    for (const VarDecl *Var : Scan.Locals)
+      if (!Made.count(Var->getCanonicalDecl()) &&
+          refersToAny(Var->getInit(), Made)) {
+        Made.insert(Var->getCanonicalDecl());
+        Grew = true;
+      }
+    if (!Grew)
+      break;
+  }
+  return Made;
+}
+
+/// Does a body wait for work it started: a join of a thread, or a wait for
+/// a std::future? (A condition variable's wait is not one: a bounded queue
+/// waits for room, not for the task.)
+static bool waitsForWork(const BodyScan &Scan) {
+  return llvm::any_of(Scan.Calls, [](const CallExpr *Call) {
+    std::optional<ThreadLifetimeCall> Lifetime = threadLifetimeCall(*Call);
+    if (!Lifetime)
+      return false;
+    if (Lifetime->Op == ThreadLifetimeOp::Join)
+      return Lifetime->IsPthread ||
+             isStdThreadType(Lifetime->Handle->getType()) ||
+             isStdJThreadType(Lifetime->Handle->getType()) ||
+             isOwningPointerType(Lifetime->Handle->getType()) ||
+             Lifetime->Handle->getType()->isPointerType();
+    return Lifetime->Op == ThreadLifetimeOp::Wait &&
+           isStdRecordType(Lifetime->Handle->getType(),
+                           {"future", "shared_future"});
+  });
+}
+
+static bool inProjectCode(const Decl &D, const SourceManager &SM) {
+  SourceLocation Loc = SM.getExpansionLoc(D.getLocation());
+  return Loc.isValid() && !SM.isInSystemHeader(Loc);
+}
+
+/// The data member a member call acts on (`Q.push(x)`, `Pool.Q.front()`).
+static const FieldDecl *calledOnField(const CXXMemberCallExpr &Call) {
+  const auto *Member = dyn_cast_or_null<MemberExpr>(
+      ignoreWrappers(Call.getImplicitObjectArgument()));
+  const auto *Field =
+      Member ? dyn_cast<FieldDecl>(Member->getMemberDecl()) : nullptr;
+  return Field ? Field->getCanonicalDecl() : nullptr;
+}
+
+static bool methodNamed(const CXXMemberCallExpr &Call,
+                        llvm::ArrayRef<llvm::StringRef> Names) {
+  const CXXMethodDecl *Method = Call.getMethodDecl();
+  return Method && Method->getIdentifier() &&
+         llvm::is_contained(Names, Method->getName());
+}
+
+/// Is \p S inside a loop of its function?
+static bool inLoop(const Stmt &S, ASTContext &Context) {
+  DynTypedNodeList Parents = Context.getParents(S);
+  while (!Parents.empty()) {
+    const DynTypedNode &Parent = Parents[0];
+    if (Parent.get<FunctionDecl>() || Parent.get<LambdaExpr>())
+      return false;
+    if (const auto *Loop = Parent.get<Stmt>();
+        Loop && isa<ForStmt, WhileStmt, DoStmt, CXXForRangeStmt>(Loop))
+      return true;
+    Parents = Context.getParents(Parent);
+  }
+  return false;
+}
+
+namespace {
+/// What a pool's worker does: takes an element out of the queue, invokes a
+/// callable.
+struct WorkerSteps {
+  bool TakesOut = false;
+  bool Invokes = false;
+};
+} // namespace
+
+static void scanWorker(const FunctionDecl &F, const FieldDecl &Queue,
+                       ASTContext &Context, unsigned Depth,
+                       llvm::SmallPtrSetImpl<const FunctionDecl *> &Seen,
+                       WorkerSteps &Steps) {
+  const FunctionDecl *Definition = F.getDefinition();
+  if (!Definition || !Definition->hasBody() || Definition->isInStdNamespace() ||
+      !Seen.insert(Definition).second)
+    return;
+  BodyScan Scan;
+  Scan.TraverseStmt(Definition->getBody());
+  for (const CallExpr *Call : Scan.Calls) {
+    if (const auto *Member = dyn_cast<CXXMemberCallExpr>(Call)) {
+      if (calledOnField(*Member) == &Queue &&
+          methodNamed(*Member, {"front", "back", "top", "pop", "pop_front",
+                                "pop_back", "extract", "try_pop",
+                                "wait_and_pop", "take", "dequeue"}))
+        Steps.TakesOut = true;
+    } else if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(Call)) {
+      // `task()`, `(*task)()` on a std::function, a packaged_task, a
+      // functor taken from the queue (not a lambda of the worker itself).
+      if (Op->getOperator() == OO_Call && Op->getNumArgs() > 0) {
+        const CXXRecordDecl *Record = Op->getArg(0)
+                                          ->getType()
+                                          .getNonReferenceType()
+                                          ->getAsCXXRecordDecl();
+        if (Record && !Record->isLambda() &&
+            isCallableType(Op->getArg(0)->getType()))
+          Steps.Invokes = true;
+      }
+    } else if (!Call->getDirectCallee()) {
+      // Through a function pointer taken from the queue.
+      if (Call->getCallee()->getType()->isFunctionPointerType())
+        Steps.Invokes = true;
+    } else if (isStdDeclNamed(Call->getDirectCallee(), {"invoke"})) {
+      Steps.Invokes = true;
+    }
+  }
+  if ((Steps.TakesOut && Steps.Invokes) || Depth == 0)
+    return;
+  for (const CallExpr *Call : Scan.Calls)
+    if (const FunctionDecl *Callee = Call->getDirectCallee();
+        Callee && !isa<CXXOperatorCallExpr>(Call))
+      scanWorker(*Callee, Queue, Context, Depth - 1, Seen, Steps);
+}
+
+/// The worker threads of a pool class: threads started by its member
+/// functions whose functions take elements out of \p Queue and invoke a
+/// callable (one or two calls deep).
+static std::optional<ThreadPoolShape>
+findPoolWorkers(const CXXRecordDecl &Class, const FieldDecl &Queue,
+                ASTContext &Context) {
+  std::optional<ThreadPoolShape> Shape;
+  unsigned Workers = 0;
+  for (const CXXMethodDecl *Method : Class.methods()) {
+    const FunctionDecl *Definition = Method->getDefinition();
+    if (!Definition || !Definition->hasBody())
+      continue;
+    // The body, and a constructor's member initializers
+    // (`Worker([this] { run(); })`).
+    llvm::SmallVector<const Stmt *, 4> Roots{Definition->getBody()};
+    if (const auto *Ctor = dyn_cast<CXXConstructorDecl>(Definition))
+      for (const CXXCtorInitializer *Init : Ctor->inits())
+        if (Init->isWritten() && Init->getInit())
+          Roots.push_back(Init->getInit());
+    std::vector<BoundNodes> Found;
+    for (const Stmt *Root : Roots)
+      llvm::append_range(
+          Found, match(findAll(directThreadStartMatcher()), *Root, Context));
+    for (const BoundNodes &Nodes : Found) {
+      const auto *Start = Nodes.getNodeAs<Expr>("spawn");
+      std::optional<SpawnSite> Site =
+          Start ? analyzeSpawnImpl(Start, Context, {}, /*Infer=*/false)
+                : std::nullopt;
+      if (!Site || !Site->Entry.Function)
+        continue;
+      WorkerSteps Steps;
+      llvm::SmallPtrSet<const FunctionDecl *, 8> Seen;
+      scanWorker(*Site->Entry.Function, Queue, Context, /*Depth=*/2, Seen,
+                 Steps);
+      if (!Steps.TakesOut || !Steps.Invokes)
+        continue;
+      ++Workers;
+      if (!Shape) {
+        Shape.emplace();
+        Shape->WorkerStart = Start;
+        Shape->SingleWorker =
+            Site->Handle != HandleKind::Container && !inLoop(*Start, Context);
+      }
+    }
+  }
+  if (Shape && Workers > 1)
+    Shape->SingleWorker = false;
+  return Shape;
+}
+
+/// Does \p Method override \p Target, directly or not?
+static bool overrides(const CXXMethodDecl &Method,
+                      const CXXMethodDecl &Target) {
+  for (const CXXMethodDecl *Overridden : Method.overridden_methods())
+    if (Overridden->getCanonicalDecl() == Target.getCanonicalDecl() ||
+        overrides(*Overridden, Target))
+      return true;
+  return false;
+}
+
+/// The overriders of \p Target defined in the unit's project code.
+static void collectOverriders(const DeclContext &Scope,
+                              const CXXMethodDecl &Target,
+                              llvm::SmallVectorImpl<const CXXMethodDecl *> &Out,
+                              unsigned Depth) {
+  for (const Decl *D : Scope.decls()) {
+    // Not the standard library's classes (nor its implementation's).
+    if (const auto *Namespace = dyn_cast<NamespaceDecl>(D);
+        Namespace &&
+        (Namespace->isStdNamespace() || Namespace->getName().starts_with("__")))
+      continue;
+    if (isa<NamespaceDecl, LinkageSpecDecl>(D)) {
+      collectOverriders(*cast<DeclContext>(D), Target, Out, Depth);
+      continue;
+    }
+    const auto *Record = dyn_cast<CXXRecordDecl>(D);
+    if (!Record || !Record->isThisDeclarationADefinition() || Depth > 3)
+      continue;
+    for (const CXXMethodDecl *Method : Record->methods())
+      if (Method->isVirtual() && overrides(*Method, Target))
+        Out.push_back(Method);
+    collectOverriders(*Record, Target, Out, Depth + 1);
+  }
+}
+
+static std::optional<ThreadPoolShape>
+threadPoolSubmitImpl(const CXXMethodDecl &Method, ASTContext &Context,
+                     unsigned Depth) {
+  if (Depth > 2 || Method.isStatic() ||
+      isa<CXXConstructorDecl, CXXDestructorDecl>(Method) ||
+      Method.getParent()->isInStdNamespace() ||
+      !llvm::any_of(Method.parameters(), [](const ParmVarDecl *Param) {
+        return isCallableType(Param->getType());
+      }))
+    return std::nullopt;
+  const auto *Definition =
+      dyn_cast_or_null<CXXMethodDecl>(Method.getDefinition());
+  if (!Definition || !Definition->hasBody()) {
+    // `Queue->enqueue(f)` through an abstract base: its overriders here.
+    if (!Method.isVirtual() || Depth > 0)
+      return std::nullopt;
+    llvm::SmallVector<const CXXMethodDecl *, 4> Overriders;
+    collectOverriders(*Context.getTranslationUnitDecl(), Method, Overriders, 0);
+    std::optional<ThreadPoolShape> First;
+    for (const CXXMethodDecl *Overrider : Overriders) {
+      std::optional<ThreadPoolShape> Shape =
+          threadPoolSubmitImpl(*Overrider, Context, Depth + 1);
+      if (!Shape || Shape->CallableIndex >= Method.getNumParams())
+        return std::nullopt;
+      if (!First)
+        First = Shape;
+    }
+    return First;
+  }
+
+  BodyScan Scan;
+  Scan.TraverseStmt(Definition->getBody());
+  if (waitsForWork(Scan))
+    return std::nullopt;
+  const CXXRecordDecl *Class = Definition->getParent();
+  for (unsigned Index = 0; Index < Definition->getNumParams(); ++Index) {
+    const ParmVarDecl *Param = Definition->getParamDecl(Index);
+    if (!isCallableType(Param->getType()))
+      continue;
+    llvm::DenseSet<const Decl *> Made = madeFrom(*Param, Scan);
+    for (const CallExpr *Call : Scan.Calls) {
+      const auto *Member = dyn_cast<CXXMemberCallExpr>(Call);
+      if (!Member || !Member->getMethodDecl())
+        continue;
+      // Into a member container of the class.
+      const FieldDecl *Queue = calledOnField(*Member);
+      if (Queue && Queue->getParent() == Class &&
+          methodNamed(*Member, {"push", "push_back", "push_front", "emplace",
+                                "emplace_back", "emplace_front", "insert"}) &&
+          llvm::any_of(Member->arguments(), [&](const Expr *Arg) {
+            return refersToAny(Arg, Made);
+          })) {
+        if (std::optional<ThreadPoolShape> Shape =
+                findPoolWorkers(*Class, *Queue, Context)) {
+          Shape->Class = Class;
+          Shape->Submit = Definition;
+          Shape->CallableIndex = Index;
+          Shape->Queue = Queue;
+          return Shape;
+        }
+        continue;
+      }
+      // Handed to another submit method of the class, on this object.
+      const CXXMethodDecl *Other = Member->getMethodDecl();
+      if (Other->getParent() != Class ||
+          Other->getCanonicalDecl() == Definition->getCanonicalDecl() ||
+          !isa<CXXThisExpr>(
+              ignoreWrappers(Member->getImplicitObjectArgument())))
+        continue;
+      if (std::optional<ThreadPoolShape> Shape =
+              threadPoolSubmitImpl(*Other, Context, Depth + 1);
+          Shape && Shape->CallableIndex < Member->getNumArgs() &&
+          refersToAny(Member->getArg(Shape->CallableIndex), Made)) {
+        Shape->Submit = Definition;
+        Shape->CallableIndex = Index;
+        return Shape;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<ThreadPoolShape> threadPoolSubmit(const CXXMethodDecl &Method,
+                                                ASTContext &Context) {
+  return threadPoolSubmitImpl(Method, Context, 0);
+}
+
+bool isPoolBarrier(const CXXMethodDecl &Method) {
+  if (Method.getIdentifier()) {
+    std::string Name = Method.getName().lower();
+    if (llvm::StringRef(Name).contains("wait") ||
+        llvm::is_contained(
+            {"join", "join_all", "joinall", "shutdown", "stop", "drain"}, Name))
+      return true;
+  }
+  // A method that joins the pool's threads, itself or one call deep into
+  // its own class.
+  const FunctionDecl *Definition = Method.getDefinition();
+  if (!Definition || !Definition->hasBody())
+    return false;
+  BodyScan Scan;
+  Scan.TraverseStmt(Definition->getBody());
+  for (const CallExpr *Call : Scan.Calls) {
+    std::optional<ThreadLifetimeCall> Lifetime = threadLifetimeCall(*Call);
+    if (Lifetime && Lifetime->Op == ThreadLifetimeOp::Join)
+      return true;
+  }
+  for (const CallExpr *Call : Scan.Calls)
+    if (const auto *Member = dyn_cast<CXXMemberCallExpr>(Call);
+        Member && Member->getMethodDecl() &&
+        Member->getMethodDecl()->getParent() == Method.getParent() &&
+        Member->getMethodDecl()->getCanonicalDecl() !=
+            Method.getCanonicalDecl())
+      if (const FunctionDecl *Callee = Member->getMethodDecl()->getDefinition();
+          Callee && Callee->hasBody()) {
+        BodyScan Inner;
+        Inner.TraverseStmt(Callee->getBody());
+        for (const CallExpr *InnerCall : Inner.Calls) {
+          std::optional<ThreadLifetimeCall> Lifetime =
+              threadLifetimeCall(*InnerCall);
+          if (Lifetime && Lifetime->Op == ThreadLifetimeOp::Join)
+            return true;
+        }
+      }
+  return false;
+}
+
+/// Does the thread \p Site starts in a wrapper outlive the wrapper? A
+/// std::jthread or std::async future joins at the end of its scope unless
+/// it leaves: returned, or stored in a member, a global or on the heap.
+static bool outlivesWrapper(const SpawnSite &Site, ASTContext &Context) {
+  if (Site.Kind != SpawnKind::JThread && Site.Kind != SpawnKind::Async)
+    return true;
+  if (Site.Handle == HandleKind::Member || Site.Handle == HandleKind::Global ||
+      Site.Handle == HandleKind::Heap)
+    return true;
+  return skipWrappers(DynTypedNode::create(*Site.Spawn), Context)
+             .get<ReturnStmt>() != nullptr;
+}
+
+static std::optional<unsigned>
+inferredSpawnWrapperImpl(const FunctionDecl &Function, ASTContext &Context,
+                         unsigned Depth) {
+  const FunctionDecl *Definition = Function.getDefinition();
+  if (Depth > 1 || !Definition || !Definition->hasBody() ||
+      !inProjectCode(*Definition, Context.getSourceManager()) ||
+      isa<CXXConstructorDecl, CXXDestructorDecl>(Definition))
+    return std::nullopt;
+  llvm::SmallVector<unsigned, 2> Callables;
+  for (unsigned Index = 0; Index < Definition->getNumParams(); ++Index)
+    if (isCallableType(Definition->getParamDecl(Index)->getType()))
+      Callables.push_back(Index);
+  if (Callables.empty())
+    return std::nullopt;
+  BodyScan Scan;
+  Scan.TraverseStmt(Definition->getBody());
+  if (waitsForWork(Scan))
+    return std::nullopt;
+  // The direct starts, resolved once.
+  std::vector<SpawnSite> Starts;
+  for (const BoundNodes &Nodes : match(findAll(directThreadStartMatcher()),
+                                       *Definition->getBody(), Context))
+    if (const auto *Start = Nodes.getNodeAs<Expr>("spawn"))
+      if (std::optional<SpawnSite> Site =
+              analyzeSpawnImpl(Start, Context, {}, /*Infer=*/false);
+          Site && outlivesWrapper(*Site, Context))
+        Starts.push_back(std::move(*Site));
+  for (unsigned Index : Callables) {
+    llvm::DenseSet<const Decl *> Made =
+        madeFrom(*Definition->getParamDecl(Index), Scan);
+    for (const SpawnSite &Site : Starts)
+      if (refersToAny(Site.Callable, Made))
+        return Index;
+    // Handed on to another wrapper.
+    for (const CallExpr *Call : Scan.Calls) {
+      const FunctionDecl *Callee = Call->getDirectCallee();
+      if (!Callee || isa<CXXOperatorCallExpr>(Call) ||
+          Callee->getCanonicalDecl() == Definition->getCanonicalDecl() ||
+          !llvm::any_of(Call->arguments(), [&](const Expr *Arg) {
+            return refersToAny(Arg, Made);
+          }))
+        continue;
+      if (std::optional<unsigned> Inner =
+              inferredSpawnWrapperImpl(*Callee, Context, Depth + 1);
+          Inner && *Inner < Call->getNumArgs() &&
+          refersToAny(Call->getArg(*Inner), Made))
+        return Index;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<unsigned> inferredSpawnWrapper(const FunctionDecl &Function,
+                                             ASTContext &Context) {
+  return inferredSpawnWrapperImpl(Function, Context, 0);
 }
 
 std::optional<ThreadLifetimeCall> threadLifetimeCall(const CallExpr &Call) {
@@ -628,7 +1184,11 @@ const CXXMemberCallExpr *containerCall(const SpawnSite &Site,
                                        ASTContext &Context) {
   if (Site.Handle != HandleKind::Container)
     return nullptr;
-  if (const auto *Call = dyn_cast<CXXMemberCallExpr>(Site.Spawn))
+  // The emplace into a container of threads is the spawn itself (a pool's
+  // submit or a spawn function is a member call too, but not that one).
+  if (const auto *Call = dyn_cast<CXXMemberCallExpr>(Site.Spawn);
+      Call &&
+      (Site.Kind == SpawnKind::StdThread || Site.Kind == SpawnKind::JThread))
     return Call;
   return skipWrappers(DynTypedNode::create(*Site.Spawn), Context)
       .get<CXXMemberCallExpr>();

@@ -10,6 +10,12 @@
 // through std::bind / std::bind_front / boost::bind (with the bound
 // arguments) and a std::function made from one of these.
 //
+// Two kinds of start are inferred from the code, without configuration:
+// thread pools (a class whose worker threads take callables out of a member
+// queue and call them, with a method that puts its callable parameter into
+// that queue: each call of that method submits a task), and spawn wrappers
+// (a function that hands its callable parameter to a thread start).
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef CONCGUARD_CHECKS_UTILS_THREADSPAWNS_H
@@ -53,7 +59,9 @@ enum class SpawnKind {
   JThread,       ///< std::jthread
   Async,         ///< std::async with launch::async or the default policy
   PthreadCreate, ///< pthread_create
-  SpawnFunction, ///< a function named in the SpawnFunctions option
+  SpawnFunction, ///< a function named in the SpawnFunctions option, or an
+                 ///< inferred spawn wrapper (SpawnSite::InferredWrapper)
+  PoolTask,      ///< a callable submitted to an inferred thread pool
 };
 
 /// Where a thread handle lives.
@@ -84,6 +92,24 @@ struct ThreadEntry {
   std::optional<llvm::SmallVector<const Expr *, 4>> BoundArguments;
 };
 
+/// A thread pool inferred by its shape (see threadPoolSubmit()).
+struct ThreadPoolShape {
+  /// The pool's class (for a virtual submit method: the overrider's).
+  const CXXRecordDecl *Class = nullptr;
+  /// The method that puts tasks into the queue (directly, or by handing
+  /// them to another such method of the class).
+  const CXXMethodDecl *Submit = nullptr;
+  /// The index of the submit method's callable parameter.
+  unsigned CallableIndex = 0;
+  /// The member container the tasks wait in.
+  const FieldDecl *Queue = nullptr;
+  /// A start of one of the worker threads that take tasks from the queue.
+  const Expr *WorkerStart = nullptr;
+  /// The class starts exactly one worker thread, outside any loop: its tasks
+  /// run one after another, never at the same time as each other.
+  bool SingleWorker = false;
+};
+
 struct SpawnSite {
   SpawnKind Kind = SpawnKind::StdThread;
   /// The expression that starts the thread: the CXXConstructExpr of the
@@ -107,6 +133,13 @@ struct SpawnSite {
   bool ResultDiscarded = false;
   /// The function in which the spawn occurs.
   const FunctionDecl *EnclosingFunction = nullptr;
+  /// For a PoolTask: the pool, and the object the task is submitted to
+  /// (through ignoreWrappers; for `P->submit(f)` on a smart pointer, P).
+  std::optional<ThreadPoolShape> Pool;
+  const Expr *PoolObject = nullptr;
+  /// For a SpawnFunction: no option names it; its body hands its callable
+  /// parameter to a thread start (inferredSpawnWrapper()).
+  bool InferredWrapper = false;
 };
 
 /// Is \p T (ignoring cv, references and typedefs) one of the std thread
@@ -127,6 +160,40 @@ spawnExpressionMatcher(llvm::ArrayRef<SpawnFunction> SpawnFunctions);
 std::optional<SpawnSite>
 analyzeSpawn(const Expr *Spawn, ASTContext &Context,
              llvm::ArrayRef<SpawnFunction> SpawnFunctions);
+
+/// Is \p Method, called with a callable, the submit method of a thread pool?
+/// The shape, with no configuration: the method has a callable parameter
+/// (a std::function, a template functor, a function pointer, a
+/// std::packaged_task) that it puts, itself or through locals made from it
+/// (`std::bind(std::forward<F>(f), args...)`, a `std::packaged_task` in a
+/// `std::shared_ptr`, a lambda capturing either), into a member container of
+/// its class (`push`, `push_back`, `emplace`, ...), or hands to another
+/// such method of the class (BS::thread_pool's `submit` calls `push_task`);
+/// and a thread started by a member function of that class runs a function
+/// that takes elements out of that same member (`front`, `top`, `pop`, ...)
+/// and invokes a callable. A method that also waits (joins a thread, waits
+/// for a std::future) runs its task to completion and is no submit. A
+/// virtual method without a body stands for its overriders in the
+/// translation unit, when every one of them is such a submit method.
+std::optional<ThreadPoolShape> threadPoolSubmit(const CXXMethodDecl &Method,
+                                                ASTContext &Context);
+
+/// Does a call of \p Method of a pool wait for the pool's tasks? A method
+/// that joins std::threads (itself or through a member function of its
+/// class it calls), or whose name says it waits or ends the pool
+/// (containing `wait`, or `join`, `join_all`, `shutdown`, `stop`, `drain`).
+bool isPoolBarrier(const CXXMethodDecl &Method);
+
+/// Is \p Function a spawn wrapper: a function that hands its callable
+/// parameter (or a local made from it) to a thread start in its body
+/// (std::thread, std::jthread, std::async, pthread_create, `new
+/// std::thread`, ...), or to another spawn wrapper (two levels in all), and
+/// neither joins nor waits in its body? A std::jthread or std::async start
+/// counts only when the handle leaves the function (returned, or stored in
+/// a member or global): a local one is joined at the end of the wrapper.
+/// Returns the index of the callable parameter.
+std::optional<unsigned> inferredSpawnWrapper(const FunctionDecl &Function,
+                                             ASTContext &Context);
 
 /// For a spawn into a container (HandleKind::Container): the container
 /// call it is part of, `C.emplace_back(f)` itself or the
