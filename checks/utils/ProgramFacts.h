@@ -108,7 +108,8 @@ struct FactSpawn {
   /// run while the thread does.
   std::vector<unsigned> RegionAccesses, RegionCalls, RegionSpawns;
   /// How the thread is started: "std::thread", "std::jthread",
-  /// "std::async", "pthread_create" or "spawn function".
+  /// "std::async", "pthread_create", "spawn function" or "pool task" (a
+  /// task submitted to a thread pool inferred by its shape).
   std::string Kind;
   /// The std::async future is discarded (it waits at the end of the
   /// statement).
