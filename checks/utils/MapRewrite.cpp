@@ -2184,6 +2184,65 @@ bool Planner::upsertStatement(
                  Full);
 }
 
+namespace {
+/// May evaluating \p E have an effect that a program could observe, other
+/// than through its value? Definite effects (assignments, ++, volatile
+/// reads), and calls, except those the standard library makes without
+/// effects of its own: a const member function (`s.size()`, `s.substr(i)`),
+/// a constructor, or a function of namespace std taking only values and
+/// const references (`std::to_string(i)`, `a + b` of strings). A function
+/// of the project may do anything.
+bool mayHaveSideEffects(const Expr &E, const ASTContext &Context) {
+  if (E.HasSideEffects(Context, /*IncludePossibleEffects=*/false))
+    return true;
+  class Calls : public RecursiveASTVisitor<Calls> {
+  public:
+    explicit Calls(const SourceManager &SM) : SM(SM) {}
+    bool Effect = false;
+    bool VisitCallExpr(CallExpr *Call) {
+      const auto *Callee =
+          dyn_cast_or_null<FunctionDecl>(Call->getCalleeDecl());
+      if (!Callee || !harmless(*Callee))
+        Effect = true;
+      return !Effect;
+    }
+    bool VisitCXXConstructExpr(CXXConstructExpr *Construct) {
+      if (!inStandardLibrary(*Construct->getConstructor()))
+        Effect = true;
+      return !Effect;
+    }
+    bool TraverseLambdaExpr(LambdaExpr *) {
+      Effect = true;
+      return false;
+    }
+
+  private:
+    const SourceManager &SM;
+    bool inStandardLibrary(const FunctionDecl &F) const {
+      return F.getBuiltinID() ||
+             SM.isInSystemHeader(SM.getExpansionLoc(F.getLocation()));
+    }
+    bool harmless(const FunctionDecl &F) const {
+      if (!inStandardLibrary(F) || F.isVariadic())
+        return false;
+      if (const auto *Method = dyn_cast<CXXMethodDecl>(&F);
+          Method && Method->isInstance())
+        return Method->isConst();
+      if (!F.isInStdNamespace())
+        return false;
+      return llvm::all_of(F.parameters(), [](const ParmVarDecl *Param) {
+        QualType T = Param->getType();
+        if (T->isReferenceType())
+          return T.getNonReferenceType().isConstQualified();
+        return !T->isPointerType();
+      });
+    }
+  } Finder(Context.getSourceManager());
+  Finder.TraverseStmt(const_cast<Expr *>(&E));
+  return Finder.Effect;
+}
+} // namespace
+
 const Expr *Planner::sideEffectBefore(const Expr &Element,
                                       const Expr &Full) const {
   const Expr *Current = &Element;
@@ -2212,7 +2271,8 @@ const Expr *Planner::sideEffectBefore(const Expr &Element,
     if (!First)
       for (const Stmt *Child : P->children())
         if (const auto *Operand = dyn_cast_or_null<Expr>(Child);
-            Operand && Operand != Current && Operand->HasSideEffects(Context))
+            Operand && Operand != Current &&
+            mayHaveSideEffects(*Operand, Context))
           return Operand;
     Current = P;
   }

@@ -23,7 +23,7 @@
 #include <vector>
 
 // Declared, but defined in no file being rewritten.
-void consume(const std::unordered_map<int, int> &);
+void consume(const std::unordered_map<int, int> &); int nextRow();
 
 std::unordered_map<int, int> AddressTaken;
 std::unordered_map<int, int> Escapes;
@@ -55,7 +55,7 @@ int reader() {
     V.push_back(K);
   consume(Passed);
   N += static_cast<int>(std::size(SystemPassed));
-  ThroughAt.at(1) = std::vector<int>(2, N);
+  ThroughAt.at(1) = std::vector<int>(2, nextRow());
   return N + *Ref + static_cast<int>(P->size());
 }
 
