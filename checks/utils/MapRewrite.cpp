@@ -1,6 +1,7 @@
 //===--- MapRewrite.cpp - plan the rewrite of racy maps -------------------===//
 
 #include "MapRewrite.h"
+#include "ThreadSpawns.h"
 
 #include "clang/AST/ParentMapContext.h"
 #include "clang/AST/RecursiveASTVisitor.h"
@@ -145,50 +146,80 @@ std::string whyParameterStays(const FunctionDecl &Callee, unsigned Index,
   return "";
 }
 
-/// `std::thread t(f, args...)` (or std::jthread) naming a function of the
-/// project: \p f is called with the arguments that follow it.
+/// `std::thread t(f, args...)` (or std::jthread, also through a binder:
+/// `std::thread t(std::bind(f, args...))`) naming a function of the
+/// project: \p f is called with the arguments that follow it (the bound
+/// ones).
 struct ThreadStart {
   const FunctionDecl *Callee = nullptr;
   const Expr *CalleeRef = nullptr;
-  llvm::ArrayRef<const Expr *> Args; ///< the arguments after the callable
+  llvm::SmallVector<const Expr *, 4> Args; ///< the arguments after the callable
 };
 
-std::optional<ThreadStart> threadStartOf(const CXXConstructExpr &Construct) {
-  const CXXRecordDecl *Thread = Construct.getConstructor()->getParent();
-  if (!Thread->isInStdNamespace() || !Thread->getIdentifier() ||
-      (Thread->getName() != "thread" && Thread->getName() != "jthread") ||
-      Construct.getNumArgs() < 1)
+/// `std::bind(f, ...)` / `std::bind_front(f, ...)`: the call, when \p E is
+/// one.
+const CallExpr *asBinder(const Expr &E) {
+  const auto *Call = dyn_cast<CallExpr>(E.IgnoreImplicit()->IgnoreParens());
+  const FunctionDecl *Callee = Call ? Call->getDirectCallee() : nullptr;
+  if (!Callee || !Callee->isInStdNamespace() || !Callee->getIdentifier() ||
+      (Callee->getName() != "bind" && Callee->getName() != "bind_front") ||
+      Call->getNumArgs() < 1)
+    return nullptr;
+  return Call;
+}
+
+/// The thread start \p Spawn is, resolved by the shared thread model
+/// (analyzeSpawn), when it runs a function of the project named directly
+/// (not a member function, a lambda or a functor).
+std::optional<ThreadStart> threadStartOf(const CXXConstructExpr &Spawn,
+                                         ASTContext &Context) {
+  if ((!isStdThreadType(Spawn.getType()) &&
+       !isStdJThreadType(Spawn.getType())) ||
+      Spawn.getNumArgs() < 1)
     return std::nullopt;
-  const Expr *Callable = Construct.getArg(0)->IgnoreParenImpCasts();
+  std::optional<SpawnSite> Site = analyzeSpawn(&Spawn, Context, {});
+  if (!Site || !Site->Callable || !Site->Entry.Function ||
+      Site->Entry.Lambda || Site->Entry.Object ||
+      isa<CXXMethodDecl>(Site->Entry.Function))
+    return std::nullopt;
+  // The function's name: the callable, or a binder's first argument.
+  const Expr *Callable = Site->Callable;
+  if (Site->Entry.BoundArguments) {
+    const CallExpr *Binder = asBinder(*Callable);
+    if (!Binder)
+      return std::nullopt;
+    Callable = Binder->getArg(0);
+  }
+  Callable = Callable->IgnoreParenImpCasts();
   if (const auto *AddressOf = dyn_cast<UnaryOperator>(Callable);
       AddressOf && AddressOf->getOpcode() == UO_AddrOf)
     Callable = AddressOf->getSubExpr()->IgnoreParenImpCasts();
   const auto *Ref = dyn_cast<DeclRefExpr>(Callable);
-  const auto *Callee = Ref ? dyn_cast<FunctionDecl>(Ref->getDecl()) : nullptr;
-  if (!Callee || isa<CXXMethodDecl>(Callee))
+  if (!Ref || Ref->getDecl() != Site->Entry.Function)
     return std::nullopt;
-  llvm::ArrayRef<const Expr *> All(Construct.getArgs(), Construct.getNumArgs());
-  return ThreadStart{Callee, Ref, All.drop_front()};
+  return ThreadStart{Site->Entry.Function, Ref, Site->Arguments};
 }
 
-/// The thread start whose argument \p Arg is (through temporaries).
+/// The thread start whose argument \p Arg is (through temporaries and a
+/// binder).
 std::optional<std::pair<ThreadStart, unsigned>>
 threadArgument(const Expr &Arg, ASTContext &Context) {
   const Expr *E = &Arg;
   for (DynTypedNodeList Up = Context.getParents(*E); !Up.empty();
        Up = Context.getParents(*E)) {
     if (const auto *Construct = Up[0].get<CXXConstructExpr>()) {
-      std::optional<ThreadStart> Start = threadStartOf(*Construct);
+      std::optional<ThreadStart> Start = threadStartOf(*Construct, Context);
       if (!Start)
         return std::nullopt;
       for (unsigned I = 0; I < Start->Args.size(); ++I)
-        if (Start->Args[I] == E)
+        if (Start->Args[I]->IgnoreImplicit() == Arg.IgnoreImplicit())
           return std::make_pair(*Start, I);
       return std::nullopt;
     }
     const auto *Parent = Up[0].get<Expr>();
-    if (!Parent || !isa<MaterializeTemporaryExpr, CXXBindTemporaryExpr,
-                        ImplicitCastExpr, ParenExpr>(Parent))
+    if (!Parent || (!isa<MaterializeTemporaryExpr, CXXBindTemporaryExpr,
+                         ImplicitCastExpr, ParenExpr>(Parent) &&
+                    !asBinder(*Parent)))
       return std::nullopt;
     E = Parent;
   }
@@ -727,6 +758,13 @@ bool Planner::passedTo(const CallExpr &Call, const Expr *Use) {
         return skip(Use, "the map is passed to " + quoted(*Thread));
       return true;
     }
+  // std::thread t(std::bind(f, m)): the binder keeps a copy of the map.
+  if (asBinder(Call))
+    if (auto Started = threadArgument(*Use, Context))
+      return skip(Use, "the map is copied for the thread that runs " +
+                           quoted(*Started->first.Callee) +
+                           " (pass it with std::ref to a reference "
+                           "parameter)");
   auto IsUse = [&](const Expr *Arg) {
     Arg = Arg->IgnoreParenImpCasts();
     if (const auto *Copy = dyn_cast<CXXConstructExpr>(Arg->IgnoreImplicit());
@@ -820,7 +858,8 @@ bool Planner::use(const Expr *Use) {
         return passedTo(*Call, Use);
       return skip(Use, "the map is copied");
     }
-    if (std::optional<ThreadStart> Start = threadStartOf(*Construct))
+    if (std::optional<ThreadStart> Start =
+            threadStartOf(*Construct, Context))
       return skip(Use, "the map is copied for the thread that runs " +
                            quoted(*Start->Callee) +
                            " (pass it with std::ref to a reference "
@@ -3652,7 +3691,7 @@ std::vector<ParamFlow> findParamFlows(ASTContext &Context) {
     bool VisitCXXConstructExpr(CXXConstructExpr *Construct) {
       if (SM.isInSystemHeader(Construct->getBeginLoc()))
         return true;
-      std::optional<ThreadStart> Start = threadStartOf(*Construct);
+      std::optional<ThreadStart> Start = threadStartOf(*Construct, Context);
       if (!Start)
         return true;
       const FunctionDecl *Callee = Start->Callee;
@@ -3792,18 +3831,25 @@ namespace {
 /// Is \p Ref (naming a function) the callee of a call?
 bool isCallee(const Expr &Ref, ASTContext &Context) {
   DynTypedNodeList Parents = Context.getParents(Ref);
+  const Expr *Child = &Ref;
   while (!Parents.empty()) {
-    if (const auto *Call = Parents[0].get<CallExpr>())
+    // The function a binder given to a std::thread binds: the thread
+    // start below calls it.
+    if (const auto *Call = Parents[0].get<CallExpr>();
+        Call && !(asBinder(*Call) && Call->getArg(0) == Child))
       return Call->getCallee()->IgnoreParenImpCasts() == &Ref;
     // The function a std::thread runs, with the arguments it is given
     // (findParamFlows records them as calls).
     if (const auto *Construct = Parents[0].get<CXXConstructExpr>()) {
-      std::optional<ThreadStart> Start = threadStartOf(*Construct);
+      std::optional<ThreadStart> Start = threadStartOf(*Construct, Context);
       return Start && Start->CalleeRef == &Ref;
     }
     const auto *E = Parents[0].get<Expr>();
-    if (!E || !isa<ImplicitCastExpr, ParenExpr, UnaryOperator>(E))
+    if (!E || !(isa<ImplicitCastExpr, ParenExpr, UnaryOperator,
+                    MaterializeTemporaryExpr, CXXBindTemporaryExpr>(E) ||
+                asBinder(*E)))
       return false;
+    Child = E;
     Parents = Context.getParents(*E);
   }
   return false;
