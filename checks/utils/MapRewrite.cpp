@@ -178,9 +178,8 @@ std::optional<ThreadStart> threadStartOf(const CXXConstructExpr &Spawn,
       Spawn.getNumArgs() < 1)
     return std::nullopt;
   std::optional<SpawnSite> Site = analyzeSpawn(&Spawn, Context, {});
-  if (!Site || !Site->Callable || !Site->Entry.Function ||
-      Site->Entry.Lambda || Site->Entry.Object ||
-      isa<CXXMethodDecl>(Site->Entry.Function))
+  if (!Site || !Site->Callable || !Site->Entry.Function || Site->Entry.Lambda ||
+      Site->Entry.Object || isa<CXXMethodDecl>(Site->Entry.Function))
     return std::nullopt;
   // The function's name: the callable, or a binder's first argument.
   const Expr *Callable = Site->Callable;
@@ -858,8 +857,7 @@ bool Planner::use(const Expr *Use) {
         return passedTo(*Call, Use);
       return skip(Use, "the map is copied");
     }
-    if (std::optional<ThreadStart> Start =
-            threadStartOf(*Construct, Context))
+    if (std::optional<ThreadStart> Start = threadStartOf(*Construct, Context))
       return skip(Use, "the map is copied for the thread that runs " +
                            quoted(*Start->Callee) +
                            " (pass it with std::ref to a reference "
@@ -2336,15 +2334,18 @@ bool Planner::updateThroughAt(const CXXMemberCallExpr &At,
                    "through at()", {Key}, Name);
   if (!Body)
     return false;
-  std::string Text = "if (!" + Map + ".update(" + Key + ", [&](auto &" + Name +
-                     ") { " + *Body +
-                     "; }))\n throw std::out_of_range(\"concguard::" +
-                     (Snapshot ? "snapshot_map" : "sharded_map") +
-                     "::at: key not found\");";
+  std::string Text =
+      "if (!" + Map + ".update(" + Key + ", [&](auto &" + Name + ") { " +
+      *Body + "; }))\n throw std::out_of_range(\"concguard::" +
+      (Snapshot ? "snapshot_map" : "sharded_map") + "::at: key not found\");";
   // A branch or a loop body becomes a block: an `if` there would take the
-  // `else` that follows it.
+  // `else` that follows it. A for loop's increment cannot hold an `if`.
   const Expr *Child = nullptr;
   const Stmt *P = semanticParent(Full, Child);
+  if (const auto *For = dyn_cast_or_null<ForStmt>(P);
+      For && For->getInc() == Child)
+    return skip(Full, "a modification through at() is a for loop's "
+                      "increment, where no throw can be written");
   if (!isa_and_nonnull<CompoundStmt, LabelStmt, CaseStmt, DefaultStmt>(P))
     Text = "{\n" + Text + "\n}";
   std::optional<SourceLocation> End = statementEnd(*Full);
@@ -2819,8 +2820,7 @@ bool Planner::iteratorUpdate(const CXXMemberCallExpr &Find, const Expr *Use,
     if (const auto *Local = dyn_cast<DeclStmt>(S))
       for (const Decl *D : Local->decls())
         if (const auto *Var = dyn_cast<VarDecl>(D))
-          for (const DeclRefExpr *Ref :
-               referencesTo(*Var, *Function.getBody()))
+          for (const DeclRefExpr *Ref : referencesTo(*Var, *Function.getBody()))
             if (!within(Ref->getBeginLoc(), Covered))
               return skip(Ref, "an iterator from find() is used after the "
                                "statements that one update() callback can "
@@ -2833,8 +2833,7 @@ bool Planner::iteratorUpdate(const CXXMemberCallExpr &Find, const Expr *Use,
   // spelled as its parameters.
   CharSourceRange BodyRange =
       CharSourceRange::getCharRange(Covered.getBegin(), *BodyEnd);
-  std::string Body =
-      Lexer::getSourceText(BodyRange, SM, LangOpts).str();
+  std::string Body = Lexer::getSourceText(BodyRange, SM, LangOpts).str();
   std::string Key = text(Find.getArg(0)->getSourceRange());
   std::string ValueName = freshName({Body, Key});
   std::string KeyName = "key";
@@ -2877,12 +2876,12 @@ bool Planner::iteratorUpdate(const CXXMemberCallExpr &Find, const Expr *Use,
   if (Equal) {
     // `if (It == m.end()) return ...; S...`  ->  `if (!m.update(k, [&](auto
     // &value) { S... })) return ...;`
-    Edit(Start,
-         Lexer::getLocForEndOfToken(If->getCond()->getEndLoc(), 0, SM,
-                                    LangOpts),
-         "if (!" + Call);
-    Edit(Covered.getBegin(), Rest.empty() ? *BodyEnd : Rest.front()->getBeginLoc(),
-         "");
+    Edit(
+        Start,
+        Lexer::getLocForEndOfToken(If->getCond()->getEndLoc(), 0, SM, LangOpts),
+        "if (!" + Call);
+    Edit(Covered.getBegin(),
+         Rest.empty() ? *BodyEnd : Rest.front()->getBeginLoc(), "");
     return true;
   }
   if (!Rest.empty()) {
@@ -2891,8 +2890,7 @@ bool Planner::iteratorUpdate(const CXXMemberCallExpr &Find, const Expr *Use,
     return true;
   }
   if (If->getElse()) {
-    Edit(Start,
-         Lexer::getLocForEndOfToken(If->getElseLoc(), 0, SM, LangOpts),
+    Edit(Start, Lexer::getLocForEndOfToken(If->getElseLoc(), 0, SM, LangOpts),
          "if (!" + Call + ")");
     return true;
   }

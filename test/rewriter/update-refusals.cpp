@@ -7,14 +7,15 @@
 // RUN: %concguard_rewrite %t.cpp --in-place -- -std=c++20 2>&1 | FileCheck %s
 // RUN: diff %t.cpp %t.orig.cpp
 
-// CHECK: concguard-rewrite: rewrote 0 of 7 flagged maps, skipped 7:
-// CHECK-DAG: CallsBack ({{.*}}): the update through an iterator from find() calls a function that may use the map, which would run under the map's lock [{{.*}}.cpp:[[#@LINE+60]]:5]
-// CHECK-DAG: Incremented ({{.*}}): an iterator from find() is used other than as it->first or it->second [{{.*}}.cpp:[[#@LINE+50]]:7]
-// CHECK-DAG: Jumps ({{.*}}): the statements that write through an iterator from find() jump out of them (return, break, continue or goto), which a callback cannot [{{.*}}.cpp:[[#@LINE+33]]:5]
-// CHECK-DAG: NotTested ({{.*}}): an iterator from find() is written through, but not in an if that tests it right after the find() [{{.*}}.cpp:[[#@LINE+40]]:13]
-// CHECK-DAG: Returned ({{.*}}): a reference into the map escapes [{{.*}}.cpp:[[#@LINE+25]]:10]
-// CHECK-DAG: ResultUsed ({{.*}}): the result of a modification through at() is used [{{.*}}.cpp:[[#@LINE+59]]:13]
-// CHECK-DAG: ValueFirst ({{.*}}): a modification through at() evaluates an operand with side effects before at() would throw [{{.*}}.cpp:[[#@LINE+59]]:22]
+// CHECK: concguard-rewrite: rewrote 0 of 8 flagged maps, skipped 8:
+// CHECK-DAG: ForIncrement ({{.*}}): a modification through at() is a for loop's increment, where no throw can be written [{{.*}}.cpp:[[#@LINE+90]]:26]
+// CHECK-DAG: CallsBack ({{.*}}): the update through an iterator from find() calls a function that may use the map, which would run under the map's lock [{{.*}}.cpp:[[#@LINE+61]]:5]
+// CHECK-DAG: Incremented ({{.*}}): an iterator from find() is used other than as it->first or it->second [{{.*}}.cpp:[[#@LINE+51]]:7]
+// CHECK-DAG: Jumps ({{.*}}): the statements that write through an iterator from find() jump out of them (return, break, continue or goto), which a callback cannot [{{.*}}.cpp:[[#@LINE+34]]:5]
+// CHECK-DAG: NotTested ({{.*}}): an iterator from find() is written through, but not in an if that tests it right after the find() [{{.*}}.cpp:[[#@LINE+41]]:13]
+// CHECK-DAG: Returned ({{.*}}): a reference into the map escapes [{{.*}}.cpp:[[#@LINE+26]]:10]
+// CHECK-DAG: ResultUsed ({{.*}}): the result of a modification through at() is used [{{.*}}.cpp:[[#@LINE+60]]:13]
+// CHECK-DAG: ValueFirst ({{.*}}): a modification through at() evaluates an operand with side effects before at() would throw [{{.*}}.cpp:[[#@LINE+60]]:22]
 
 #include <stdexcept>
 #include <thread>
@@ -28,6 +29,7 @@ std::unordered_map<int, int> Incremented;
 std::unordered_map<int, int> CallsBack;
 std::unordered_map<int, int> ResultUsed;
 std::unordered_map<int, int> ValueFirst;
+std::unordered_map<int, int> ForIncrement;
 
 int next();
 
@@ -86,6 +88,7 @@ void writer() {
     CallsBack[I] = I;
     ResultUsed[I] = I;
     ValueFirst[I] = I;
+    ForIncrement[I] = I;
   }
 }
 
@@ -95,6 +98,8 @@ int run() {
   incremented(4);
   callsBack(5);
   N += atWrites(6);
+  for (int I = 0; I < 3; ForIncrement.at(7) += I)
+    ++I;
   T.join();
   return N;
 }
