@@ -2705,14 +2705,14 @@ bool Planner::iteratorUpdate(const CXXMemberCallExpr &Find, const Expr *Use,
   if (!Declared || !Declared->isSingleDecl())
     return Shape(&Find);
   DynTypedNodeList Outer = Context.getParents(*Declared);
-  const IfStmt *If = nullptr;
-  const CompoundStmt *Block = nullptr;
   if (Outer.empty())
     return Shape(&Find);
+  const IfStmt *If = nullptr;
+  const CompoundStmt *Block = Outer[0].get<CompoundStmt>();
   if (const auto *WithInit = Outer[0].get<IfStmt>();
       WithInit && WithInit->getInit() == Declared) {
     If = WithInit;
-  } else if ((Block = Outer[0].get<CompoundStmt>())) {
+  } else if (Block) {
     const auto *At = llvm::find(Block->body(), Declared);
     if (At != Block->body_end() && std::next(At) != Block->body_end())
       If = dyn_cast<IfStmt>(*std::next(At));
