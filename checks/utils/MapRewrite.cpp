@@ -1,6 +1,7 @@
 //===--- MapRewrite.cpp - plan the rewrite of racy maps -------------------===//
 
 #include "MapRewrite.h"
+#include "ThreadSpawns.h"
 
 #include "clang/AST/ParentMapContext.h"
 #include "clang/AST/RecursiveASTVisitor.h"
@@ -145,50 +146,79 @@ std::string whyParameterStays(const FunctionDecl &Callee, unsigned Index,
   return "";
 }
 
-/// `std::thread t(f, args...)` (or std::jthread) naming a function of the
-/// project: \p f is called with the arguments that follow it.
+/// `std::thread t(f, args...)` (or std::jthread, also through a binder:
+/// `std::thread t(std::bind(f, args...))`) naming a function of the
+/// project: \p f is called with the arguments that follow it (the bound
+/// ones).
 struct ThreadStart {
   const FunctionDecl *Callee = nullptr;
   const Expr *CalleeRef = nullptr;
-  llvm::ArrayRef<const Expr *> Args; ///< the arguments after the callable
+  llvm::SmallVector<const Expr *, 4> Args; ///< the arguments after the callable
 };
 
-std::optional<ThreadStart> threadStartOf(const CXXConstructExpr &Construct) {
-  const CXXRecordDecl *Thread = Construct.getConstructor()->getParent();
-  if (!Thread->isInStdNamespace() || !Thread->getIdentifier() ||
-      (Thread->getName() != "thread" && Thread->getName() != "jthread") ||
-      Construct.getNumArgs() < 1)
+/// `std::bind(f, ...)` / `std::bind_front(f, ...)`: the call, when \p E is
+/// one.
+const CallExpr *asBinder(const Expr &E) {
+  const auto *Call = dyn_cast<CallExpr>(E.IgnoreImplicit()->IgnoreParens());
+  const FunctionDecl *Callee = Call ? Call->getDirectCallee() : nullptr;
+  if (!Callee || !Callee->isInStdNamespace() || !Callee->getIdentifier() ||
+      (Callee->getName() != "bind" && Callee->getName() != "bind_front") ||
+      Call->getNumArgs() < 1)
+    return nullptr;
+  return Call;
+}
+
+/// The thread start \p Spawn is, resolved by the shared thread model
+/// (analyzeSpawn), when it runs a function of the project named directly
+/// (not a member function, a lambda or a functor).
+std::optional<ThreadStart> threadStartOf(const CXXConstructExpr &Spawn,
+                                         ASTContext &Context) {
+  if ((!isStdThreadType(Spawn.getType()) &&
+       !isStdJThreadType(Spawn.getType())) ||
+      Spawn.getNumArgs() < 1)
     return std::nullopt;
-  const Expr *Callable = Construct.getArg(0)->IgnoreParenImpCasts();
+  std::optional<SpawnSite> Site = analyzeSpawn(&Spawn, Context, {});
+  if (!Site || !Site->Callable || !Site->Entry.Function || Site->Entry.Lambda ||
+      Site->Entry.Object || isa<CXXMethodDecl>(Site->Entry.Function))
+    return std::nullopt;
+  // The function's name: the callable, or a binder's first argument.
+  const Expr *Callable = Site->Callable;
+  if (Site->Entry.BoundArguments) {
+    const CallExpr *Binder = asBinder(*Callable);
+    if (!Binder)
+      return std::nullopt;
+    Callable = Binder->getArg(0);
+  }
+  Callable = Callable->IgnoreParenImpCasts();
   if (const auto *AddressOf = dyn_cast<UnaryOperator>(Callable);
       AddressOf && AddressOf->getOpcode() == UO_AddrOf)
     Callable = AddressOf->getSubExpr()->IgnoreParenImpCasts();
   const auto *Ref = dyn_cast<DeclRefExpr>(Callable);
-  const auto *Callee = Ref ? dyn_cast<FunctionDecl>(Ref->getDecl()) : nullptr;
-  if (!Callee || isa<CXXMethodDecl>(Callee))
+  if (!Ref || Ref->getDecl() != Site->Entry.Function)
     return std::nullopt;
-  llvm::ArrayRef<const Expr *> All(Construct.getArgs(), Construct.getNumArgs());
-  return ThreadStart{Callee, Ref, All.drop_front()};
+  return ThreadStart{Site->Entry.Function, Ref, Site->Arguments};
 }
 
-/// The thread start whose argument \p Arg is (through temporaries).
+/// The thread start whose argument \p Arg is (through temporaries and a
+/// binder).
 std::optional<std::pair<ThreadStart, unsigned>>
 threadArgument(const Expr &Arg, ASTContext &Context) {
   const Expr *E = &Arg;
   for (DynTypedNodeList Up = Context.getParents(*E); !Up.empty();
        Up = Context.getParents(*E)) {
     if (const auto *Construct = Up[0].get<CXXConstructExpr>()) {
-      std::optional<ThreadStart> Start = threadStartOf(*Construct);
+      std::optional<ThreadStart> Start = threadStartOf(*Construct, Context);
       if (!Start)
         return std::nullopt;
       for (unsigned I = 0; I < Start->Args.size(); ++I)
-        if (Start->Args[I] == E)
+        if (Start->Args[I]->IgnoreImplicit() == Arg.IgnoreImplicit())
           return std::make_pair(*Start, I);
       return std::nullopt;
     }
     const auto *Parent = Up[0].get<Expr>();
-    if (!Parent || !isa<MaterializeTemporaryExpr, CXXBindTemporaryExpr,
-                        ImplicitCastExpr, ParenExpr>(Parent))
+    if (!Parent || (!isa<MaterializeTemporaryExpr, CXXBindTemporaryExpr,
+                         ImplicitCastExpr, ParenExpr>(Parent) &&
+                    !asBinder(*Parent)))
       return std::nullopt;
     E = Parent;
   }
@@ -486,6 +516,59 @@ private:
   bool upsertStatement(const CXXOperatorCallExpr &Sub, const std::string &Map,
                        const std::string &Key,
                        llvm::ArrayRef<const CXXOperatorCallExpr *> Same = {});
+  /// `<full expression modifying m.at(k)>;` -> `if (!m.update(k, [&](auto
+  /// &value) { <the same with value for m.at(k)>; })) throw
+  /// std::out_of_range(...);`: at() throws for a missing key, update()
+  /// says whether the key was there.
+  bool updateThroughAt(const CXXMemberCallExpr &At, const std::string &Map);
+  /// The statement around \p Elements (each `m[k]` or `m.at(k)` of one key,
+  /// whose map uses are \p MapUses) as the body of one callback: the text
+  /// of the full expression with each element spelled \p Name. \p What
+  /// names the update in the reasons ("of m[k]", "through at()").
+  std::optional<std::string>
+  callbackBody(const Expr &Full, llvm::ArrayRef<const Expr *> Elements,
+               llvm::ArrayRef<const Expr *> MapUses, llvm::StringRef What,
+               llvm::ArrayRef<std::string> Avoid, std::string &Name);
+  /// An operand of \p Full that C++17 may evaluate before \p Element (or
+  /// unsequenced with it) and that has side effects: the right side of an
+  /// assignment to it, another argument of a call it is passed to. Null
+  /// when there is none (a member call's arguments come after its object).
+  const Expr *sideEffectBefore(const Expr &Element, const Expr &Full) const;
+  /// `auto it = m.find(k); if (it != m.end()) it->second += x;` (and the
+  /// shapes in the docs) -> `m.update(k, [&](auto &value) { value += x;
+  /// });`: the statements that write through the iterator in one callback.
+  bool iteratorUpdate(const CXXMemberCallExpr &Find, const Expr *Use,
+                      const VarDecl &It, const FunctionDecl &Function);
+  /// `It->first` or `It->second` around the reference \p Ref to an
+  /// iterator; null for any other use of it.
+  const MemberExpr *arrowMember(const DeclRefExpr &Ref) const {
+    const Stmt *P = parent(&Ref);
+    while (P && isa<ImplicitCastExpr, ParenExpr>(P))
+      P = parent(P);
+    const auto *Op = dyn_cast_or_null<CXXOperatorCallExpr>(P);
+    if (!Op || Op->getOperator() != OO_Arrow)
+      return nullptr;
+    const auto *Member = dyn_cast_or_null<MemberExpr>(parent(Op));
+    if (!Member || !Member->getMemberDecl()->getIdentifier() ||
+        (Member->getMemberDecl()->getName() != "first" &&
+         Member->getMemberDecl()->getName() != "second"))
+      return nullptr;
+    return Member;
+  }
+  /// The variable \p E initializes (through implicit nodes); null if none.
+  const VarDecl *initializedVariable(const Expr &E) const {
+    DynTypedNodeList Up = Context.getParents(E);
+    while (!Up.empty()) {
+      if (const auto *Var = Up[0].get<VarDecl>())
+        return Var;
+      const auto *P = Up[0].get<Expr>();
+      if (!P || !isa<ImplicitCastExpr, ParenExpr, MaterializeTemporaryExpr,
+                     CXXBindTemporaryExpr, ExprWithCleanups>(P))
+        return nullptr;
+      Up = Context.getParents(*P);
+    }
+    return nullptr;
+  }
   /// The other uses of the map inside \p Within when each is `m[k]` with
   /// the key of \p Sub (`m[k] = m[k] + 1`); nullopt when one is not.
   std::optional<std::vector<const CXXOperatorCallExpr *>>
@@ -674,6 +757,13 @@ bool Planner::passedTo(const CallExpr &Call, const Expr *Use) {
         return skip(Use, "the map is passed to " + quoted(*Thread));
       return true;
     }
+  // std::thread t(std::bind(f, m)): the binder keeps a copy of the map.
+  if (asBinder(Call))
+    if (auto Started = threadArgument(*Use, Context))
+      return skip(Use, "the map is copied for the thread that runs " +
+                           quoted(*Started->first.Callee) +
+                           " (pass it with std::ref to a reference "
+                           "parameter)");
   auto IsUse = [&](const Expr *Arg) {
     Arg = Arg->IgnoreParenImpCasts();
     if (const auto *Copy = dyn_cast<CXXConstructExpr>(Arg->IgnoreImplicit());
@@ -767,7 +857,7 @@ bool Planner::use(const Expr *Use) {
         return passedTo(*Call, Use);
       return skip(Use, "the map is copied");
     }
-    if (std::optional<ThreadStart> Start = threadStartOf(*Construct))
+    if (std::optional<ThreadStart> Start = threadStartOf(*Construct, Context))
       return skip(Use, "the map is copied for the thread that runs " +
                            quoted(*Start->Callee) +
                            " (pass it with std::ref to a reference "
@@ -920,7 +1010,7 @@ bool Planner::memberCall(const CXXMemberCallExpr &Call, const Expr *Use) {
     // (`m.at(k).size()`, `m.at(k).front().c_str()` inside the expression).
     ElementChain Chain = elementUse(Call);
     if (Chain.Use == ElementUse::Modified)
-      return skip(Chain.At, "an element is modified through at()");
+      return updateThroughAt(Call, Map);
     if (Chain.Use == ElementUse::Escapes)
       return skip(Chain.At, "a reference into the map escapes");
     return true;
@@ -2063,55 +2153,208 @@ Planner::sameElement(const CXXOperatorCallExpr &Sub, const Expr &Within,
   return Found;
 }
 
-bool Planner::upsertStatement(
-    const CXXOperatorCallExpr &Sub, const std::string &Map,
-    const std::string &Key, llvm::ArrayRef<const CXXOperatorCallExpr *> Same) {
-  const Expr *Full = fullExpression(Sub);
-  if (!isStatement(Full))
-    return skip(Full, "the result of a modification of m[k] is used");
+std::optional<std::string>
+Planner::callbackBody(const Expr &Full, llvm::ArrayRef<const Expr *> Elements,
+                      llvm::ArrayRef<const Expr *> MapUses,
+                      llvm::StringRef What, llvm::ArrayRef<std::string> Avoid,
+                      std::string &Name) {
+  auto Refuse = [&](const Stmt *At, const std::string &Reason) {
+    skip(At, Reason);
+    return std::nullopt;
+  };
+  if (!isStatement(&Full))
+    return Refuse(&Full,
+                  "the result of a modification " + What.str() + " is used");
   // The callback runs under the map's write lock: nothing in it may use the
   // map again.
-  llvm::SmallVector<const Expr *, 2> MapUses = {
-      Sub.getArg(0)->IgnoreImplicit()};
-  for (const CXXOperatorCallExpr *Other : Same)
-    MapUses.push_back(Other->getArg(0)->IgnoreImplicit());
-  if (ReentrySearch(Context, SameObject, MaxCallDepth).mayReach(*Full, MapUses))
-    return skip(Full, "the update of m[k] calls a function that may use the "
-                      "map, which would run under the map's lock");
-  SourceRange FullRange = Full->getSourceRange();
-  if (FullRange.getBegin().isMacroID() || FullRange.getEnd().isMacroID() ||
-      Sub.getBeginLoc().isMacroID() || Sub.getEndLoc().isMacroID())
-    return skip(Full, "a use is inside a macro expansion");
+  if (ReentrySearch(Context, SameObject, MaxCallDepth).mayReach(Full, MapUses))
+    return Refuse(&Full, "the update " + What.str() +
+                             " calls a function that may use the map, which "
+                             "would run under the map's lock");
+  SourceRange FullRange = Full.getSourceRange();
+  if (FullRange.getBegin().isMacroID() || FullRange.getEnd().isMacroID())
+    return Refuse(&Full, "a use is inside a macro expansion");
   std::string FullText = text(FullRange);
   unsigned FullBegin = SM.getFileOffset(FullRange.getBegin());
-  unsigned SubBegin = SM.getFileOffset(Sub.getBeginLoc());
-  unsigned SubEnd = SM.getFileOffset(
-      Lexer::getLocForEndOfToken(Sub.getEndLoc(), 0, SM, LangOpts));
-  if (SubBegin < FullBegin || SubEnd - FullBegin > FullText.size())
-    return skip(Full, "a use the rewriter does not understand");
-  std::string Name = freshName({Key, FullText});
-  // Every `m[k]` of the statement (`m[k] = m[k] + 1`) is the callback's
-  // element, from the last one back so that the offsets stay valid.
-  std::vector<std::pair<unsigned, unsigned>> Spans = {
-      {SubBegin - FullBegin, SubEnd - FullBegin}};
-  for (const CXXOperatorCallExpr *Other : Same) {
-    if (Other->getBeginLoc().isMacroID() || Other->getEndLoc().isMacroID())
-      return skip(Other, "a use is inside a macro expansion");
-    unsigned Begin = SM.getFileOffset(Other->getBeginLoc());
+  std::vector<std::string> Texts(Avoid.begin(), Avoid.end());
+  Texts.push_back(FullText);
+  Name = freshName(Texts);
+  // Every element of the statement (`m[k] = m[k] + 1`) is the callback's
+  // parameter, from the last one back so that the offsets stay valid.
+  std::vector<std::pair<unsigned, unsigned>> Spans;
+  for (const Expr *Element : Elements) {
+    if (Element->getBeginLoc().isMacroID() || Element->getEndLoc().isMacroID())
+      return Refuse(Element, "a use is inside a macro expansion");
+    unsigned Begin = SM.getFileOffset(Element->getBeginLoc());
     unsigned End = SM.getFileOffset(
-        Lexer::getLocForEndOfToken(Other->getEndLoc(), 0, SM, LangOpts));
+        Lexer::getLocForEndOfToken(Element->getEndLoc(), 0, SM, LangOpts));
     if (Begin < FullBegin || End - FullBegin > FullText.size())
-      return skip(Other, "a use the rewriter does not understand");
+      return Refuse(Element, "a use the rewriter does not understand");
     Spans.push_back({Begin - FullBegin, End - FullBegin});
   }
   llvm::sort(Spans);
   std::string Body = FullText;
   for (auto Span = Spans.rbegin(); Span != Spans.rend(); ++Span)
     Body.replace(Span->first, Span->second - Span->first, Name);
-  return replace(FullRange,
+  return Body;
+}
+
+bool Planner::upsertStatement(
+    const CXXOperatorCallExpr &Sub, const std::string &Map,
+    const std::string &Key, llvm::ArrayRef<const CXXOperatorCallExpr *> Same) {
+  const Expr *Full = fullExpression(Sub);
+  llvm::SmallVector<const Expr *, 2> Elements = {&Sub};
+  llvm::SmallVector<const Expr *, 2> MapUses = {
+      Sub.getArg(0)->IgnoreImplicit()};
+  for (const CXXOperatorCallExpr *Other : Same) {
+    Elements.push_back(Other);
+    MapUses.push_back(Other->getArg(0)->IgnoreImplicit());
+  }
+  std::string Name;
+  std::optional<std::string> Body =
+      callbackBody(*Full, Elements, MapUses, "of m[k]", {Key}, Name);
+  if (!Body)
+    return false;
+  return replace(Full->getSourceRange(),
                  Map + ".upsert(" + Key + ", [&](auto &" + Name + ") { " +
-                     Body + "; })",
+                     *Body + "; })",
                  Full);
+}
+
+namespace {
+/// May evaluating \p E have an effect that a program could observe, other
+/// than through its value? Definite effects (assignments, ++, volatile
+/// reads), and calls, except those the standard library makes without
+/// effects of its own: a const member function (`s.size()`, `s.substr(i)`),
+/// a constructor, or a function of namespace std taking only values and
+/// const references (`std::to_string(i)`, `a + b` of strings). A function
+/// of the project may do anything.
+bool mayHaveSideEffects(const Expr &E, const ASTContext &Context) {
+  if (E.HasSideEffects(Context, /*IncludePossibleEffects=*/false))
+    return true;
+  class Calls : public RecursiveASTVisitor<Calls> {
+  public:
+    explicit Calls(const SourceManager &SM) : SM(SM) {}
+    bool Effect = false;
+    bool VisitCallExpr(CallExpr *Call) {
+      const auto *Callee =
+          dyn_cast_or_null<FunctionDecl>(Call->getCalleeDecl());
+      if (!Callee || !harmless(*Callee))
+        Effect = true;
+      return !Effect;
+    }
+    bool VisitCXXConstructExpr(CXXConstructExpr *Construct) {
+      if (!inStandardLibrary(*Construct->getConstructor()))
+        Effect = true;
+      return !Effect;
+    }
+    bool TraverseLambdaExpr(LambdaExpr *) {
+      Effect = true;
+      return false;
+    }
+
+  private:
+    const SourceManager &SM;
+    bool inStandardLibrary(const FunctionDecl &F) const {
+      return F.getBuiltinID() ||
+             SM.isInSystemHeader(SM.getExpansionLoc(F.getLocation()));
+    }
+    bool harmless(const FunctionDecl &F) const {
+      if (!inStandardLibrary(F) || F.isVariadic())
+        return false;
+      if (const auto *Method = dyn_cast<CXXMethodDecl>(&F);
+          Method && Method->isInstance())
+        return Method->isConst();
+      if (!F.isInStdNamespace())
+        return false;
+      return llvm::all_of(F.parameters(), [](const ParmVarDecl *Param) {
+        QualType T = Param->getType();
+        if (T->isReferenceType())
+          return T.getNonReferenceType().isConstQualified();
+        return !T->isPointerType();
+      });
+    }
+  } Finder(Context.getSourceManager());
+  Finder.TraverseStmt(const_cast<Expr *>(&E));
+  return Finder.Effect;
+}
+} // namespace
+
+const Expr *Planner::sideEffectBefore(const Expr &Element,
+                                      const Expr &Full) const {
+  const Expr *Current = &Element;
+  while (Current != &Full) {
+    const auto *P = dyn_cast_or_null<Expr>(parent(Current));
+    if (!P)
+      return nullptr;
+    // Is \p Current sequenced before every other operand of P?
+    bool First = false;
+    if (isa<ImplicitCastExpr, ParenExpr, MaterializeTemporaryExpr,
+            CXXBindTemporaryExpr, ExprWithCleanups, MemberExpr, UnaryOperator,
+            CXXFunctionalCastExpr, CXXStaticCastExpr>(P))
+      First = true;
+    else if (const auto *Call = dyn_cast<CXXMemberCallExpr>(P))
+      First = Call->getCallee() == Current;
+    else if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(P))
+      First = Op->getNumArgs() > 0 && Op->getArg(0) == Current &&
+              llvm::is_contained({OO_Subscript, OO_Arrow, OO_ArrowStar, OO_Call,
+                                  OO_LessLess, OO_GreaterGreater, OO_Comma,
+                                  OO_AmpAmp, OO_PipePipe},
+                                 Op->getOperator());
+    else if (const auto *Bin = dyn_cast<BinaryOperator>(P))
+      First = Bin->getLHS() == Current &&
+              llvm::is_contained({BO_Comma, BO_LAnd, BO_LOr, BO_Shl, BO_Shr},
+                                 Bin->getOpcode());
+    if (!First)
+      for (const Stmt *Child : P->children())
+        if (const auto *Operand = dyn_cast_or_null<Expr>(Child);
+            Operand && Operand != Current &&
+            mayHaveSideEffects(*Operand, Context))
+          return Operand;
+    Current = P;
+  }
+  return nullptr;
+}
+
+bool Planner::updateThroughAt(const CXXMemberCallExpr &At,
+                              const std::string &Map) {
+  const Expr *Full = fullExpression(At);
+  const Expr *KeyArg = At.getArg(0);
+  std::string Key = text(KeyArg->getSourceRange());
+  // When the key is missing, at() throws before the rest of the statement
+  // runs, but after what C++17 evaluates first: the right side of an
+  // assignment, the other arguments of a call. update() would not evaluate
+  // them at all.
+  if (const Expr *Before = sideEffectBefore(At, *Full))
+    return skip(Before, "a modification through at() evaluates an operand "
+                        "with side effects before at() would throw");
+  std::string Name;
+  std::optional<std::string> Body =
+      callbackBody(*Full, {&At}, {At.getImplicitObjectArgument()},
+                   "through at()", {Key}, Name);
+  if (!Body)
+    return false;
+  std::string Text =
+      "if (!" + Map + ".update(" + Key + ", [&](auto &" + Name + ") { " +
+      *Body + "; }))\n throw std::out_of_range(\"concguard::" +
+      (Snapshot ? "snapshot_map" : "sharded_map") + "::at: key not found\");";
+  // A branch or a loop body becomes a block: an `if` there would take the
+  // `else` that follows it. A for loop's increment cannot hold an `if`.
+  const Expr *Child = nullptr;
+  const Stmt *P = semanticParent(Full, Child);
+  if (const auto *For = dyn_cast_or_null<ForStmt>(P);
+      For && For->getInc() == Child)
+    return skip(Full, "a modification through at() is a for loop's "
+                      "increment, where no throw can be written");
+  if (!isa_and_nonnull<CompoundStmt, LabelStmt, CaseStmt, DefaultStmt>(P))
+    Text = "{\n" + Text + "\n}";
+  std::optional<SourceLocation> End = statementEnd(*Full);
+  if (!End || End->isMacroID())
+    return skip(Full, "a use is inside a macro expansion");
+  Plan.Edits.emplace_back(
+      SM, CharSourceRange::getCharRange(Full->getBeginLoc(), *End), Text,
+      LangOpts);
+  return true;
 }
 
 /// For `for (decl p : m) body`: is `p` a std::pair used in \p Body only as
@@ -2275,10 +2518,6 @@ bool Planner::forEach(const CXXForRangeStmt &For, const Expr *Use,
 bool Planner::keptIterator(const CXXMemberCallExpr &Find, const Expr *Use,
                            const VarDecl &It) {
   auto Skip = [&] { return skip(&Find, "an iterator from find() is kept"); };
-  TypeSourceInfo *TSI = It.getTypeSourceInfo();
-  if (!TSI || !TSI->getType()->getContainedAutoType() ||
-      It.getType()->isReferenceType())
-    return Skip();
   const FunctionDecl *Function = nullptr;
   for (DynTypedNodeList Up = Context.getParents(It); !Up.empty() && !Function;
        Up = Context.getParents(Up[0]))
@@ -2289,6 +2528,16 @@ bool Planner::keptIterator(const CXXMemberCallExpr &Find, const Expr *Use,
   std::vector<const DeclRefExpr *> ItRefs =
       referencesTo(It, *Function->getBody());
   if (ItRefs.empty())
+    return Skip();
+  // An element written through it: the statements doing so become one
+  // update() callback, or the map is refused.
+  for (const DeclRefExpr *Ref : ItRefs)
+    if (const MemberExpr *Member = arrowMember(*Ref);
+        Member && elementUse(*Member).Use == ElementUse::Modified)
+      return iteratorUpdate(Find, Use, It, *Function);
+  TypeSourceInfo *TSI = It.getTypeSourceInfo();
+  if (!TSI || !TSI->getType()->getContainedAutoType() ||
+      It.getType()->isReferenceType())
     return Skip();
   std::string Map = text(Use->getSourceRange());
   std::vector<std::pair<SourceRange, std::string>> Edits;
@@ -2385,6 +2634,270 @@ bool Planner::keptIterator(const CXXMemberCallExpr &Find, const Expr *Use,
   for (const auto &[Range, Text] : Edits)
     if (!replace(Range, Text, &Find))
       return false;
+  return true;
+}
+
+namespace {
+/// Does \p S always leave the statements that follow it: a return, break,
+/// continue, goto or throw, or a block ending with one?
+bool alwaysJumps(const Stmt *S) {
+  if (const auto *Block = dyn_cast_or_null<CompoundStmt>(S))
+    return !Block->body_empty() && alwaysJumps(Block->body_back());
+  if (const auto *E = dyn_cast_or_null<Expr>(S))
+    return isa<CXXThrowExpr>(E->IgnoreImplicit());
+  return isa_and_nonnull<ReturnStmt, BreakStmt, ContinueStmt, GotoStmt>(S);
+}
+
+/// `It == m.end()` or `It != m.end()` (also `cend()`, either side, the
+/// C++20 rewritten form): the call of end(), with \p Equal set; null for
+/// any other condition.
+const CXXMemberCallExpr *endTest(const Expr &Condition, const VarDecl &It,
+                                 bool &Equal) {
+  const Expr *E = Condition.IgnoreImplicit()->IgnoreParens();
+  const Expr *Left = nullptr;
+  const Expr *Right = nullptr;
+  std::optional<BinaryOperatorKind> Opcode;
+  if (const auto *Rewritten = dyn_cast<CXXRewrittenBinaryOperator>(E)) {
+    CXXRewrittenBinaryOperator::DecomposedForm Form =
+        Rewritten->getDecomposedForm();
+    Opcode = Form.Opcode;
+    Left = Form.LHS;
+    Right = Form.RHS;
+  } else if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(E);
+             Op && Op->getNumArgs() == 2 &&
+             (Op->getOperator() == OO_EqualEqual ||
+              Op->getOperator() == OO_ExclaimEqual)) {
+    Opcode = Op->getOperator() == OO_EqualEqual ? BO_EQ : BO_NE;
+    Left = Op->getArg(0);
+    Right = Op->getArg(1);
+  } else if (const auto *Bin = dyn_cast<BinaryOperator>(E);
+             Bin && Bin->isEqualityOp()) {
+    Opcode = Bin->getOpcode();
+    Left = Bin->getLHS();
+    Right = Bin->getRHS();
+  }
+  if (!Opcode || (*Opcode != BO_EQ && *Opcode != BO_NE))
+    return nullptr;
+  if (!names(Left, It))
+    std::swap(Left, Right);
+  if (!names(Left, It))
+    return nullptr;
+  const CXXMemberCallExpr *End = memberCallNamed(Right, "end", 0);
+  if (!End)
+    End = memberCallNamed(Right, "cend", 0);
+  Equal = *Opcode == BO_EQ;
+  return End;
+}
+} // namespace
+
+bool Planner::iteratorUpdate(const CXXMemberCallExpr &Find, const Expr *Use,
+                             const VarDecl &It, const FunctionDecl &Function) {
+  auto Shape = [&](const Stmt *At) {
+    return skip(At, "an iterator from find() is written through, but not "
+                    "in an if that tests it right after the find()");
+  };
+  std::string Map = text(Use->getSourceRange());
+  // `if (auto It = m.find(k); <test>)`, or the declaration followed by the
+  // if in a block.
+  DynTypedNodeList DeclParents = Context.getParents(It);
+  const auto *Declared =
+      DeclParents.empty() ? nullptr : DeclParents[0].get<DeclStmt>();
+  if (!Declared || !Declared->isSingleDecl())
+    return Shape(&Find);
+  DynTypedNodeList Outer = Context.getParents(*Declared);
+  if (Outer.empty())
+    return Shape(&Find);
+  const IfStmt *If = nullptr;
+  const CompoundStmt *Block = Outer[0].get<CompoundStmt>();
+  if (const auto *WithInit = Outer[0].get<IfStmt>();
+      WithInit && WithInit->getInit() == Declared) {
+    If = WithInit;
+  } else if (Block) {
+    const auto *At = llvm::find(Block->body(), Declared);
+    if (At != Block->body_end() && std::next(At) != Block->body_end())
+      If = dyn_cast<IfStmt>(*std::next(At));
+    if (If && If->getInit())
+      If = nullptr;
+  }
+  if (!If || If->getConditionVariable() || If->isConstexpr() ||
+      If->isConsteval())
+    return Shape(&Find);
+  bool Equal = false;
+  const CXXMemberCallExpr *End = endTest(*If->getCond(), It, Equal);
+  if (!End || text(End->getImplicitObjectArgument()->getSourceRange()) != Map)
+    return Shape(If);
+  // The statements that run when the key is there: the branch of `!=`, or
+  // after an `if (It == m.end())` that always leaves, those that follow it.
+  std::vector<const Stmt *> Present;
+  if (!Equal) {
+    if (const auto *Body = dyn_cast<CompoundStmt>(If->getThen()))
+      Present.assign(Body->body_begin(), Body->body_end());
+    else
+      Present.push_back(If->getThen());
+  } else {
+    if (If->getElse() || !alwaysJumps(If->getThen()) || !Block)
+      return Shape(If);
+    for (const auto *At = std::next(llvm::find(Block->body(), If));
+         At != Block->body_end(); ++At)
+      Present.push_back(*At);
+  }
+  // The callback holds them up to the last one that uses the iterator, or a
+  // reference declared among them (`auto &V = It->second;`).
+  size_t Held = 0;
+  llvm::SmallVector<const VarDecl *, 2> Kept = {&It};
+  for (size_t Seen = 0; Seen < Kept.size(); ++Seen) {
+    for (size_t I = 0; I < Present.size(); ++I)
+      if (!referencesTo(*Kept[Seen], *Present[I]).empty())
+        Held = std::max(Held, I + 1);
+    for (size_t I = 0; I < Held; ++I)
+      if (const auto *Local = dyn_cast<DeclStmt>(Present[I]))
+        for (const Decl *D : Local->decls())
+          if (const auto *Var = dyn_cast<VarDecl>(D);
+              Var && Var->getType()->isReferenceType() &&
+              !llvm::is_contained(Kept, Var))
+            Kept.push_back(Var);
+  }
+  if (Held == 0)
+    return Shape(If);
+  llvm::ArrayRef<const Stmt *> Callback(Present.data(), Held);
+  llvm::ArrayRef<const Stmt *> Rest =
+      llvm::ArrayRef<const Stmt *>(Present).drop_front(Held);
+  SourceRange Covered(Callback.front()->getBeginLoc(),
+                      Callback.back()->getEndLoc());
+  if (Declared->getBeginLoc().isMacroID() || If->getBeginLoc().isMacroID() ||
+      Covered.getBegin().isMacroID() || Covered.getEnd().isMacroID() ||
+      If->getCond()->getEndLoc().isMacroID())
+    return skip(If, "a use is inside a macro expansion");
+  // Every other use of the iterator is `It->second` or `It->first` inside
+  // the callback, and no reference into the element leaves it.
+  std::vector<std::pair<const MemberExpr *, bool>> Parts; // (use, is the key)
+  for (const DeclRefExpr *Ref : referencesTo(It, *Function.getBody())) {
+    if (within(Ref->getBeginLoc(), If->getCond()->getSourceRange()))
+      continue;
+    if (!within(Ref->getBeginLoc(), Covered))
+      return skip(Ref, "an iterator from find() is used after the statements "
+                       "that one update() callback can hold");
+    const MemberExpr *Member = arrowMember(*Ref);
+    if (!Member)
+      return skip(Ref, "an iterator from find() is used other than as "
+                       "it->first or it->second");
+    ElementChain Chain = elementUse(*Member);
+    if (Chain.Use == ElementUse::Escapes) {
+      // `auto &V = It->second;` used only inside the callback.
+      const VarDecl *Local =
+          Chain.At == Member ? initializedVariable(*Member) : nullptr;
+      bool Inside = Local && within(Local->getLocation(), Covered);
+      if (Inside)
+        for (const DeclRefExpr *LocalRef :
+             referencesTo(*Local, *Function.getBody()))
+          Inside = Inside && within(LocalRef->getBeginLoc(), Covered) &&
+                   elementUse(*LocalRef).Use != ElementUse::Escapes;
+      if (!Inside)
+        return skip(Chain.At, "a reference into the map escapes");
+    }
+    Parts.push_back({Member, Member->getMemberDecl()->getName() == "first"});
+  }
+  // No jump out of the callback.
+  for (const Stmt *S : Callback) {
+    BodyScan Jumps;
+    Jumps.TraverseStmt(const_cast<Stmt *>(S));
+    if (Jumps.Blocked || !Jumps.Continues.empty() || isa<ReturnStmt>(S))
+      return skip(S, "the statements that write through an iterator from "
+                     "find() jump out of them (return, break, continue or "
+                     "goto), which a callback cannot");
+  }
+  // The callback runs under the map's write lock: it must not use the map,
+  // nor call what may use it, nor declare what is used after it.
+  for (const Expr *Other : AllUses)
+    if (Other != Use && within(Other->getBeginLoc(), Covered))
+      return skip(Other, "the map is used while an iterator from find() is "
+                         "kept");
+  for (const Stmt *S : Callback) {
+    if (ReentrySearch(Context, SameObject, MaxCallDepth).mayReach(*S))
+      return skip(S, "the update through an iterator from find() calls a "
+                     "function that may use the map, which would run under "
+                     "the map's lock");
+    if (const auto *Local = dyn_cast<DeclStmt>(S))
+      for (const Decl *D : Local->decls())
+        if (const auto *Var = dyn_cast<VarDecl>(D))
+          for (const DeclRefExpr *Ref : referencesTo(*Var, *Function.getBody()))
+            if (!within(Ref->getBeginLoc(), Covered))
+              return skip(Ref, "an iterator from find() is used after the "
+                               "statements that one update() callback can "
+                               "hold");
+  }
+  std::optional<SourceLocation> BodyEnd = statementEnd(*Callback.back());
+  if (!BodyEnd || BodyEnd->isMacroID())
+    return skip(If, "a use is inside a macro expansion");
+  // The callback's body: the statements, with the element and the key
+  // spelled as its parameters.
+  CharSourceRange BodyRange =
+      CharSourceRange::getCharRange(Covered.getBegin(), *BodyEnd);
+  std::string Body = Lexer::getSourceText(BodyRange, SM, LangOpts).str();
+  std::string Key = text(Find.getArg(0)->getSourceRange());
+  std::string ValueName = freshName({Body, Key});
+  std::string KeyName = "key";
+  for (const char *Candidate : {"key", "element_key", "concguard_key"}) {
+    KeyName = Candidate;
+    if (!llvm::StringRef(Body).contains(Candidate) &&
+        !llvm::StringRef(Key).contains(Candidate))
+      break;
+  }
+  unsigned BodyBegin = SM.getFileOffset(Covered.getBegin());
+  llvm::sort(Parts, [&](const auto &A, const auto &B) {
+    return SM.getFileOffset(A.first->getBeginLoc()) >
+           SM.getFileOffset(B.first->getBeginLoc());
+  });
+  bool UsesKey = false;
+  for (const auto &[Member, IsKey] : Parts) {
+    if (Member->getBeginLoc().isMacroID() || Member->getEndLoc().isMacroID())
+      return skip(Member, "a use is inside a macro expansion");
+    unsigned Begin = SM.getFileOffset(Member->getBeginLoc()) - BodyBegin;
+    unsigned End = SM.getFileOffset(Lexer::getLocForEndOfToken(
+                       Member->getEndLoc(), 0, SM, LangOpts)) -
+                   BodyBegin;
+    if (End > Body.size())
+      return skip(Member, "a use the rewriter does not understand");
+    Body.replace(Begin, End - Begin, IsKey ? KeyName : ValueName);
+    UsesKey = UsesKey || IsKey;
+  }
+  std::string Call = Map + ".update(" + Key + ", [&](" +
+                     (UsesKey ? "const auto &" + KeyName + ", " : "") +
+                     "auto &" + ValueName + ") {\n" + Body + "\n})";
+  Consumed.insert(End->getImplicitObjectArgument());
+  Consumed.insert(End->getImplicitObjectArgument()->IgnoreImplicit());
+  SourceLocation Start =
+      If->getInit() ? If->getBeginLoc() : Declared->getBeginLoc();
+  auto Edit = [&](SourceLocation From, SourceLocation To,
+                  const std::string &Text) {
+    Plan.Edits.emplace_back(SM, CharSourceRange::getCharRange(From, To), Text,
+                            LangOpts);
+  };
+  if (Equal) {
+    // `if (It == m.end()) return ...; S...`  ->  `if (!m.update(k, [&](auto
+    // &value) { S... })) return ...;`
+    Edit(
+        Start,
+        Lexer::getLocForEndOfToken(If->getCond()->getEndLoc(), 0, SM, LangOpts),
+        "if (!" + Call);
+    Edit(Covered.getBegin(),
+         Rest.empty() ? *BodyEnd : Rest.front()->getBeginLoc(), "");
+    return true;
+  }
+  if (!Rest.empty()) {
+    // The statements after the last use stay in the branch.
+    Edit(Start, Rest.front()->getBeginLoc(), "if (" + Call + ") {\n");
+    return true;
+  }
+  if (If->getElse()) {
+    Edit(Start, Lexer::getLocForEndOfToken(If->getElseLoc(), 0, SM, LangOpts),
+         "if (!" + Call + ")");
+    return true;
+  }
+  std::optional<SourceLocation> IfEnd = statementEnd(*If);
+  if (!IfEnd || IfEnd->isMacroID())
+    return skip(If, "a use is inside a macro expansion");
+  Edit(Start, *IfEnd, Call + ";");
   return true;
 }
 
@@ -3176,7 +3689,7 @@ std::vector<ParamFlow> findParamFlows(ASTContext &Context) {
     bool VisitCXXConstructExpr(CXXConstructExpr *Construct) {
       if (SM.isInSystemHeader(Construct->getBeginLoc()))
         return true;
-      std::optional<ThreadStart> Start = threadStartOf(*Construct);
+      std::optional<ThreadStart> Start = threadStartOf(*Construct, Context);
       if (!Start)
         return true;
       const FunctionDecl *Callee = Start->Callee;
@@ -3316,18 +3829,25 @@ namespace {
 /// Is \p Ref (naming a function) the callee of a call?
 bool isCallee(const Expr &Ref, ASTContext &Context) {
   DynTypedNodeList Parents = Context.getParents(Ref);
+  const Expr *Child = &Ref;
   while (!Parents.empty()) {
-    if (const auto *Call = Parents[0].get<CallExpr>())
+    // The function a binder given to a std::thread binds: the thread
+    // start below calls it.
+    if (const auto *Call = Parents[0].get<CallExpr>();
+        Call && !(asBinder(*Call) && Call->getArg(0) == Child))
       return Call->getCallee()->IgnoreParenImpCasts() == &Ref;
     // The function a std::thread runs, with the arguments it is given
     // (findParamFlows records them as calls).
     if (const auto *Construct = Parents[0].get<CXXConstructExpr>()) {
-      std::optional<ThreadStart> Start = threadStartOf(*Construct);
+      std::optional<ThreadStart> Start = threadStartOf(*Construct, Context);
       return Start && Start->CalleeRef == &Ref;
     }
     const auto *E = Parents[0].get<Expr>();
-    if (!E || !isa<ImplicitCastExpr, ParenExpr, UnaryOperator>(E))
+    if (!E || !(isa<ImplicitCastExpr, ParenExpr, UnaryOperator,
+                    MaterializeTemporaryExpr, CXXBindTemporaryExpr>(E) ||
+                asBinder(*E)))
       return false;
+    Child = E;
     Parents = Context.getParents(*E);
   }
   return false;

@@ -7,14 +7,14 @@
 // RUN: diff %t.cpp %t.orig.cpp
 
 // CHECK: concguard-rewrite: rewrote 0 of 8 flagged maps, skipped 8:
-// CHECK-DAG: ByValue ({{.*}}.cpp:34:30): the map is copied for the thread that runs 'countAll' (pass it with std::ref to a reference parameter) [{{.*}}.cpp:71:33]
-// CHECK-DAG: IteratorWrites ({{.*}}.cpp:30:43): an iterator from find() is kept [{{.*}}.cpp:57:13]
-// CHECK-DAG: PointerKept ({{.*}}.cpp:28:51): a reference into the map escapes [{{.*}}.cpp:55:23]
-// CHECK-DAG: PredicateUsesMap ({{.*}}.cpp:33:30): the erase loop's condition uses the map [{{.*}}.cpp:66:9]
-// CHECK-DAG: ReferenceAcrossUse ({{.*}}.cpp:31:43): the map is used while a reference to an element is kept [{{.*}}.cpp:61:3]
-// CHECK-DAG: ReferenceStored ({{.*}}.cpp:32:43): a reference to an element is kept in a way the rewriter cannot put in one callback [{{.*}}.cpp:64:13]
-// CHECK-DAG: UpdateCallsBack ({{.*}}.cpp:35:35): the update of m{{\[}}k] calls a function that may use the map, which would run under the map's lock [{{.*}}.cpp:73:3]
-// CHECK-DAG: WrittenThroughAt ({{.*}}.cpp:29:43): an element is modified through at() [{{.*}}.cpp:56:3]
+// CHECK-DAG: ByValue ({{.*}}.cpp:34:30): the map is copied for the thread that runs 'countAll' (pass it with std::ref to a reference parameter) [{{.*}}.cpp:73:33]
+// CHECK-DAG: IteratorWrites ({{.*}}.cpp:30:43): an iterator from find() is used after the statements that one update() callback can hold [{{.*}}.cpp:61:22]
+// CHECK-DAG: PointerKept ({{.*}}.cpp:28:51): a reference into the map escapes [{{.*}}.cpp:56:23]
+// CHECK-DAG: PredicateUsesMap ({{.*}}.cpp:33:30): the erase loop's condition uses the map [{{.*}}.cpp:68:9]
+// CHECK-DAG: ReferenceAcrossUse ({{.*}}.cpp:31:43): the map is used while a reference to an element is kept [{{.*}}.cpp:63:3]
+// CHECK-DAG: ReferenceStored ({{.*}}.cpp:32:43): a reference to an element is kept in a way the rewriter cannot put in one callback [{{.*}}.cpp:66:13]
+// CHECK-DAG: UpdateCallsBack ({{.*}}.cpp:35:35): the update of m{{\[}}k] calls a function that may use the map, which would run under the map's lock [{{.*}}.cpp:75:3]
+// CHECK-DAG: WrittenThroughAt ({{.*}}.cpp:29:43): a modification through at() evaluates an operand with side effects before at() would throw [{{.*}}.cpp:57:28]
 
 #include <string>
 #include <thread>
@@ -35,6 +35,7 @@ std::unordered_map<int, int> ByValue;
 std::unordered_map<int, Endpoint> UpdateCallsBack;
 
 std::vector<int> *Stored = nullptr;
+std::vector<int> makeRow();
 
 void countAll(std::unordered_map<int, int> Copy) { (void)Copy.size(); }
 
@@ -53,10 +54,11 @@ void writer() {
 
 std::size_t reader() {
   const char *First = PointerKept.at(1).front().c_str();
-  WrittenThroughAt.at(1).push_back(2);
+  WrittenThroughAt.at(1) = makeRow();
   auto It = IteratorWrites.find(1);
   if (It != IteratorWrites.end())
     It->second.push_back(3);
+  std::size_t Seen = It == IteratorWrites.end() ? 0 : It->second.size();
   auto &Kept = ReferenceAcrossUse[1];
   ReferenceAcrossUse[2].push_back(4);
   Kept.push_back(5);
@@ -71,7 +73,7 @@ std::size_t reader() {
   std::thread Counter(countAll, ByValue);
   Counter.join();
   UpdateCallsBack[1].Hits = total();
-  return First[0] + Stored->size();
+  return First[0] + Stored->size() + Seen;
 }
 
 int run() {
