@@ -1418,6 +1418,7 @@ void DanglingContainerViewCheck::findViewsKeptInFields(
     if (!Definition || !Definition->getBody() || Definition == &Method ||
         Callee->getParent()->getCanonicalDecl() != Class->getCanonicalDecl())
       continue;
+    bool ReportedCall = false;
     for (unsigned I = 0;
          I < Call->getNumArgs() && I < Definition->getNumParams(); ++I) {
       // A pointer, iterator or view into a container that is a local of
@@ -1453,20 +1454,39 @@ void DanglingContainerViewCheck::findViewsKeptInFields(
             Overwritten = true;
         if (Overwritten)
           continue;
-        // Some other member function reads the field later: the view is
-        // used after the local is gone.
+        // Some other member function reads the field after the caller
+        // returned: a public one, or one that a public member function
+        // other than the caller and the callee calls (a private helper
+        // that only the callee uses runs while the local is alive).
+        auto OtherBody = [&](const CXXMethodDecl *M) -> const FunctionDecl * {
+          const FunctionDecl *Body = M->getDefinition();
+          if (!Body || !Body->getBody() || Body == Definition ||
+              Body == &Method || isa<CXXConstructorDecl>(M) ||
+              isa<CXXDestructorDecl>(M))
+            return nullptr;
+          return Body;
+        };
+        auto CalledByPublic = [&](const CXXMethodDecl *M) {
+          return llvm::any_of(Class->methods(), [&](const CXXMethodDecl *P) {
+            const FunctionDecl *Body = OtherBody(P);
+            return Body && P->getAccess() == AS_public &&
+                   !match(findAll(cxxMemberCallExpr(callee(cxxMethodDecl(
+                              equalsNode(M->getCanonicalDecl()))))),
+                          *Body->getBody(), Context)
+                        .empty();
+          });
+        };
         const MemberExpr *LaterRead = nullptr;
         const CXXMethodDecl *Reader = nullptr;
         for (const CXXMethodDecl *Other : Class->methods()) {
-          const FunctionDecl *Body = Other->getDefinition();
-          if (!Body || !Body->getBody() || Body == Definition ||
-              Body == &Method || isa<CXXConstructorDecl>(Other) ||
-              isa<CXXDestructorDecl>(Other))
+          const FunctionDecl *Body = OtherBody(Other);
+          if (!Body)
             continue;
           auto Reads =
               match(findAll(memberExpr(member(equalsNode(Field))).bind("read")),
                     *Body->getBody(), Context);
-          if (!Reads.empty()) {
+          if (!Reads.empty() &&
+              (Other->getAccess() == AS_public || CalledByPublic(Other))) {
             LaterRead = Reads.front().getNodeAs<MemberExpr>("read");
             Reader = Other;
             break;
@@ -1489,8 +1509,11 @@ void DanglingContainerViewCheck::findViewsKeptInFields(
              "and read here, in '%0', after '%1' is destroyed",
              DiagnosticIDs::Note)
             << Reader->getQualifiedNameAsString() << Local->getName();
+        ReportedCall = true;
         break;
       }
+      if (ReportedCall)
+        break; // one finding per call
     }
   }
 }

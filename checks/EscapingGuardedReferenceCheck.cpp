@@ -1158,12 +1158,13 @@ private:
   /// in the function body, in source order.
   const DeclRefExpr *firstUse(const VarDecl &Var) const {
     const auto *Decomposition = dyn_cast<DecompositionDecl>(&Var);
-    // Mentions that read nothing: unevaluated operands (`sizeof(M)`,
-    // `decltype(M)`) and casts to void that silence unused warnings.
+    // Mentions that read nothing: unevaluated operands (`sizeof(M)`, a
+    // `decltype(M)` in a type) and casts to void that silence unused
+    // warnings.
     auto Refs = match(
         findAll(declRefExpr(unless(isExpansionInSystemHeader()),
                             unless(hasAncestor(unaryExprOrTypeTraitExpr())),
-                            unless(hasAncestor(decltypeType())),
+                            unless(hasAncestor(typeLoc())),
                             unless(hasParent(explicitCastExpr(
                                 hasDestinationType(voidType())))))
                     .bind("ref")),

@@ -78,3 +78,26 @@ private:
   const char *Seen = nullptr;
   const char *Probe = nullptr;
 };
+
+// Clean twin: the field dangles after count() returns, but only a private
+// helper of the callee reads it, while the local is alive; the next run()
+// sets it again before any read.
+class Tokenizer {
+public:
+  int count(const std::string &Text) {
+    std::string Copy = Text + " ";
+    return run(Copy.c_str());
+  }
+
+private:
+  int run(const char *P) {
+    Cur = P;
+    int N = 0;
+    while (next())
+      ++N;
+    return N;
+  }
+  bool next() { return *Cur++ != 0; }
+
+  const char *Cur = nullptr;
+};
