@@ -5,22 +5,10 @@
 // line follows it as "| text".
 //   node check_html_flows.js <report dir>
 "use strict";
-const path = require("path");
-const { chromium } = require("playwright-core");
+const { openReport } = require("./report_page");
 
 (async () => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-component-update", "--no-first-run"],
-  });
-  const page = await browser.newPage();
-  const problems = [];
-  page.on("pageerror", (e) => problems.push("page error: " + e.message));
-  await page.route("**/*", (route) =>
-    route.request().url().startsWith("file:") ? route.continue() : route.abort());
-  await page.goto("file://" + path.resolve(process.argv[2], "index.html"));
+  const { browser, page, problems } = await openReport(process.argv[2]);
 
   const text = async (loc) => (await loc.textContent()).trim();
   const rows = page.locator("#findings tbody tr.finding");

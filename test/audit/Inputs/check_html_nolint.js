@@ -5,22 +5,10 @@
 // finding whose region spans two lines.
 //   node check_html_nolint.js <report dir>
 "use strict";
-const path = require("path");
-const { chromium } = require("playwright-core");
+const { openReport } = require("./report_page");
 
 (async () => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-component-update", "--no-first-run"],
-  });
-  const page = await browser.newPage();
-  const problems = [];
-  page.on("pageerror", (e) => problems.push("page error: " + e.message));
-  await page.route("**/*", (route) =>
-    route.request().url().startsWith("file:") ? route.continue() : route.abort());
-  await page.goto("file://" + path.resolve(process.argv[2], "index.html"));
+  const { browser, page, problems } = await openReport(process.argv[2]);
 
   console.log("suppressed-count " + (await page.textContent("#suppressed-count")).trim());
   console.log("suppressed list " + (await page.locator("#suppressed-list li").count()) +
