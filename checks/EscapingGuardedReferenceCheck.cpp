@@ -1401,27 +1401,16 @@ void EscapingGuardedReferenceCheck::onEndOfTranslationUnit() {
 }
 
 void EscapingGuardedReferenceCheck::wholeProgram() {
-  // concguard-audit runs the whole-program phase itself, over the facts
-  // concguard-unsynchronized-container collects.
-  if (!Context || utils::currentFactsCollector())
-    return;
-  std::string Index = utils::findProjectIndex(
-      IndexFile, TidyContext->getCurrentBuildDirectory());
-  if (Index.empty())
+  if (!Context)
     return;
   utils::SharedContainerOptions Analysis;
   Analysis.Locks = Locks;
   utils::WholeProgramOptions Options;
   Options.Races = false;
   Options.EndlessThreads = false;
-  utils::IndexedFindings Found = utils::wholeProgramFindings(
-      Index, utils::extractUnitFacts(*Context, Analysis, {}), Options);
-  utils::reportIndexedFindings(
-      Found, Context->getSourceManager(),
-      [&](SourceLocation Loc, StringRef Message, DiagnosticIDs::Level Level) {
-        diag(Loc, Message, Level);
-      },
-      [&](StringRef Message) { configurationDiag(Message); });
+  utils::reportWholeProgram(*this, *Context, IndexFile,
+                            TidyContext->getCurrentBuildDirectory(), Analysis,
+                            {}, Options);
 }
 
 } // namespace clang::tidy::concguard

@@ -606,13 +606,7 @@ void UncancellableThreadCheck::onEndOfTranslationUnit() {
 }
 
 void UncancellableThreadCheck::wholeProgram() {
-  // concguard-audit runs the whole-program phase itself, over the facts
-  // concguard-unsynchronized-container collects.
-  if (!Context || utils::currentFactsCollector())
-    return;
-  std::string Index = utils::findProjectIndex(
-      IndexFile, TidyContext->getCurrentBuildDirectory());
-  if (Index.empty())
+  if (!Context)
     return;
   utils::SharedContainerOptions Analysis;
   Analysis.SpawnFunctions = SpawnFunctions;
@@ -621,14 +615,9 @@ void UncancellableThreadCheck::wholeProgram() {
   Options.MaxCallDepth = MaxCallDepth;
   Options.Races = false;
   Options.Escapes = false;
-  utils::IndexedFindings Found = utils::wholeProgramFindings(
-      Index, utils::extractUnitFacts(*Context, Analysis, Spawns), Options);
-  utils::reportIndexedFindings(
-      Found, Context->getSourceManager(),
-      [&](SourceLocation Loc, StringRef Message, DiagnosticIDs::Level Level) {
-        diag(Loc, Message, Level);
-      },
-      [&](StringRef Message) { configurationDiag(Message); });
+  utils::reportWholeProgram(*this, *Context, IndexFile,
+                            TidyContext->getCurrentBuildDirectory(), Analysis,
+                            Spawns, Options);
 }
 
 void UncancellableThreadCheck::checkSpawn(const utils::SpawnSite &Site,

@@ -2,6 +2,10 @@
 
 #include "ProjectIndex.h"
 
+#include "SharedContainers.h"
+
+#include "clang-tidy/ClangTidyCheck.h"
+
 #include "clang/Basic/FileManager.h"
 #include "clang/Basic/SourceManager.h"
 #include "llvm/ADT/SmallString.h"
@@ -294,6 +298,26 @@ void reportIndexedFindings(
           NoteLoc.isValid())
         Diag(NoteLoc, escapeForDiagnostic(N.Message), DiagnosticIDs::Note);
   }
+}
+
+void reportWholeProgram(ClangTidyCheck &Check, ASTContext &Context,
+                        llvm::StringRef IndexFile,
+                        llvm::StringRef BuildDirectory,
+                        const SharedContainerOptions &Analysis,
+                        llvm::ArrayRef<const Expr *> Spawns,
+                        const WholeProgramOptions &Options) {
+  if (currentFactsCollector())
+    return;
+  std::string Index = findProjectIndex(IndexFile, BuildDirectory);
+  if (Index.empty())
+    return;
+  IndexedFindings Found = wholeProgramFindings(
+      Index, extractUnitFacts(Context, Analysis, Spawns), Options);
+  reportIndexedFindings(
+      Found, Context.getSourceManager(),
+      [&](SourceLocation Loc, llvm::StringRef Message,
+          DiagnosticIDs::Level Level) { Check.diag(Loc, Message, Level); },
+      [&](llvm::StringRef Message) { Check.configurationDiag(Message); });
 }
 
 } // namespace clang::tidy::concguard::utils

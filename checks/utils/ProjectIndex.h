@@ -36,6 +36,14 @@
 #include "llvm/ADT/STLFunctionalExtras.h"
 
 namespace clang {
+class ASTContext;
+class Expr;
+namespace tidy {
+class ClangTidyCheck;
+} // namespace tidy
+} // namespace clang
+
+namespace clang {
 class SourceManager;
 } // namespace clang
 
@@ -110,6 +118,22 @@ void reportIndexedFindings(
                             DiagnosticIDs::Level)>
         Diag,
     llvm::function_ref<void(llvm::StringRef)> Config);
+
+struct SharedContainerOptions;
+
+/// The whole-program step of a per-file front end for \p Check: with a
+/// project index (\p IndexFile, else `concguard-index.json` found from
+/// \p BuildDirectory upwards), summarises the unit at hand (\p Analysis,
+/// \p Spawns) and reports through \p Check the findings \p Options asks
+/// for that lie in the unit's files. Nothing happens without an index, or
+/// inside concguard-audit, which runs the phase itself over the facts
+/// concguard-unsynchronized-container collects.
+void reportWholeProgram(ClangTidyCheck &Check, ASTContext &Context,
+                        llvm::StringRef IndexFile,
+                        llvm::StringRef BuildDirectory,
+                        const SharedContainerOptions &Analysis,
+                        llvm::ArrayRef<const Expr *> Spawns,
+                        const WholeProgramOptions &Options);
 
 } // namespace clang::tidy::concguard::utils
 
