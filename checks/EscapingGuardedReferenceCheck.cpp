@@ -5,6 +5,7 @@
 #include "utils/ContainerModel.h"
 #include "utils/ExprUtils.h"
 #include "utils/ProjectIndex.h"
+#include "utils/RetainedArguments.h"
 #include "utils/SharedContainers.h"
 #include "utils/StdNames.h"
 
@@ -288,6 +289,7 @@ private:
   void reportStore(const Stmt &S, const Expr *LHS, const Expr *RHS,
                    const TaintMap &State);
   void reportStatic(const VarDecl &Var, const Stmt &S, const TaintMap &State);
+  void reportRetained(const CallExpr &Call, const TaintMap &State);
   /// Resolves the lock of \p D at \p S and where it is released afterwards.
   bool resolveLock(const Derivation &D, const Stmt &S, MutexKey &Key,
                    const Stmt *&AcquiredAt, ReleaseSite &Release) const;
@@ -737,6 +739,11 @@ void EscapeFinder::step(const CFGBlock &Block, unsigned Index, TaintMap &State,
     } else if (const auto *Return = dyn_cast<ReturnStmt>(S)) {
       if (Report)
         reportReturn(*Return, State);
+    } else if (const auto *Call = dyn_cast<CallExpr>(S);
+               Call &&
+               utils::retainedPointerArgument(Call->getDirectCallee())) {
+      if (Report)
+        reportRetained(*Call, State);
     } else {
       const Expr *LHS = nullptr;
       const Expr *RHS = nullptr;
@@ -1005,6 +1012,31 @@ void EscapeFinder::reportStatic(const VarDecl &Var, const Stmt &S,
                                 "the lock on '%3' that guards it")
       << handleName(Kind) << D->From.Name << Var.getNameAsString()
       << Key.name();
+  addNotes(Key, AcquiredAt, Release);
+}
+
+/// A handle passed to a library function that keeps it (putenv, setvbuf,
+/// ...: utils::retainedPointerArgument) is stored in global state that
+/// other code reads with no lock: the same escape as a store into a global.
+void EscapeFinder::reportRetained(const CallExpr &Call, const TaintMap &State) {
+  const FunctionDecl *Callee = Call.getDirectCallee();
+  std::optional<utils::RetainedArgument> Kept =
+      utils::retainedPointerArgument(Callee);
+  if (!Kept || Kept->Index >= Call.getNumArgs())
+    return;
+  const Expr *Arg = Call.getArg(Kept->Index);
+  std::optional<Derivation> D = handle(Arg, State);
+  MutexKey Key;
+  const Stmt *AcquiredAt = nullptr;
+  ReleaseSite Release;
+  if (!D || !resolveLock(*D, Call, Key, AcquiredAt, Release))
+    return;
+  SourceLocation Loc = Arg->getBeginLoc();
+  if (Loc.isInvalid() || !Check.firstReportAt(Loc, StoreReport))
+    return;
+  Check.diag(Loc, "pointer into '%0' passed to '%1', which keeps it in %2, "
+                  "outlives the lock on '%3' that guards it")
+      << D->From.Name << Callee->getName() << Kept->Keeper << Key.name();
   addNotes(Key, AcquiredAt, Release);
 }
 
