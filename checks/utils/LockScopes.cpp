@@ -83,12 +83,13 @@ bool isUnlockOp(MutexOp Op) { return Op == MutexOp::Unlock; }
 
 MutexOp mutexOp(const FunctionDecl *FD) {
   std::string Name = normalizedName(FD);
-  if (Name == "lock" || Name == "writerlock")
+  // ReadLock/WriteLock: rocksdb's port::RWMutex.
+  if (Name == "lock" || Name == "writerlock" || Name == "writelock")
     return MutexOp::Lock;
-  if (Name == "lockshared" || Name == "readerlock")
+  if (Name == "lockshared" || Name == "readerlock" || Name == "readlock")
     return MutexOp::LockShared;
   if (Name == "unlock" || Name == "unlockshared" || Name == "readerunlock" ||
-      Name == "writerunlock")
+      Name == "writerunlock" || Name == "readunlock" || Name == "writeunlock")
     return MutexOp::Unlock;
   if (Name == "trylock" || Name == "trylockfor" || Name == "trylockuntil" ||
       Name == "writertrylock")
@@ -186,6 +187,118 @@ bool isGuardShaped(const CXXRecordDecl *RD) {
   return guardedByConstructor(RD) && Body && callsUnlock(Body->getBody());
 }
 
+/// Does \p S call a shared-lock method (`lock_shared`, `ReaderLock`,
+/// `ReadLock`)?
+bool callsSharedLock(const Stmt *S) {
+  if (!S)
+    return false;
+  if (const auto *Call = dyn_cast<CXXMemberCallExpr>(S);
+      Call && mutexOp(Call->getMethodDecl()) == MutexOp::LockShared)
+    return true;
+  return llvm::any_of(S->children(),
+                      [](const Stmt *Child) { return callsSharedLock(Child); });
+}
+
+/// The mode of a guard recognised by its shape: a reader guard when a
+/// constructor that takes the mutex takes it shared (absl's
+/// `ReaderMutexLock` calls `mu->ReaderLock()`, rocksdb's `ReadLock` calls
+/// `mu->ReadLock()`), else exclusive.
+LockMode shapedGuardMode(const CXXRecordDecl *RD) {
+  for (const CXXConstructorDecl *Ctor : RD->ctors()) {
+    const FunctionDecl *Definition = nullptr;
+    if (!Ctor->isCopyOrMoveConstructor() && Ctor->hasBody(Definition) &&
+        callsSharedLock(Definition->getBody()))
+      return LockMode::Shared;
+  }
+  return LockMode::Exclusive;
+}
+
+/// Does \p E name the parameter \p Param somewhere inside it
+/// (`lock`, `lock.getLock()`, `lock->mu`, `*lock`)?
+bool mentionsParam(const Stmt *E, const ParmVarDecl *Param) {
+  if (!E)
+    return false;
+  if (const auto *Ref = dyn_cast<DeclRefExpr>(E))
+    return Ref->getDecl() == Param;
+  return llvm::any_of(E->children(), [&](const Stmt *Child) {
+    return mentionsParam(Child, Param);
+  });
+}
+
+/// Does the constructor \p Ctor initialise the std guard member \p Guard
+/// so that it locks (no defer_lock, try_to_lock, adopt_lock or timeout) an
+/// object reached from its first parameter, itself or through the
+/// constructors it delegates to?
+bool locksFirstParamInto(const CXXConstructorDecl *Ctor, const FieldDecl *Guard,
+                         unsigned Depth = 0) {
+  const FunctionDecl *Definition = nullptr;
+  if (!Ctor || Depth > 4 || !Ctor->hasBody(Definition) ||
+      Definition->getNumParams() == 0)
+    return false;
+  const auto *Body = cast<CXXConstructorDecl>(Definition);
+  const ParmVarDecl *Param = Body->getParamDecl(0);
+  for (const CXXCtorInitializer *Init : Body->inits()) {
+    const auto *Construct = dyn_cast_or_null<CXXConstructExpr>(
+        Init->getInit() ? Init->getInit()->IgnoreImplicit() : nullptr);
+    if (!Construct || Construct->getNumArgs() == 0)
+      continue;
+    if (Init->isDelegatingInitializer())
+      return mentionsParam(Construct->getArg(0), Param) &&
+             locksFirstParamInto(Construct->getConstructor(), Guard, Depth + 1);
+    if (Init->getMember() != Guard)
+      continue;
+    for (const Expr *Arg : Construct->arguments())
+      if (isStdDeclNamed(recordOf(Arg->getType()),
+                         {"defer_lock_t", "try_to_lock_t", "adopt_lock_t",
+                          "duration", "time_point"}))
+        return false;
+    return mentionsParam(Construct->getArg(0), Param);
+  }
+  return false;
+}
+
+/// A project's own guard built from a std guard, recognised by its shape:
+/// a class outside namespace std whose data member is a std::lock_guard,
+/// std::unique_lock, std::shared_lock or std::scoped_lock that a
+/// constructor initialises, itself or through a delegating constructor,
+/// from its first parameter, a reference or pointer to a class
+/// (PowerDNS's `ReadLock(ReadWriteLock &lock) : ReadLock(lock.getLock())`
+/// over `std::shared_lock<std::shared_mutex> d_lock`). The member's
+/// destructor releases the lock with the guard's. Its mutex is the first
+/// argument, as for the other guards; it is a reader guard when the member
+/// is a std::shared_lock. A class with an operator* or operator-> hands out
+/// the data it guards: that is a lock holder (isLockHolderType), not a
+/// guard.
+std::optional<LockMode> composedGuardMode(const CXXRecordDecl *RD) {
+  if (!RD || RD->isInStdNamespace() || !RD->hasDefinition())
+    return std::nullopt;
+  RD = RD->getDefinition();
+  for (const CXXMethodDecl *Method : RD->methods())
+    if (Method->getOverloadedOperator() == OO_Star ||
+        Method->getOverloadedOperator() == OO_Arrow)
+      return std::nullopt;
+  for (const FieldDecl *Field : RD->fields()) {
+    StdGuard Kind = stdGuardKind(recordOf(Field->getType()));
+    if (Kind == StdGuard::None || Field->getType()->isReferenceType() ||
+        Field->getType()->isPointerType())
+      continue;
+    for (const CXXConstructorDecl *Ctor : RD->ctors()) {
+      if (Ctor->isCopyOrMoveConstructor() || Ctor->getNumParams() == 0 ||
+          Ctor->getAccess() != AS_public)
+        continue;
+      QualType T = Ctor->getParamDecl(0)->getType();
+      const CXXRecordDecl *Param = recordOf(T);
+      if ((!T->isReferenceType() && !T->isPointerType()) || !Param ||
+          Param->getCanonicalDecl() == RD->getCanonicalDecl())
+        continue;
+      if (locksFirstParamInto(Ctor, Field))
+        return Kind == StdGuard::SharedLock ? LockMode::Shared
+                                            : LockMode::Exclusive;
+    }
+  }
+  return std::nullopt;
+}
+
 const GuardType *customGuard(const CXXRecordDecl *RD,
                              const LockOptions &Options) {
   if (!RD)
@@ -194,8 +307,13 @@ const GuardType *customGuard(const CXXRecordDecl *RD,
     if (nameMatches(*RD, G.Name))
       return &G;
   static const GuardType Inferred{"", LockMode::Exclusive};
+  static const GuardType InferredReader{"", LockMode::Shared};
   if (isGuardShaped(RD))
-    return &Inferred;
+    return shapedGuardMode(RD->getDefinition()) == LockMode::Shared
+               ? &InferredReader
+               : &Inferred;
+  if (std::optional<LockMode> Mode = composedGuardMode(RD))
+    return *Mode == LockMode::Shared ? &InferredReader : &Inferred;
   return nullptr;
 }
 

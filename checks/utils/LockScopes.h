@@ -20,7 +20,10 @@
 //  - the project's own mutexes and guards by their shape, unconfigured: a
 //    class outside std with argument-less lock and unlock methods is a
 //    mutex; one whose constructor takes such a class by reference or
-//    pointer and whose destructor unlocks is an exclusive guard.
+//    pointer and whose destructor unlocks is a guard (a reader guard when
+//    the constructor locks it shared); one with a std guard member that a
+//    constructor locks from its first argument is a guard too (a reader
+//    guard over a std::shared_lock member).
 //
 // A mutex is identified by a MutexKey: the declaration chain that names it
 // (a member through `this`, a global or static, a parameter or local, plus
