@@ -37,6 +37,7 @@
 #include "clang/Tooling/Tooling.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/Chrono.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -58,6 +59,9 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#if LLVM_ON_UNIX
+#include <sys/resource.h>
+#endif
 
 namespace clang::tidy {
 // Defined in checks/ConcGuardTidyModule.cpp; referencing it keeps the module
@@ -929,6 +933,21 @@ llvm::Error checkOutputs() {
   return llvm::Error::success();
 }
 
+/// Wall time of the whole-program phase (writing --index included), for
+/// --print-stats: the phase runs once, on one thread, after every unit.
+double WholeProgramSeconds = 0;
+
+/// The process's peak resident set in MiB (0 where unknown), for
+/// --print-stats.
+uint64_t peakResidentMiB() {
+#if LLVM_ON_UNIX
+  struct rusage Usage;
+  if (getrusage(RUSAGE_SELF, &Usage) == 0)
+    return static_cast<uint64_t>(Usage.ru_maxrss) / 1024; // KiB on Linux
+#endif
+  return 0;
+}
+
 int finish(Report &R, double Seconds, unsigned Analysed, unsigned Cached) {
   if (!Baseline.empty())
     if (llvm::Error E = applyBaseline(R, Baseline))
@@ -957,9 +976,10 @@ int finish(Report &R, double Seconds, unsigned Analysed, unsigned Cached) {
     llvm::errs() << llvm::formatv(
         "concguard-audit: stats: units={0} analysed={1} cached={2} "
         "failed={3} findings={4} boost-compat={5} suppressed={6} "
-        "seconds={7:f2}\n",
+        "seconds={7:f2} whole-program-seconds={8:f2} peak-rss-mib={9}\n",
         R.Units.size(), Analysed, Cached, Failed, R.Findings.size(),
-        boostCompatUnits(R), R.Suppressed.size(), Seconds);
+        boostCompatUnits(R), R.Suppressed.size(), Seconds, WholeProgramSeconds,
+        peakResidentMiB());
   }
   if (!R.complete()) {
     for (const ToolError &E : R.Errors)
@@ -986,6 +1006,12 @@ runWholeProgram(Report &R,
                 StringRef RootDir,
                 const clang::tidy::ClangTidyOptions::OptionMap &CheckOptions) {
   namespace utils = clang::tidy::concguard::utils;
+  auto Start = std::chrono::steady_clock::now();
+  auto Stop = llvm::make_scope_exit([&] {
+    WholeProgramSeconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - Start)
+            .count();
+  });
   if (!IndexOut.empty())
     if (llvm::Error E = utils::writeProjectIndex(IndexOut, Facts))
       return llvm::createStringError(llvm::inconvertibleErrorCode(),
