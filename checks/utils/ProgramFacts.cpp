@@ -53,12 +53,16 @@ static json::Value indicesToJSON(const std::vector<unsigned> &Indices) {
 
 static json::Value toJSON(const std::vector<FactAccess> &Accesses) {
   json::Array Out;
-  for (const FactAccess &A : Accesses)
-    Out.push_back(json::Object{{"key", keyToJSON(A.Key)},
-                               {"name", A.Name},
-                               {"kind", static_cast<int>(A.Kind)},
-                               {"locks", toJSON(A.Locks)},
-                               {"loc", toJSON(A.Loc)}});
+  for (const FactAccess &A : Accesses) {
+    json::Object O{{"key", keyToJSON(A.Key)},
+                   {"name", A.Name},
+                   {"kind", static_cast<int>(A.Kind)},
+                   {"locks", toJSON(A.Locks)},
+                   {"loc", toJSON(A.Loc)}};
+    if (A.AfterJoin)
+      O["afterJoin"] = true; // written only when set: most accesses are not
+    Out.push_back(std::move(O));
+  }
   return Out;
 }
 
@@ -368,6 +372,7 @@ private:
         return false;
       }
       Access.Kind = static_cast<FactAccessKind>(*Kind);
+      Access.AfterJoin = A->getBoolean("afterJoin").value_or(false);
       Out.push_back(std::move(Access));
     }
     return true;

@@ -69,6 +69,11 @@ struct FactAccess {
   FactAccessKind Kind = FactAccessKind::Read;
   std::vector<FactLock> Locks;
   FactLocation Loc;
+  /// The access comes after a call that joins a thread, in its function's
+  /// source order: the function tears down the threads it started (a pool's
+  /// JoinThreads clearing its thread vector), so the lock-evidence rule
+  /// does not take it as an unlocked side.
+  bool AfterJoin = false;
 };
 
 struct FactCall {

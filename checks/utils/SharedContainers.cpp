@@ -1241,6 +1241,28 @@ private:
     return Out;
   }
 
+  /// Where \p F first joins a thread in its own body (`t.join()`,
+  /// `pthread_join`; a lambda's body is another function), in source order.
+  std::optional<SourceLocation> firstThreadJoin(const FunctionDecl &F) {
+    std::optional<SourceLocation> First;
+    auto Visit = [&](auto &&Self, const Stmt *S) -> void {
+      if (!S || isa<LambdaExpr>(S))
+        return;
+      if (const auto *Call = dyn_cast<CallExpr>(S))
+        if (std::optional<ThreadLifetimeCall> Lifetime =
+                threadLifetimeCall(*Call);
+            Lifetime && Lifetime->Op == ThreadLifetimeOp::Join &&
+            Call->getBeginLoc().isValid() &&
+            (!First || Context.getSourceManager().isBeforeInTranslationUnit(
+                           Call->getBeginLoc(), *First)))
+          First = Call->getBeginLoc();
+      for (const Stmt *Child : S->children())
+        Self(Self, Child);
+    };
+    Visit(Visit, F.getBody());
+    return First;
+  }
+
   void extractFunction(const FunctionDecl &F) {
     FunctionFacts &Facts = FactsOf[&F];
     Facts.USR = usrOf(&F);
@@ -1274,6 +1296,7 @@ private:
     SummaryBuilder Builder(Context, Model, Locks.get(), E.Summary, Parents);
     Builder.TraverseStmt(F.getBody());
 
+    std::optional<SourceLocation> FirstJoin = firstThreadJoin(F);
     for (const LocalAccess &Local : E.Summary.Accesses) {
       std::optional<FactKey> Key = factKey(Local.Key);
       if (!Key) {
@@ -1281,6 +1304,9 @@ private:
         continue;
       }
       FactAccess Access;
+      Access.AfterJoin =
+          FirstJoin && Context.getSourceManager().isBeforeInTranslationUnit(
+                           *FirstJoin, Local.Operation->getBeginLoc());
       Access.Key = std::move(*Key);
       Access.Name = Local.Key.Path.back()->getNameAsString();
       Access.Kind = Local.Kind;

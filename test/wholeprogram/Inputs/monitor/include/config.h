@@ -125,3 +125,22 @@ void loadDefaults();
 int lookupLocked(const std::string &Name);
 int countNames();
 int countAll();
+
+// A pool that tears itself down as rocksdb's ThreadPoolImpl::Impl does
+// (pool.cpp): joinAll() sets the exit flag under Mu, joins every thread and
+// then clears the vector with no lock; the threads are gone by then, so
+// that is not reported. forget() clears it with no lock and no join:
+// reported, as Mu guards the vector in add() and size().
+class Pool {
+public:
+  void add();
+  std::size_t size() const;
+  void joinAll();
+  void forget();
+
+private:
+  void work();
+  mutable std::mutex Mu;
+  bool Exit = false;
+  std::vector<std::thread> Threads;
+};
