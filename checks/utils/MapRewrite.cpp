@@ -584,10 +584,22 @@ private:
                                 const std::string &Map);
   /// `auto &v = m[k]; <statements using v>` -> `m.upsert(k, [&](auto &v) {
   /// <the statements> });` (a `return E;` ending them returns the value the
-  /// callback stored); `const auto &v = m[k];` read only -> a copy.
-  std::optional<bool> localReference(const CXXOperatorCallExpr &Sub,
+  /// callback stored); `const auto &v = m[k];` read only -> a copy. With
+  /// \p ThroughAt, `auto &v = m.at(k); ...` -> `if (!m.update(k, [&](auto
+  /// &v) { ... })) throw std::out_of_range(...);` (at() throws before any
+  /// of the statements runs, update() runs none of them), and `const auto
+  /// &v = m.at(k);` read only keeps the copy the runtime's at() returns.
+  /// \p Element is `m[k]` or `m.at(k)`, \p MapUse its use of the map.
+  std::optional<bool> localReference(const Expr &Element, const Expr &MapUse,
                                      const std::string &Map,
-                                     const std::string &Key);
+                                     const std::string &Key, bool ThroughAt);
+  /// The statement that stands for at()'s throw after an update() that
+  /// found no key: the runtime's own exception and text.
+  std::string throwOutOfRange() const {
+    return std::string("throw std::out_of_range(\"concguard::") +
+           (Snapshot ? "snapshot_map" : "sharded_map") +
+           "::at: key not found\");";
+  }
   /// The outermost expression around \p E (its full expression).
   const Expr *fullExpression(const Expr &E) const {
     const Expr *Full = &E;
@@ -949,7 +961,8 @@ bool Planner::subscript(const CXXOperatorCallExpr &Sub, const Expr *Use) {
   // parameter write it, in one callback; a read (`m[k].size()`,
   // `m[k].hits`, `m[k].front().c_str()` inside the expression) works on a
   // copy.
-  if (std::optional<bool> Done = localReference(Sub, Map, Key))
+  if (std::optional<bool> Done = localReference(
+          Sub, *Sub.getArg(0)->IgnoreImplicit(), Map, Key, false))
     return *Done;
   ElementChain Chain = elementUse(Sub);
   if (Chain.Use == ElementUse::Modified)
@@ -1008,6 +1021,11 @@ bool Planner::memberCall(const CXXMemberCallExpr &Call, const Expr *Use) {
     // The concurrent map's at() returns a copy: fine where the element is
     // only read, whichever overload the map's constness selected
     // (`m.at(k).size()`, `m.at(k).front().c_str()` inside the expression).
+    // auto &v = m.at(k); v.push_back(x); ...  ->  one update() callback.
+    if (std::optional<bool> Done =
+            localReference(Call, *Call.getImplicitObjectArgument()->IgnoreImplicit(),
+                           Map, Arg(0), /*ThroughAt=*/true))
+      return *Done;
     ElementChain Chain = elementUse(Call);
     if (Chain.Use == ElementUse::Modified)
       return updateThroughAt(Call, Map);
@@ -1974,17 +1992,19 @@ std::optional<bool> Planner::eraseLoop(const CXXMemberCallExpr &Begin,
   return replace(For->getSourceRange(), Text, For);
 }
 
-std::optional<bool> Planner::localReference(const CXXOperatorCallExpr &Sub,
+std::optional<bool> Planner::localReference(const Expr &Element,
+                                            const Expr &MapUse,
                                             const std::string &Map,
-                                            const std::string &Key) {
-  DynTypedNodeList Up = Context.getParents(Sub);
+                                            const std::string &Key,
+                                            bool ThroughAt) {
+  DynTypedNodeList Up = Context.getParents(Element);
   while (!Up.empty() &&
          (Up[0].get<ImplicitCastExpr>() || Up[0].get<ParenExpr>() ||
           Up[0].get<ExprWithCleanups>()))
     Up = Context.getParents(Up[0]);
   const auto *Ref = Up.empty() ? nullptr : Up[0].get<VarDecl>();
   if (!Ref || !Ref->getType()->isLValueReferenceType() ||
-      Ref->getInit()->IgnoreImplicit()->IgnoreParens() != &Sub ||
+      Ref->getInit()->IgnoreImplicit()->IgnoreParens() != &Element ||
       !Ref->getIdentifier())
     return std::nullopt;
   const FunctionDecl *Function = nullptr;
@@ -1995,28 +2015,35 @@ std::optional<bool> Planner::localReference(const CXXOperatorCallExpr &Sub,
   // the map is not used again while it is (the reference would see that).
   if (Ref->getType().getNonReferenceType().isConstQualified() && Function &&
       Function->getBody()) {
-    SourceLocation Last = Sub.getEndLoc();
-    for (const DeclRefExpr *Use : referencesTo(*Ref, *Function->getBody()))
+    SourceLocation Last = Element.getEndLoc();
+    for (const DeclRefExpr *Use : referencesTo(*Ref, *Function->getBody())) {
       if (SM.isBeforeInTranslationUnit(Last, Use->getBeginLoc()))
         Last = Use->getBeginLoc();
+      // The copy dies with the reference: nothing may keep a view of it.
+      if (elementUse(*Use).Use == ElementUse::Escapes)
+        return skip(Use, "a reference into the map escapes");
+    }
     for (const Expr *Other : AllUses)
-      if (Other != Sub.getArg(0)->IgnoreImplicit() &&
-          within(Other->getBeginLoc(), SourceRange(Sub.getEndLoc(), Last)))
+      if (Other != &MapUse &&
+          within(Other->getBeginLoc(), SourceRange(Element.getEndLoc(), Last)))
         return skip(Other, "the map is used while a reference to an element "
                            "is kept");
-    return replace(Sub.getSourceRange(),
-                   Map + ".get_or_insert_default(" + Key + ")", &Sub);
+    // The runtime's at() returns a copy and throws like the standard one.
+    if (ThroughAt)
+      return true;
+    return replace(Element.getSourceRange(),
+                   Map + ".get_or_insert_default(" + Key + ")", &Element);
   }
   DynTypedNodeList DeclParents = Context.getParents(*Ref);
   const auto *Declared =
       DeclParents.empty() ? nullptr : DeclParents[0].get<DeclStmt>();
   if (!Declared || !Declared->isSingleDecl())
-    return skip(&Sub, "a reference into the map escapes");
+    return skip(&Element, "a reference into the map escapes");
   DynTypedNodeList BlockParents = Context.getParents(*Declared);
   const auto *Block =
       BlockParents.empty() ? nullptr : BlockParents[0].get<CompoundStmt>();
   if (!Block)
-    return skip(&Sub, "a reference into the map escapes");
+    return skip(&Element, "a reference into the map escapes");
   auto Refuse = [&](const Stmt *At) {
     return skip(At, "a reference to an element is kept in a way the rewriter "
                     "cannot put in one callback");
@@ -2039,7 +2066,7 @@ std::optional<bool> Planner::localReference(const CXXOperatorCallExpr &Sub,
       if (elementUse(*Use).Use == ElementUse::Escapes)
         return Refuse(Use);
   if (Scope.empty())
-    return Refuse(&Sub);
+    return Refuse(&Element);
   // No jump out of the callback but a final `return E;`.
   const auto *Return = dyn_cast<ReturnStmt>(Scope.back());
   for (const Stmt *S : Scope) {
@@ -2063,8 +2090,7 @@ std::optional<bool> Planner::localReference(const CXXOperatorCallExpr &Sub,
   // declare what the statements after it use.
   SourceRange Covered(Declared->getBeginLoc(), Scope.back()->getEndLoc());
   for (const Expr *Other : AllUses)
-    if (Other != Sub.getArg(0)->IgnoreImplicit() &&
-        within(Other->getBeginLoc(), Covered))
+    if (Other != &MapUse && within(Other->getBeginLoc(), Covered))
       return skip(Other, "the map is used while a reference to an element "
                          "is kept");
   for (const Stmt *S : Scope) {
@@ -2081,7 +2107,7 @@ std::optional<bool> Planner::localReference(const CXXOperatorCallExpr &Sub,
               return Refuse(S);
   }
   if (Covered.getBegin().isMacroID() || Covered.getEnd().isMacroID())
-    return skip(&Sub, "a use is inside a macro expansion");
+    return skip(&Element, "a use is inside a macro expansion");
   // The text of the statements, up to the `;` ending the last one.
   SourceLocation StatementsBegin =
       Lexer::getLocForEndOfToken(Declared->getEndLoc(), 0, SM, LangOpts);
@@ -2099,6 +2125,14 @@ std::optional<bool> Planner::localReference(const CXXOperatorCallExpr &Sub,
         .str();
   };
   std::string Name = Ref->getName().str();
+  // m[k] inserts a default element when the key is missing, as upsert()
+  // does; m.at(k) throws before the statements run, and update() runs none
+  // of them when the key is missing.
+  std::string Open = (ThroughAt ? "if (!" : "") + Map +
+                     (ThroughAt ? ".update(" : ".upsert(") + Key +
+                     ", [&](auto &" + Name + ") {";
+  std::string Close =
+      ThroughAt ? "\n}))\n" + throwOutOfRange() : std::string("\n});");
   std::string Text;
   if (Return) {
     // `return E;` inside the callback stores E; the function returns it
@@ -2108,17 +2142,13 @@ std::optional<bool> Planner::localReference(const CXXOperatorCallExpr &Sub,
     Policy.SuppressUnwrittenScope = true;
     std::string Before = Between(StatementsBegin, Return->getBeginLoc());
     Text = "std::optional<" + Result.getAsString(Policy) + "> " + Stored +
-           ";\n" + Map + ".upsert(" + Key + ", [&](auto &" + Name + ") {" +
-           Before + Stored + ".emplace(" +
-           text(Return->getRetValue()->getSourceRange()) +
-           ");\n});\nreturn "
-           "std::move(*" +
-           Stored + ");";
+           ";\n" + Open + Before + Stored + ".emplace(" +
+           text(Return->getRetValue()->getSourceRange()) + ");" + Close +
+           "\nreturn std::move(*" + Stored + ");";
     if (Between(StatementsBegin, End).find(Stored) != std::string::npos)
       return Refuse(Return);
   } else {
-    Text = Map + ".upsert(" + Key + ", [&](auto &" + Name + ") {" +
-           Between(StatementsBegin, End) + "\n});";
+    Text = Open + Between(StatementsBegin, End) + Close;
   }
   Plan.Edits.emplace_back(
       SM, CharSourceRange::getCharRange(Declared->getBeginLoc(), End), Text,
@@ -2336,8 +2366,7 @@ bool Planner::updateThroughAt(const CXXMemberCallExpr &At,
     return false;
   std::string Text =
       "if (!" + Map + ".update(" + Key + ", [&](auto &" + Name + ") { " +
-      *Body + "; }))\n throw std::out_of_range(\"concguard::" +
-      (Snapshot ? "snapshot_map" : "sharded_map") + "::at: key not found\");";
+      *Body + "; }))\n " + throwOutOfRange();
   // A branch or a loop body becomes a block: an `if` there would take the
   // `else` that follows it. A for loop's increment cannot hold an `if`.
   const Expr *Child = nullptr;
@@ -2734,8 +2763,15 @@ bool Planner::iteratorUpdate(const CXXMemberCallExpr &Find, const Expr *Use,
       Present.assign(Body->body_begin(), Body->body_end());
     else
       Present.push_back(If->getThen());
+  } else if (const Stmt *Else = If->getElse()) {
+    // `if (It == m.end()) A else B`: B runs when the key is there, A when
+    // it is missing (after update() returned false).
+    if (const auto *Body = dyn_cast<CompoundStmt>(Else))
+      Present.assign(Body->body_begin(), Body->body_end());
+    else
+      Present.push_back(Else);
   } else {
-    if (If->getElse() || !alwaysJumps(If->getThen()) || !Block)
+    if (!alwaysJumps(If->getThen()) || !Block)
       return Shape(If);
     for (const auto *At = std::next(llvm::find(Block->body(), If));
          At != Block->body_end(); ++At)
@@ -2873,6 +2909,25 @@ bool Planner::iteratorUpdate(const CXXMemberCallExpr &Find, const Expr *Use,
     Plan.Edits.emplace_back(SM, CharSourceRange::getCharRange(From, To), Text,
                             LangOpts);
   };
+  if (Equal && If->getElse()) {
+    // `if (It == m.end()) A else { S...; R... }`  ->  `if (!m.update(k,
+    // [&](auto &value) { S... })) A else { R... }`, the else gone with R
+    // empty.
+    Edit(
+        Start,
+        Lexer::getLocForEndOfToken(If->getCond()->getEndLoc(), 0, SM, LangOpts),
+        "if (!" + Call);
+    if (!Rest.empty()) {
+      Edit(Covered.getBegin(), Rest.front()->getBeginLoc(), "");
+      return true;
+    }
+    std::optional<SourceLocation> ThenEnd = statementEnd(*If->getThen());
+    std::optional<SourceLocation> ElseEnd = statementEnd(*If->getElse());
+    if (!ThenEnd || !ElseEnd || ThenEnd->isMacroID() || ElseEnd->isMacroID())
+      return skip(If, "a use is inside a macro expansion");
+    Edit(*ThenEnd, *ElseEnd, "");
+    return true;
+  }
   if (Equal) {
     // `if (It == m.end()) return ...; S...`  ->  `if (!m.update(k, [&](auto
     // &value) { S... })) return ...;`
