@@ -120,11 +120,13 @@ std::string quoted(const NamedDecl &D) {
 }
 
 /// Why the parameter \p Index of \p Callee cannot be rewritten with the map
-/// passed to it; empty when it can: a plain lvalue reference parameter of a
-/// function of the project that is neither virtual nor a template.
+/// (or with \p Container, the container that is not a map) passed to it;
+/// empty when it can: a plain lvalue reference parameter of a function of
+/// the project that is neither virtual nor a template.
 std::string whyParameterStays(const FunctionDecl &Callee, unsigned Index,
-                              const SourceManager &SM) {
-  std::string Passed = "the map is passed to " + quoted(Callee);
+                              const SourceManager &SM, bool Container = false) {
+  std::string What = Container ? "container" : "map";
+  std::string Passed = "the " + What + " is passed to " + quoted(Callee);
   for (const FunctionDecl *D : Callee.redecls())
     if (SM.isInSystemHeader(D->getLocation()))
       return Passed + ", which is declared in a system header";
@@ -138,11 +140,14 @@ std::string whyParameterStays(const FunctionDecl &Callee, unsigned Index,
     return Passed + ", a virtual function";
   QualType T = Callee.getParamDecl(Index)->getType();
   if (!T->isReferenceType())
-    return "the map is passed by value to " + quoted(Callee);
+    return "the " + What + " is passed by value to " + quoted(Callee);
   if (!T->isLValueReferenceType())
-    return "the map is passed by rvalue reference to " + quoted(Callee);
-  if (!isStdMap(T) || T.getNonReferenceType().isVolatileQualified())
-    return Passed + ", whose parameter is not a reference to the map's type";
+    return "the " + What + " is passed by rvalue reference to " +
+           quoted(Callee);
+  if (!(Container ? isSynchronizable(T) : isStdMap(T)) ||
+      T.getNonReferenceType().isVolatileQualified())
+    return Passed + ", whose parameter is not a reference to the " + What +
+           "'s type";
   return "";
 }
 
@@ -657,6 +662,25 @@ private:
   /// Why \p Use hands the container itself to code that could keep it
   /// beyond the lock; empty when it does not.
   std::string passedAway(const Expr &Use) const;
+  /// The function that \p Use is passed to, when its parameter is rewritten
+  /// with this container (one of its group): the call stays as it is, and
+  /// the function takes the synchronized<T> itself. Null otherwise.
+  const FunctionDecl *handedToGroup(const Expr &Use) const {
+    const Expr *Child = nullptr;
+    const auto *Call = dyn_cast_or_null<CallExpr>(semanticParent(&Use, Child));
+    if (!Call || isa<CXXOperatorCallExpr>(Call) || !ParamGroups)
+      return nullptr;
+    const FunctionDecl *Callee = Call->getDirectCallee();
+    if (!Callee)
+      return nullptr;
+    for (unsigned I = 0; I < Call->getNumArgs(); ++I)
+      if (Call->getArg(I)->IgnoreParenImpCasts() == Use.IgnoreParenImpCasts()) {
+        auto It = ParamGroups->find(parameterId(usrOf(Callee), I));
+        return It != ParamGroups->end() && It->second == Group ? Callee
+                                                               : nullptr;
+      }
+    return nullptr;
+  }
   /// The location just after \p S, its `;` included.
   std::optional<SourceLocation> statementEnd(const Stmt &S) const;
   /// The one expression of \p S that can become a value-returning
@@ -1022,9 +1046,9 @@ bool Planner::memberCall(const CXXMemberCallExpr &Call, const Expr *Use) {
     // only read, whichever overload the map's constness selected
     // (`m.at(k).size()`, `m.at(k).front().c_str()` inside the expression).
     // auto &v = m.at(k); v.push_back(x); ...  ->  one update() callback.
-    if (std::optional<bool> Done =
-            localReference(Call, *Call.getImplicitObjectArgument()->IgnoreImplicit(),
-                           Map, Arg(0), /*ThroughAt=*/true))
+    if (std::optional<bool> Done = localReference(
+            Call, *Call.getImplicitObjectArgument()->IgnoreImplicit(), Map,
+            Arg(0), /*ThroughAt=*/true))
       return *Done;
     ElementChain Chain = elementUse(Call);
     if (Chain.Use == ElementUse::Modified)
@@ -2364,9 +2388,8 @@ bool Planner::updateThroughAt(const CXXMemberCallExpr &At,
                    "through at()", {Key}, Name);
   if (!Body)
     return false;
-  std::string Text =
-      "if (!" + Map + ".update(" + Key + ", [&](auto &" + Name + ") { " +
-      *Body + "; }))\n " + throwOutOfRange();
+  std::string Text = "if (!" + Map + ".update(" + Key + ", [&](auto &" + Name +
+                     ") { " + *Body + "; }))\n " + throwOutOfRange();
   // A branch or a loop body becomes a block: an `if` there would take the
   // `else` that follows it. A for loop's increment cannot hold an `if`.
   const Expr *Child = nullptr;
@@ -3381,9 +3404,16 @@ bool Planner::containerUses(llvm::ArrayRef<const Expr *> Uses) {
   // container (`do { v.push_back(1); } while (v.size() < 3);`) goes with
   // the outer one.
   std::vector<std::pair<const Stmt *, const Expr *>> Placed;
+  // `fill(v)` where fill's parameter becomes a synchronized<T> with `v`:
+  // the call stays, and no callback may hold it.
+  std::vector<std::pair<const Expr *, const FunctionDecl *>> Handed;
   for (const Expr *Use : Uses) {
     if (Use->getBeginLoc().isMacroID() || Use->getEndLoc().isMacroID())
       return skip(Use, "a use is inside a macro expansion");
+    if (const FunctionDecl *Callee = handedToGroup(*Use)) {
+      Handed.push_back({Use, Callee});
+      continue;
+    }
     const Expr *Child = nullptr;
     const Stmt *Around = semanticParent(Use, Child);
     // `[v]` copies it through a constructor.
@@ -3427,6 +3457,13 @@ bool Planner::containerUses(llvm::ArrayRef<const Expr *> Uses) {
             Placed, [&](const auto &Other) { return Inside(S, Other.first); }))
       Statements.push_back(S);
   }
+  for (const auto &[Use, Callee] : Handed)
+    for (const Stmt *S : Statements)
+      if (within(Use->getBeginLoc(), S->getSourceRange()))
+        return skip(Use, "the container is passed to " + quoted(*Callee) +
+                             " in a statement that also uses it otherwise, "
+                             "whose callback would hold its lock (split the "
+                             "statement)");
   for (const Stmt *S : Statements) {
     std::vector<const Expr *> Mine;
     for (const auto &[Other, Use] : Placed)
@@ -3723,18 +3760,24 @@ std::vector<ParamFlow> findParamFlows(ASTContext &Context) {
       if (!Callee)
         return true;
       for (unsigned I = 0; I < Call->getNumArgs(); ++I) {
-        if (I >= Callee->getNumParams() ||
-            !isStdMap(Callee->getParamDecl(I)->getType()) ||
-            !whyParameterStays(*Callee, I, SM).empty())
+        if (I >= Callee->getNumParams())
+          continue;
+        QualType Type = Callee->getParamDecl(I)->getType();
+        // A reference to a container that is not a map: rewritten into a
+        // synchronized<T> with the flagged containers its callers pass.
+        bool Container = !isStdMap(Type) && isSynchronizable(Type) &&
+                         Type->isLValueReferenceType();
+        if ((!isStdMap(Type) && !Container) ||
+            !whyParameterStays(*Callee, I, SM, Container).empty())
           continue;
         std::string USR = usrOf(Callee);
         if (USR.empty())
           continue;
-        Flows.push_back(
-            {argumentNode(*Call->getArg(I), Callee->getParamDecl(I)->getType(),
-                          Context),
-             parameterId(USR, I), Callee->getQualifiedNameAsString(),
-             where(Call->getArg(I)->getBeginLoc(), SM)});
+        ParamFlow Flow{argumentNode(*Call->getArg(I), Type, Context),
+                       parameterId(USR, I), Callee->getQualifiedNameAsString(),
+                       where(Call->getArg(I)->getBeginLoc(), SM)};
+        Flow.Container = Container;
+        Flows.push_back(std::move(Flow));
       }
       return true;
     }
@@ -3749,20 +3792,26 @@ std::vector<ParamFlow> findParamFlows(ASTContext &Context) {
         return true;
       const FunctionDecl *Callee = Start->Callee;
       for (unsigned I = 0; I < Start->Args.size(); ++I) {
-        if (I >= Callee->getNumParams() ||
-            !isStdMap(Callee->getParamDecl(I)->getType()) ||
-            !whyParameterStays(*Callee, I, SM).empty())
+        if (I >= Callee->getNumParams())
+          continue;
+        QualType Type = Callee->getParamDecl(I)->getType();
+        // A container that is not a map given with std::ref is refused
+        // where it is given; the flow keeps the function's other callers
+        // from changing its parameter under it.
+        bool Container = !isStdMap(Type) && isSynchronizable(Type) &&
+                         Type->isLValueReferenceType();
+        if ((!isStdMap(Type) && !Container) ||
+            !whyParameterStays(*Callee, I, SM, Container).empty())
           continue;
         std::string USR = usrOf(Callee);
         if (USR.empty())
           continue;
         const CallExpr *Ref = asRefWrapper(*Start->Args[I]);
-        Flows.push_back(
-            {Ref ? argumentNode(*Ref->getArg(0),
-                                Callee->getParamDecl(I)->getType(), Context)
-                 : "",
-             parameterId(USR, I), Callee->getQualifiedNameAsString(),
-             where(Start->Args[I]->getBeginLoc(), SM)});
+        ParamFlow Flow{Ref ? argumentNode(*Ref->getArg(0), Type, Context) : "",
+                       parameterId(USR, I), Callee->getQualifiedNameAsString(),
+                       where(Start->Args[I]->getBeginLoc(), SM)};
+        Flow.Container = Container;
+        Flows.push_back(std::move(Flow));
       }
       return true;
     }
@@ -3840,8 +3889,10 @@ RewriteTargets groupTargets(std::vector<FlaggedMap> Maps,
     if (G.Blocker.empty() &&
         (Flow.From.empty() ||
          (!isParameterId(Flow.From) && !Flagged.contains(Flow.From)))) {
-      G.Blocker = "the map is passed to '" + Flow.Function +
-                  "', which is also called with a map that is not rewritten";
+      std::string What = Flow.Container ? "container" : "map";
+      G.Blocker = "the " + What + " is passed to '" + Flow.Function +
+                  "', which is also called with a " + What +
+                  " that is not rewritten";
       G.BlockerLocation = Flow.Location;
     }
     if (!Params.insert(Flow.To).second)
@@ -3856,6 +3907,7 @@ RewriteTargets groupTargets(std::vector<FlaggedMap> Maps,
     Target.Function = Flow.Function;
     Target.Snapshot = Snapshot[*Group];
     Target.Group = *Group;
+    Target.Synchronized = Flow.Container;
     Result.Params.push_back(std::move(Target));
   }
   // A flagged parameter that no call reaches is still planned as one.
@@ -3926,15 +3978,32 @@ bool editsOverlap(const MapPlan &Plan) {
       return true;
   return false;
 }
+/// What a container planned by planSynchronized may be the same object as,
+/// and the parameters rewritten with it.
+struct SynchronizedGroup {
+  unsigned Group = 0;
+  const llvm::StringMap<unsigned> *ParamGroups = nullptr;
+  /// Is the node given what may be the same object (this container, or a
+  /// parameter or container of its group)?
+  llvm::function_ref<bool(unsigned)> SameObject;
+};
+
 /// The plan of a flagged container that is not a map: its declarations
 /// become concguard::synchronized<T> of the type as written, and every
-/// statement that uses it one callback.
+/// statement that uses it one callback. For a parameter that flagged
+/// containers are passed to (\p Params, its declarations), each
+/// declaration's type becomes a reference to the synchronized<T> of the
+/// type it refers to, and its uses in the function's body are planned the
+/// same way.
 void planSynchronized(
     ASTContext &Context, const RewriteOptions &Options, MapPlan &Plan,
     const DeclaratorDecl &Canonical,
     llvm::ArrayRef<std::pair<unsigned, const DeclaratorDecl *>> Decls,
     llvm::ArrayRef<std::pair<unsigned, const Expr *>> Uses, unsigned Node,
-    const llvm::DenseMap<const Decl *, unsigned> &TargetDecls) {
+    const llvm::DenseMap<const Decl *, unsigned> &TargetDecls,
+    const SynchronizedGroup &Same,
+    llvm::ArrayRef<const ParmVarDecl *> Params = {},
+    SourceLocation AddressTaken = {}) {
   const SourceManager &SM = Context.getSourceManager();
   auto Refuse = [&](SourceLocation Loc, llvm::StringRef Reason) {
     Plan.Reason = Reason.str();
@@ -3947,6 +4016,15 @@ void planSynchronized(
     return Refuse(Canonical.getLocation(),
                   "its type is not written in the source");
   SourceRange TypeRange = TSI->getTypeLoc().getSourceRange();
+  if (!Params.empty()) {
+    // `const std::vector<int> &p`: the container's type, without the
+    // reference and the const.
+    auto Reference = TSI->getTypeLoc().getAsAdjusted<LValueReferenceTypeLoc>();
+    if (!Reference)
+      return Refuse(Canonical.getLocation(), "whose parameter is not a "
+                                             "reference");
+    TypeRange = Reference.getPointeeLoc().getUnqualifiedLoc().getSourceRange();
+  }
   if (TypeRange.isInvalid() || TypeRange.getBegin().isMacroID() ||
       TypeRange.getEnd().isMacroID())
     return Refuse(Canonical.getLocation(), "its type is spelled by a macro");
@@ -3956,13 +4034,26 @@ void planSynchronized(
       Lexer::getSourceText(CharSourceRange::getTokenRange(TypeRange), SM,
                            Context.getLangOpts())
           .str();
+  P.Group = Same.Group;
+  P.ParamGroups = Same.ParamGroups;
   Plan.Target = P.newType();
   for (const auto &[D, Other] : TargetDecls)
-    if (Other == Node)
+    if (Other == Node || Same.SameObject(Other))
       P.SameObject.insert(D);
   P.MaxCallDepth = Options.Analysis.MaxCallDepth;
+  if (!Params.empty()) {
+    if (AddressTaken.isValid())
+      return Refuse(AddressTaken, "whose address is taken");
+    for (const ParmVarDecl *Param : Params) {
+      if (!P.parameter(*Param)) {
+        Plan.Edits.clear();
+        return;
+      }
+      P.addInclude(*Param);
+    }
+  }
   for (const auto &[Declared, Declaration] : Decls) {
-    if (Declared != Node)
+    if (Declared != Node || !Params.empty())
       continue;
     // `std::vector<int> a, b;`: the type is written once for both.
     if (const auto *Var = dyn_cast<VarDecl>(Declaration))
@@ -3978,13 +4069,17 @@ void planSynchronized(
     P.addInclude(*Declaration);
   }
   std::vector<const Expr *> Mine;
-  for (const auto &[Other, Use] : Uses)
-    if (Other == Node) {
+  for (const auto &[Other, Use] : Uses) {
+    if (Other == Node)
       Mine.push_back(Use);
+    if (Other == Node || Same.SameObject(Other))
       P.AllUses.push_back(Use);
-    }
+  }
   if (!P.containerUses(Mine)) {
     Plan.Edits.clear();
+    // Inside the function: "the container is passed to 'f', where ..."
+    if (!Params.empty())
+      Plan.Reason = "where " + Plan.Reason;
     return;
   }
   if (editsOverlap(Plan))
@@ -4021,7 +4116,8 @@ std::vector<MapPlan> planMapRewrites(ASTContext &Context,
   for (const ParamTarget &Param : Targets.Params) {
     ParamsOfFunction[Param.FunctionUSR].push_back(Nodes.size());
     ParamGroups[Param.Id] = Param.Group;
-    Nodes.push_back({Param.Id, "", "", Param.Snapshot, Param.Group, &Param});
+    Nodes.push_back({Param.Id, "", "", Param.Snapshot, Param.Group, &Param,
+                     Param.Synchronized});
   }
 
   // The declarations of this translation unit that are targets: a map's
@@ -4171,8 +4267,20 @@ std::vector<MapPlan> planMapRewrites(ASTContext &Context,
         });
     if (Target.Synchronized) {
       Plan.Synchronized = true;
-      planSynchronized(Context, Options, Plan, *cast<DeclaratorDecl>(Typed),
-                       Finder.Decls, Uses, N, Found.TargetDecls);
+      // A parameter may be any container of its group, and any parameter
+      // of its group may be this container.
+      auto SameObject = [&](unsigned Other) {
+        return Other != N && Nodes[Other].Group == Target.Group &&
+               (IsParam || Nodes[Other].Param != nullptr);
+      };
+      SynchronizedGroup Same{Target.Group, &ParamGroups, SameObject};
+      if (IsParam)
+        planSynchronized(Context, Options, Plan, *cast<DeclaratorDecl>(Typed),
+                         Finder.Decls, Uses, N, Found.TargetDecls, Same,
+                         Found.ParamDecls[N], Found.AddressTaken[N]);
+      else
+        planSynchronized(Context, Options, Plan, *cast<DeclaratorDecl>(Typed),
+                         Finder.Decls, Uses, N, Found.TargetDecls, Same);
       Plans.push_back(std::move(Plan));
       continue;
     }
@@ -4322,7 +4430,8 @@ planMainFileRewrites(ASTContext &Context, const RewriteOptions &Options,
       continue;
     if (!Plan->Rewritten)
       Block(Param.Group,
-            "the map is passed to '" + Plan->Function + "', " + Plan->Reason,
+            std::string(Param.Synchronized ? "the container" : "the map") +
+                " is passed to '" + Plan->Function + "', " + Plan->Reason,
             Plan->ReasonLoc);
     else if (!Plan->HasDefinition)
       Groups[Param.Group].InMainFile = false;
@@ -4340,7 +4449,8 @@ planMainFileRewrites(ASTContext &Context, const RewriteOptions &Options,
     for (const ParamFlow &Flow : Targets.Flows)
       if (Flow.From == Map.USR) {
         Block(Map.Group,
-              "the map is passed to '" + Flow.Function +
+              std::string(Map.Synchronized ? "the container" : "the map") +
+                  " is passed to '" + Flow.Function +
                   "', which is also called with '" + Map.Name +
                   "', which is not rewritten",
               SourceLocation());
