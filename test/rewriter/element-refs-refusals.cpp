@@ -8,7 +8,7 @@
 // RUN: %concguard_rewrite %t.cpp --in-place -- -std=c++20 2>&1 | FileCheck %s
 // RUN: diff %t.cpp %t.orig.cpp
 
-// CHECK: concguard-rewrite: rewrote 0 of 9 flagged maps, skipped 9:
+// CHECK: concguard-rewrite: rewrote 0 of 10 flagged maps, skipped 10:
 // CHECK-DAG: UsedBetween ({{.*}}): the map is used while a reference to an element is kept [{{.*}}.cpp:43:3]
 // CHECK-DAG: JumpBetween ({{.*}}): a reference to an element is kept in a way the rewriter cannot put in one callback [{{.*}}.cpp:50:3]
 // CHECK-DAG: AddressKept ({{.*}}): a reference to an element is kept in a way the rewriter cannot put in one callback [{{.*}}.cpp:59:12]
@@ -138,3 +138,20 @@ int run() {
   T.join();
   return N;
 }
+
+// A const reference to m[k] returned by reference: the copy it would bind
+// dies with the function.
+std::unordered_map<int, std::vector<int>> ConstReturned;
+
+const std::vector<int> &constReturned(int K) {
+  const auto &V = ConstReturned[K];
+  return V;
+}
+
+int runReturned() {
+  std::thread T([] { ConstReturned[1].push_back(1); });
+  int N = static_cast<int>(constReturned(2).size());
+  T.join();
+  return N;
+}
+// CHECK-DAG: ConstReturned ({{.*}}): a reference into the map escapes [{{.*}}.cpp:148:10]
