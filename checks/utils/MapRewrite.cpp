@@ -3889,10 +3889,11 @@ RewriteTargets groupTargets(std::vector<FlaggedMap> Maps,
     if (G.Blocker.empty() &&
         (Flow.From.empty() ||
          (!isParameterId(Flow.From) && !Flagged.contains(Flow.From)))) {
-      std::string What = Flow.Container ? "container" : "map";
-      G.Blocker = "the " + What + " is passed to '" + Flow.Function +
-                  "', which is also called with a " + What +
-                  " that is not rewritten";
+      llvm::StringRef What = Flow.Container ? "container" : "map";
+      G.Blocker =
+          ("the " + What + " is passed to '" + Flow.Function +
+           "', which is also called with a " + What + " that is not rewritten")
+              .str();
       G.BlockerLocation = Flow.Location;
     }
     if (!Params.insert(Flow.To).second)
