@@ -213,7 +213,9 @@ std::string blockedAt(const MergedMap &Member, llvm::StringRef Function,
                       llvm::StringRef Clause) {
   if (Member.IsParam && Member.Function == Function)
     return ("it is a parameter of '" + Function + "', " + Clause).str();
-  return ("the map is passed to '" + Function + "', " + Clause).str();
+  return ("the " + llvm::StringRef(Member.Synchronized ? "container" : "map") +
+          " is passed to '" + Function + "', " + Clause)
+      .str();
 }
 
 class PassAction : public ASTFrontendAction {
@@ -516,6 +518,7 @@ int main(int Argc, const char **Argv) {
     M.IsParam = true;
     M.Function = Param.Function;
     M.Group = Param.Group;
+    M.Synchronized = Param.Synchronized;
   }
   PassFactory Plan([&](ASTContext &Context, llvm::StringRef File) {
     const SourceManager &SM = Context.getSourceManager();
@@ -596,11 +599,9 @@ int main(int Argc, const char **Argv) {
     }
     if (Function.empty() && !Targets.Groups[G].Blocker.empty()) {
       llvm::StringRef Blocker = Targets.Groups[G].Blocker;
-      // "the map is passed to 'f', <clause>"
+      // "the map is passed to 'f', <clause>" (or "the container ...")
       auto [Head, Rest] = Blocker.split("', ");
-      Function =
-          Head.drop_front(llvm::StringRef("the map is passed to '").size())
-              .str();
+      Function = Head.drop_front(Head.find('\'') + 1).str();
       Clause = Rest.str();
       Location = Targets.Groups[G].BlockerLocation;
     }
@@ -831,10 +832,8 @@ int main(int Argc, const char **Argv) {
         llvm::errs() << "  rewrote " << M.Name << " (" << M.Location << ") -> "
                      << M.Target
                      << (M.Policy.empty() ? "" : " (" + M.Policy + ")") << "\n";
-    if (Synchronized)
-      return;
     for (const auto &[USR, M] : Merged)
-      if (!M.Flagged && !M.Skipped)
+      if (!M.Flagged && !M.Skipped && M.Synchronized == Synchronized)
         llvm::errs() << "  rewrote " << M.Name << " (" << M.Location << ") -> "
                      << M.Target << "\n";
   };

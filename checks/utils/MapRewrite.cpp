@@ -120,11 +120,13 @@ std::string quoted(const NamedDecl &D) {
 }
 
 /// Why the parameter \p Index of \p Callee cannot be rewritten with the map
-/// passed to it; empty when it can: a plain lvalue reference parameter of a
-/// function of the project that is neither virtual nor a template.
+/// (or with \p Container, the container that is not a map) passed to it;
+/// empty when it can: a plain lvalue reference parameter of a function of
+/// the project that is neither virtual nor a template.
 std::string whyParameterStays(const FunctionDecl &Callee, unsigned Index,
-                              const SourceManager &SM) {
-  std::string Passed = "the map is passed to " + quoted(Callee);
+                              const SourceManager &SM, bool Container = false) {
+  std::string What = Container ? "container" : "map";
+  std::string Passed = "the " + What + " is passed to " + quoted(Callee);
   for (const FunctionDecl *D : Callee.redecls())
     if (SM.isInSystemHeader(D->getLocation()))
       return Passed + ", which is declared in a system header";
@@ -138,11 +140,14 @@ std::string whyParameterStays(const FunctionDecl &Callee, unsigned Index,
     return Passed + ", a virtual function";
   QualType T = Callee.getParamDecl(Index)->getType();
   if (!T->isReferenceType())
-    return "the map is passed by value to " + quoted(Callee);
+    return "the " + What + " is passed by value to " + quoted(Callee);
   if (!T->isLValueReferenceType())
-    return "the map is passed by rvalue reference to " + quoted(Callee);
-  if (!isStdMap(T) || T.getNonReferenceType().isVolatileQualified())
-    return Passed + ", whose parameter is not a reference to the map's type";
+    return "the " + What + " is passed by rvalue reference to " +
+           quoted(Callee);
+  if (!(Container ? isSynchronizable(T) : isStdMap(T)) ||
+      T.getNonReferenceType().isVolatileQualified())
+    return Passed + ", whose parameter is not a reference to the " + What +
+           "'s type";
   return "";
 }
 
@@ -584,10 +589,22 @@ private:
                                 const std::string &Map);
   /// `auto &v = m[k]; <statements using v>` -> `m.upsert(k, [&](auto &v) {
   /// <the statements> });` (a `return E;` ending them returns the value the
-  /// callback stored); `const auto &v = m[k];` read only -> a copy.
-  std::optional<bool> localReference(const CXXOperatorCallExpr &Sub,
+  /// callback stored); `const auto &v = m[k];` read only -> a copy. With
+  /// \p ThroughAt, `auto &v = m.at(k); ...` -> `if (!m.update(k, [&](auto
+  /// &v) { ... })) throw std::out_of_range(...);` (at() throws before any
+  /// of the statements runs, update() runs none of them), and `const auto
+  /// &v = m.at(k);` read only keeps the copy the runtime's at() returns.
+  /// \p Element is `m[k]` or `m.at(k)`, \p MapUse its use of the map.
+  std::optional<bool> localReference(const Expr &Element, const Expr &MapUse,
                                      const std::string &Map,
-                                     const std::string &Key);
+                                     const std::string &Key, bool ThroughAt);
+  /// The statement that stands for at()'s throw after an update() that
+  /// found no key: the runtime's own exception and text.
+  std::string throwOutOfRange() const {
+    return std::string("throw std::out_of_range(\"concguard::") +
+           (Snapshot ? "snapshot_map" : "sharded_map") +
+           "::at: key not found\");";
+  }
   /// The outermost expression around \p E (its full expression).
   const Expr *fullExpression(const Expr &E) const {
     const Expr *Full = &E;
@@ -645,6 +662,25 @@ private:
   /// Why \p Use hands the container itself to code that could keep it
   /// beyond the lock; empty when it does not.
   std::string passedAway(const Expr &Use) const;
+  /// The function that \p Use is passed to, when its parameter is rewritten
+  /// with this container (one of its group): the call stays as it is, and
+  /// the function takes the synchronized<T> itself. Null otherwise.
+  const FunctionDecl *handedToGroup(const Expr &Use) const {
+    const Expr *Child = nullptr;
+    const auto *Call = dyn_cast_or_null<CallExpr>(semanticParent(&Use, Child));
+    if (!Call || isa<CXXOperatorCallExpr>(Call) || !ParamGroups)
+      return nullptr;
+    const FunctionDecl *Callee = Call->getDirectCallee();
+    if (!Callee)
+      return nullptr;
+    for (unsigned I = 0; I < Call->getNumArgs(); ++I)
+      if (Call->getArg(I)->IgnoreParenImpCasts() == Use.IgnoreParenImpCasts()) {
+        auto It = ParamGroups->find(parameterId(usrOf(Callee), I));
+        return It != ParamGroups->end() && It->second == Group ? Callee
+                                                               : nullptr;
+      }
+    return nullptr;
+  }
   /// The location just after \p S, its `;` included.
   std::optional<SourceLocation> statementEnd(const Stmt &S) const;
   /// The one expression of \p S that can become a value-returning
@@ -949,7 +985,8 @@ bool Planner::subscript(const CXXOperatorCallExpr &Sub, const Expr *Use) {
   // parameter write it, in one callback; a read (`m[k].size()`,
   // `m[k].hits`, `m[k].front().c_str()` inside the expression) works on a
   // copy.
-  if (std::optional<bool> Done = localReference(Sub, Map, Key))
+  if (std::optional<bool> Done = localReference(
+          Sub, *Sub.getArg(0)->IgnoreImplicit(), Map, Key, false))
     return *Done;
   ElementChain Chain = elementUse(Sub);
   if (Chain.Use == ElementUse::Modified)
@@ -1008,6 +1045,11 @@ bool Planner::memberCall(const CXXMemberCallExpr &Call, const Expr *Use) {
     // The concurrent map's at() returns a copy: fine where the element is
     // only read, whichever overload the map's constness selected
     // (`m.at(k).size()`, `m.at(k).front().c_str()` inside the expression).
+    // auto &v = m.at(k); v.push_back(x); ...  ->  one update() callback.
+    if (std::optional<bool> Done = localReference(
+            Call, *Call.getImplicitObjectArgument()->IgnoreImplicit(), Map,
+            Arg(0), /*ThroughAt=*/true))
+      return *Done;
     ElementChain Chain = elementUse(Call);
     if (Chain.Use == ElementUse::Modified)
       return updateThroughAt(Call, Map);
@@ -1974,17 +2016,19 @@ std::optional<bool> Planner::eraseLoop(const CXXMemberCallExpr &Begin,
   return replace(For->getSourceRange(), Text, For);
 }
 
-std::optional<bool> Planner::localReference(const CXXOperatorCallExpr &Sub,
+std::optional<bool> Planner::localReference(const Expr &Element,
+                                            const Expr &MapUse,
                                             const std::string &Map,
-                                            const std::string &Key) {
-  DynTypedNodeList Up = Context.getParents(Sub);
+                                            const std::string &Key,
+                                            bool ThroughAt) {
+  DynTypedNodeList Up = Context.getParents(Element);
   while (!Up.empty() &&
          (Up[0].get<ImplicitCastExpr>() || Up[0].get<ParenExpr>() ||
           Up[0].get<ExprWithCleanups>()))
     Up = Context.getParents(Up[0]);
   const auto *Ref = Up.empty() ? nullptr : Up[0].get<VarDecl>();
   if (!Ref || !Ref->getType()->isLValueReferenceType() ||
-      Ref->getInit()->IgnoreImplicit()->IgnoreParens() != &Sub ||
+      Ref->getInit()->IgnoreImplicit()->IgnoreParens() != &Element ||
       !Ref->getIdentifier())
     return std::nullopt;
   const FunctionDecl *Function = nullptr;
@@ -1995,28 +2039,35 @@ std::optional<bool> Planner::localReference(const CXXOperatorCallExpr &Sub,
   // the map is not used again while it is (the reference would see that).
   if (Ref->getType().getNonReferenceType().isConstQualified() && Function &&
       Function->getBody()) {
-    SourceLocation Last = Sub.getEndLoc();
-    for (const DeclRefExpr *Use : referencesTo(*Ref, *Function->getBody()))
+    SourceLocation Last = Element.getEndLoc();
+    for (const DeclRefExpr *Use : referencesTo(*Ref, *Function->getBody())) {
       if (SM.isBeforeInTranslationUnit(Last, Use->getBeginLoc()))
         Last = Use->getBeginLoc();
+      // The copy dies with the reference: nothing may keep a view of it.
+      if (elementUse(*Use).Use == ElementUse::Escapes)
+        return skip(Use, "a reference into the map escapes");
+    }
     for (const Expr *Other : AllUses)
-      if (Other != Sub.getArg(0)->IgnoreImplicit() &&
-          within(Other->getBeginLoc(), SourceRange(Sub.getEndLoc(), Last)))
+      if (Other != &MapUse &&
+          within(Other->getBeginLoc(), SourceRange(Element.getEndLoc(), Last)))
         return skip(Other, "the map is used while a reference to an element "
                            "is kept");
-    return replace(Sub.getSourceRange(),
-                   Map + ".get_or_insert_default(" + Key + ")", &Sub);
+    // The runtime's at() returns a copy and throws like the standard one.
+    if (ThroughAt)
+      return true;
+    return replace(Element.getSourceRange(),
+                   Map + ".get_or_insert_default(" + Key + ")", &Element);
   }
   DynTypedNodeList DeclParents = Context.getParents(*Ref);
   const auto *Declared =
       DeclParents.empty() ? nullptr : DeclParents[0].get<DeclStmt>();
   if (!Declared || !Declared->isSingleDecl())
-    return skip(&Sub, "a reference into the map escapes");
+    return skip(&Element, "a reference into the map escapes");
   DynTypedNodeList BlockParents = Context.getParents(*Declared);
   const auto *Block =
       BlockParents.empty() ? nullptr : BlockParents[0].get<CompoundStmt>();
   if (!Block)
-    return skip(&Sub, "a reference into the map escapes");
+    return skip(&Element, "a reference into the map escapes");
   auto Refuse = [&](const Stmt *At) {
     return skip(At, "a reference to an element is kept in a way the rewriter "
                     "cannot put in one callback");
@@ -2039,7 +2090,7 @@ std::optional<bool> Planner::localReference(const CXXOperatorCallExpr &Sub,
       if (elementUse(*Use).Use == ElementUse::Escapes)
         return Refuse(Use);
   if (Scope.empty())
-    return Refuse(&Sub);
+    return Refuse(&Element);
   // No jump out of the callback but a final `return E;`.
   const auto *Return = dyn_cast<ReturnStmt>(Scope.back());
   for (const Stmt *S : Scope) {
@@ -2063,8 +2114,7 @@ std::optional<bool> Planner::localReference(const CXXOperatorCallExpr &Sub,
   // declare what the statements after it use.
   SourceRange Covered(Declared->getBeginLoc(), Scope.back()->getEndLoc());
   for (const Expr *Other : AllUses)
-    if (Other != Sub.getArg(0)->IgnoreImplicit() &&
-        within(Other->getBeginLoc(), Covered))
+    if (Other != &MapUse && within(Other->getBeginLoc(), Covered))
       return skip(Other, "the map is used while a reference to an element "
                          "is kept");
   for (const Stmt *S : Scope) {
@@ -2081,7 +2131,7 @@ std::optional<bool> Planner::localReference(const CXXOperatorCallExpr &Sub,
               return Refuse(S);
   }
   if (Covered.getBegin().isMacroID() || Covered.getEnd().isMacroID())
-    return skip(&Sub, "a use is inside a macro expansion");
+    return skip(&Element, "a use is inside a macro expansion");
   // The text of the statements, up to the `;` ending the last one.
   SourceLocation StatementsBegin =
       Lexer::getLocForEndOfToken(Declared->getEndLoc(), 0, SM, LangOpts);
@@ -2099,6 +2149,14 @@ std::optional<bool> Planner::localReference(const CXXOperatorCallExpr &Sub,
         .str();
   };
   std::string Name = Ref->getName().str();
+  // m[k] inserts a default element when the key is missing, as upsert()
+  // does; m.at(k) throws before the statements run, and update() runs none
+  // of them when the key is missing.
+  std::string Open = (ThroughAt ? "if (!" : "") + Map +
+                     (ThroughAt ? ".update(" : ".upsert(") + Key +
+                     ", [&](auto &" + Name + ") {";
+  std::string Close =
+      ThroughAt ? "\n}))\n" + throwOutOfRange() : std::string("\n});");
   std::string Text;
   if (Return) {
     // `return E;` inside the callback stores E; the function returns it
@@ -2108,17 +2166,13 @@ std::optional<bool> Planner::localReference(const CXXOperatorCallExpr &Sub,
     Policy.SuppressUnwrittenScope = true;
     std::string Before = Between(StatementsBegin, Return->getBeginLoc());
     Text = "std::optional<" + Result.getAsString(Policy) + "> " + Stored +
-           ";\n" + Map + ".upsert(" + Key + ", [&](auto &" + Name + ") {" +
-           Before + Stored + ".emplace(" +
-           text(Return->getRetValue()->getSourceRange()) +
-           ");\n});\nreturn "
-           "std::move(*" +
-           Stored + ");";
+           ";\n" + Open + Before + Stored + ".emplace(" +
+           text(Return->getRetValue()->getSourceRange()) + ");" + Close +
+           "\nreturn std::move(*" + Stored + ");";
     if (Between(StatementsBegin, End).find(Stored) != std::string::npos)
       return Refuse(Return);
   } else {
-    Text = Map + ".upsert(" + Key + ", [&](auto &" + Name + ") {" +
-           Between(StatementsBegin, End) + "\n});";
+    Text = Open + Between(StatementsBegin, End) + Close;
   }
   Plan.Edits.emplace_back(
       SM, CharSourceRange::getCharRange(Declared->getBeginLoc(), End), Text,
@@ -2334,10 +2388,8 @@ bool Planner::updateThroughAt(const CXXMemberCallExpr &At,
                    "through at()", {Key}, Name);
   if (!Body)
     return false;
-  std::string Text =
-      "if (!" + Map + ".update(" + Key + ", [&](auto &" + Name + ") { " +
-      *Body + "; }))\n throw std::out_of_range(\"concguard::" +
-      (Snapshot ? "snapshot_map" : "sharded_map") + "::at: key not found\");";
+  std::string Text = "if (!" + Map + ".update(" + Key + ", [&](auto &" + Name +
+                     ") { " + *Body + "; }))\n " + throwOutOfRange();
   // A branch or a loop body becomes a block: an `if` there would take the
   // `else` that follows it. A for loop's increment cannot hold an `if`.
   const Expr *Child = nullptr;
@@ -2734,8 +2786,15 @@ bool Planner::iteratorUpdate(const CXXMemberCallExpr &Find, const Expr *Use,
       Present.assign(Body->body_begin(), Body->body_end());
     else
       Present.push_back(If->getThen());
+  } else if (const Stmt *Else = If->getElse()) {
+    // `if (It == m.end()) A else B`: B runs when the key is there, A when
+    // it is missing (after update() returned false).
+    if (const auto *Body = dyn_cast<CompoundStmt>(Else))
+      Present.assign(Body->body_begin(), Body->body_end());
+    else
+      Present.push_back(Else);
   } else {
-    if (If->getElse() || !alwaysJumps(If->getThen()) || !Block)
+    if (!alwaysJumps(If->getThen()) || !Block)
       return Shape(If);
     for (const auto *At = std::next(llvm::find(Block->body(), If));
          At != Block->body_end(); ++At)
@@ -2873,6 +2932,25 @@ bool Planner::iteratorUpdate(const CXXMemberCallExpr &Find, const Expr *Use,
     Plan.Edits.emplace_back(SM, CharSourceRange::getCharRange(From, To), Text,
                             LangOpts);
   };
+  if (Equal && If->getElse()) {
+    // `if (It == m.end()) A else { S...; R... }`  ->  `if (!m.update(k,
+    // [&](auto &value) { S... })) A else { R... }`, the else gone with R
+    // empty.
+    Edit(
+        Start,
+        Lexer::getLocForEndOfToken(If->getCond()->getEndLoc(), 0, SM, LangOpts),
+        "if (!" + Call);
+    if (!Rest.empty()) {
+      Edit(Covered.getBegin(), Rest.front()->getBeginLoc(), "");
+      return true;
+    }
+    std::optional<SourceLocation> ThenEnd = statementEnd(*If->getThen());
+    std::optional<SourceLocation> ElseEnd = statementEnd(*If->getElse());
+    if (!ThenEnd || !ElseEnd || ThenEnd->isMacroID() || ElseEnd->isMacroID())
+      return skip(If, "a use is inside a macro expansion");
+    Edit(*ThenEnd, *ElseEnd, "");
+    return true;
+  }
   if (Equal) {
     // `if (It == m.end()) return ...; S...`  ->  `if (!m.update(k, [&](auto
     // &value) { S... })) return ...;`
@@ -3326,9 +3404,16 @@ bool Planner::containerUses(llvm::ArrayRef<const Expr *> Uses) {
   // container (`do { v.push_back(1); } while (v.size() < 3);`) goes with
   // the outer one.
   std::vector<std::pair<const Stmt *, const Expr *>> Placed;
+  // `fill(v)` where fill's parameter becomes a synchronized<T> with `v`:
+  // the call stays, and no callback may hold it.
+  std::vector<std::pair<const Expr *, const FunctionDecl *>> Handed;
   for (const Expr *Use : Uses) {
     if (Use->getBeginLoc().isMacroID() || Use->getEndLoc().isMacroID())
       return skip(Use, "a use is inside a macro expansion");
+    if (const FunctionDecl *Callee = handedToGroup(*Use)) {
+      Handed.push_back({Use, Callee});
+      continue;
+    }
     const Expr *Child = nullptr;
     const Stmt *Around = semanticParent(Use, Child);
     // `[v]` copies it through a constructor.
@@ -3372,6 +3457,13 @@ bool Planner::containerUses(llvm::ArrayRef<const Expr *> Uses) {
             Placed, [&](const auto &Other) { return Inside(S, Other.first); }))
       Statements.push_back(S);
   }
+  for (const auto &[Use, Callee] : Handed)
+    for (const Stmt *S : Statements)
+      if (within(Use->getBeginLoc(), S->getSourceRange()))
+        return skip(Use, "the container is passed to " + quoted(*Callee) +
+                             " in a statement that also uses it otherwise, "
+                             "whose callback would hold its lock (split the "
+                             "statement)");
   for (const Stmt *S : Statements) {
     std::vector<const Expr *> Mine;
     for (const auto &[Other, Use] : Placed)
@@ -3668,18 +3760,24 @@ std::vector<ParamFlow> findParamFlows(ASTContext &Context) {
       if (!Callee)
         return true;
       for (unsigned I = 0; I < Call->getNumArgs(); ++I) {
-        if (I >= Callee->getNumParams() ||
-            !isStdMap(Callee->getParamDecl(I)->getType()) ||
-            !whyParameterStays(*Callee, I, SM).empty())
+        if (I >= Callee->getNumParams())
+          continue;
+        QualType Type = Callee->getParamDecl(I)->getType();
+        // A reference to a container that is not a map: rewritten into a
+        // synchronized<T> with the flagged containers its callers pass.
+        bool Container = !isStdMap(Type) && isSynchronizable(Type) &&
+                         Type->isLValueReferenceType();
+        if ((!isStdMap(Type) && !Container) ||
+            !whyParameterStays(*Callee, I, SM, Container).empty())
           continue;
         std::string USR = usrOf(Callee);
         if (USR.empty())
           continue;
-        Flows.push_back(
-            {argumentNode(*Call->getArg(I), Callee->getParamDecl(I)->getType(),
-                          Context),
-             parameterId(USR, I), Callee->getQualifiedNameAsString(),
-             where(Call->getArg(I)->getBeginLoc(), SM)});
+        ParamFlow Flow{argumentNode(*Call->getArg(I), Type, Context),
+                       parameterId(USR, I), Callee->getQualifiedNameAsString(),
+                       where(Call->getArg(I)->getBeginLoc(), SM)};
+        Flow.Container = Container;
+        Flows.push_back(std::move(Flow));
       }
       return true;
     }
@@ -3694,20 +3792,26 @@ std::vector<ParamFlow> findParamFlows(ASTContext &Context) {
         return true;
       const FunctionDecl *Callee = Start->Callee;
       for (unsigned I = 0; I < Start->Args.size(); ++I) {
-        if (I >= Callee->getNumParams() ||
-            !isStdMap(Callee->getParamDecl(I)->getType()) ||
-            !whyParameterStays(*Callee, I, SM).empty())
+        if (I >= Callee->getNumParams())
+          continue;
+        QualType Type = Callee->getParamDecl(I)->getType();
+        // A container that is not a map given with std::ref is refused
+        // where it is given; the flow keeps the function's other callers
+        // from changing its parameter under it.
+        bool Container = !isStdMap(Type) && isSynchronizable(Type) &&
+                         Type->isLValueReferenceType();
+        if ((!isStdMap(Type) && !Container) ||
+            !whyParameterStays(*Callee, I, SM, Container).empty())
           continue;
         std::string USR = usrOf(Callee);
         if (USR.empty())
           continue;
         const CallExpr *Ref = asRefWrapper(*Start->Args[I]);
-        Flows.push_back(
-            {Ref ? argumentNode(*Ref->getArg(0),
-                                Callee->getParamDecl(I)->getType(), Context)
-                 : "",
-             parameterId(USR, I), Callee->getQualifiedNameAsString(),
-             where(Start->Args[I]->getBeginLoc(), SM)});
+        ParamFlow Flow{Ref ? argumentNode(*Ref->getArg(0), Type, Context) : "",
+                       parameterId(USR, I), Callee->getQualifiedNameAsString(),
+                       where(Start->Args[I]->getBeginLoc(), SM)};
+        Flow.Container = Container;
+        Flows.push_back(std::move(Flow));
       }
       return true;
     }
@@ -3785,8 +3889,11 @@ RewriteTargets groupTargets(std::vector<FlaggedMap> Maps,
     if (G.Blocker.empty() &&
         (Flow.From.empty() ||
          (!isParameterId(Flow.From) && !Flagged.contains(Flow.From)))) {
-      G.Blocker = "the map is passed to '" + Flow.Function +
-                  "', which is also called with a map that is not rewritten";
+      llvm::StringRef What = Flow.Container ? "container" : "map";
+      G.Blocker =
+          ("the " + What + " is passed to '" + Flow.Function +
+           "', which is also called with a " + What + " that is not rewritten")
+              .str();
       G.BlockerLocation = Flow.Location;
     }
     if (!Params.insert(Flow.To).second)
@@ -3801,6 +3908,7 @@ RewriteTargets groupTargets(std::vector<FlaggedMap> Maps,
     Target.Function = Flow.Function;
     Target.Snapshot = Snapshot[*Group];
     Target.Group = *Group;
+    Target.Synchronized = Flow.Container;
     Result.Params.push_back(std::move(Target));
   }
   // A flagged parameter that no call reaches is still planned as one.
@@ -3871,15 +3979,32 @@ bool editsOverlap(const MapPlan &Plan) {
       return true;
   return false;
 }
+/// What a container planned by planSynchronized may be the same object as,
+/// and the parameters rewritten with it.
+struct SynchronizedGroup {
+  unsigned Group = 0;
+  const llvm::StringMap<unsigned> *ParamGroups = nullptr;
+  /// Is the node given what may be the same object (this container, or a
+  /// parameter or container of its group)?
+  llvm::function_ref<bool(unsigned)> SameObject;
+};
+
 /// The plan of a flagged container that is not a map: its declarations
 /// become concguard::synchronized<T> of the type as written, and every
-/// statement that uses it one callback.
+/// statement that uses it one callback. For a parameter that flagged
+/// containers are passed to (\p Params, its declarations), each
+/// declaration's type becomes a reference to the synchronized<T> of the
+/// type it refers to, and its uses in the function's body are planned the
+/// same way.
 void planSynchronized(
     ASTContext &Context, const RewriteOptions &Options, MapPlan &Plan,
     const DeclaratorDecl &Canonical,
     llvm::ArrayRef<std::pair<unsigned, const DeclaratorDecl *>> Decls,
     llvm::ArrayRef<std::pair<unsigned, const Expr *>> Uses, unsigned Node,
-    const llvm::DenseMap<const Decl *, unsigned> &TargetDecls) {
+    const llvm::DenseMap<const Decl *, unsigned> &TargetDecls,
+    const SynchronizedGroup &Same,
+    llvm::ArrayRef<const ParmVarDecl *> Params = {},
+    SourceLocation AddressTaken = {}) {
   const SourceManager &SM = Context.getSourceManager();
   auto Refuse = [&](SourceLocation Loc, llvm::StringRef Reason) {
     Plan.Reason = Reason.str();
@@ -3892,6 +4017,15 @@ void planSynchronized(
     return Refuse(Canonical.getLocation(),
                   "its type is not written in the source");
   SourceRange TypeRange = TSI->getTypeLoc().getSourceRange();
+  if (!Params.empty()) {
+    // `const std::vector<int> &p`: the container's type, without the
+    // reference and the const.
+    auto Reference = TSI->getTypeLoc().getAsAdjusted<LValueReferenceTypeLoc>();
+    if (!Reference)
+      return Refuse(Canonical.getLocation(), "whose parameter is not a "
+                                             "reference");
+    TypeRange = Reference.getPointeeLoc().getUnqualifiedLoc().getSourceRange();
+  }
   if (TypeRange.isInvalid() || TypeRange.getBegin().isMacroID() ||
       TypeRange.getEnd().isMacroID())
     return Refuse(Canonical.getLocation(), "its type is spelled by a macro");
@@ -3901,13 +4035,26 @@ void planSynchronized(
       Lexer::getSourceText(CharSourceRange::getTokenRange(TypeRange), SM,
                            Context.getLangOpts())
           .str();
+  P.Group = Same.Group;
+  P.ParamGroups = Same.ParamGroups;
   Plan.Target = P.newType();
   for (const auto &[D, Other] : TargetDecls)
-    if (Other == Node)
+    if (Other == Node || Same.SameObject(Other))
       P.SameObject.insert(D);
   P.MaxCallDepth = Options.Analysis.MaxCallDepth;
+  if (!Params.empty()) {
+    if (AddressTaken.isValid())
+      return Refuse(AddressTaken, "whose address is taken");
+    for (const ParmVarDecl *Param : Params) {
+      if (!P.parameter(*Param)) {
+        Plan.Edits.clear();
+        return;
+      }
+      P.addInclude(*Param);
+    }
+  }
   for (const auto &[Declared, Declaration] : Decls) {
-    if (Declared != Node)
+    if (Declared != Node || !Params.empty())
       continue;
     // `std::vector<int> a, b;`: the type is written once for both.
     if (const auto *Var = dyn_cast<VarDecl>(Declaration))
@@ -3923,13 +4070,17 @@ void planSynchronized(
     P.addInclude(*Declaration);
   }
   std::vector<const Expr *> Mine;
-  for (const auto &[Other, Use] : Uses)
-    if (Other == Node) {
+  for (const auto &[Other, Use] : Uses) {
+    if (Other == Node)
       Mine.push_back(Use);
+    if (Other == Node || Same.SameObject(Other))
       P.AllUses.push_back(Use);
-    }
+  }
   if (!P.containerUses(Mine)) {
     Plan.Edits.clear();
+    // Inside the function: "the container is passed to 'f', where ..."
+    if (!Params.empty())
+      Plan.Reason = "where " + Plan.Reason;
     return;
   }
   if (editsOverlap(Plan))
@@ -3966,7 +4117,8 @@ std::vector<MapPlan> planMapRewrites(ASTContext &Context,
   for (const ParamTarget &Param : Targets.Params) {
     ParamsOfFunction[Param.FunctionUSR].push_back(Nodes.size());
     ParamGroups[Param.Id] = Param.Group;
-    Nodes.push_back({Param.Id, "", "", Param.Snapshot, Param.Group, &Param});
+    Nodes.push_back({Param.Id, "", "", Param.Snapshot, Param.Group, &Param,
+                     Param.Synchronized});
   }
 
   // The declarations of this translation unit that are targets: a map's
@@ -4116,8 +4268,20 @@ std::vector<MapPlan> planMapRewrites(ASTContext &Context,
         });
     if (Target.Synchronized) {
       Plan.Synchronized = true;
-      planSynchronized(Context, Options, Plan, *cast<DeclaratorDecl>(Typed),
-                       Finder.Decls, Uses, N, Found.TargetDecls);
+      // A parameter may be any container of its group, and any parameter
+      // of its group may be this container.
+      auto SameObject = [&](unsigned Other) {
+        return Other != N && Nodes[Other].Group == Target.Group &&
+               (IsParam || Nodes[Other].Param != nullptr);
+      };
+      SynchronizedGroup Same{Target.Group, &ParamGroups, SameObject};
+      if (IsParam)
+        planSynchronized(Context, Options, Plan, *cast<DeclaratorDecl>(Typed),
+                         Finder.Decls, Uses, N, Found.TargetDecls, Same,
+                         Found.ParamDecls[N], Found.AddressTaken[N]);
+      else
+        planSynchronized(Context, Options, Plan, *cast<DeclaratorDecl>(Typed),
+                         Finder.Decls, Uses, N, Found.TargetDecls, Same);
       Plans.push_back(std::move(Plan));
       continue;
     }
@@ -4267,7 +4431,8 @@ planMainFileRewrites(ASTContext &Context, const RewriteOptions &Options,
       continue;
     if (!Plan->Rewritten)
       Block(Param.Group,
-            "the map is passed to '" + Plan->Function + "', " + Plan->Reason,
+            std::string(Param.Synchronized ? "the container" : "the map") +
+                " is passed to '" + Plan->Function + "', " + Plan->Reason,
             Plan->ReasonLoc);
     else if (!Plan->HasDefinition)
       Groups[Param.Group].InMainFile = false;
@@ -4285,7 +4450,8 @@ planMainFileRewrites(ASTContext &Context, const RewriteOptions &Options,
     for (const ParamFlow &Flow : Targets.Flows)
       if (Flow.From == Map.USR) {
         Block(Map.Group,
-              "the map is passed to '" + Flow.Function +
+              std::string(Map.Synchronized ? "the container" : "the map") +
+                  " is passed to '" + Flow.Function +
                   "', which is also called with '" + Map.Name +
                   "', which is not rewritten",
               SourceLocation());

@@ -89,6 +89,9 @@ struct ParamFlow {
   std::string To;       ///< parameterId() of the parameter
   std::string Function; ///< the function's qualified name
   std::string Location; ///< file:line:col of the argument
+  /// The parameter is a reference to a container that is not a map (it
+  /// becomes a concguard::synchronized<T> with the containers passed).
+  bool Container = false;
 };
 
 /// A parameter rewritten together with the maps passed to it.
@@ -99,6 +102,8 @@ struct ParamTarget {
   std::string Function;    ///< the function's qualified name
   bool Snapshot = false;
   unsigned Group = 0;
+  /// Not a map: it becomes a concguard::synchronized<T> (ParamFlow).
+  bool Synchronized = false;
 };
 
 /// Maps and parameters connected by calls: rewritten all together or not at
@@ -140,7 +145,10 @@ std::vector<FlaggedMap> findFlaggedMaps(ASTContext &Context,
                                         const SharedContainerResult &Found);
 
 /// Pass 1: every map passed by reference to a parameter that could be
-/// rewritten with it, in this translation unit.
+/// rewritten with it, in this translation unit, and every argument of a
+/// direct call to a function of the project whose parameter is a reference
+/// to another standard container (a vector, string, set, ...) that a
+/// concguard::synchronized<T> could replace.
 std::vector<ParamFlow> findParamFlows(ASTContext &Context);
 
 /// Between the passes: groups the flagged maps with the parameters they
