@@ -541,6 +541,17 @@ private:
     std::uintptr_t at[index_size];
   };
 
+  /// A new index, or null without memory for one. (Plain `new` in a try,
+  /// not the nothrow form: a program that replaces operator new(size_t)
+  /// alone, as tests do, must get the pair it frees with.)
+  static root_index *new_index() noexcept {
+    try {
+      return new root_index;
+    } catch (...) {
+      return nullptr;
+    }
+  }
+
   void drop_index() noexcept {
     if (index_ != nullptr &&
         index_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
@@ -587,7 +598,7 @@ private:
     if (index_ == nullptr) {
       if (size_ < index_min_size)
         return;
-      index_ = new (std::nothrow) root_index;
+      index_ = new_index();
       if (index_ == nullptr)
         return;
       for (std::uint64_t p = 0; p <= level_mask; ++p)
@@ -595,7 +606,7 @@ private:
       return;
     }
     if (index_->refs.load(std::memory_order_acquire) != 1) {
-      root_index *copy = new (std::nothrow) root_index;
+      root_index *copy = new_index();
       if (copy == nullptr) {
         drop_index();
         return;
