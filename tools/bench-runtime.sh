@@ -3,7 +3,8 @@
 # table of throughputs and ratios against every anchor, all from one run.
 #
 #   tools/bench-runtime.sh [--build-dir DIR] [--out DIR] [--no-install]
-#                          [--quick] [--callgrind[=REV]] [-- extra benchmark arguments]
+#                          [--quick] [--callgrind[=REV]] [--ab[=REV]]
+#                          [-- extra benchmark arguments]
 #
 #   --build-dir DIR  build directory (default: $TMPDIR/concguard-bench-runtime)
 #   --out DIR        where bench.log and table.md go (default: the build dir)
@@ -17,6 +18,11 @@
 #                    (test/bench/runtime/write_loop.cpp), for the headers
 #                    of this tree and of git revision REV (default HEAD), side
 #                    by side; deterministic, so usable on a busy machine
+#   --ab[=REV]       instead of the benchmark: wall-clock time of snapshot_map
+#                    visits and writes with the headers of this tree and of
+#                    REV (default HEAD) in one process, alternating rounds
+#                    (test/bench/runtime/trie_ab.cpp), 10k and 1M int64
+#                    keys, with a sharded_map of this tree as the reference
 # Extra arguments go to the benchmark, e.g. --cell_min_time=0.2 or
 # --benchmark_filter='^sharded64/i64/'.
 #
@@ -30,6 +36,7 @@ build="${TMPDIR:-/tmp}/concguard-bench-runtime"
 out=""
 install=1
 callgrind=""
+ab=""
 bench_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -41,8 +48,10 @@ while [ $# -gt 0 ]; do
     --quick) bench_args+=(--quick); shift ;;
     --callgrind) callgrind=HEAD; shift ;;
     --callgrind=*) callgrind=${1#*=}; shift ;;
+    --ab) ab=HEAD; shift ;;
+    --ab=*) ab=${1#*=}; shift ;;
     --) shift; bench_args+=("$@"); break ;;
-    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench-runtime.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -139,6 +148,30 @@ PY
         'BEGIN { printf "| %s | %d | %d | %.2f | %d | %d | %s |\n", c, ib, ic, ic / ib, lb, lc, lb ? sprintf("%.2f", lc / lb) : "-" }'
     done
   done
+  exit 0
+fi
+
+# --- A/B: two header trees in one process, alternating -----------------------
+if [ -n "$ab" ]; then
+  work=$(realpath -m "$build/ab")
+  rm -rf "$work" && mkdir -p "$work/base"
+  git -C "$root" rev-parse --verify -q "$ab^{commit}" >/dev/null ||
+    { echo "bench-runtime.sh: '$ab' is not a git revision" >&2; exit 2; }
+  git -C "$root" archive "$ab" rewriter/runtime/include | tar -x -C "$work/base"
+  cxx=${CXX:-c++}
+  src="$root/test/bench/runtime/trie_ab.cpp"
+  for side in base current; do
+    inc="$root/rewriter/runtime/include"
+    [ "$side" = base ] && inc="$work/base/rewriter/runtime/include"
+    "$cxx" -O2 -DNDEBUG -std=c++17 -I "$inc" -Dconcguard=concguard_ab_$side \
+      -DCONCGUARD_AB_SIDE=$side -c "$src" -o "$work/$side.o"
+  done
+  "$cxx" -O2 -DNDEBUG -std=c++17 -c "$src" -o "$work/main.o"
+  "$cxx" "$work/main.o" "$work/base.o" "$work/current.o" -o "$work/trie_ab" -pthread
+  echo "A/B of snapshot_map: base = $ab, current = this tree; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  "$work/trie_ab" 10000 2000000 20000 7 | tail -n 2
+  "$work/trie_ab" 1000000 300000 5000 7 | tail -n 2
+  echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
   exit 0
 fi
 

@@ -298,4 +298,16 @@ TEST(PersistentMapPopcount, PortableAgreesWithBuiltin) {
     ASSERT_EQ(portable(x), builtin(x)) << x;
     ASSERT_EQ(portable(x & (x >> 7)), builtin(x & (x >> 7))) << x;
   }
+  // 64-bit bitmaps (the trie's 64-way nodes).
+  std::mt19937_64 rng64(8);
+  for (std::uint64_t x :
+       {std::uint64_t(0), std::uint64_t(1), ~std::uint64_t(0),
+        std::uint64_t(1) << 63, std::uint64_t(0x5555555555555555ull),
+        std::uint64_t(0xffffffff00000000ull)})
+    EXPECT_EQ(portable(x), builtin(x)) << x;
+  for (int i = 0; i < 100000; ++i) {
+    const std::uint64_t x = rng64();
+    ASSERT_EQ(portable(x), builtin(x)) << x;
+    ASSERT_EQ(portable(x & (x >> 9)), builtin(x & (x >> 9))) << x;
+  }
 }

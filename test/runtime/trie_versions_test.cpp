@@ -9,8 +9,12 @@
 //   counted; LSan checks the same under ASan);
 // - memory stays bounded over a long chain of versions (a borrower never
 //   borrows from a borrower, and re-bases after a few changes);
+// - the root index of big maps followed by every version (copies that
+//   share it, shrinking below its range and growing back, a mutable
+//   iteration);
 // - threads taking and holding snapshots of a snapshot_map<int64, int64>
-//   while two writers change it (run under ThreadSanitizer too).
+//   while two writers change it, with 5000 keys and with 40000 (the root
+//   index in use) (run under ThreadSanitizer too).
 #include "concguard/persistent_map.hpp"
 #include "concguard/snapshot_map.hpp"
 
@@ -276,6 +280,90 @@ TEST(TrieVersions, MemoryStaysBoundedOverAChainOfVersions) {
   EXPECT_EQ(counted::live.load(), 0);
 }
 
+/// The root index of big maps (persistent_map.hpp, "Root index"): a tree of
+/// versions above, across and below the size where the index is kept, each
+/// checked against its own model by lookups (which start from the index)
+/// after every change, then whole. Writes go to copies that share the
+/// index, so a write that changed the shared index instead of a copy, or
+/// left an entry pointing at a replaced node, shows as a wrong lookup (or,
+/// under ASan, a use after free).
+TEST(TrieVersions, RootIndexFollowsEveryVersion) {
+  const long allocations = live_allocations.load();
+  {
+    using map_t = persistent_map<long, long>;
+    std::mt19937_64 rng(23);
+    map_t base;
+    model_t base_model;
+    for (long k = 0; k < 40000; ++k) {
+      base.insert_or_assign(k, k);
+      base_model[k] = k;
+    }
+    ASSERT_TRUE(base.indexed());
+    auto lookups_agree = [](const map_t &m, const model_t &model, long lo,
+                            long hi) {
+      for (long k = lo; k < hi; ++k) {
+        const auto *e = m.find_entry(k);
+        const auto it = model.find(k);
+        if ((e == nullptr) != (it == model.end()) ||
+            (e != nullptr && e->second != it->second))
+          return ::testing::AssertionFailure() << "lookup of " << k;
+      }
+      return ::testing::AssertionSuccess();
+    };
+    std::vector<std::pair<map_t, model_t>> versions;
+    versions.emplace_back(base, base_model);
+    for (int round = 0; round < 6; ++round) {
+      // Three children of one parent, each changed in its own way.
+      const auto [parent, parent_model] = versions.back();
+      for (int child = 0; child < 3; ++child) {
+        map_t m = parent;
+        model_t model = parent_model;
+        for (int i = 0; i < 300; ++i) {
+          const long k = long(rng() % 50000);
+          if (child == 0 || rng() % 3 != 0) {
+            m.insert_or_assign(k, -k - i);
+            model[k] = -k - i;
+          } else {
+            m.erase(k);
+            model.erase(k);
+          }
+        }
+        ASSERT_TRUE(lookups_agree(m, model, 0, 50000));
+        versions.emplace_back(std::move(m), std::move(model));
+      }
+    }
+    for (const auto &[m, model] : versions) {
+      EXPECT_TRUE(m.indexed());
+      EXPECT_TRUE(same(m, model));
+    }
+    // Shrink one copy below the index's range and grow it back.
+    map_t m = base;
+    model_t model = base_model;
+    for (long k = 0; k < 30000; ++k) {
+      m.erase(k);
+      model.erase(k);
+    }
+    EXPECT_FALSE(m.indexed());
+    EXPECT_TRUE(lookups_agree(m, model, 0, 50000));
+    for (long k = 0; k < 30000; ++k) {
+      m.try_emplace(k, 7);
+      model.emplace(k, 7);
+    }
+    EXPECT_TRUE(m.indexed());
+    EXPECT_TRUE(lookups_agree(m, model, 0, 50000));
+    // A mutable iteration copies every shared node: the index follows.
+    map_t all = base;
+    for (auto &kv : all)
+      kv.second += 1;
+    for (auto &[k, v] : base_model)
+      v += 1;
+    EXPECT_TRUE(all.indexed());
+    EXPECT_TRUE(lookups_agree(all, base_model, 0, 50000));
+    EXPECT_TRUE(same(versions.front().first, versions.front().second));
+  }
+  EXPECT_EQ(live_allocations.load(), allocations);
+}
+
 //===-- Threads: snapshots held during writes ------------------------===//
 
 long scaled(long n) {
@@ -296,19 +384,19 @@ std::uint64_t digest(const persistent_map<std::int64_t, std::int64_t> &s) {
 /// borrow: two writers (single keys, erasures, whole-group batches) and two
 /// readers that check each snapshot's group is whole and that snapshots they
 /// hold never change. Every allocation is returned at the end.
-TEST(TrieVersionsStress, Int64SnapshotsHeldDuringWritesStayUnchanged) {
+void held_snapshots(std::int64_t keys, long ops_unscaled) {
   using TMap = concguard::snapshot_map<std::int64_t, std::int64_t>;
   const long allocations = live_allocations.load();
   {
     TMap m;
     constexpr std::int64_t group = 16;
-    constexpr std::int64_t keys = 5000;
     m.update([&](TMap::map_type &mm) {
       for (std::int64_t k = 0; k < keys; ++k)
         mm.insert_or_assign(k, 0);
     });
+    EXPECT_EQ(m.snapshot()->indexed(), keys >= 32768);
     std::atomic<long> failures{0};
-    const long ops = scaled(8000);
+    const long ops = scaled(ops_unscaled);
     std::vector<std::thread> pool;
     for (int t = 0; t < 4; ++t)
       pool.emplace_back([&, t] {
@@ -363,6 +451,17 @@ TEST(TrieVersionsStress, Int64SnapshotsHeldDuringWritesStayUnchanged) {
   }
   TMap::release_thread_cache();
   EXPECT_EQ(live_allocations.load(), allocations);
+}
+
+TEST(TrieVersionsStress, Int64SnapshotsHeldDuringWritesStayUnchanged) {
+  held_snapshots(5000, 8000);
+}
+
+/// The same with a map big enough for the root index: every write copies
+/// the index of the snapshot it replaces while readers look up through
+/// theirs.
+TEST(TrieVersionsStress, IndexedSnapshotsHeldDuringWritesStayUnchanged) {
+  held_snapshots(40000, 3000);
 }
 
 } // namespace
