@@ -557,7 +557,7 @@ public:
   LockScopeBuilder(const FunctionDecl &Function, ASTContext &Context,
                    const LockOptions &Options, LockScopeAnalysis &Out,
                    llvm::ArrayRef<HeldLock> HeldOnEntry = {},
-                   unsigned EffectDepth = kMaxLockEffectDepth,
+                   unsigned EffectDepth = MaxLockEffectDepth,
                    bool MayHold = false)
       : Function(Function), Context(Context), Options(Options), Out(Out),
         HeldOnEntry(HeldOnEntry), EffectDepth(EffectDepth), MayHold(MayHold) {}
@@ -746,13 +746,16 @@ public:
     return true;
   }
   bool VisitCallExpr(CallExpr *Call) {
-    if (isStdDeclNamed(Call->getDirectCallee(), {"lock"}))
-      B.TakesLocks = B.ByHand = true;
-    else if (Call->getNumArgs() == 1 &&
-             isStdDeclNamed(Call->getDirectCallee(), {"move"}) &&
-             isLockGuardType(Call->getArg(0)->getType(), B.Options))
+    // A guard moved away keeps its lock past its scope.
+    if (Call->getNumArgs() == 1 &&
+        isStdDeclNamed(Call->getDirectCallee(), {"move"}) &&
+        isLockGuardType(Call->getArg(0)->getType(), B.Options)) {
       B.ByHand = true;
-    else if (!B.calleeEffects(Call).empty())
+      return true;
+    }
+    // std::lock, or a callee that takes or gives up a lock for its caller.
+    if (isStdDeclNamed(Call->getDirectCallee(), {"lock"}) ||
+        !B.calleeEffects(Call).empty())
       B.TakesLocks = B.ByHand = true;
     return true;
   }
@@ -1275,7 +1278,7 @@ static const FunctionLockEffects &effectsAtDepth(const FunctionDecl &Function,
 const FunctionLockEffects &functionLockEffects(const FunctionDecl &Function,
                                                ASTContext &Context,
                                                const LockOptions &Options) {
-  return effectsAtDepth(Function, Context, Options, kMaxLockEffectDepth - 1);
+  return effectsAtDepth(Function, Context, Options, MaxLockEffectDepth - 1);
 }
 
 FunctionLockEffects

@@ -323,13 +323,13 @@ struct FunctionLockEffects {
 /// having taken it, gone at every return, is released. A function that
 /// locks and unlocks on every path has no effect, and neither does one that
 /// releases and re-takes its caller's lock. Calls are followed through
-/// callees' own effects, up to kMaxLockEffectDepth nested calls; functions
+/// callees' own effects, up to MaxLockEffectDepth nested calls; functions
 /// in namespace std or system headers have none.
 const FunctionLockEffects &functionLockEffects(const FunctionDecl &Function,
                                                ASTContext &Context,
                                                const LockOptions &Options);
 /// How many nested calls the effects of a call follow.
-constexpr unsigned kMaxLockEffectDepth = 4;
+constexpr unsigned MaxLockEffectDepth = 4;
 
 /// Does \p F expect its caller to hold a lock (or to synchronise for it)?
 /// Taken as a fact from what the project already says, never demanded:

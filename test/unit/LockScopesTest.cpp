@@ -1239,7 +1239,7 @@ void Q::f() {
 }
 
 TEST(LockEffects, NestedCallsUpToTheDepthLimit) {
-  static_assert(kMaxLockEffectDepth == 4, "the snippet nests five calls");
+  static_assert(MaxLockEffectDepth == 4, "the snippet nests five calls");
   Analysed A(R"cpp(
 std::mutex mu;
 void l1() { mu.lock(); }
