@@ -17,6 +17,8 @@
 #include "llvm/ADT/StringSwitch.h"
 
 #include <deque>
+#include <map>
+#include <mutex>
 
 namespace clang::tidy::concguard::utils {
 
@@ -381,6 +383,31 @@ std::optional<MutexKey> keyOfImpl(const Expr *E, unsigned Depth) {
   return std::nullopt;
 }
 
+/// The key of the mutex \p E names, as keyOf() does, plus the object `this`
+/// points to (`*this`, `this`, a cast of it to a base: a monitor that locks
+/// itself). Kept apart from keyOf(), whose callers name containers and
+/// threads, not locks.
+std::optional<MutexKey> lockKeyOf(const Expr *E) {
+  const Expr *Bare = E ? E->IgnoreParenCasts() : nullptr;
+  while (const auto *Unary = dyn_cast_or_null<UnaryOperator>(Bare)) {
+    if (Unary->getOpcode() != UO_Deref && Unary->getOpcode() != UO_AddrOf)
+      break;
+    Bare = Unary->getSubExpr()->IgnoreParenCasts();
+  }
+  if (isa_and_nonnull<CXXThisExpr>(Bare))
+    return MutexKey::thisObject();
+  return keyOfImpl(E, 0);
+}
+
+/// \p Key with \p Fields appended (`obj` + {mu} is `obj.mu`; `*this` +
+/// {mu} is the member `mu`).
+MutexKey appendFields(MutexKey Key, llvm::ArrayRef<const ValueDecl *> Fields) {
+  Key.Path.append(Fields.begin(), Fields.end());
+  if (!Key.Path.empty())
+    Key.ThisObject = false;
+  return Key;
+}
+
 SourceLocation triggerLocation(const Stmt *Trigger) {
   if (!Trigger)
     return {};
@@ -401,10 +428,12 @@ const LockSet &emptyLockSet() {
 //===----------------------------------------------------------------------===//
 
 bool MutexKey::isThisMember() const {
-  return !Path.empty() && isa<FieldDecl>(Path[0]);
+  return isThisObject() || (!Path.empty() && isa<FieldDecl>(Path[0]));
 }
 
 std::string MutexKey::name() const {
+  if (isThisObject())
+    return "*this";
   std::string Out;
   for (const ValueDecl *D : Path) {
     if (!Out.empty())
@@ -444,6 +473,12 @@ void LockSet::acquire(HeldLock Lock) {
       return;
     }
   Locks.push_back(std::move(Lock));
+}
+
+void LockSet::unionWith(const LockSet &Other) {
+  for (const HeldLock &L : Other.Locks)
+    if (!find(L.Key))
+      Locks.push_back(L);
 }
 
 void LockSet::release(const MutexKey &Key) {
@@ -546,16 +581,31 @@ std::string LockOptions::formatGuardTypes() const {
   return llvm::join(Entries, ";");
 }
 
+/// Is \p RD, or a class it derives from, a std mutex or one of \p Options'
+/// MutexTypes? (A monitor that derives from its mutex is one.)
+static bool isNamedMutexRecord(const CXXRecordDecl *RD,
+                               const LockOptions &Options, unsigned Depth = 0) {
+  if (!RD || Depth > 4)
+    return false;
+  if (isStdMutexRecord(RD) ||
+      llvm::any_of(Options.MutexTypes, [&](const std::string &Name) {
+        return nameMatches(*RD, Name);
+      }))
+    return true;
+  if (!RD->hasDefinition())
+    return false;
+  return llvm::any_of(
+      RD->getDefinition()->bases(), [&](const CXXBaseSpecifier &Base) {
+        return isNamedMutexRecord(Base.getType()->getAsCXXRecordDecl(), Options,
+                                  Depth + 1);
+      });
+}
+
 bool isMutexType(QualType T, const LockOptions &Options) {
   const CXXRecordDecl *RD = recordOf(T);
   if (!RD)
     return false;
-  if (isStdMutexRecord(RD))
-    return true;
-  return llvm::any_of(
-             Options.MutexTypes,
-             [&](const std::string &Name) { return nameMatches(*RD, Name); }) ||
-         isMutexShaped(RD);
+  return isNamedMutexRecord(RD, Options) || isMutexShaped(RD);
 }
 
 bool isLockGuardType(QualType T, const LockOptions &Options) {
@@ -599,6 +649,13 @@ bool isLockHolderType(QualType T, const LockOptions &Options) {
 // The analysis
 //===----------------------------------------------------------------------===//
 
+/// The effects of \p Function with calls followed \p Depth levels further
+/// (0: its own body only), computed once per unit, depth and options.
+static const FunctionLockEffects &effectsAtDepth(const FunctionDecl &Function,
+                                                 ASTContext &Context,
+                                                 const LockOptions &Options,
+                                                 unsigned Depth);
+
 /// How a guard variable's initialisation affects the locks.
 struct GuardInit {
   enum ActionKind { None, Acquire, Transfer } Action = None;
@@ -611,13 +668,40 @@ struct GuardInit {
 
 class LockScopeBuilder {
 public:
+  /// \p EffectDepth: how many levels of calls the effects of a call follow
+  /// (0: calls have no effect). \p MayHold: join paths by union (a lock
+  /// held on some path), for the effect summaries, instead of the
+  /// must-analysis every client sees.
   LockScopeBuilder(const FunctionDecl &Function, ASTContext &Context,
                    const LockOptions &Options, LockScopeAnalysis &Out,
-                   llvm::ArrayRef<HeldLock> HeldOnEntry = {})
+                   llvm::ArrayRef<HeldLock> HeldOnEntry = {},
+                   unsigned EffectDepth = MaxLockEffectDepth,
+                   bool MayHold = false)
       : Function(Function), Context(Context), Options(Options), Out(Out),
-        HeldOnEntry(HeldOnEntry) {}
+        HeldOnEntry(HeldOnEntry), EffectDepth(EffectDepth), MayHold(MayHold) {}
 
   bool run();
+
+  /// An empty analysis for a run of its own (the effect summaries).
+  static std::unique_ptr<LockScopeAnalysis> newAnalysis() {
+    return std::unique_ptr<LockScopeAnalysis>(new LockScopeAnalysis());
+  }
+
+  /// Did the prescan see a lock taken or given up by hand (not only scoped
+  /// guards)? Only such a function can have an effect on its caller.
+  bool takesLocksByHand() const { return ByHand; }
+  /// Locks released where they were not held (by the function itself):
+  /// its caller's, recorded in the final pass.
+  llvm::ArrayRef<MutexKey> unheldReleases() const { return UnheldReleases; }
+  /// The state at the function's exit; null when no path returns.
+  const LockSet *exitState() const {
+    if (!Out.Graph)
+      return nullptr;
+    unsigned Exit = Out.Graph->getExit().getBlockID();
+    if (Exit >= Out.States.size() || Out.States[Exit].empty())
+      return nullptr;
+    return &Out.States[Exit].back();
+  }
 
 private:
   friend class LockPrescan;
@@ -640,6 +724,15 @@ private:
       if (!llvm::is_contained(Info->Acquisitions, At))
         Info->Acquisitions.push_back(At);
   }
+  /// Releases \p Key, noting a release of a lock the function never took.
+  void releaseKey(const MutexKey &Key, LockSet &State, bool Record) {
+    if (Record && !State.holds(Key) && !llvm::is_contained(UnheldReleases, Key))
+      UnheldReleases.push_back(Key);
+    State.release(Key);
+  }
+  /// The effects of calling \p Call's callee (lockQueue(), unlockQueue()).
+  void applyCallEffects(const CallExpr *Call, LockSet &State, bool Record);
+  FunctionLockEffects calleeEffects(const CallExpr *Call) const;
   void noteRelease(const ReleaseSite &Site, bool Record) {
     if (!Record || !Site.Guard)
       return;
@@ -659,7 +752,11 @@ private:
   llvm::SmallPtrSet<const Expr *, 4> TransferMoves;
   /// Locks the caller holds when the function starts.
   llvm::ArrayRef<HeldLock> HeldOnEntry;
+  unsigned EffectDepth;
+  bool MayHold;
   bool TakesLocks = false;
+  bool ByHand = false;
+  llvm::SmallVector<MutexKey, 1> UnheldReleases;
 };
 
 std::optional<GuardInit> LockScopeBuilder::classifyGuard(const VarDecl &Var) {
@@ -705,7 +802,7 @@ std::optional<GuardInit> LockScopeBuilder::classifyGuard(const VarDecl &Var) {
       continue;
     if (Custom && !Init.Keys.empty())
       break;
-    if (std::optional<MutexKey> Key = LockScopeAnalysis::keyOf(Arg))
+    if (std::optional<MutexKey> Key = lockKeyOf(Arg))
       Init.Keys.push_back(std::move(*Key));
     else
       return Init; // a mutex we cannot name: never treated as held
@@ -759,12 +856,25 @@ public:
     const Expr *Object = Call->getImplicitObjectArgument();
     if (Object && mutexOp(Call->getMethodDecl()) != MutexOp::None &&
         isMutexType(Object->getType(), B.Options))
-      B.TakesLocks = true;
+      B.TakesLocks = B.ByHand = true;
+    // A guard that lets go of its lock without unlocking it.
+    if (Object && isLockGuardType(Object->getType(), B.Options) &&
+        normalizedName(Call->getMethodDecl()) == "release")
+      B.ByHand = true;
     return true;
   }
   bool VisitCallExpr(CallExpr *Call) {
-    if (isStdDeclNamed(Call->getDirectCallee(), {"lock"}))
-      B.TakesLocks = true;
+    // A guard moved away keeps its lock past its scope.
+    if (Call->getNumArgs() == 1 &&
+        isStdDeclNamed(Call->getDirectCallee(), {"move"}) &&
+        isLockGuardType(Call->getArg(0)->getType(), B.Options)) {
+      B.ByHand = true;
+      return true;
+    }
+    // std::lock, or a callee that takes or gives up a lock for its caller.
+    if (isStdDeclNamed(Call->getDirectCallee(), {"lock"}) ||
+        !B.calleeEffects(Call).empty())
+      B.TakesLocks = B.ByHand = true;
     return true;
   }
   bool VisitCXXOperatorCallExpr(CXXOperatorCallExpr *Call) {
@@ -830,12 +940,15 @@ void LockScopeBuilder::transferStmt(const Stmt *S, LockSet &State,
         return;
       }
     }
-    if (!isMutexType(Object->getType(), Options))
+    MutexOp Op = mutexOp(Method);
+    if (Op == MutexOp::None || !isMutexType(Object->getType(), Options)) {
+      applyCallEffects(Call, State, Record);
       return;
-    std::optional<MutexKey> Key = LockScopeAnalysis::keyOf(Object);
+    }
+    std::optional<MutexKey> Key = lockKeyOf(Object);
     if (!Key)
       return;
-    switch (mutexOp(Method)) {
+    switch (Op) {
     case MutexOp::Lock:
       State.acquire({*Key, LockMode::Exclusive, S, nullptr});
       break;
@@ -843,7 +956,7 @@ void LockScopeBuilder::transferStmt(const Stmt *S, LockSet &State,
       State.acquire({*Key, LockMode::Shared, S, nullptr});
       break;
     case MutexOp::Unlock:
-      State.release(*Key);
+      releaseKey(*Key, State, Record);
       break;
     default:
       break;
@@ -872,10 +985,13 @@ void LockScopeBuilder::transferStmt(const Stmt *S, LockSet &State,
     // A guard handed to someone else (`return Locked{std::move(lk), x}`):
     // the lock stays held, but no longer by this guard's destructor.
     if (Call->getNumArgs() == 1 &&
-        isStdDeclNamed(Call->getDirectCallee(), {"move"}) &&
-        !TransferMoves.count(Call))
-      if (const VarDecl *Moved = movedVar(Call); Moved && guard(Moved))
-        State.detachGuard(Moved);
+        isStdDeclNamed(Call->getDirectCallee(), {"move"})) {
+      if (!TransferMoves.count(Call))
+        if (const VarDecl *Moved = movedVar(Call); Moved && guard(Moved))
+          State.detachGuard(Moved);
+      return;
+    }
+    applyCallEffects(Call, State, Record);
   }
 }
 
@@ -944,7 +1060,7 @@ void LockScopeBuilder::refineEdge(const CFGBlock &Block, unsigned Index,
   MutexOp Op = mutexOp(Method);
   if (Op != MutexOp::TryLock && Op != MutexOp::TryLockShared)
     return;
-  if (std::optional<MutexKey> Key = LockScopeAnalysis::keyOf(Object))
+  if (std::optional<MutexKey> Key = lockKeyOf(Object))
     State.acquire(
         {*Key, Op == MutexOp::TryLock ? LockMode::Exclusive : LockMode::Shared,
          Call, nullptr});
@@ -1000,7 +1116,10 @@ bool LockScopeBuilder::run() {
         Changed = true;
       } else {
         LockSet Merged = *In;
-        Merged.intersectWith(OutState);
+        if (MayHold)
+          Merged.unionWith(OutState);
+        else
+          Merged.intersectWith(OutState);
         if (Merged != *In) {
           In = std::move(Merged);
           Changed = true;
@@ -1028,7 +1147,9 @@ bool LockScopeBuilder::run() {
       if (std::optional<CFGStmt> S = Element.getAs<CFGStmt>()) {
         const Stmt *St = S->getStmt();
         auto [It, Inserted] = Out.AtStmt.try_emplace(St, State);
-        if (!Inserted)
+        if (!Inserted && MayHold)
+          It->second.unionWith(State);
+        else if (!Inserted)
           It->second.intersectWith(State);
         Out.ElementOf.try_emplace(St, Block->getBlockID(), Index);
       }
@@ -1053,6 +1174,251 @@ LockScopeAnalysis::analyze(const FunctionDecl &Function, ASTContext &Context,
   if (!Builder.run())
     return nullptr;
   return Result;
+}
+
+//===----------------------------------------------------------------------===//
+// Lock effects of calls
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// The object a call runs on: `obj` of `obj.f()` or `p->f()`, `this` for a
+/// call on this, argument 0 of a member operator call; null otherwise.
+const Expr *callObject(const CallExpr &Call) {
+  if (const auto *Member = dyn_cast<CXXMemberCallExpr>(&Call))
+    return Member->getImplicitObjectArgument();
+  if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(&Call);
+      Op && isa_and_nonnull<CXXMethodDecl>(Op->getDirectCallee()) &&
+      Op->getNumArgs() > 0)
+    return Op->getArg(0);
+  return nullptr;
+}
+
+/// The caller's key for the callee's \p Key at \p Call: a member or the
+/// object itself through the call's object, a parameter through its
+/// argument, a global as it is. Nothing for the callee's locals, or an
+/// object or argument that names no mutex we can identify.
+std::optional<MutexKey> keyAtCall(const MutexKey &Key, const CallExpr &Call,
+                                  const FunctionDecl &Callee) {
+  const ValueDecl *Root = Key.root();
+  if (Key.isThisObject() || isa_and_nonnull<FieldDecl>(Root)) {
+    const Expr *Object = callObject(Call);
+    std::optional<MutexKey> Base = Object ? lockKeyOf(Object) : std::nullopt;
+    if (!Base)
+      return std::nullopt;
+    return appendFields(std::move(*Base), Key.Path);
+  }
+  if (const auto *Param = dyn_cast_or_null<ParmVarDecl>(Root)) {
+    unsigned Index = Param->getFunctionScopeIndex();
+    unsigned First = isa<CXXOperatorCallExpr>(Call) &&
+                             isa<CXXMethodDecl>(Callee) &&
+                             !cast<CXXMethodDecl>(Callee).isStatic()
+                         ? 1
+                         : 0;
+    if (Index >= Callee.getNumParams() || First + Index >= Call.getNumArgs())
+      return std::nullopt;
+    QualType T = Callee.getParamDecl(Index)->getType();
+    if (!T->isReferenceType() && !T->isPointerType())
+      return std::nullopt; // a copy of the caller's object
+    std::optional<MutexKey> Arg = lockKeyOf(Call.getArg(First + Index));
+    if (!Arg)
+      return std::nullopt;
+    return appendFields(std::move(*Arg), llvm::ArrayRef(Key.Path).drop_front());
+  }
+  if (const auto *Var = dyn_cast_or_null<VarDecl>(Root);
+      Var && Var->hasGlobalStorage() && !Var->isStaticLocal())
+    return Key;
+  return std::nullopt;
+}
+
+/// Can a caller see the mutex \p Key names in \p Function's terms (not a
+/// local of the function, nor a parameter passed by value)?
+bool visibleToCaller(const MutexKey &Key, const FunctionDecl &Function) {
+  const auto *Method = dyn_cast<CXXMethodDecl>(&Function);
+  bool HasThis = Method && !Method->isStatic();
+  if (Key.isThisObject() || isa_and_nonnull<FieldDecl>(Key.root()))
+    return HasThis;
+  if (const auto *Param = dyn_cast_or_null<ParmVarDecl>(Key.root()))
+    return Param->getType()->isReferenceType() ||
+           Param->getType()->isPointerType();
+  const auto *Var = dyn_cast_or_null<VarDecl>(Key.root());
+  return Var && Var->hasGlobalStorage() && !Var->isStaticLocal();
+}
+
+/// The keys of a thread-safety attribute's arguments; no argument on a
+/// member function names the object itself (`void Lock() ACQUIRE();`).
+template <typename AttrT>
+llvm::SmallVector<MutexKey, 1> attributeKeys(const AttrT &A,
+                                             const FunctionDecl &Function) {
+  llvm::SmallVector<MutexKey, 1> Keys;
+  if (A.args_size() == 0) {
+    if (const auto *Method = dyn_cast<CXXMethodDecl>(&Function);
+        Method && !Method->isStatic())
+      Keys.push_back(MutexKey::thisObject());
+    return Keys;
+  }
+  for (const Expr *Arg : A.args())
+    if (std::optional<MutexKey> Key = lockKeyOf(Arg))
+      Keys.push_back(std::move(*Key));
+  return Keys;
+}
+
+/// The effects the thread-safety attributes of \p Function declare, if it
+/// has any.
+std::optional<FunctionLockEffects>
+attributeEffects(const FunctionDecl &Function) {
+  FunctionLockEffects Out;
+  bool Any = false;
+  for (const FunctionDecl *D : Function.redecls()) {
+    for (const auto *A : D->specific_attrs<AcquireCapabilityAttr>()) {
+      Any = true;
+      for (MutexKey &Key : attributeKeys(*A, *D))
+        Out.Acquires.push_back(
+            {std::move(Key),
+             A->isShared() ? LockMode::Shared : LockMode::Exclusive, nullptr,
+             nullptr});
+    }
+    for (const auto *A : D->specific_attrs<ReleaseCapabilityAttr>()) {
+      Any = true;
+      for (MutexKey &Key : attributeKeys(*A, *D))
+        Out.Releases.push_back(std::move(Key));
+    }
+  }
+  if (!Any)
+    return std::nullopt;
+  Out.FromAttributes = true;
+  return Out;
+}
+
+/// The effects of \p Function's body, with calls followed \p Depth levels.
+FunctionLockEffects bodyEffects(const FunctionDecl &Function,
+                                ASTContext &Context, const LockOptions &Options,
+                                unsigned Depth) {
+  FunctionLockEffects Out;
+  // What holds at every return when the caller held nothing.
+  std::unique_ptr<LockScopeAnalysis> Must = LockScopeBuilder::newAnalysis();
+  LockScopeBuilder MustRun(Function, Context, Options, *Must, {}, Depth);
+  if (!MustRun.run() || !MustRun.takesLocksByHand())
+    return Out;
+  // The locks it releases without holding them on any path of its own.
+  std::unique_ptr<LockScopeAnalysis> May = LockScopeBuilder::newAnalysis();
+  LockScopeBuilder MayRun(Function, Context, Options, *May, {}, Depth,
+                          /*MayHold=*/true);
+  if (!MayRun.run())
+    return Out;
+  llvm::ArrayRef<MutexKey> CallersLocks = MayRun.unheldReleases();
+  if (const LockSet *Exit = MustRun.exitState())
+    for (const HeldLock &L : *Exit)
+      if (!L.Guard && visibleToCaller(L.Key, Function) &&
+          !llvm::is_contained(CallersLocks, L.Key))
+        Out.Acquires.push_back({L.Key, L.Mode, nullptr, nullptr});
+  for (const MutexKey &Key : CallersLocks) {
+    if (!visibleToCaller(Key, Function))
+      continue;
+    // Held on entry, gone at every return (not given back on any path).
+    HeldLock Entry{Key, LockMode::Exclusive, nullptr, nullptr};
+    std::unique_ptr<LockScopeAnalysis> Held = LockScopeBuilder::newAnalysis();
+    LockScopeBuilder HeldRun(Function, Context, Options, *Held, Entry, Depth,
+                             /*MayHold=*/true);
+    if (!HeldRun.run())
+      continue;
+    if (const LockSet *Exit = HeldRun.exitState(); Exit && !Exit->holds(Key))
+      Out.Releases.push_back(Key);
+  }
+  return Out;
+}
+
+/// The summaries of one unit: per options, function and depth.
+struct EffectCache {
+  std::map<std::string, std::map<std::pair<const FunctionDecl *, unsigned>,
+                                 FunctionLockEffects>>
+      ByOptions;
+};
+
+std::mutex EffectCachesMutex;
+std::map<const ASTContext *, std::unique_ptr<EffectCache>> &effectCaches() {
+  static std::map<const ASTContext *, std::unique_ptr<EffectCache>> Caches;
+  return Caches;
+}
+
+/// The cache of \p Context's unit, dropped when the context is destroyed
+/// (so a later unit's context at the same address starts afresh).
+EffectCache &effectCacheOf(ASTContext &Context) {
+  std::lock_guard<std::mutex> Lock(EffectCachesMutex);
+  std::unique_ptr<EffectCache> &Cache = effectCaches()[&Context];
+  if (!Cache) {
+    Cache = std::make_unique<EffectCache>();
+    Context.AddDeallocation(
+        [](void *Key) {
+          std::lock_guard<std::mutex> Lock(EffectCachesMutex);
+          effectCaches().erase(static_cast<const ASTContext *>(Key));
+        },
+        &Context);
+  }
+  return *Cache;
+}
+
+} // namespace
+
+static const FunctionLockEffects &effectsAtDepth(const FunctionDecl &Function,
+                                                 ASTContext &Context,
+                                                 const LockOptions &Options,
+                                                 unsigned Depth) {
+  static const FunctionLockEffects None;
+  const FunctionDecl *Canonical = Function.getCanonicalDecl();
+  const SourceManager &SM = Context.getSourceManager();
+  if (Canonical->isInStdNamespace() ||
+      SM.isInSystemHeader(SM.getExpansionLoc(Canonical->getLocation())))
+    return None;
+  auto &Summaries =
+      effectCacheOf(Context).ByOptions[Options.formatMutexTypes() + "|" +
+                                       Options.formatGuardTypes()];
+  auto Key = std::make_pair(Canonical, Depth);
+  if (auto It = Summaries.find(Key); It != Summaries.end())
+    return It->second;
+  // Reserve the entry first: a recursive call of the function sees no
+  // effect (std::map keeps references valid while the summary is built).
+  FunctionLockEffects &Slot = Summaries[Key];
+  if (std::optional<FunctionLockEffects> Declared =
+          attributeEffects(*Canonical)) {
+    Slot = std::move(*Declared);
+    return Slot;
+  }
+  const FunctionDecl *Definition = Canonical->getDefinition();
+  if (!Definition || !Definition->hasBody() || Definition->isDependentContext())
+    return Slot;
+  FunctionLockEffects Computed =
+      bodyEffects(*Definition, Context, Options, Depth);
+  Slot = std::move(Computed);
+  return Slot;
+}
+
+const FunctionLockEffects &functionLockEffects(const FunctionDecl &Function,
+                                               ASTContext &Context,
+                                               const LockOptions &Options) {
+  return effectsAtDepth(Function, Context, Options, MaxLockEffectDepth - 1);
+}
+
+FunctionLockEffects
+LockScopeBuilder::calleeEffects(const CallExpr *Call) const {
+  const FunctionDecl *Callee = Call ? Call->getDirectCallee() : nullptr;
+  if (!Callee || EffectDepth == 0 || Callee == &Function)
+    return {};
+  return effectsAtDepth(*Callee, Context, Options, EffectDepth - 1);
+}
+
+void LockScopeBuilder::applyCallEffects(const CallExpr *Call, LockSet &State,
+                                        bool Record) {
+  FunctionLockEffects Effects = calleeEffects(Call);
+  if (Effects.empty())
+    return;
+  const FunctionDecl &Callee = *Call->getDirectCallee();
+  for (const MutexKey &Key : Effects.Releases)
+    if (std::optional<MutexKey> Here = keyAtCall(Key, *Call, Callee))
+      releaseKey(*Here, State, Record);
+  for (const HeldLock &Lock : Effects.Acquires)
+    if (std::optional<MutexKey> Here = keyAtCall(Lock.Key, *Call, Callee))
+      State.acquire({std::move(*Here), Lock.Mode, Call, nullptr});
 }
 
 std::vector<ParamLockRelease> paramLockReleases(const FunctionDecl &Function,

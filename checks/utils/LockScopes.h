@@ -25,9 +25,21 @@
 //    constructor locks from its first argument is a guard too (a reader
 //    guard over a std::shared_lock member).
 //
+//  - monitors: a class that derives from a mutex (std, configured or by
+//    shape) or from a monitor base (a class with lock()/unlock() by shape)
+//    and locks `*this` (`Lock sync(*this);`, `std::lock_guard<Base>
+//    g(*this);`, `this->lock();`, `lock();`) holds a lock whose key is the
+//    object itself (MutexKey::thisObject()), and that lock guards its
+//    members;
+//  - calls of functions that acquire and keep a lock, or release a lock
+//    their caller holds (`void lockQueue() { mu_.lock(); }`), from their
+//    bodies in the unit or from the Clang thread-safety attributes ACQUIRE /
+//    RELEASE (EXCLUSIVE_LOCK_FUNCTION, UNLOCK_FUNCTION, ...) when present:
+//    see functionLockEffects().
+//
 // A mutex is identified by a MutexKey: the declaration chain that names it
 // (a member through `this`, a global or static, a parameter or local, plus
-// the fields that lead from it to the mutex).
+// the fields that lead from it to the mutex), or the object `this` points to.
 //
 //===----------------------------------------------------------------------===//
 
@@ -58,15 +70,32 @@ enum class LockMode { Exclusive, Shared };
 /// references are looked through, so `p->mu` and `(*p).mu` are one key.
 struct MutexKey {
   llvm::SmallVector<const ValueDecl *, 2> Path;
+  /// With an empty Path: the key names the object `this` points to (a
+  /// monitor locked through `*this`). Appending fields to such a key gives
+  /// the key of a member, as if it had been rooted at the field.
+  bool ThisObject = false;
+
+  /// The key of the object `this` points to.
+  static MutexKey thisObject() {
+    MutexKey Key;
+    Key.ThisObject = true;
+    return Key;
+  }
 
   const ValueDecl *root() const { return Path.empty() ? nullptr : Path[0]; }
-  /// True when the mutex is a member of `*this` (Path[0] is a FieldDecl).
+  /// True when the key names `*this` itself (a monitor's own lock).
+  bool isThisObject() const { return Path.empty() && ThisObject; }
+  /// True when the mutex belongs to `*this`: a member of it (Path[0] is a
+  /// FieldDecl) or the object itself (a monitor). Either guards the
+  /// object's members.
   bool isThisMember() const;
-  /// The mutex as the source would name it: `mu_`, `Registry::mu`, `p.mu`.
+  /// The mutex as the source would name it: `mu_`, `Registry::mu`, `p.mu`,
+  /// `*this`.
   std::string name() const;
 
   friend bool operator==(const MutexKey &A, const MutexKey &B) {
-    return A.Path == B.Path;
+    return A.Path == B.Path &&
+           (!A.Path.empty() || A.ThisObject == B.ThisObject);
   }
   friend bool operator!=(const MutexKey &A, const MutexKey &B) {
     return !(A == B);
@@ -102,6 +131,9 @@ public:
   // Mutators used by the analysis.
   void acquire(HeldLock Lock);
   void release(const MutexKey &Key);
+  /// Adds the locks of \p Other not held here (the join of the may-hold
+  /// variant the lock-effect summaries run).
+  void unionWith(const LockSet &Other);
   /// Releases every lock that \p Guard owns; returns whether it owned one.
   bool releaseGuard(const VarDecl *Guard);
   /// Makes the locks of \p Guard manual (guard.release(), moved away).
@@ -266,6 +298,41 @@ struct ParamLockRelease {
 std::vector<ParamLockRelease> paramLockReleases(const FunctionDecl &Function,
                                                 ASTContext &Context,
                                                 const LockOptions &Options);
+
+/// What calling a function does to its caller's locks: the locks it
+/// acquires and keeps on every path to its return, and the locks held on
+/// entry that it releases on every path. Keys are in the function's own
+/// terms (its members, the object `this` points to, its parameters by
+/// declaration, globals); the analysis maps them to the caller's at each
+/// call (the call's object and arguments).
+struct FunctionLockEffects {
+  /// Acquired and kept (Guard and AcquiredAt are null).
+  llvm::SmallVector<HeldLock, 1> Acquires;
+  /// Released, for a lock the caller holds.
+  llvm::SmallVector<MutexKey, 1> Releases;
+  /// True when the effects come from thread-safety attributes (ACQUIRE,
+  /// RELEASE, EXCLUSIVE_LOCK_FUNCTION, UNLOCK_FUNCTION, ...) rather than
+  /// from the body.
+  bool FromAttributes = false;
+
+  bool empty() const { return Acquires.empty() && Releases.empty(); }
+};
+
+/// The lock effects of \p Function (computed once per function and unit,
+/// then reused by every analysis of a caller). From its thread-safety
+/// attributes when it has any, otherwise from its body in the unit: a lock
+/// taken by hand (`mu_.lock()`, a guard's release(), a callee's effect) and
+/// still held at every return is acquired; a lock the body releases without
+/// having taken it, gone at every return, is released. A function that
+/// locks and unlocks on every path has no effect, and neither does one that
+/// releases and re-takes its caller's lock. Calls are followed through
+/// callees' own effects, up to MaxLockEffectDepth nested calls; functions
+/// in namespace std or system headers have none.
+const FunctionLockEffects &functionLockEffects(const FunctionDecl &Function,
+                                               ASTContext &Context,
+                                               const LockOptions &Options);
+/// How many nested calls the effects of a call follow.
+constexpr unsigned MaxLockEffectDepth = 4;
 
 /// Does \p F expect its caller to hold a lock (or to synchronise for it)?
 /// Taken as a fact from what the project already says, never demanded:

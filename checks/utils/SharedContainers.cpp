@@ -607,6 +607,11 @@ private:
   };
 
   std::optional<ObjectKey> rebase(const ObjectKey &Key, const Frame &F) const {
+    if (Key.isThisObject()) { // a monitor's own lock
+      if (F.ThisUnknown)
+        return std::nullopt;
+      return F.This ? *F.This : Key;
+    }
     const ValueDecl *Root = Key.root();
     if (!Root)
       return std::nullopt;
@@ -1204,6 +1209,8 @@ private:
   }
 
   std::optional<FactKey> factKey(const ObjectKey &Key) {
+    if (Key.isThisObject()) // a monitor's own lock
+      return FactKey{"this"};
     const ValueDecl *Root = Key.root();
     if (!Root)
       return std::nullopt;

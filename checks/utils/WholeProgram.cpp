@@ -572,8 +572,10 @@ private:
     return conflicting(Kind, Kind, Options.StrictElementAccess);
   }
 
+  /// A lock of the object itself: a mutex member (`this`, field, ...) or
+  /// the object when it is a monitor locked through `*this` (`this`).
   static bool isObjectLock(const FactLock &L) {
-    return L.Key.size() >= 2 && L.Key.front() == "this";
+    return !L.Key.empty() && L.Key.front() == "this";
   }
 
   /// Is one lock of the object held at accesses in two different functions?

@@ -930,3 +930,357 @@ void Table::grow() {}
 }
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// Monitors: a class locked through `*this`
+//===----------------------------------------------------------------------===//
+
+TEST(LockScopes, MonitorLockedThroughThis) {
+  Analysed A(R"cpp(
+template <typename T> struct LockT {
+  explicit LockT(const T &m) : m(m) { m.lock(); }
+  ~LockT() { m.unlock(); }
+  const T &m;
+};
+struct Monitor {
+  void lock() const;
+  void unlock() const;
+};
+struct Queue : Monitor {
+  int n;
+  void f();
+};
+void Queue::f() {
+  {
+    LockT<Monitor> sync(*this);
+    probe(1);
+  }
+  probe(2);
+  lock();
+  probe(3);
+  unlock();
+  probe(4);
+  this->lock();
+  probe(5);
+  (*this).unlock();
+  probe(6);
+  {
+    std::lock_guard<Monitor> g(*this);
+    probe(7);
+  }
+  probe(8);
+}
+)cpp",
+             "f");
+  ASSERT_TRUE(A.ok());
+  EXPECT_EQ(A.at(1), "*this");
+  EXPECT_EQ(A.at(2), "");
+  EXPECT_EQ(A.at(3), "*this");
+  EXPECT_EQ(A.at(4), "");
+  EXPECT_EQ(A.at(5), "*this");
+  EXPECT_EQ(A.at(6), "");
+  EXPECT_EQ(A.at(7), "*this");
+  EXPECT_EQ(A.at(8), "");
+  const LockSet &Held = A.Analysis->locksHeldAt(A.probe(1));
+  ASSERT_EQ(Held.size(), 1u);
+  const MutexKey &Key = Held.begin()->Key;
+  EXPECT_TRUE(Key.isThisObject());
+  EXPECT_TRUE(Key.isThisMember()); // it guards the object's members
+  EXPECT_EQ(Key.root(), nullptr);
+  EXPECT_EQ(Key, MutexKey::thisObject());
+  EXPECT_NE(Key, MutexKey());
+}
+
+TEST(LockScopes, ClassDerivedFromStdMutexLocksItself) {
+  Analysed A(R"cpp(
+struct Inbox : std::mutex {
+  int n;
+  void f();
+};
+void Inbox::f() {
+  std::unique_lock<std::mutex> g(*this);
+  probe(1);
+  g.unlock();
+  probe(2);
+  lock();
+  probe(3);
+}
+)cpp",
+             "f");
+  ASSERT_TRUE(A.ok());
+  EXPECT_EQ(A.at(1), "*this");
+  EXPECT_EQ(A.at(2), "");
+  EXPECT_EQ(A.at(3), "*this");
+}
+
+TEST(LockScopes, ThisKeyWithFieldsIsTheMemberKey) {
+  Analysed A(R"cpp(
+struct S {
+  std::mutex mu;
+  void f();
+};
+void S::f() {
+  std::lock_guard g(mu);
+  probe(1);
+}
+)cpp",
+             "f");
+  ASSERT_TRUE(A.ok());
+  const LockSet &Held = A.Analysis->locksHeldAt(A.probe(1));
+  ASSERT_EQ(Held.size(), 1u);
+  // `*this` + {mu} names the member mu: what a caller's frame gives when it
+  // rebases a callee's member key onto the object `this` points to.
+  MutexKey Rebased = MutexKey::thisObject();
+  Rebased.Path.append(Held.begin()->Key.Path.begin(),
+                      Held.begin()->Key.Path.end());
+  EXPECT_EQ(Rebased, Held.begin()->Key);
+  EXPECT_FALSE(Rebased.isThisObject());
+}
+
+TEST(LockScopes, MutexTypesThroughBases) {
+  Analysed A(R"cpp(
+namespace base { struct Lock { void Acquire(); void Release(); }; }
+struct Derived : base::Lock {};
+struct FromStd : std::recursive_mutex {};
+struct Plain {};
+Derived d;
+FromStd s;
+Plain p;
+void f() { probe(1); }
+)cpp",
+             "f");
+  ASSERT_TRUE(A.ok());
+  ASTContext &Context = A.AST->getASTContext();
+  auto TypeOf = [&](llvm::StringRef Name) {
+    auto Found = match(varDecl(hasName(Name)).bind("v"), Context);
+    return Found.empty() ? QualType()
+                         : Found[0].getNodeAs<VarDecl>("v")->getType();
+  };
+  LockOptions None;
+  LockOptions Custom = LockOptions::parse("base::Lock", "");
+  EXPECT_FALSE(isMutexType(TypeOf("d"), None));
+  EXPECT_TRUE(isMutexType(TypeOf("d"), Custom));
+  EXPECT_TRUE(isMutexType(TypeOf("s"), None));
+  EXPECT_FALSE(isMutexType(TypeOf("p"), Custom));
+}
+
+//===----------------------------------------------------------------------===//
+// Lock effects of called functions
+//===----------------------------------------------------------------------===//
+
+TEST(LockEffects, AcquireAndReleaseInCallees) {
+  Analysed A(R"cpp(
+struct Q {
+  std::mutex mu_;
+  int n;
+  void lockQueue() { mu_.lock(); }
+  void unlockQueue() { mu_.unlock(); }
+  void f();
+};
+void Q::f() {
+  probe(1);
+  lockQueue();
+  probe(2);
+  unlockQueue();
+  probe(3);
+  this->lockQueue();
+  probe(4);
+  this->unlockQueue();
+  probe(5);
+}
+)cpp",
+             "f");
+  ASSERT_TRUE(A.ok());
+  EXPECT_EQ(A.at(1), "");
+  EXPECT_EQ(A.at(2), "mu_");
+  EXPECT_EQ(A.at(3), "");
+  EXPECT_EQ(A.at(4), "mu_");
+  EXPECT_EQ(A.at(5), "");
+}
+
+TEST(LockEffects, ThroughObjectsParametersAndGlobals) {
+  Analysed A(R"cpp(
+struct Q {
+  std::mutex mu_;
+  void lockQueue() { mu_.lock(); }
+  void unlockQueue() { mu_.unlock(); }
+};
+std::mutex g;
+void lockGlobal() { g.lock(); }
+void unlockGlobal() { g.unlock(); }
+void lockIt(std::mutex &m) { m.lock(); }
+void unlockIt(std::mutex *m) { m->unlock(); }
+void lockShared(std::shared_mutex &m) { m.lock_shared(); }
+void f(Q &q, Q *p, std::mutex &mu, std::shared_mutex &rw) {
+  q.lockQueue();
+  p->lockQueue();
+  lockGlobal();
+  lockIt(mu);
+  lockShared(rw);
+  probe(1);
+  q.unlockQueue();
+  p->unlockQueue();
+  unlockGlobal();
+  unlockIt(&mu);
+  probe(2);
+}
+)cpp",
+             "f");
+  ASSERT_TRUE(A.ok());
+  EXPECT_EQ(A.at(1), "q.mu_,p.mu_,g,mu,rw:shared");
+  EXPECT_EQ(A.at(2), "rw:shared");
+}
+
+TEST(LockEffects, BalancedOrConditionalCalleesHaveNoEffect) {
+  Analysed A(R"cpp(
+std::mutex mu;
+void balanced() { mu.lock(); work(); mu.unlock(); }
+void guarded() { std::lock_guard<std::mutex> g(mu); work(); }
+void maybeLock() { if (cond()) mu.lock(); }
+void lockOnOnePath() { if (cond()) { mu.lock(); return; } mu.lock(); mu.unlock(); }
+void relock() { mu.unlock(); work(); mu.lock(); }
+void maybeUnlock() { if (cond()) mu.unlock(); }
+void local() { std::mutex m; m.lock(); }
+void f() {
+  balanced();
+  guarded();
+  maybeLock();
+  lockOnOnePath();
+  probe(1);
+  std::lock_guard<std::mutex> g(mu);
+  relock();
+  probe(2);
+  maybeUnlock();
+  local();
+  probe(3);
+}
+)cpp",
+             "f");
+  ASSERT_TRUE(A.ok());
+  EXPECT_EQ(A.at(1), "");
+  EXPECT_EQ(A.at(2), "mu");
+  EXPECT_EQ(A.at(3), "mu");
+  ASTContext &Context = A.AST->getASTContext();
+  for (const char *Name : {"balanced", "guarded", "maybeLock", "lockOnOnePath",
+                           "relock", "maybeUnlock", "local"}) {
+    auto Found = match(functionDecl(hasName(Name)).bind("f"), Context);
+    ASSERT_FALSE(Found.empty()) << Name;
+    EXPECT_TRUE(functionLockEffects(*Found[0].getNodeAs<FunctionDecl>("f"),
+                                    Context, LockOptions())
+                    .empty())
+        << Name;
+  }
+}
+
+TEST(LockEffects, SummariesSayWhatTheyDo) {
+  Analysed A(R"cpp(
+struct Q {
+  std::mutex mu_;
+  void lockQueue() { mu_.lock(); }
+  void handOver(std::mutex &other) { other.unlock(); mu_.lock(); }
+};
+void f() { probe(1); }
+)cpp",
+             "f");
+  ASSERT_TRUE(A.ok());
+  ASTContext &Context = A.AST->getASTContext();
+  auto EffectsOf = [&](llvm::StringRef Name) {
+    auto Found = match(
+        cxxMethodDecl(hasName(Name), ofClass(hasName("Q"))).bind("f"), Context);
+    return functionLockEffects(*Found[0].getNodeAs<FunctionDecl>("f"), Context,
+                               LockOptions());
+  };
+  FunctionLockEffects Lock = EffectsOf("lockQueue");
+  ASSERT_EQ(Lock.Acquires.size(), 1u);
+  EXPECT_EQ(Lock.Acquires[0].Key.name(), "mu_");
+  EXPECT_TRUE(Lock.Releases.empty());
+  EXPECT_FALSE(Lock.FromAttributes);
+  FunctionLockEffects Swap = EffectsOf("handOver");
+  ASSERT_EQ(Swap.Acquires.size(), 1u);
+  ASSERT_EQ(Swap.Releases.size(), 1u);
+  EXPECT_EQ(Swap.Releases[0].name(), "other");
+}
+
+TEST(LockEffects, ThreadSafetyAttributesAreFacts) {
+  Analysed A(R"cpp(
+struct __attribute__((capability("mutex"))) Mutex {
+  void Lock() __attribute__((acquire_capability()));
+  void Unlock() __attribute__((release_capability()));
+};
+struct Q {
+  Mutex mu_;
+  std::mutex other_;
+  void lockQueue() __attribute__((acquire_capability(mu_)));
+  void unlockQueue() __attribute__((release_capability(mu_)));
+  void lockOld() __attribute__((exclusive_lock_function(other_)));
+  void unlockOld() __attribute__((unlock_function(other_)));
+  void lockReader() __attribute__((acquire_shared_capability(other_)));
+  // The attribute wins over a body that shows nothing.
+  void lockLater() __attribute__((acquire_capability(mu_))) { work(); }
+  void f();
+};
+void Q::f() {
+  lockQueue();
+  lockOld();
+  probe(1);
+  unlockQueue();
+  unlockOld();
+  probe(2);
+  lockReader();
+  lockLater();
+  probe(3);
+}
+)cpp",
+             "f");
+  ASSERT_TRUE(A.ok());
+  EXPECT_EQ(A.at(1), "mu_,other_");
+  EXPECT_EQ(A.at(2), "");
+  EXPECT_EQ(A.at(3), "other_:shared,mu_");
+}
+
+TEST(LockEffects, NestedCallsUpToTheDepthLimit) {
+  static_assert(MaxLockEffectDepth == 4, "the snippet nests five calls");
+  Analysed A(R"cpp(
+std::mutex mu;
+void l1() { mu.lock(); }
+void l2() { l1(); }
+void l3() { l2(); }
+void l4() { l3(); }
+void l5() { l4(); }
+void u1() { mu.unlock(); }
+void u2() { u1(); }
+void f() {
+  l2();
+  probe(1);
+  u2();
+  probe(2);
+  l4();
+  probe(3);
+  u1();
+  l5();
+  probe(4);
+}
+)cpp",
+             "f");
+  ASSERT_TRUE(A.ok());
+  EXPECT_EQ(A.at(1), "mu");
+  EXPECT_EQ(A.at(2), "");
+  EXPECT_EQ(A.at(3), "mu");
+  // Five calls deep: past the limit, no effect.
+  EXPECT_EQ(A.at(4), "");
+}
+
+TEST(LockEffects, RecursionHasNoEffectOfItsOwn) {
+  Analysed A(R"cpp(
+std::mutex mu;
+void spin(int n) { if (n > 0) spin(n - 1); }
+void lockThenSpin(int n) { mu.lock(); spin(n); }
+void f() {
+  lockThenSpin(3);
+  probe(1);
+}
+)cpp",
+             "f");
+  ASSERT_TRUE(A.ok());
+  EXPECT_EQ(A.at(1), "mu");
+}

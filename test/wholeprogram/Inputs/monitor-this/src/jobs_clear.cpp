@@ -1,0 +1,9 @@
+#include "jobs.h"
+
+void Jobs::clear() { Pending.clear(); }
+
+void Jobs::clearLocked() {
+  this->lock();
+  Pending.clear();
+  this->unlock();
+}
