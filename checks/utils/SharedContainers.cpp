@@ -604,6 +604,11 @@ public:
   AsioThreads(llvm::ArrayRef<const SpawnSite *> Sites,
               llvm::ArrayRef<const Region *> Regions, ASTContext &Context)
       : Context(Context) {
+    // No handler, nothing to find (the common unit pays one scan).
+    if (llvm::none_of(Sites, [](const SpawnSite *Site) {
+          return Site->Asio.has_value();
+        }))
+      return;
     for (unsigned I = 0; I < Sites.size(); ++I) {
       const SpawnSite &Site = *Sites[I];
       if (Site.Asio)
@@ -684,9 +689,20 @@ public:
   }
 
   /// Do two handlers run one after another: one context run by one thread,
-  /// or one strand?
+  /// or one strand? A handler and the only thread that runs its context do
+  /// too (the handler runs inside that thread's run()).
   bool serialised(const SpawnSite &A, const SpawnSite &B) const {
-    if (!A.Asio || !B.Asio)
+    if (A.Asio.has_value() != B.Asio.has_value()) {
+      const SpawnSite &Handler = A.Asio ? A : B;
+      const SpawnSite &Thread = A.Asio ? B : A;
+      std::optional<ObjectKey> Key = contextKey(Handler);
+      unsigned Spawned = 0;
+      return Key && threads(Handler, Spawned) <= 1 &&
+             llvm::any_of(Runs, [&](const RunThread &Run) {
+               return Run.Site->Spawn == Thread.Spawn && Run.Context == *Key;
+             });
+    }
+    if (!A.Asio)
       return false;
     std::optional<ObjectKey> Key = contextKey(A);
     if (!Key || Key != contextKey(B))
@@ -1674,8 +1690,9 @@ private:
         continue;
       std::optional<SpawnSite> Site =
           analyzeSpawn(Spawn, Context, Options.SpawnFunctions);
-      if (!Site || !Site->Entry.Function || !Site->EnclosingFunction)
-        continue;
+      if (!Site || !Site->Entry.Function || !Site->EnclosingFunction ||
+          !ExtractedOf.count(Site->EnclosingFunction))
+        continue; // in a template or a system header
       Sites.push_back(std::make_unique<SpawnSite>(std::move(*Site)));
     }
     std::vector<Region> Regions;

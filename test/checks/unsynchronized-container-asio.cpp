@@ -136,6 +136,41 @@ void runnerAndPoster() {
   Runner.join();
 }
 
+// Clean: the only thread that runs the context runs the handler inside its
+// run(), ordered with that thread's own work before and after.
+void runnerWithItsOwnWork() {
+  asio::io_context Ctx;
+  auto Work = asio::make_work_guard(Ctx);
+  Index Events;
+  std::thread Runner([&Ctx, &Events] {
+    Events[0].push_back(0);
+    Ctx.run();
+    Events.clear();
+  });
+  asio::post(Ctx, [&Events] { Events[1].push_back(1); });
+  Work.reset();
+  Runner.join();
+}
+
+// With a second runner, the handler may run there, beside the first
+// runner's own work.
+void runnerWithItsOwnWorkAndAnother() {
+  asio::io_context Ctx;
+  auto Work = asio::make_work_guard(Ctx);
+  Index Events;
+  std::thread Runner([&Ctx, &Events] {
+    Events[0].push_back(0);
+    // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: 'Events' is modified here on the thread started at line [[@LINE-2]] while it is modified on the thread started at line [[@LINE+5]], with no mutex held at both accesses; {{.*}} [concguard-unsynchronized-container]
+    Ctx.run();
+    Events.clear();
+  });
+  std::thread Other([&Ctx] { Ctx.run(); });
+  asio::post(Ctx, [&Events] { Events[1].push_back(1); });
+  Work.reset();
+  Runner.join();
+  Other.join();
+}
+
 //===--- Strands ----------------------------------------------------------===//
 
 // Clean: two runners, but every handler goes through one strand, whatever
