@@ -717,8 +717,7 @@ public:
   /// May two handlers posted by different functions run at the same time?
   /// Only on a context that outlives both functions (a data member or a
   /// global) and that several threads run, without a common strand.
-  bool concurrentAcrossFunctions(const SpawnSite &A,
-                                 const SpawnSite &B) const {
+  bool concurrentAcrossFunctions(const SpawnSite &A, const SpawnSite &B) const {
     if (!A.Asio || !B.Asio || A.EnclosingFunction == B.EnclosingFunction ||
         !runsElsewhere(A) || serialised(A, B))
       return false;
@@ -797,7 +796,8 @@ private:
   }
 
   void scanRuns(const FunctionDecl &F, const std::optional<ObjectKey> &This,
-                unsigned Depth, llvm::SmallPtrSetImpl<const FunctionDecl *> &Seen,
+                unsigned Depth,
+                llvm::SmallPtrSetImpl<const FunctionDecl *> &Seen,
                 llvm::SmallVectorImpl<ObjectKey> &Out) const {
     const FunctionDecl *Definition = F.getDefinition();
     if (!Definition || !Definition->hasBody() ||
@@ -1116,8 +1116,8 @@ Analysis::run(std::optional<llvm::ArrayRef<const Expr *>> SpawnExpressions) {
       // no concurrency of its own (see AsioThreads).
       if (!Asio.runsElsewhere(Site))
         continue;
-      HandlerRegions.push_back(std::make_unique<utils::Region>(
-          Asio.accessRegion(Site, Regions[I])));
+      HandlerRegions.push_back(
+          std::make_unique<utils::Region>(Asio.accessRegion(Site, Regions[I])));
       Accessed = HandlerRegions.back().get();
     }
     Result.Spawns.push_back(std::move(Analysed[I]));

@@ -621,9 +621,9 @@ bool isAsioRunMethod(const FunctionDecl *F) {
     return false;
   switch (asioClassOf(Method->getParent())) {
   case AsioClass::IoContext:
-    return llvm::is_contained({"run", "run_one", "run_for", "run_until", "poll",
-                               "poll_one"},
-                              Method->getName());
+    return llvm::is_contained(
+        {"run", "run_one", "run_for", "run_until", "poll", "poll_one"},
+        Method->getName());
   case AsioClass::ThreadPool:
     return Method->getName() == "attach";
   default:
@@ -774,9 +774,11 @@ static std::optional<AsioSubmission> asioSubmission(const CallExpr &Call,
     // io_context::post/dispatch, io_context::strand::post/dispatch (Boost
     // before 1.80): the handler is the only argument.
     const CXXMethodDecl *Method = Member->getMethodDecl();
-    AsioClass Class = Method ? asioClassOf(Method->getParent()) : AsioClass::None;
+    AsioClass Class =
+        Method ? asioClassOf(Method->getParent()) : AsioClass::None;
     if ((Class != AsioClass::IoContext && Class != AsioClass::Strand) ||
-        !Method->getIdentifier() || !llvm::is_contained(Posts, Method->getName()) ||
+        !Method->getIdentifier() ||
+        !llvm::is_contained(Posts, Method->getName()) ||
         Member->getNumArgs() != 1)
       return std::nullopt;
     Target = memberCallObject(*Member);
@@ -812,8 +814,8 @@ std::optional<uint64_t> asioThreadPoolThreads(const ValueDecl &Pool,
   initializersOf(Pool, Inits);
   std::optional<uint64_t> Threads;
   for (const Expr *Init : Inits) {
-    const auto *Construct = dyn_cast_or_null<CXXConstructExpr>(
-        ignoreWrappers(Init));
+    const auto *Construct =
+        dyn_cast_or_null<CXXConstructExpr>(ignoreWrappers(Init));
     Expr::EvalResult Result;
     if (!Construct || Construct->getNumArgs() != 1 ||
         Construct->getArg(0)->isValueDependent() ||
