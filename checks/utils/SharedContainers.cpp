@@ -1714,8 +1714,7 @@ private:
           continue;
         Accessed = Asio->accessRegion(*Sites[I], Regions[I]);
       }
-      extractSpawn(*Sites[I], Accessed ? *Accessed : Regions[I],
-                   std::move(Regions[I]));
+      extractSpawn(*Sites[I], Accessed ? *Accessed : Regions[I], Regions[I]);
     }
     // Keep the sites AsioThreads points to.
     AsioSites = std::move(Sites);
@@ -1731,7 +1730,7 @@ private:
   /// \p Accessed: the statements of the region whose accesses and calls
   /// run beside the thread; \p Stmts: the whole region.
   void extractSpawn(const SpawnSite &SiteRef, const Region &Accessed,
-                    Region Stmts) {
+                    const Region &Stmts) {
     const SpawnSite *Site = &SiteRef;
     auto Owner = ExtractedOf.find(Site->EnclosingFunction);
     if (Owner == ExtractedOf.end())
@@ -1820,8 +1819,7 @@ private:
       if (E.CallIndex[I] && Accessed.Stmts.count(E.Summary.Calls[I].Call))
         Out.RegionCalls.push_back(*E.CallIndex[I]);
     Facts.Spawns.push_back(std::move(Out));
-    RegionsOf[Site->EnclosingFunction].push_back(
-        {*Site, std::move(Stmts.Stmts)});
+    RegionsOf[Site->EnclosingFunction].push_back({*Site, Stmts.Stmts});
   }
 
   /// Per function: its spawns in the order of Facts.Spawns, with their
