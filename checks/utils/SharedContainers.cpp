@@ -361,9 +361,11 @@ private:
   llvm::SmallVector<ObjectKey, 2> Waiters;
 
   /// What ends a pool task: a call on the same pool of a method that waits
-  /// for its tasks or joins its workers (isPoolBarrier), or a wait for the
-  /// std::future the submit returned (kept in a variable, or in a container
-  /// of futures waited for in a loop).
+  /// for its tasks or joins its workers (isPoolBarrier: a boost::asio
+  /// thread_pool's join(), wait() and stop() are such), a run of an asio
+  /// context by the posting thread, or a wait for the std::future the
+  /// submit returned (kept in a variable, or in a container of futures
+  /// waited for in a loop).
   bool isPoolTaskEnd(const CallExpr &Call) const {
     if (const auto *Member = dyn_cast<CXXMemberCallExpr>(&Call);
         Member && Pool && Member->getMethodDecl()) {
@@ -375,6 +377,11 @@ private:
           isPoolBarrier(*Member->getMethodDecl()))
         return true;
     }
+    // A handler posted to an io_context: the posting thread's own `run()`
+    // of that context returns when the context has no work left.
+    if (const Expr *Object = Site.Asio ? asioRunObject(Call) : nullptr;
+        Object && Pool && LockScopeAnalysis::keyOf(Object) == Pool)
+      return true;
     std::optional<ThreadLifetimeCall> Lifetime = threadLifetimeCall(Call);
     if (!Lifetime || Lifetime->Op != ThreadLifetimeOp::Wait ||
         !isStdRecordType(Lifetime->Handle->getType(),
@@ -558,6 +565,265 @@ bool serialisedTasks(const SpawnSite &A, const SpawnSite &B) {
 bool mayEscape(const SpawnSite &Site, const Region &Stmts) {
   return Stmts.Escapes && Site.Kind != SpawnKind::PoolTask;
 }
+
+/// The calls of a body that run a boost::asio context on the calling thread
+/// (asioRunObject), and its member calls on `this` (not inside lambdas,
+/// which run where they are called).
+class AsioRunScan : public RecursiveASTVisitor<AsioRunScan> {
+public:
+  bool TraverseLambdaExpr(LambdaExpr *) { return true; }
+  bool VisitCallExpr(CallExpr *Call) {
+    if (const Expr *Object = asioRunObject(*Call))
+      Runs.push_back(Object);
+    else if (const auto *Member = dyn_cast<CXXMemberCallExpr>(Call);
+             Member && Member->getMethodDecl() &&
+             isa_and_nonnull<CXXThisExpr>(
+                 ignoreWrappers(Member->getImplicitObjectArgument())))
+      OnThis.push_back(Member->getMethodDecl());
+    return true;
+  }
+  std::vector<const Expr *> Runs;
+  std::vector<const CXXMethodDecl *> OnThis;
+};
+
+/// Where the handlers posted to boost::asio run (SpawnSite::Asio), from the
+/// spawn sites of one unit. The threads that run an io_context are the
+/// spawned threads whose function (or a member function it calls on its
+/// object, two calls deep) calls `run()`, `run_one()`, `poll()`, ... on it,
+/// counted twice when their spawn can run again before a join (a loop), and
+/// the spawning function itself when it runs the context while such a
+/// thread runs; a thread_pool also runs its own threads (the count given to
+/// its constructor, or several when it is not a constant). A context's key
+/// is its declaration chain, as for every other object.
+///
+/// Nothing is invented: a handler whose context has no such thread in the
+/// unit (run in another unit, by the posting thread alone, or a context
+/// that cannot be named) takes part in no race.
+class AsioThreads {
+public:
+  AsioThreads(llvm::ArrayRef<const SpawnSite *> Sites,
+              llvm::ArrayRef<const Region *> Regions, ASTContext &Context)
+      : Context(Context) {
+    // No handler, nothing to find (the common unit pays one scan).
+    if (llvm::none_of(Sites, [](const SpawnSite *Site) {
+          return Site->Asio.has_value();
+        }))
+      return;
+    for (unsigned I = 0; I < Sites.size(); ++I) {
+      const SpawnSite &Site = *Sites[I];
+      if (Site.Asio)
+        continue;
+      llvm::SmallVector<ObjectKey, 2> Keys;
+      threadRuns(Site, Keys);
+      for (ObjectKey &Key : Keys)
+        if (llvm::none_of(Runs, [&](const RunThread &Run) {
+              return Run.Site == &Site && Run.Context == Key;
+            }))
+          Runs.push_back({&Site, Regions[I], std::move(Key)});
+    }
+    // The spawning function running the context itself while one of those
+    // threads runs: one more thread.
+    for (const RunThread &Run : Runs)
+      for (const Stmt *S : Run.Stmts->Stmts)
+        if (const auto *Call = dyn_cast<CallExpr>(S))
+          if (const Expr *Object = asioRunObject(*Call))
+            if (objectKeyOf(Object) == Run.Context &&
+                llvm::none_of(CallerRuns, [&](const auto &Seen) {
+                  return Seen.first == Call;
+                }))
+              CallerRuns.push_back({Call, Run.Context});
+  }
+
+  /// The key of the context a handler runs on.
+  std::optional<ObjectKey> contextKey(const SpawnSite &Handler) const {
+    if (!Handler.Asio || !Handler.Asio->Context)
+      return std::nullopt;
+    std::optional<ObjectKey> Key = objectKeyOf(Handler.Asio->Context);
+    // A strand that is a member of another object (`Server.Strand`), made
+    // from a context that is a member of that object: `Server.Ctx`.
+    if (Key && isa<FieldDecl>(Key->root()))
+      if (std::optional<ObjectKey> Strand = strandKey(Handler);
+          Strand && Strand->Path.size() > 1 &&
+          isa<FieldDecl>(Strand->Path.back()) &&
+          !isa<FieldDecl>(Strand->root())) {
+        ObjectKey Prefixed;
+        Prefixed.Path.assign(Strand->Path.begin(),
+                             std::prev(Strand->Path.end()));
+        Prefixed.Path.append(Key->Path.begin(), Key->Path.end());
+        return Prefixed;
+      }
+    return Key;
+  }
+
+  /// The number of threads that run the handler's context, at most 2 (two
+  /// stands for several), counting the spawned ones in \p Spawned.
+  unsigned threads(const SpawnSite &Handler, unsigned &Spawned) const {
+    Spawned = 0;
+    std::optional<ObjectKey> Key = contextKey(Handler);
+    if (!Key)
+      return 0;
+    unsigned Count = 0;
+    if (Handler.Asio->ThreadPool) {
+      std::optional<uint64_t> Own =
+          asioThreadPoolThreads(*Key->Path.back(), Context);
+      Count = Own ? static_cast<unsigned>(std::min<uint64_t>(*Own, 2)) : 2;
+      Spawned = Count;
+    }
+    for (const RunThread &Run : Runs)
+      if (Run.Context == *Key) {
+        unsigned Instances = Run.Stmts->MultiInstance ? 2 : 1;
+        Count += Instances;
+        Spawned += Instances;
+      }
+    for (const auto &[Call, RunContext] : CallerRuns)
+      if (RunContext == *Key)
+        ++Count;
+    return std::min(Count, 2u);
+  }
+
+  /// Does the handler run on a thread other than the one that posts it?
+  bool runsElsewhere(const SpawnSite &Handler) const {
+    unsigned Spawned = 0;
+    threads(Handler, Spawned);
+    return Spawned > 0;
+  }
+
+  /// Do two handlers run one after another: one context run by one thread,
+  /// or one strand? A handler and the only thread that runs its context do
+  /// too (the handler runs inside that thread's run()).
+  bool serialised(const SpawnSite &A, const SpawnSite &B) const {
+    if (A.Asio.has_value() != B.Asio.has_value()) {
+      const SpawnSite &Handler = A.Asio ? A : B;
+      const SpawnSite &Thread = A.Asio ? B : A;
+      std::optional<ObjectKey> Key = contextKey(Handler);
+      unsigned Spawned = 0;
+      return Key && threads(Handler, Spawned) <= 1 &&
+             llvm::any_of(Runs, [&](const RunThread &Run) {
+               return Run.Site->Spawn == Thread.Spawn && Run.Context == *Key;
+             });
+    }
+    if (!A.Asio)
+      return false;
+    std::optional<ObjectKey> Key = contextKey(A);
+    if (!Key || Key != contextKey(B))
+      return false;
+    unsigned Spawned = 0;
+    if (threads(A, Spawned) <= 1)
+      return true;
+    std::optional<ObjectKey> Strand = strandKey(A);
+    return Strand && Strand == strandKey(B);
+  }
+
+  /// May two handlers posted by different functions run at the same time?
+  /// Only on a context that outlives both functions (a data member or a
+  /// global) and that several threads run, without a common strand.
+  bool concurrentAcrossFunctions(const SpawnSite &A, const SpawnSite &B) const {
+    if (!A.Asio || !B.Asio || A.EnclosingFunction == B.EnclosingFunction ||
+        !runsElsewhere(A) || serialised(A, B))
+      return false;
+    std::optional<ObjectKey> Key = contextKey(A);
+    if (!Key || Key != contextKey(B))
+      return false;
+    const auto *Var = dyn_cast<VarDecl>(Key->root());
+    return isa<FieldDecl>(Key->root()) || (Var && !Var->hasLocalStorage());
+  }
+
+  /// A handler runs beside its posting function only while a thread that
+  /// runs its context does: when every such thread of an io_context starts
+  /// in the posting function, the statements of its region that run beside
+  /// the handler are those that also run beside one of them (it cannot run
+  /// before they start nor after they are joined). The whole region still
+  /// says which other spawns start while the handler may be pending.
+  Region accessRegion(const SpawnSite &Handler, const Region &Stmts) const {
+    std::optional<ObjectKey> Key = contextKey(Handler);
+    if (!Key || Handler.Asio->ThreadPool)
+      return Stmts;
+    llvm::DenseSet<const Stmt *> While;
+    for (const RunThread &Run : Runs) {
+      if (Run.Context != *Key)
+        continue;
+      if (Run.Site->EnclosingFunction != Handler.EnclosingFunction)
+        return Stmts;
+      While.insert(Run.Stmts->Stmts.begin(), Run.Stmts->Stmts.end());
+    }
+    Region Kept = Stmts;
+    Kept.Stmts.clear();
+    for (const Stmt *S : Stmts.Stmts)
+      if (While.count(S))
+        Kept.Stmts.insert(S);
+    return Kept;
+  }
+
+private:
+  struct RunThread {
+    const SpawnSite *Site = nullptr;
+    const Region *Stmts = nullptr;
+    ObjectKey Context;
+  };
+  ASTContext &Context;
+  std::vector<RunThread> Runs;
+  std::vector<std::pair<const CallExpr *, ObjectKey>> CallerRuns;
+
+  static std::optional<ObjectKey> strandKey(const SpawnSite &Handler) {
+    if (!Handler.Asio || !Handler.Asio->Strand)
+      return std::nullopt;
+    return objectKeyOf(Handler.Asio->Strand);
+  }
+
+  /// The contexts the thread of \p Site runs.
+  void threadRuns(const SpawnSite &Site,
+                  llvm::SmallVectorImpl<ObjectKey> &Out) const {
+    const FunctionDecl *Entry = Site.Entry.Function;
+    if (!Entry)
+      return;
+    // `std::thread(boost::bind(&io_context::run, &Ctx))`.
+    if (isAsioRunMethod(Entry)) {
+      if (Site.Entry.Object)
+        if (std::optional<ObjectKey> Key = objectKeyOf(Site.Entry.Object))
+          Out.push_back(std::move(*Key));
+      return;
+    }
+    // A member function on another object: its members are that object's.
+    std::optional<ObjectKey> This;
+    if (Site.Entry.Object && !Site.Entry.Lambda &&
+        !isa<CXXThisExpr>(ignoreWrappers(Site.Entry.Object))) {
+      This = objectKeyOf(Site.Entry.Object);
+      if (!This)
+        return;
+    }
+    llvm::SmallPtrSet<const FunctionDecl *, 4> Seen;
+    scanRuns(*Entry, This, /*Depth=*/2, Seen, Out);
+  }
+
+  void scanRuns(const FunctionDecl &F, const std::optional<ObjectKey> &This,
+                unsigned Depth,
+                llvm::SmallPtrSetImpl<const FunctionDecl *> &Seen,
+                llvm::SmallVectorImpl<ObjectKey> &Out) const {
+    const FunctionDecl *Definition = F.getDefinition();
+    if (!Definition || !Definition->hasBody() ||
+        Context.getSourceManager().isInSystemHeader(
+            Definition->getLocation()) ||
+        !Seen.insert(Definition).second)
+      return;
+    AsioRunScan Scan;
+    Scan.TraverseStmt(Definition->getBody());
+    for (const Expr *Object : Scan.Runs) {
+      std::optional<ObjectKey> Key = objectKeyOf(Object);
+      if (!Key)
+        continue;
+      if (This && isa<FieldDecl>(Key->root())) {
+        ObjectKey Rebased = *This;
+        Rebased.Path.append(Key->Path.begin(), Key->Path.end());
+        Key = std::move(Rebased);
+      }
+      Out.push_back(std::move(*Key));
+    }
+    if (Depth == 0)
+      return;
+    for (const CXXMethodDecl *Method : Scan.OnThis)
+      scanRuns(*Method, This, Depth - 1, Seen, Out);
+  }
+};
 
 class Analysis {
 public:
@@ -809,15 +1075,59 @@ Analysis::run(std::optional<llvm::ArrayRef<const Expr *>> SpawnExpressions) {
       Matched.push_back(Nodes.getNodeAs<Expr>("spawn"));
     SpawnExpressions = Matched;
   }
+  // The sites whose threads run accesses, and those that only run a
+  // boost::asio context (`std::thread(boost::bind(&io_context::run, &C))`:
+  // no body of the project's).
+  std::vector<std::unique_ptr<SpawnSite>> Analysed;
   for (const Expr *Spawn : *SpawnExpressions) {
     if (!Spawn || SM.isInSystemHeader(Spawn->getBeginLoc()))
       continue;
     std::optional<SpawnSite> Site =
         analyzeSpawn(Spawn, Context, Options.SpawnFunctions);
-    if (!Site || !Site->Entry.Function || !Site->Entry.Function->hasBody() ||
-        !Site->EnclosingFunction)
+    if (!Site || !Site->Entry.Function || !Site->EnclosingFunction ||
+        (!Site->Entry.Function->hasBody() &&
+         !isAsioRunMethod(Site->Entry.Function)))
       continue;
-    Result.Spawns.push_back(std::make_unique<SpawnSite>(std::move(*Site)));
+    Analysed.push_back(std::make_unique<SpawnSite>(std::move(*Site)));
+  }
+  if (Analysed.empty())
+    return std::move(Result);
+  std::vector<utils::Region> Regions;
+  std::vector<const SpawnSite *> AnalysedSites;
+  for (const auto &Site : Analysed) {
+    Regions.push_back(computeRegion(*Site, Context));
+    AnalysedSites.push_back(Site.get());
+  }
+  std::vector<const utils::Region *> RegionPointers;
+  for (const utils::Region &R : Regions)
+    RegionPointers.push_back(&R);
+  AsioThreads Asio(AnalysedSites, RegionPointers, Context);
+  auto Serialised = [&](const SpawnSite &A, const SpawnSite &B) {
+    return serialisedTasks(A, B) || Asio.serialised(A, B);
+  };
+
+  // Per kept spawn: its region, and the part of it whose accesses run
+  // beside the thread (all of it, except for an asio handler).
+  std::vector<const utils::Region *> SpawnRegions;
+  std::vector<std::unique_ptr<utils::Region>> HandlerRegions;
+  std::vector<const utils::Region *> AccessRegions;
+  for (unsigned I = 0; I < Analysed.size(); ++I) {
+    SpawnSite &Site = *Analysed[I];
+    if (!Site.Entry.Function->hasBody())
+      continue;
+    const utils::Region *Accessed = &Regions[I];
+    if (Site.Asio) {
+      // A handler whose context no thread of the unit is seen to run is
+      // no concurrency of its own (see AsioThreads).
+      if (!Asio.runsElsewhere(Site))
+        continue;
+      HandlerRegions.push_back(
+          std::make_unique<utils::Region>(Asio.accessRegion(Site, Regions[I])));
+      Accessed = HandlerRegions.back().get();
+    }
+    Result.Spawns.push_back(std::move(Analysed[I]));
+    SpawnRegions.push_back(&Regions[I]);
+    AccessRegions.push_back(Accessed);
   }
   if (Result.Spawns.empty())
     return std::move(Result);
@@ -825,7 +1135,7 @@ Analysis::run(std::optional<llvm::ArrayRef<const Expr *>> SpawnExpressions) {
   struct PerSpawn {
     unsigned Thread = 0, Region = 0;
     std::optional<unsigned> Methods;
-    utils::Region Stmts;
+    const utils::Region *Stmts = nullptr;
   };
   std::vector<PerSpawn> Info(Result.Spawns.size());
   std::map<const CXXRecordDecl *, unsigned> MethodContexts;
@@ -834,7 +1144,7 @@ Analysis::run(std::optional<llvm::ArrayRef<const Expr *>> SpawnExpressions) {
   for (unsigned I = 0; I < Result.Spawns.size(); ++I) {
     const SpawnSite &Site = *Result.Spawns[I];
     PerSpawn &P = Info[I];
-    P.Stmts = computeRegion(Site, Context);
+    P.Stmts = SpawnRegions[I];
 
     P.Thread = addContext({ContextKind::Thread, &Site, nullptr});
     Frame ThreadScope;
@@ -875,7 +1185,8 @@ Analysis::run(std::optional<llvm::ArrayRef<const Expr *>> SpawnExpressions) {
     walkRoot(Entry, ThreadScope, P.Thread, nullptr);
 
     P.Region = addContext({ContextKind::Region, &Site, nullptr});
-    walkRoot(*Site.EnclosingFunction, Frame(), P.Region, &P.Stmts.Stmts);
+    walkRoot(*Site.EnclosingFunction, Frame(), P.Region,
+             &AccessRegions[I]->Stmts);
 
     if (Class) {
       auto [It, Inserted] = MethodContexts.try_emplace(Class, 0);
@@ -894,7 +1205,7 @@ Analysis::run(std::optional<llvm::ArrayRef<const Expr *>> SpawnExpressions) {
       }
       P.Methods = It->second;
     }
-    if (mayEscape(Site, P.Stmts) && !Elsewhere) {
+    if (mayEscape(Site, *P.Stmts) && !Elsewhere) {
       Elsewhere = addContext({ContextKind::Elsewhere, &Site, nullptr});
       for (const BoundNodes &Nodes : matchInProjectCode(
                findAll(functionDecl(isDefinition(), isExpansionInMainFile())
@@ -920,15 +1231,20 @@ Analysis::run(std::optional<llvm::ArrayRef<const Expr *>> SpawnExpressions) {
     PerSpawn &P = Info[I];
     const SpawnSite &Site = *Result.Spawns[I];
     Pairs.push_back({P.Thread, P.Region});
-    if (P.Stmts.MultiInstance && !serialisedTasks(Site, Site))
+    if (P.Stmts->MultiInstance && !Serialised(Site, Site))
       Pairs.push_back({P.Thread, P.Thread});
     for (unsigned J = 0; J < Info.size(); ++J)
-      if (J != I && P.Stmts.Stmts.count(Result.Spawns[J]->Spawn) &&
-          !serialisedTasks(Site, *Result.Spawns[J]))
+      if (J != I && P.Stmts->Stmts.count(Result.Spawns[J]->Spawn) &&
+          !Serialised(Site, *Result.Spawns[J]))
+        Pairs.push_back({P.Thread, Info[J].Thread});
+    // Handlers posted by different functions to a context several threads
+    // run (each pair once).
+    for (unsigned J = I + 1; J < Info.size(); ++J)
+      if (Asio.concurrentAcrossFunctions(Site, *Result.Spawns[J]))
         Pairs.push_back({P.Thread, Info[J].Thread});
     if (P.Methods)
       Pairs.push_back({P.Thread, *P.Methods, &FunctionsOf[P.Thread]});
-    if (mayEscape(Site, P.Stmts) && Elsewhere)
+    if (mayEscape(Site, *P.Stmts) && Elsewhere)
       Pairs.push_back({P.Thread, *Elsewhere, &FunctionsOf[P.Thread],
                        Result.Spawns[I]->EnclosingFunction});
   }
@@ -1032,8 +1348,7 @@ public:
     collectFunctions();
     for (const FunctionDecl *F : Functions)
       extractFunction(*F);
-    for (const Expr *Spawn : SpawnExpressions)
-      extractSpawn(Spawn);
+    extractSpawns(SpawnExpressions);
     linkRegionSpawns();
     for (const FunctionDecl *F : Functions) {
       FunctionFacts &Facts = FactsOf[F];
@@ -1397,18 +1712,65 @@ private:
     }
   }
 
-  void extractSpawn(const Expr *Spawn) {
-    if (!Spawn || SM.isInSystemHeader(SM.getExpansionLoc(Spawn->getBeginLoc())))
-      return;
-    std::optional<SpawnSite> Site =
-        analyzeSpawn(Spawn, Context, Options.SpawnFunctions);
-    if (!Site || !Site->Entry.Function || !Site->EnclosingFunction)
-      return;
+  /// The spawns of the unit, analysed (with their regions) before any is
+  /// extracted: where a boost::asio handler runs depends on the unit's
+  /// other spawns (AsioThreads).
+  void extractSpawns(llvm::ArrayRef<const Expr *> SpawnExpressions) {
+    std::vector<std::unique_ptr<SpawnSite>> Sites;
+    for (const Expr *Spawn : SpawnExpressions) {
+      if (!Spawn ||
+          SM.isInSystemHeader(SM.getExpansionLoc(Spawn->getBeginLoc())))
+        continue;
+      std::optional<SpawnSite> Site =
+          analyzeSpawn(Spawn, Context, Options.SpawnFunctions);
+      if (!Site || !Site->Entry.Function || !Site->EnclosingFunction ||
+          !ExtractedOf.count(Site->EnclosingFunction))
+        continue; // in a template or a system header
+      Sites.push_back(std::make_unique<SpawnSite>(std::move(*Site)));
+    }
+    std::vector<Region> Regions;
+    std::vector<const SpawnSite *> SitePointers;
+    for (const auto &Site : Sites) {
+      Regions.push_back(computeRegion(*Site, Context));
+      SitePointers.push_back(Site.get());
+    }
+    std::vector<const Region *> RegionPointers;
+    for (const Region &R : Regions)
+      RegionPointers.push_back(&R);
+    Asio = std::make_unique<AsioThreads>(SitePointers, RegionPointers, Context);
+    for (unsigned I = 0; I < Sites.size(); ++I) {
+      std::optional<Region> Accessed;
+      if (Sites[I]->Asio) {
+        // Only the handlers that run beside their poster, as in the
+        // per-unit analysis.
+        if (!Asio->runsElsewhere(*Sites[I]))
+          continue;
+        Accessed = Asio->accessRegion(*Sites[I], Regions[I]);
+      }
+      extractSpawn(*Sites[I], Accessed ? *Accessed : Regions[I], Regions[I]);
+    }
+    // Keep the sites AsioThreads points to.
+    AsioSites = std::move(Sites);
+  }
+
+  std::vector<std::unique_ptr<SpawnSite>> AsioSites;
+  std::unique_ptr<AsioThreads> Asio;
+
+  bool serialised(const SpawnSite &A, const SpawnSite &B) const {
+    return serialisedTasks(A, B) || (Asio && Asio->serialised(A, B));
+  }
+
+  /// \p Accessed: the statements of the region whose accesses and calls
+  /// run beside the thread; \p Stmts: the whole region.
+  void extractSpawn(const SpawnSite &SiteRef, const Region &Accessed,
+                    const Region &Stmts) {
+    const SpawnSite *Site = &SiteRef;
     auto Owner = ExtractedOf.find(Site->EnclosingFunction);
     if (Owner == ExtractedOf.end())
       return; // in a template or a system header
     FunctionFacts &Facts = FactsOf[Site->EnclosingFunction];
     const FunctionDecl &Entry = *Site->Entry.Function;
+    const Expr *Spawn = Site->Spawn;
 
     FactSpawn Out;
     Out.Entry = usrOf(&Entry);
@@ -1478,21 +1840,19 @@ private:
               Var && !Var->getType()->isPointerType())
             Out.CopiedLocals.push_back(localId(*Var));
 
-    Region Stmts = computeRegion(*Site, Context);
     Out.Escapes = mayEscape(*Site, Stmts);
-    Out.MultiInstance = Stmts.MultiInstance && !serialisedTasks(*Site, *Site);
+    Out.MultiInstance = Stmts.MultiInstance && !serialised(*Site, *Site);
     const Extracted &E = Owner->second;
     for (unsigned I = 0; I < E.Summary.Accesses.size(); ++I)
       if (E.AccessIndex[I] &&
-          (Stmts.Stmts.count(E.Summary.Accesses[I].Object) ||
-           Stmts.Stmts.count(E.Summary.Accesses[I].Operation)))
+          (Accessed.Stmts.count(E.Summary.Accesses[I].Object) ||
+           Accessed.Stmts.count(E.Summary.Accesses[I].Operation)))
         Out.RegionAccesses.push_back(*E.AccessIndex[I]);
     for (unsigned I = 0; I < E.Summary.Calls.size(); ++I)
-      if (E.CallIndex[I] && Stmts.Stmts.count(E.Summary.Calls[I].Call))
+      if (E.CallIndex[I] && Accessed.Stmts.count(E.Summary.Calls[I].Call))
         Out.RegionCalls.push_back(*E.CallIndex[I]);
     Facts.Spawns.push_back(std::move(Out));
-    RegionsOf[Site->EnclosingFunction].push_back(
-        {*Site, std::move(Stmts.Stmts)});
+    RegionsOf[Site->EnclosingFunction].push_back({*Site, Stmts.Stmts});
   }
 
   /// Per function: its spawns in the order of Facts.Spawns, with their
@@ -1507,7 +1867,7 @@ private:
       for (unsigned I = 0; I < Spawns.size(); ++I)
         for (unsigned J = 0; J < Spawns.size(); ++J)
           if (I != J && Spawns[I].second.count(Spawns[J].first.Spawn) &&
-              !serialisedTasks(Spawns[I].first, Spawns[J].first))
+              !serialised(Spawns[I].first, Spawns[J].first))
             Facts.Spawns[I].RegionSpawns.push_back(J);
     }
   }

@@ -24,6 +24,14 @@
 // run at most until the end of its submitting function: it has no
 // Methods(C) and no Elsewhere context, and two tasks of a pool with a single
 // worker thread do not run at the same time.
+// A handler posted to boost::asio is such a task of the threads that run its
+// context (AsioThreads in SharedContainers.cpp): it has no context at all
+// unless a spawned thread of the unit (or a thread_pool's own) runs that
+// context; its Region(S) is cut to the statements that run while those
+// threads do when they all start in the posting function; two handlers of
+// one context do not run at the same time when one thread runs it or when
+// they share a named strand; handlers posted by different functions to a
+// member or global context that several threads run do.
 // Concurrency: Thread(S) runs at the same time as Region(S), as Methods(C)
 // when it runs on `this`, as itself when S can start several threads (a
 // spawn in a loop), as Thread(S') when S' starts inside Region(S), and, for

@@ -150,6 +150,16 @@ static StatementMatcher directThreadStartMatcher() {
       .bind("spawn");
 }
 
+/// Handlers posted to boost::asio (the member functions `post`/`dispatch`
+/// of io_context and its strand are project-independent methods outside
+/// std, which the inferred-start matcher already sees).
+static StatementMatcher asioPostMatcher() {
+  return callExpr(callee(functionDecl(hasAnyName("::boost::asio::post",
+                                                 "::boost::asio::dispatch",
+                                                 "::boost::asio::defer"))),
+                  argumentCountAtLeast(2));
+}
+
 StatementMatcher
 spawnExpressionMatcher(llvm::ArrayRef<SpawnFunction> SpawnFunctions) {
   // Calls of project functions that take a callable: pool submits and
@@ -165,10 +175,12 @@ spawnExpressionMatcher(llvm::ArrayRef<SpawnFunction> SpawnFunctions) {
   for (const SpawnFunction &Function : SpawnFunctions)
     Names.push_back(Function.QualifiedName);
   if (Names.empty())
-    return expr(anyOf(directThreadStartMatcher(), Inferred)).bind("spawn");
+    return expr(anyOf(directThreadStartMatcher(), asioPostMatcher(), Inferred))
+        .bind("spawn");
   auto Configured = callExpr(
       callee(functionDecl(hasAnyName(llvm::ArrayRef<llvm::StringRef>(Names)))));
-  return expr(anyOf(directThreadStartMatcher(), Configured, Inferred))
+  return expr(anyOf(directThreadStartMatcher(), asioPostMatcher(), Configured,
+                    Inferred))
       .bind("spawn");
 }
 
@@ -542,6 +554,281 @@ static const Expr *memberCallObject(const CXXMemberCallExpr &Call) {
   return Object;
 }
 
+//===----------------------------------------------------------------------===//
+// boost::asio: handlers posted to an execution context
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// The boost::asio classes the handler model knows.
+enum class AsioClass {
+  None,
+  IoContext,  ///< io_context (io_service is a typedef of it)
+  ThreadPool, ///< thread_pool
+  Strand,     ///< io_context::strand, strand<Executor>
+  Executor,   ///< io_context's or thread_pool's executor type
+};
+} // namespace
+
+/// Is \p DC the namespace boost::asio?
+static bool isAsioNamespace(const DeclContext *DC) {
+  const auto *Asio = dyn_cast_or_null<NamespaceDecl>(DC);
+  if (!Asio || !Asio->getIdentifier() || Asio->getName() != "asio")
+    return false;
+  const auto *Boost = dyn_cast<NamespaceDecl>(Asio->getParent());
+  return Boost && Boost->getIdentifier() && Boost->getName() == "boost" &&
+         Boost->getParent()->getRedeclContext()->isTranslationUnit();
+}
+
+static AsioClass asioClassOf(const CXXRecordDecl *Record) {
+  if (!Record || !Record->getIdentifier())
+    return AsioClass::None;
+  llvm::StringRef Name = Record->getName();
+  const DeclContext *Parent = Record->getDeclContext();
+  if (isAsioNamespace(Parent))
+    return llvm::StringSwitch<AsioClass>(Name)
+        .Case("io_context", AsioClass::IoContext)
+        .Case("thread_pool", AsioClass::ThreadPool)
+        .Case("strand", AsioClass::Strand)
+        .Default(AsioClass::None);
+  // The classes nested in the contexts.
+  const auto *Outer = dyn_cast<CXXRecordDecl>(Parent);
+  if (!Outer || !Outer->getIdentifier() ||
+      !isAsioNamespace(Outer->getDeclContext()) ||
+      (Outer->getName() != "io_context" && Outer->getName() != "thread_pool"))
+    return AsioClass::None;
+  if (Name == "strand" && Outer->getName() == "io_context")
+    return AsioClass::Strand;
+  if (Name == "executor_type" || Name == "basic_executor_type")
+    return AsioClass::Executor;
+  return AsioClass::None;
+}
+
+static AsioClass asioClassOf(QualType T) { return asioClassOf(recordOf(T)); }
+
+bool isAsioThreadPoolType(QualType T) {
+  return asioClassOf(T) == AsioClass::ThreadPool;
+}
+
+static bool isAsioFunction(const FunctionDecl *F,
+                           llvm::ArrayRef<llvm::StringRef> Names) {
+  return F && F->getIdentifier() && llvm::is_contained(Names, F->getName()) &&
+         isAsioNamespace(F->getDeclContext()->getRedeclContext());
+}
+
+bool isAsioRunMethod(const FunctionDecl *F) {
+  const auto *Method = dyn_cast_or_null<CXXMethodDecl>(F);
+  if (!Method || !Method->getIdentifier())
+    return false;
+  switch (asioClassOf(Method->getParent())) {
+  case AsioClass::IoContext:
+    return llvm::is_contained(
+        {"run", "run_one", "run_for", "run_until", "poll", "poll_one"},
+        Method->getName());
+  case AsioClass::ThreadPool:
+    return Method->getName() == "attach";
+  default:
+    return false;
+  }
+}
+
+const Expr *asioRunObject(const CallExpr &Call) {
+  const auto *Member = dyn_cast<CXXMemberCallExpr>(&Call);
+  if (!Member || !isAsioRunMethod(Member->getMethodDecl()))
+    return nullptr;
+  return memberCallObject(*Member);
+}
+
+/// What a named strand, executor or thread pool was initialized with: a
+/// variable's initializer, or a data member's member initializers in the
+/// constructors of its class defined in the unit (else its default member
+/// initializer).
+static void initializersOf(const ValueDecl &D,
+                           llvm::SmallVectorImpl<const Expr *> &Out) {
+  if (const auto *Var = dyn_cast<VarDecl>(&D)) {
+    if (!isa<ParmVarDecl>(Var) && Var->getInit())
+      Out.push_back(Var->getInit());
+    return;
+  }
+  const auto *Field = dyn_cast<FieldDecl>(&D);
+  if (!Field)
+    return;
+  const auto *Class = dyn_cast<CXXRecordDecl>(Field->getParent());
+  bool Written = false;
+  if (Class)
+    for (const CXXConstructorDecl *Ctor : Class->ctors()) {
+      const CXXConstructorDecl *Definition =
+          dyn_cast_or_null<CXXConstructorDecl>(Ctor->getDefinition());
+      if (!Definition || Definition->isImplicit())
+        continue;
+      for (const CXXCtorInitializer *Init : Definition->inits())
+        if (Init->isWritten() && Init->getMember() == Field &&
+            Init->getInit()) {
+          Out.push_back(Init->getInit());
+          Written = true;
+        }
+    }
+  if (!Written && Field->hasInClassInitializer() &&
+      Field->getInClassInitializer())
+    Out.push_back(Field->getInClassInitializer());
+}
+
+/// Follows an execution context, executor or strand expression back to the
+/// context: `Ctx`, `Ctx.get_executor()`, `make_strand(Ctx)`,
+/// `io_context::strand(Ctx)`, a named strand or executor through its
+/// initializer. Sets Out.Strand to the first named strand on the way.
+static void resolveAsioTarget(const Expr *E, AsioSubmission &Out,
+                              unsigned Depth) {
+  // A copy of a strand or executor is the same strand or executor.
+  E = ignoreCallableCopies(E);
+  if (!E || Depth > 4)
+    return;
+  AsioClass Class = asioClassOf(E->getType());
+  switch (Class) {
+  case AsioClass::IoContext:
+    Out.Context = E;
+    return;
+  case AsioClass::ThreadPool:
+    Out.Context = E;
+    Out.ThreadPool = true;
+    return;
+  case AsioClass::Strand:
+  case AsioClass::Executor:
+    break;
+  case AsioClass::None:
+    return; // any_io_executor, system_executor, ...: not followed
+  }
+  if (const auto *Member = dyn_cast<CXXMemberCallExpr>(E)) {
+    if (const CXXMethodDecl *Method = Member->getMethodDecl();
+        Method && Method->getIdentifier() &&
+        Method->getName() == "get_executor")
+      resolveAsioTarget(memberCallObject(*Member), Out, Depth + 1);
+    return;
+  }
+  if (const auto *Call = dyn_cast<CallExpr>(E)) {
+    if (isAsioFunction(Call->getDirectCallee(), {"make_strand"}) &&
+        Call->getNumArgs() > 0)
+      resolveAsioTarget(Call->getArg(0), Out, Depth + 1);
+    return;
+  }
+  if (const auto *Construct = dyn_cast<CXXConstructExpr>(E)) {
+    if (Construct->getNumArgs() > 0)
+      resolveAsioTarget(Construct->getArg(0), Out, Depth + 1);
+    return;
+  }
+  const ValueDecl *Named = nullptr;
+  if (const auto *Ref = dyn_cast<DeclRefExpr>(E))
+    Named = Ref->getDecl();
+  else if (const auto *Member = dyn_cast<MemberExpr>(E))
+    Named = Member->getMemberDecl();
+  if (!Named)
+    return;
+  if (Class == AsioClass::Strand && !Out.Strand)
+    Out.Strand = E;
+  llvm::SmallVector<const Expr *, 2> Inits;
+  initializersOf(*Named, Inits);
+  if (!Inits.empty())
+    resolveAsioTarget(Inits.front(), Out, Depth + 1);
+}
+
+/// For a handler wrapped for a strand (`bind_executor(S, f)`, `S.wrap(f)`):
+/// records the strand (and its context) in \p Out and returns f; otherwise
+/// returns \p Handler.
+static const Expr *unwrapAsioHandler(const Expr *Handler, AsioSubmission &Out) {
+  const Expr *E = ignoreCallableCopies(Handler);
+  const Expr *Target = nullptr, *Inner = nullptr;
+  if (const auto *Member = dyn_cast_or_null<CXXMemberCallExpr>(E)) {
+    const CXXMethodDecl *Method = Member->getMethodDecl();
+    if (Method && Method->getIdentifier() && Method->getName() == "wrap" &&
+        Member->getNumArgs() == 1 &&
+        asioClassOf(Method->getParent()) == AsioClass::Strand) {
+      Target = memberCallObject(*Member);
+      Inner = Member->getArg(0);
+    }
+  } else if (const auto *Call = dyn_cast_or_null<CallExpr>(E);
+             Call && Call->getNumArgs() >= 2 &&
+             isAsioFunction(Call->getDirectCallee(), {"bind_executor"})) {
+    Target = Call->getArg(0);
+    Inner = Call->getArg(1);
+  }
+  if (!Target)
+    return Handler;
+  AsioSubmission Bound;
+  resolveAsioTarget(Target, Bound, 0);
+  // The strand's context runs the handler, whatever it was posted to.
+  if (Bound.Context) {
+    Out.Context = Bound.Context;
+    Out.ThreadPool = Bound.ThreadPool;
+  }
+  Out.Strand = Bound.Strand;
+  return Inner;
+}
+
+/// For a call that posts a handler to boost::asio: the submission, and the
+/// handler (unwrapped from a strand's wrapper) in \p Handler.
+static std::optional<AsioSubmission> asioSubmission(const CallExpr &Call,
+                                                    const Expr *&Handler) {
+  const FunctionDecl *Callee = Call.getDirectCallee();
+  static constexpr llvm::StringRef Posts[] = {"post", "dispatch", "defer"};
+  const Expr *Target = nullptr;
+  if (const auto *Member = dyn_cast<CXXMemberCallExpr>(&Call)) {
+    // io_context::post/dispatch, io_context::strand::post/dispatch (Boost
+    // before 1.80): the handler is the only argument.
+    const CXXMethodDecl *Method = Member->getMethodDecl();
+    AsioClass Class =
+        Method ? asioClassOf(Method->getParent()) : AsioClass::None;
+    if ((Class != AsioClass::IoContext && Class != AsioClass::Strand) ||
+        !Method->getIdentifier() ||
+        !llvm::is_contained(Posts, Method->getName()) ||
+        Member->getNumArgs() != 1)
+      return std::nullopt;
+    Target = memberCallObject(*Member);
+    Handler = Member->getArg(0);
+  } else {
+    // post(Ctx or Executor, handler) (and a defaulted SFINAE argument);
+    // post(handler) runs on the handler's associated executor, which is
+    // not followed.
+    if (!isAsioFunction(Callee, Posts) || Call.getNumArgs() < 2 ||
+        isa<CXXDefaultArgExpr>(Call.getArg(1)))
+      return std::nullopt;
+    Target = Call.getArg(0);
+    Handler = Call.getArg(1);
+  }
+  AsioSubmission Out;
+  resolveAsioTarget(Target, Out, 0);
+  if (Out.Strand) {
+    // Posted through a strand: a strand wrapper inside adds nothing.
+    AsioSubmission Ignored;
+    Handler = unwrapAsioHandler(Handler, Ignored);
+  } else {
+    Handler = unwrapAsioHandler(Handler, Out);
+  }
+  return Out;
+}
+
+std::optional<uint64_t> asioThreadPoolThreads(const ValueDecl &Pool,
+                                              ASTContext &Context) {
+  if (!isAsioThreadPoolType(Pool.getType()) ||
+      Pool.getType()->isReferenceType())
+    return std::nullopt;
+  llvm::SmallVector<const Expr *, 2> Inits;
+  initializersOf(Pool, Inits);
+  std::optional<uint64_t> Threads;
+  for (const Expr *Init : Inits) {
+    const auto *Construct =
+        dyn_cast_or_null<CXXConstructExpr>(ignoreWrappers(Init));
+    Expr::EvalResult Result;
+    if (!Construct || Construct->getNumArgs() != 1 ||
+        Construct->getArg(0)->isValueDependent() ||
+        !Construct->getArg(0)->EvaluateAsInt(Result, Context))
+      return std::nullopt;
+    uint64_t Count = Result.Val.getInt().getZExtValue();
+    if (Threads && *Threads != Count)
+      return std::nullopt;
+    Threads = Count;
+  }
+  return Threads;
+}
+
 /// \p Infer: also the pool submits and spawn wrappers inferred from the
 /// callee's body (off inside that inference, which looks only for direct
 /// thread starts).
@@ -608,6 +895,15 @@ analyzeSpawnImpl(const Expr *Spawn, ASTContext &Context,
                    ->isTranslationUnit()) {
       Site.Kind = SpawnKind::PthreadCreate;
       CallableIndex = 2;
+    } else if (const Expr *Handler = nullptr;
+               std::optional<AsioSubmission> Asio =
+                   asioSubmission(*Call, Handler)) {
+      // A handler posted to boost::asio: a task of the context's threads.
+      Site.Kind = SpawnKind::PoolTask;
+      Site.Asio = Asio;
+      Site.PoolObject = Asio->Context;
+      Args.assign({Handler});
+      CallableIndex = 0;
     } else {
       Site.Kind = SpawnKind::SpawnFunction;
       bool Found = false;

@@ -16,6 +16,14 @@
 // that queue: each call of that method submits a task), and spawn wrappers
 // (a function that hands its callable parameter to a thread start).
 //
+// Work posted to boost::asio (`post`, `dispatch`, `defer`, the 1.74 member
+// functions `io_context::post`/`dispatch` and `strand::post`/`dispatch`) is
+// a task too: it runs on the threads that run the execution context
+// (SpawnSite::Asio says which context, and which strand if any). Which
+// threads those are is decided where the spawn sites of a whole unit are
+// known (SharedContainers.cpp), with asioRunObject() and
+// asioThreadPoolThreads().
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef CONCGUARD_CHECKS_UTILS_THREADSPAWNS_H
@@ -30,6 +38,7 @@
 #include "llvm/ADT/StringRef.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -61,7 +70,8 @@ enum class SpawnKind {
   PthreadCreate, ///< pthread_create
   SpawnFunction, ///< a function named in the SpawnFunctions option, or an
                  ///< inferred spawn wrapper (SpawnSite::InferredWrapper)
-  PoolTask,      ///< a callable submitted to an inferred thread pool
+  PoolTask,      ///< a callable submitted to an inferred thread pool, or
+                 ///< a handler posted to boost::asio (SpawnSite::Asio)
 };
 
 /// Where a thread handle lives.
@@ -110,6 +120,26 @@ struct ThreadPoolShape {
   bool SingleWorker = false;
 };
 
+/// A handler posted to a boost::asio execution context.
+struct AsioSubmission {
+  /// The execution context the handler runs on (an io_context / io_service
+  /// or a thread_pool), through ignoreWrappers: `Ctx` in `post(Ctx, f)`,
+  /// `post(Ctx.get_executor(), f)` or `Ctx.post(f)`, or the context a
+  /// strand was made from (`make_strand(Ctx)`, `io_context::strand S(Ctx)`,
+  /// in a variable's initializer or a constructor's member initializer, so
+  /// possibly outside the posting function). Null when it cannot be seen (an
+  /// executor parameter, a polymorphic executor).
+  const Expr *Context = nullptr;
+  /// The context is a boost::asio::thread_pool, which runs its handlers on
+  /// its own threads.
+  bool ThreadPool = false;
+  /// The named strand the handler runs through (`post(S, f)`, `S.post(f)`,
+  /// `post(Ctx, S.wrap(f))`, `post(Ctx, bind_executor(S, f))`), through
+  /// ignoreWrappers; null for none or a temporary strand (`post(
+  /// make_strand(Ctx), f)` serialises the handler with nothing else).
+  const Expr *Strand = nullptr;
+};
+
 struct SpawnSite {
   SpawnKind Kind = SpawnKind::StdThread;
   /// The expression that starts the thread: the CXXConstructExpr of the
@@ -140,6 +170,9 @@ struct SpawnSite {
   /// For a SpawnFunction: no option names it; its body hands its callable
   /// parameter to a thread start (inferredSpawnWrapper()).
   bool InferredWrapper = false;
+  /// For a PoolTask posted to boost::asio (Pool is then empty, PoolObject
+  /// is Asio->Context).
+  std::optional<AsioSubmission> Asio;
 };
 
 /// Is \p T (ignoring cv, references and typedefs) one of the std thread
@@ -160,6 +193,27 @@ spawnExpressionMatcher(llvm::ArrayRef<SpawnFunction> SpawnFunctions);
 std::optional<SpawnSite>
 analyzeSpawn(const Expr *Spawn, ASTContext &Context,
              llvm::ArrayRef<SpawnFunction> SpawnFunctions);
+
+/// For a call that runs handlers of a boost::asio context on the calling
+/// thread (`Ctx.run()`, `run_one`, `run_for`, `run_until`, `poll`,
+/// `poll_one` on an io_context / io_service; `Pool.attach()` on a
+/// thread_pool): the context object, through ignoreWrappers.
+const Expr *asioRunObject(const CallExpr &Call);
+
+/// Is \p F one of the member functions asioRunObject() recognises (for
+/// `std::thread(boost::bind(&io_context::run, &Ctx))`)?
+bool isAsioRunMethod(const FunctionDecl *F);
+
+/// Is \p T (ignoring references) boost::asio::thread_pool?
+bool isAsioThreadPoolType(QualType T);
+
+/// The number of threads a boost::asio::thread_pool starts, when it is
+/// declared by \p Pool with a constant count (`thread_pool P(2);`, a
+/// member initialized with one in every constructor or in its declaration);
+/// nothing when it is not known (the default constructor starts one per
+/// core, a count read at run time).
+std::optional<uint64_t> asioThreadPoolThreads(const ValueDecl &Pool,
+                                              ASTContext &Context);
 
 /// Is \p Method, called with a callable, the submit method of a thread pool?
 /// The shape, with no configuration: the method has a callable parameter
