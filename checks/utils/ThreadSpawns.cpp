@@ -855,6 +855,11 @@ analyzeSpawnImpl(const Expr *Spawn, ASTContext &Context,
     if (!Specialization || Specialization->getTemplateArgs().size() == 0)
       return std::nullopt;
     QualType Element = Specialization->getTemplateArgs()[0].getAsType();
+    // Only a container of threads starts one: `Writers.emplace_back(Mu,
+    // Callback)` into a std::deque<Writer> builds a Writer from a callable
+    // (found as a false positive on rocksdb's VersionSet::LogAndApply).
+    if (!isStdThreadType(Element) && !isStdJThreadType(Element))
+      return std::nullopt;
     Site.Kind =
         isStdJThreadType(Element) ? SpawnKind::JThread : SpawnKind::StdThread;
     Site.Handle = HandleKind::Container;

@@ -1050,6 +1050,11 @@ private:
     for (const auto &[USR, D] : Definitions) {
       const FunctionFacts &F = *D.Facts;
       for (const FactSpawn &S : F.Spawns) {
+        // A pool task (an inferred pool's submit, an asio handler) runs on
+        // the pool's threads, which the pool stops: not a thread of its own,
+        // as in the per-unit check.
+        if (S.Kind == "pool task")
+          continue;
         const Definition *Entry = lookup(S.Entry);
         if (!Entry)
           continue;

@@ -5,6 +5,7 @@
 // the container while the threads already in it are joinable, and each of
 // their destructors calls std::terminate.
 
+#include <deque>
 #include <functional>
 #include <list>
 #include <memory>
@@ -156,4 +157,21 @@ void singleStart() {
   std::vector<std::thread> Threads;
   Threads.emplace_back(work);
   Threads.front().join();
+}
+
+// A container of objects built from a callable starts no thread (rocksdb's
+// VersionSet::LogAndApply fills a std::deque<ManifestWriter> from callbacks).
+struct Writer {
+  Writer(std::mutex *Mu, int Column, const std::function<void()> &Done)
+      : Done(Done) {}
+  std::function<void()> Done;
+};
+
+void writersFromCallbacks(std::mutex *Mu, int N,
+                          std::vector<std::function<void()>> &Callbacks) {
+  std::deque<Writer> Writers;
+  for (int I = 0; I < N; ++I) {
+    const auto Done = Callbacks.empty() ? [] {} : Callbacks[I];
+    Writers.emplace_back(Mu, I, Done);
+  }
 }
