@@ -394,25 +394,4 @@ std::optional<EndlessLoop> findEndlessLoop(const FunctionDecl &Entry,
   return search(*Definition, Context, MaxCallDepth, Visited);
 }
 
-namespace {
-class RefFinder : public RecursiveASTVisitor<RefFinder> {
-public:
-  explicit RefFinder(const Decl &Target) : Target(Target) {}
-  bool Found = false;
-  bool VisitDeclRefExpr(DeclRefExpr *Ref) {
-    Found |= Ref->getDecl() == &Target;
-    return !Found;
-  }
-
-private:
-  const Decl &Target;
-};
-} // namespace
-
-bool refersTo(const Stmt &S, const Decl &D) {
-  RefFinder Finder(D);
-  Finder.TraverseStmt(const_cast<Stmt *>(&S));
-  return Finder.Found;
-}
-
 } // namespace clang::tidy::concguard::utils

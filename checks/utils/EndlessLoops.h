@@ -53,9 +53,6 @@ std::optional<EndlessLoop> findEndlessLoop(const FunctionDecl &Entry,
                                            ASTContext &Context,
                                            unsigned MaxCallDepth);
 
-/// Does \p S refer to \p D anywhere (including inside nested lambdas)?
-bool refersTo(const Stmt &S, const Decl &D);
-
 } // namespace clang::tidy::concguard::utils
 
 #endif // CONCGUARD_CHECKS_UTILS_ENDLESSLOOPS_H

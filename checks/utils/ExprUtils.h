@@ -114,6 +114,29 @@ inline const Expr *unwrapStdRef(const Expr *E, bool *IsConst = nullptr) {
   return E;
 }
 
+/// Does \p S name, anywhere inside it (the bodies of lambdas it creates and
+/// the initialisers of the variables it declares included), a declaration
+/// that \p Wanted accepts?
+template <typename Predicate>
+bool refersToDecl(const Stmt *S, const Predicate &Wanted) {
+  if (!S)
+    return false;
+  if (const auto *Ref = dyn_cast<DeclRefExpr>(S); Ref && Wanted(Ref->getDecl()))
+    return true;
+  for (const Stmt *Child : S->children())
+    if (refersToDecl(Child, Wanted))
+      return true;
+  return false;
+}
+
+/// Does \p S name \p D anywhere inside it (see refersToDecl)?
+inline bool refersTo(const Stmt &S, const Decl &D) {
+  const Decl *Canonical = D.getCanonicalDecl();
+  return refersToDecl(&S, [&](const Decl *Named) {
+    return Named->getCanonicalDecl() == Canonical;
+  });
+}
+
 } // namespace clang::tidy::concguard::utils
 
 #endif // CONCGUARD_CHECKS_UTILS_EXPRUTILS_H

@@ -159,19 +159,21 @@ bool isMutexShaped(const CXXRecordDecl *RD) {
   return hasLockUnlockMethods(RD) && !guardedByConstructor(RD);
 }
 
-/// Does \p S call an unlock method (any spelling) on an object whose class
-/// has lock and unlock methods?
-bool callsUnlock(const Stmt *S) {
+/// Does \p S call, anywhere inside it, a method of a lockable class (one
+/// with lock and unlock methods) whose operation \p Wanted accepts?
+template <typename Predicate>
+bool callsMutexOp(const Stmt *S, const Predicate &Wanted) {
   if (!S)
     return false;
   if (const auto *Call = dyn_cast<CXXMemberCallExpr>(S)) {
     const Expr *Object = Call->getImplicitObjectArgument();
-    if (isUnlockOp(mutexOp(Call->getMethodDecl())) && Object &&
+    if (Wanted(mutexOp(Call->getMethodDecl())) && Object &&
         hasLockUnlockMethods(recordOf(Object->getType())))
       return true;
   }
-  return llvm::any_of(S->children(),
-                      [](const Stmt *Child) { return callsUnlock(Child); });
+  return llvm::any_of(S->children(), [&](const Stmt *Child) {
+    return callsMutexOp(Child, Wanted);
+  });
 }
 
 /// A project's own scoped guard, recognised by its shape: a class outside
@@ -186,19 +188,8 @@ bool isGuardShaped(const CXXRecordDecl *RD) {
   RD = RD->getDefinition();
   const CXXDestructorDecl *Dtor = RD->getDestructor();
   const FunctionDecl *Body = Dtor ? Dtor->getDefinition() : nullptr;
-  return guardedByConstructor(RD) && Body && callsUnlock(Body->getBody());
-}
-
-/// Does \p S call a shared-lock method (`lock_shared`, `ReaderLock`,
-/// `ReadLock`)?
-bool callsSharedLock(const Stmt *S) {
-  if (!S)
-    return false;
-  if (const auto *Call = dyn_cast<CXXMemberCallExpr>(S);
-      Call && mutexOp(Call->getMethodDecl()) == MutexOp::LockShared)
-    return true;
-  return llvm::any_of(S->children(),
-                      [](const Stmt *Child) { return callsSharedLock(Child); });
+  return guardedByConstructor(RD) && Body &&
+         callsMutexOp(Body->getBody(), isUnlockOp);
 }
 
 /// The mode of a guard recognised by its shape: a reader guard when a
@@ -209,22 +200,11 @@ LockMode shapedGuardMode(const CXXRecordDecl *RD) {
   for (const CXXConstructorDecl *Ctor : RD->ctors()) {
     const FunctionDecl *Definition = nullptr;
     if (!Ctor->isCopyOrMoveConstructor() && Ctor->hasBody(Definition) &&
-        callsSharedLock(Definition->getBody()))
+        callsMutexOp(Definition->getBody(),
+                     [](MutexOp Op) { return Op == MutexOp::LockShared; }))
       return LockMode::Shared;
   }
   return LockMode::Exclusive;
-}
-
-/// Does \p E name the parameter \p Param somewhere inside it
-/// (`lock`, `lock.getLock()`, `lock->mu`, `*lock`)?
-bool mentionsParam(const Stmt *E, const ParmVarDecl *Param) {
-  if (!E)
-    return false;
-  if (const auto *Ref = dyn_cast<DeclRefExpr>(E))
-    return Ref->getDecl() == Param;
-  return llvm::any_of(E->children(), [&](const Stmt *Child) {
-    return mentionsParam(Child, Param);
-  });
 }
 
 /// Does the constructor \p Ctor initialise the std guard member \p Guard
@@ -245,7 +225,7 @@ bool locksFirstParamInto(const CXXConstructorDecl *Ctor, const FieldDecl *Guard,
     if (!Construct || Construct->getNumArgs() == 0)
       continue;
     if (Init->isDelegatingInitializer())
-      return mentionsParam(Construct->getArg(0), Param) &&
+      return refersTo(*Construct->getArg(0), *Param) &&
              locksFirstParamInto(Construct->getConstructor(), Guard, Depth + 1);
     if (Init->getMember() != Guard)
       continue;
@@ -254,7 +234,7 @@ bool locksFirstParamInto(const CXXConstructorDecl *Ctor, const FieldDecl *Guard,
                          {"defer_lock_t", "try_to_lock_t", "adopt_lock_t",
                           "duration", "time_point"}))
         return false;
-    return mentionsParam(Construct->getArg(0), Param);
+    return refersTo(*Construct->getArg(0), *Param);
   }
   return false;
 }

@@ -3759,26 +3759,8 @@ std::vector<ParamFlow> findParamFlows(ASTContext &Context) {
       const FunctionDecl *Callee = Call->getDirectCallee();
       if (!Callee)
         return true;
-      for (unsigned I = 0; I < Call->getNumArgs(); ++I) {
-        if (I >= Callee->getNumParams())
-          continue;
-        QualType Type = Callee->getParamDecl(I)->getType();
-        // A reference to a container that is not a map: rewritten into a
-        // synchronized<T> with the flagged containers its callers pass.
-        bool Container = !isStdMap(Type) && isSynchronizable(Type) &&
-                         Type->isLValueReferenceType();
-        if ((!isStdMap(Type) && !Container) ||
-            !whyParameterStays(*Callee, I, SM, Container).empty())
-          continue;
-        std::string USR = usrOf(Callee);
-        if (USR.empty())
-          continue;
-        ParamFlow Flow{argumentNode(*Call->getArg(I), Type, Context),
-                       parameterId(USR, I), Callee->getQualifiedNameAsString(),
-                       where(Call->getArg(I)->getBeginLoc(), SM)};
-        Flow.Container = Container;
-        Flows.push_back(std::move(Flow));
-      }
+      for (unsigned I = 0; I < Call->getNumArgs(); ++I)
+        addFlow(*Callee, I, *Call->getArg(I), Call->getArg(I));
       return true;
     }
 
@@ -3792,31 +3774,44 @@ std::vector<ParamFlow> findParamFlows(ASTContext &Context) {
         return true;
       const FunctionDecl *Callee = Start->Callee;
       for (unsigned I = 0; I < Start->Args.size(); ++I) {
-        if (I >= Callee->getNumParams())
-          continue;
-        QualType Type = Callee->getParamDecl(I)->getType();
-        // A container that is not a map given with std::ref is refused
-        // where it is given; the flow keeps the function's other callers
-        // from changing its parameter under it.
-        bool Container = !isStdMap(Type) && isSynchronizable(Type) &&
-                         Type->isLValueReferenceType();
-        if ((!isStdMap(Type) && !Container) ||
-            !whyParameterStays(*Callee, I, SM, Container).empty())
-          continue;
-        std::string USR = usrOf(Callee);
-        if (USR.empty())
-          continue;
+        // Only an argument given with std::ref is the caller's container;
+        // any other (a copy made for the thread) is not rewritten, but the
+        // flow still keeps the function's other callers from changing its
+        // parameter under it, and a container that is not a map given with
+        // std::ref is refused where it is given.
         const CallExpr *Ref = asRefWrapper(*Start->Args[I]);
-        ParamFlow Flow{Ref ? argumentNode(*Ref->getArg(0), Type, Context) : "",
-                       parameterId(USR, I), Callee->getQualifiedNameAsString(),
-                       where(Start->Args[I]->getBeginLoc(), SM)};
-        Flow.Container = Container;
-        Flows.push_back(std::move(Flow));
+        addFlow(*Callee, I, *Start->Args[I], Ref ? Ref->getArg(0) : nullptr);
       }
       return true;
     }
 
   private:
+    /// Records that \p Argument, given for \p Callee's parameter \p Index,
+    /// flows into it when that parameter is a map, or a reference to
+    /// another container (rewritten into a synchronized<T> with the flagged
+    /// containers its callers pass), and can change type. \p Passed is the
+    /// caller's object the parameter then names, or null when it names none
+    /// of the caller's objects.
+    void addFlow(const FunctionDecl &Callee, unsigned Index,
+                 const Expr &Argument, const Expr *Passed) {
+      if (Index >= Callee.getNumParams())
+        return;
+      QualType Type = Callee.getParamDecl(Index)->getType();
+      bool Container = !isStdMap(Type) && isSynchronizable(Type) &&
+                       Type->isLValueReferenceType();
+      if ((!isStdMap(Type) && !Container) ||
+          !whyParameterStays(Callee, Index, SM, Container).empty())
+        return;
+      std::string USR = usrOf(&Callee);
+      if (USR.empty())
+        return;
+      ParamFlow Flow{Passed ? argumentNode(*Passed, Type, Context) : "",
+                     parameterId(USR, Index), Callee.getQualifiedNameAsString(),
+                     where(Argument.getBeginLoc(), SM)};
+      Flow.Container = Container;
+      Flows.push_back(std::move(Flow));
+    }
+
     ASTContext &Context;
     const SourceManager &SM;
   } Finder(Context);

@@ -1298,7 +1298,10 @@ Analysis::run(std::optional<llvm::ArrayRef<const Expr *>> SpawnExpressions) {
     }
   }
 
-  for (auto &[Key, Race] : Found) {
+  for (auto &Pair : Found) {
+    // Named, not bound: C++17 lambdas cannot capture structured bindings.
+    const ObjectKey &Key = Pair.first;
+    const ContainerRace &Race = Pair.second;
     auto It = llvm::find_if(
         Result.Racy, [&](const SharedContainer &C) { return C.Key == Key; });
     if (It == Result.Racy.end()) {

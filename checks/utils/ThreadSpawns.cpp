@@ -973,23 +973,6 @@ analyzeSpawn(const Expr *Spawn, ASTContext &Context,
 //===----------------------------------------------------------------------===//
 
 namespace {
-/// Does a statement refer to one of a set of declarations (also inside the
-/// lambdas it contains, whose captures and bodies name the captured
-/// variables)?
-class ReferenceFinder : public RecursiveASTVisitor<ReferenceFinder> {
-public:
-  explicit ReferenceFinder(const llvm::DenseSet<const Decl *> &Wanted)
-      : Wanted(Wanted) {}
-  bool VisitDeclRefExpr(DeclRefExpr *Ref) {
-    Found = Found || Wanted.count(Ref->getDecl()->getCanonicalDecl());
-    return !Found;
-  }
-  bool Found = false;
-
-private:
-  const llvm::DenseSet<const Decl *> &Wanted;
-};
-
 /// The calls of one body, with the local variables it declares.
 class BodyScan : public RecursiveASTVisitor<BodyScan> {
 public:
@@ -1014,11 +997,9 @@ public:
 
 static bool refersToAny(const Stmt *S,
                         const llvm::DenseSet<const Decl *> &Decls) {
-  if (!S || Decls.empty())
-    return false;
-  ReferenceFinder Finder(Decls);
-  Finder.TraverseStmt(const_cast<Stmt *>(S));
-  return Finder.Found;
+  return !Decls.empty() && refersToDecl(S, [&](const Decl *Named) {
+    return Decls.count(Named->getCanonicalDecl()) != 0;
+  });
 }
 
 /// \p Param and the locals of the body made from it, also through other
