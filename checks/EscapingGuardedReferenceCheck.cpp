@@ -123,6 +123,16 @@ struct Taint {
   /// A reference variable bound to the guarded object itself (as opposed to
   /// a pointer, iterator or view variable).
   bool IsStorage = false;
+  /// A local owning pointer (utils::isOwningPointerType) that shares its
+  /// object with guarded storage (`Ptr P = Map[K];`): it keeps the object
+  /// alive, so its own uses are never reported; a reference to the object
+  /// that outlives it is.
+  bool Owner = false;
+  /// Refers to an object that guarded storage owns through a pointer held
+  /// in an element (`*Map[K]`), not into the storage itself: what the lock
+  /// protects is its lifetime, so it is reported only where some code
+  /// removes elements (EscapingGuardedReferenceCheck::removalOf).
+  bool Pointee = false;
   bool Released = false;
   ReleaseSite Release;
 };
@@ -134,7 +144,97 @@ struct Derivation {
   /// The local variable the handle was read from, if any, and its taint.
   const Taint *Via = nullptr;
   const VarDecl *ViaVar = nullptr;
+  /// See Taint::Pointee.
+  bool Pointee = false;
+  /// Reached through a local owning pointer (Via is its taint), which keeps
+  /// the object alive until the function returns.
+  bool LocalOwner = false;
+  /// Formed in a callee and returned from it (`return unsafeGet(Name);`):
+  /// the callee and its returned expression, for the note.
+  const FunctionDecl *FormedIn = nullptr;
+  const Expr *FormedAt = nullptr;
+
+  bool pointee() const { return Pointee || (Via && Via->Pointee); }
 };
+
+/// What a function returns into guarded storage, whatever lock its caller
+/// holds: computed by analysing its body as if every lock were held, for
+/// a function that takes no lock of its own (a lock it takes is its own
+/// finding).
+struct ReturnedHandle {
+  Origin From;
+  bool Pointee = false;
+  /// Returns by value an owning pointer that shares its object with the
+  /// storage (`return It->second;` for a map of shared pointers).
+  bool OwnerCopy = false;
+  const FunctionDecl *Function = nullptr;
+  const Expr *At = nullptr;
+};
+
+/// The type of the object an owning pointer of type \p Owner points to
+/// (what its `operator->` returns a pointer to).
+QualType ownedType(QualType Owner) {
+  const CXXRecordDecl *Record = recordOf(Owner.getNonReferenceType());
+  if (!Record || !Record->hasDefinition())
+    return QualType();
+  for (const CXXMethodDecl *Method : Record->getDefinition()->methods())
+    if (Method->getOverloadedOperator() == OO_Arrow)
+      return Method->getReturnType()->getPointeeType();
+  return QualType();
+}
+
+/// Is \p E guarded storage itself, named directly (a field of `*this`, a
+/// global or static), rather than something reached through it?
+bool isDirectStorage(const Expr *E) {
+  E = E->IgnoreParenImpCasts();
+  if (const auto *Ref = dyn_cast<DeclRefExpr>(E)) {
+    const auto *Var = dyn_cast<VarDecl>(Ref->getDecl());
+    return Var && Var->hasGlobalStorage();
+  }
+  if (const auto *Member = dyn_cast<MemberExpr>(E))
+    return isa<VarDecl>(Member->getMemberDecl()) ||
+           isa<CXXThisExpr>(Member->getBase()->IgnoreParenImpCasts());
+  return false;
+}
+
+/// The field of `*this` or the global whose storage \p E reaches
+/// (`Map` in `Map[K].reset()`, `Ptr->erase(It)`, `this->Data.Map`).
+const ValueDecl *storageRoot(const Expr *E) {
+  for (unsigned Depth = 0; E && Depth < 16; ++Depth) {
+    E = E->IgnoreParenImpCasts();
+    if (const auto *Ref = dyn_cast<DeclRefExpr>(E)) {
+      const auto *Var = dyn_cast<VarDecl>(Ref->getDecl());
+      return Var && Var->hasGlobalStorage() ? Var : nullptr;
+    }
+    if (const auto *Member = dyn_cast<MemberExpr>(E)) {
+      if (const auto *Static = dyn_cast<VarDecl>(Member->getMemberDecl()))
+        return Static;
+      if (isa<CXXThisExpr>(Member->getBase()->IgnoreParenImpCasts()))
+        return dyn_cast<FieldDecl>(Member->getMemberDecl());
+      E = Member->getBase();
+      continue;
+    }
+    if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(E)) {
+      OverloadedOperatorKind Kind = Op->getOperator();
+      if (Op->getNumArgs() == 0 ||
+          (Kind != OO_Arrow && Kind != OO_Star && Kind != OO_Subscript))
+        return nullptr;
+      E = Op->getArg(0);
+      continue;
+    }
+    if (const auto *Call = dyn_cast<CXXMemberCallExpr>(E)) {
+      E = Call->getImplicitObjectArgument();
+      continue;
+    }
+    if (const auto *Unary = dyn_cast<UnaryOperator>(E);
+        Unary && Unary->getOpcode() == UO_Deref) {
+      E = Unary->getSubExpr();
+      continue;
+    }
+    return nullptr;
+  }
+  return nullptr;
+}
 
 bool isLocalVar(const VarDecl *V) {
   // Structured bindings are not followed (their DecompositionDecl has no
@@ -254,6 +354,91 @@ std::optional<StoreTarget> storeTargetOf(const Expr *LHS) {
   return std::nullopt;
 }
 
+} // namespace
+
+struct EscapingGuardedReferenceCheck::Memos {
+  /// What each callee analysed so far returns into guarded storage.
+  std::map<const FunctionDecl *, std::optional<ReturnedHandle>> Returned;
+  /// The first place the unit removes elements of (or drops the object
+  /// owned by) each field or global; built on first use.
+  std::optional<llvm::DenseMap<const Decl *, const Expr *>> Removals;
+};
+
+EscapingGuardedReferenceCheck::Memos &EscapingGuardedReferenceCheck::memos() {
+  if (!UnitMemos)
+    UnitMemos = std::make_unique<Memos>();
+  return *UnitMemos;
+}
+
+namespace {
+/// Where the unit's own code (not constructors or destructors, which run
+/// before and after the object is shared) removes elements of a container
+/// or resets an owning pointer, by the field or global it reaches.
+class RemovalFinder : public RecursiveASTVisitor<RemovalFinder> {
+public:
+  RemovalFinder(const SourceManager &SM,
+                llvm::DenseMap<const Decl *, const Expr *> &Found)
+      : SM(SM), Found(Found) {}
+  bool shouldVisitTemplateInstantiations() const { return true; }
+  bool TraverseDecl(Decl *D) {
+    if (D && !isa<TranslationUnitDecl>(D) &&
+        SM.isInSystemHeader(D->getLocation()))
+      return true;
+    if (isa_and_nonnull<CXXConstructorDecl, CXXDestructorDecl>(D))
+      return true;
+    return RecursiveASTVisitor::TraverseDecl(D);
+  }
+  bool VisitCXXMemberCallExpr(CXXMemberCallExpr *Call) {
+    const Expr *Object = Call->getImplicitObjectArgument();
+    const CXXMethodDecl *Method = Call->getMethodDecl();
+    if (!Object || !Method)
+      return true;
+    if (std::optional<utils::ContainerOp> Op = Model.classify(*Call);
+        Op && utils::removesElements(*Op))
+      add(Object, Call);
+    else if (utils::isOwningPointerType(Object->getType()) &&
+             Method->getIdentifier() &&
+             llvm::is_contained({"reset", "swap"}, Method->getName()))
+      add(Object, Call);
+    return true;
+  }
+  bool VisitCXXOperatorCallExpr(CXXOperatorCallExpr *Call) {
+    if (Call->getOperator() != OO_Equal || Call->getNumArgs() != 2)
+      return true;
+    const Expr *Object = Call->getArg(0);
+    if (utils::isOwningPointerType(Object->getType()))
+      add(Object, Call);
+    else if (std::optional<utils::ContainerOp> Op = Model.classify(*Call);
+             Op && utils::removesElements(*Op))
+      add(Object, Call);
+    return true;
+  }
+
+private:
+  void add(const Expr *Object, const Expr *At) {
+    if (const ValueDecl *Root = storageRoot(Object))
+      Found.try_emplace(Root->getCanonicalDecl(), At);
+  }
+  const SourceManager &SM;
+  llvm::DenseMap<const Decl *, const Expr *> &Found;
+  const utils::ContainerModel Model;
+};
+} // namespace
+
+const Expr *EscapingGuardedReferenceCheck::removalOf(const ValueDecl *Storage) {
+  if (!Storage || !Context)
+    return nullptr;
+  Memos &M = memos();
+  if (!M.Removals) {
+    M.Removals.emplace();
+    RemovalFinder(Context->getSourceManager(), *M.Removals)
+        .TraverseDecl(Context->getTranslationUnitDecl());
+  }
+  return M.Removals->lookup(Storage->getCanonicalDecl());
+}
+
+namespace {
+
 //===----------------------------------------------------------------------===//
 // The per-function analysis
 //===----------------------------------------------------------------------===//
@@ -268,7 +453,29 @@ public:
 
   void run();
 
+  /// Analyses the function as a callee whose caller holds the locks: what
+  /// it returns into guarded storage (\p Depth: calls already followed).
+  std::optional<ReturnedHandle> summarise(unsigned Depth);
+
 private:
+  /// The object an owning pointer \p Owner points to: guarded storage when
+  /// the pointer is (`*Map` for a `std::unique_ptr<Map>` member), an object
+  /// whose lifetime the storage controls when the pointer is an element or
+  /// a local copy of one (`*Map[K]`, `*P` for `Ptr P = Map[K]`).
+  std::optional<Derivation> pointee(const Expr *Owner, const TaintMap &State,
+                                    unsigned Depth) const;
+  /// \p E, a value of owning-pointer type, copies one held in guarded
+  /// storage (`Map[K]`, `It->second`, a callee returning one), sharing its
+  /// object.
+  std::optional<Derivation> ownerCopy(const Expr *E, const TaintMap &State,
+                                      unsigned Depth = 0) const;
+  /// What the project function \p Call calls returns into guarded storage
+  /// that this function names too (a member of `*this` when called on
+  /// `this`, a global).
+  std::optional<ReturnedHandle> returnedBy(const CallExpr &Call) const;
+  std::optional<Derivation> fromCallee(const CallExpr &Call,
+                                       bool WantOwnerCopy) const;
+  void recordReturn(const ReturnStmt &Return, const TaintMap &State);
   std::optional<Derivation> storage(const Expr *E, const TaintMap &State,
                                     unsigned Depth = 0) const;
   std::optional<Derivation> handle(const Expr *E, const TaintMap &State,
@@ -282,6 +489,10 @@ private:
             bool Report);
   void setTaint(const VarDecl *Var, std::optional<Derivation> D, bool IsStorage,
                 const LockSet &Held, TaintMap &State) const;
+  /// Taints \p Var, a local owning pointer, as a copy of one in guarded
+  /// storage (Taint::Owner), or clears it.
+  void setOwner(const VarDecl *Var, std::optional<Derivation> D,
+                const LockSet &Held, TaintMap &State) const;
   static bool merge(TaintMap &Into, const TaintMap &From);
 
   void reportUse(const DeclRefExpr &Ref, const Taint &T);
@@ -294,7 +505,8 @@ private:
   bool resolveLock(const Derivation &D, const Stmt &S, MutexKey &Key,
                    const Stmt *&AcquiredAt, ReleaseSite &Release) const;
   void addNotes(const MutexKey &Key, const Stmt *AcquiredAt,
-                const ReleaseSite &Release);
+                const ReleaseSite &Release, const Derivation *D = nullptr,
+                HandleKind Kind = HandleKind::Reference);
   std::vector<FixItHint> returnTypeFixes() const;
 
   EscapingGuardedReferenceCheck &Check;
@@ -305,7 +517,17 @@ private:
   IgnoredUses Ignored;
   llvm::SmallPtrSet<const VarDecl *, 4> ReportedVars;
   bool FixOffered = false;
+  /// Set by summarise(): no lock is needed to taint, nothing is reported,
+  /// and returns are recorded into Returned.
+  bool Summarising = false;
+  unsigned SummaryDepth = 0;
+  std::optional<ReturnedHandle> Returned;
 };
+
+/// How wording changes for an object owned through a pointer.
+llvm::StringRef intoWord(bool Pointee) {
+  return Pointee ? "to an object owned by" : "into";
+}
 
 bool EscapeFinder::isAccessorClass(QualType T) const {
   const CXXRecordDecl *RD = recordOf(T);
@@ -442,6 +664,9 @@ std::optional<Derivation> EscapeFinder::storage(const Expr *E,
   }
   if (!E->isGLValue())
     return std::nullopt;
+  if (const auto *Call = dyn_cast<CallExpr>(E))
+    if (std::optional<Derivation> D = fromCallee(*Call, false))
+      return D;
   if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(E)) {
     if (Op->getNumArgs() < 1)
       return std::nullopt;
@@ -449,6 +674,8 @@ std::optional<Derivation> EscapeFinder::storage(const Expr *E,
     if (Kind != OO_Star && Kind != OO_Subscript)
       return std::nullopt;
     const Expr *Object = Op->getArg(0);
+    if (Kind == OO_Star && utils::isOwningPointerType(Object->getType()))
+      return pointee(Object, State, Depth);
     if (isAccessorClass(Object->getType()))
       return storage(Object, State, Depth);
     if (valueHandleKind(Object->getType()) == HandleKind::Iterator)
@@ -523,7 +750,7 @@ std::optional<Derivation> EscapeFinder::handle(const Expr *E,
     if (!isLocalVar(Var))
       return std::nullopt;
     auto It = State.find(Var);
-    if (It != State.end() && !It->second.IsStorage)
+    if (It != State.end() && !It->second.IsStorage && !It->second.Owner)
       return Derivation{It->second.From, &It->second, Var};
     return std::nullopt;
   }
@@ -570,11 +797,17 @@ std::optional<Derivation> EscapeFinder::handle(const Expr *E,
     }
     return std::nullopt;
   }
+  if (const auto *Call = dyn_cast<CallExpr>(E))
+    if (std::optional<Derivation> D = fromCallee(*Call, false))
+      return D;
   if (const auto *Call = dyn_cast<CXXMemberCallExpr>(E)) {
     const CXXMethodDecl *Method = Call->getMethodDecl();
     const Expr *Object = Call->getImplicitObjectArgument();
     if (!Method || !Object)
       return std::nullopt;
+    if (Method->getIdentifier() && Method->getName() == "get" &&
+        utils::isOwningPointerType(Object->getType()))
+      return pointee(Object, State, Depth);
     bool Arrow = false;
     if (const auto *Callee = dyn_cast<MemberExpr>(Call->getCallee()))
       Arrow = Callee->isArrow();
@@ -610,6 +843,8 @@ std::optional<Derivation> EscapeFinder::handle(const Expr *E,
     const Expr *Object = Op->getArg(0);
     switch (Op->getOperator()) {
     case OO_Arrow:
+      if (utils::isOwningPointerType(Object->getType()))
+        return pointee(Object, State, Depth);
       if (isAccessorClass(Object->getType()))
         return storage(Object, State, Depth);
       if (valueHandleKind(Object->getType()) == HandleKind::Iterator)
@@ -645,6 +880,182 @@ std::optional<Derivation> EscapeFinder::handle(const Expr *E,
   return std::nullopt;
 }
 
+std::optional<Derivation> EscapeFinder::pointee(const Expr *Owner,
+                                                const TaintMap &State,
+                                                unsigned Depth) const {
+  if (const DeclRefExpr *Ref = asLocalRef(Owner->IgnoreParenImpCasts())) {
+    const auto *Var = cast<VarDecl>(Ref->getDecl());
+    auto It = State.find(Var);
+    if (It != State.end() && It->second.Owner) {
+      Derivation D{It->second.From, &It->second, Var};
+      D.Pointee = true;
+      D.LocalOwner = true;
+      return D;
+    }
+  }
+  // The owning pointer is guarded storage (a local reference to an element
+  // included); its object is guarded storage too when the pointer is named
+  // directly, and only lives as long as the storage lets it otherwise.
+  std::optional<Derivation> D = storage(Owner, State, Depth);
+  if (!D)
+    return std::nullopt;
+  if (!isDirectStorage(Owner)) {
+    D->Pointee = true;
+    return D;
+  }
+  // A member that owns a container (`std::unique_ptr<Map> Map`) holds
+  // guarded data; one that owns any other object (a pimpl) hands out a
+  // pointer to an object of its own, as a raw pointer member would.
+  if (!isAccessorClass(ownedType(Owner->getType())))
+    return std::nullopt;
+  return D;
+}
+
+std::optional<Derivation> EscapeFinder::ownerCopy(const Expr *E,
+                                                  const TaintMap &State,
+                                                  unsigned Depth) const {
+  for (; E && Depth < 16; ++Depth) {
+    E = E->IgnoreParens();
+    if (const Expr *Inner = utils::temporaryWrapperOperand(E)) {
+      E = Inner;
+      continue;
+    }
+    if (const auto *Cast = dyn_cast<ImplicitCastExpr>(E);
+        Cast && (Cast->getCastKind() == CK_NoOp ||
+                 Cast->getCastKind() == CK_ConstructorConversion ||
+                 Cast->getCastKind() == CK_LValueToRValue)) {
+      E = Cast->getSubExpr();
+      continue;
+    }
+    if (const auto *Construct = dyn_cast<CXXConstructExpr>(E)) {
+      const CXXConstructorDecl *Ctor = Construct->getConstructor();
+      if (!Ctor || Construct->getNumArgs() != 1)
+        return std::nullopt;
+      // A move from an element leaves the element empty: the copy then owns
+      // the object alone. A move from a temporary (a callee's result before
+      // C++17) or from a local copy passes that copy on.
+      const Expr *Arg = Construct->getArg(0);
+      if (Ctor->isMoveConstructor() && !asLocalRef(Arg) &&
+          !isa<MaterializeTemporaryExpr>(Arg->IgnoreImpCasts()))
+        return std::nullopt;
+      if (!Ctor->isCopyOrMoveConstructor())
+        return std::nullopt;
+      E = Construct->getArg(0);
+      continue;
+    }
+    break;
+  }
+  if (!E || !utils::isOwningPointerType(E->getType()))
+    return std::nullopt;
+  if (const DeclRefExpr *Ref = asLocalRef(E)) {
+    const auto *Var = cast<VarDecl>(Ref->getDecl());
+    auto It = State.find(Var);
+    if (It != State.end() && It->second.Owner)
+      return Derivation{It->second.From, &It->second, Var};
+    if (It == State.end() || !It->second.IsStorage)
+      return std::nullopt;
+  }
+  if (const auto *Call = dyn_cast<CallExpr>(E);
+      Call && !isa<CXXOperatorCallExpr>(Call))
+    return fromCallee(*Call, /*WantOwnerCopy=*/true);
+  return storage(E, State, Depth);
+}
+
+std::optional<ReturnedHandle>
+EscapeFinder::returnedBy(const CallExpr &Call) const {
+  if (isa<CXXOperatorCallExpr>(Call) || SummaryDepth >= 4)
+    return std::nullopt;
+  const FunctionDecl *Callee = Call.getDirectCallee();
+  const FunctionDecl *Definition = nullptr;
+  if (!Callee || !Callee->hasBody(Definition) ||
+      Definition->isDependentContext() || Definition->isInvalidDecl() ||
+      Context.getSourceManager().isInSystemHeader(Definition->getLocation()))
+    return std::nullopt;
+  // A virtual call may run an overrider whose body is not this one.
+  const auto *Method = dyn_cast<CXXMethodDecl>(Definition);
+  if (Method && Method->isVirtual() && !Method->hasAttr<FinalAttr>() &&
+      !Method->getParent()->hasAttr<FinalAttr>())
+    return std::nullopt;
+  bool OnThis = false;
+  if (const auto *Member = dyn_cast<CXXMemberCallExpr>(&Call))
+    OnThis = isa<CXXThisExpr>(
+        Member->getImplicitObjectArgument()->IgnoreParenImpCasts());
+  auto &Memo = Check.memos().Returned;
+  std::optional<ReturnedHandle> Result;
+  if (auto Found = Memo.find(Definition); Found != Memo.end()) {
+    Result = Found->second;
+  } else {
+    Memo[Definition] = std::nullopt; // while it is analysed (recursion)
+    // A callee that takes a lock of its own (its analysis then has a CFG)
+    // is analysed as a function of its own; what it returns is its own
+    // finding. Any other is analysed with its caller's lock held, as an
+    // abstract lock on the object.
+    std::unique_ptr<LockScopeAnalysis> Own =
+        LockScopeAnalysis::analyze(*Definition, Context, Locks);
+    if (Own && !Own->cfg()) {
+      HeldLock Callers;
+      Callers.Key = MutexKey::thisObject();
+      std::unique_ptr<LockScopeAnalysis> AsCallee =
+          LockScopeAnalysis::analyze(*Definition, Context, Locks, {Callers});
+      if (AsCallee && AsCallee->cfg())
+        Result = EscapeFinder(Check, Locks, *Definition, Context, *AsCallee)
+                     .summarise(SummaryDepth + 1);
+    }
+    Memo[Definition] = Result;
+  }
+  if (!Result || Result->From.Kind == Origin::ParamMember ||
+      (Result->From.Kind == Origin::ThisMember && !OnThis))
+    return std::nullopt;
+  return Result;
+}
+
+std::optional<Derivation> EscapeFinder::fromCallee(const CallExpr &Call,
+                                                   bool WantOwnerCopy) const {
+  std::optional<ReturnedHandle> Returned = returnedBy(Call);
+  if (!Returned || Returned->OwnerCopy != WantOwnerCopy)
+    return std::nullopt;
+  Derivation D{Returned->From, nullptr};
+  D.Pointee = Returned->Pointee;
+  D.FormedIn = Returned->Function;
+  D.FormedAt = Returned->At;
+  return D;
+}
+
+void EscapeFinder::recordReturn(const ReturnStmt &Return,
+                                const TaintMap &State) {
+  const Expr *Value = Return.getRetValue();
+  if (!Value || Returned)
+    return;
+  QualType ReturnType = Function.getReturnType();
+  std::optional<Derivation> D;
+  bool OwnerCopy = false;
+  if (ReturnType->isReferenceType()) {
+    D = storage(Value, State);
+  } else if (utils::isOwningPointerType(ReturnType)) {
+    D = ownerCopy(Value, State);
+    OwnerCopy = true;
+  } else if (valueHandleKind(ReturnType) != HandleKind::None) {
+    D = handle(Value, State);
+  }
+  if (!D)
+    return;
+  ReturnedHandle Result;
+  Result.From = D->From;
+  Result.Pointee = D->pointee();
+  Result.OwnerCopy = OwnerCopy;
+  // The outermost callee that formed it, for the note.
+  Result.Function = D->FormedIn ? D->FormedIn : &Function;
+  Result.At = D->FormedIn ? D->FormedAt : Value;
+  Returned = Result;
+}
+
+std::optional<ReturnedHandle> EscapeFinder::summarise(unsigned Depth) {
+  Summarising = true;
+  SummaryDepth = Depth;
+  run();
+  return Returned;
+}
+
 const HeldLock *EscapeFinder::lockFor(const Origin &O,
                                       const LockSet &Held) const {
   for (const HeldLock &L : Held) {
@@ -669,12 +1080,15 @@ const HeldLock *EscapeFinder::lockFor(const Origin &O,
 void EscapeFinder::setTaint(const VarDecl *Var, std::optional<Derivation> D,
                             bool IsStorage, const LockSet &Held,
                             TaintMap &State) const {
-  if (!D) {
+  // A reference through a local owning pointer lives as long as it.
+  if (!D || D->LocalOwner) {
     State.erase(Var);
     return;
   }
   if (D->Via) {
     Taint Copy = *D->Via;
+    Copy.Owner = false;
+    Copy.Pointee = D->pointee();
     if (Copy.Released && !(D->ViaVar && D->ViaVar->isImplicit())) {
       // Reading it was reported already; do not report its copies too. The
       // implicit iterator of a range-for is not reported, so its loop
@@ -687,15 +1101,18 @@ void EscapeFinder::setTaint(const VarDecl *Var, std::optional<Derivation> D,
     return;
   }
   const HeldLock *Lock = lockFor(D->From, Held);
-  if (!Lock) {
+  if (!Lock && !Summarising) {
     State.erase(Var);
     return;
   }
   Taint T;
   T.From = D->From;
-  T.Key = Lock->Key;
-  T.AcquiredAt = Lock->AcquiredAt;
+  if (Lock) {
+    T.Key = Lock->Key;
+    T.AcquiredAt = Lock->AcquiredAt;
+  }
   T.IsStorage = IsStorage;
+  T.Pointee = D->Pointee;
   State[Var] = std::move(T);
 }
 
@@ -710,8 +1127,8 @@ void EscapeFinder::step(const CFGBlock &Block, unsigned Index, TaintMap &State,
       auto It = Var ? State.find(Var) : State.end();
       // The implicit variables of a range-for (__begin1, ...) are followed
       // but not reported: the loop variable's use is.
-      if (Report && It != State.end() && It->second.Released &&
-          !Var->isImplicit() && !Ignored.Refs.count(Ref))
+      if (Report && !Summarising && It != State.end() && It->second.Released &&
+          !It->second.Owner && !Var->isImplicit() && !Ignored.Refs.count(Ref))
         reportUse(*Ref, It->second);
     } else if (const auto *Decl = dyn_cast<DeclStmt>(S)) {
       for (const class Decl *D : Decl->decls()) {
@@ -719,7 +1136,7 @@ void EscapeFinder::step(const CFGBlock &Block, unsigned Index, TaintMap &State,
         if (!Var)
           continue;
         if (Var->isStaticLocal()) {
-          if (Report)
+          if (Report && !Summarising)
             reportStatic(*Var, *S, State);
           continue;
         }
@@ -733,16 +1150,20 @@ void EscapeFinder::step(const CFGBlock &Block, unsigned Index, TaintMap &State,
         else if (Init && valueHandleKind(T) != HandleKind::None)
           setTaint(Var, handle(Init, State), /*IsStorage=*/false, Before,
                    State);
+        else if (Init && utils::isOwningPointerType(T))
+          setOwner(Var, ownerCopy(Init, State), Before, State);
         else
           State.erase(Var);
       }
     } else if (const auto *Return = dyn_cast<ReturnStmt>(S)) {
-      if (Report)
+      if (Report && Summarising)
+        recordReturn(*Return, State);
+      else if (Report)
         reportReturn(*Return, State);
     } else if (const auto *Call = dyn_cast<CallExpr>(S);
                Call &&
                utils::retainedPointerArgument(Call->getDirectCallee())) {
-      if (Report)
+      if (Report && !Summarising)
         reportRetained(*Call, State);
     } else {
       const Expr *LHS = nullptr;
@@ -762,9 +1183,16 @@ void EscapeFinder::step(const CFGBlock &Block, unsigned Index, TaintMap &State,
           if (!Var->getType()->isReferenceType())
             setTaint(Var, handle(RHS, State), /*IsStorage=*/false, Before,
                      State);
-        } else if (Report) {
+        } else if (Report && !Summarising) {
           reportStore(*S, LHS, RHS, State);
         }
+      } else if (LHS && utils::isOwningPointerType(LHS->getType())) {
+        // `Found = find(Name);`, `Found = new Logger(Name);`: the local
+        // copy now shares (or does not share) an object with the storage.
+        if (const DeclRefExpr *Ref = asLocalRef(LHS);
+            Ref && !Ref->getDecl()->getType()->isReferenceType())
+          setOwner(cast<VarDecl>(Ref->getDecl()), ownerCopy(RHS, State), Before,
+                   State);
       }
     }
   }
@@ -779,6 +1207,16 @@ void EscapeFinder::step(const CFGBlock &Block, unsigned Index, TaintMap &State,
         T.Released = true;
         T.Release = Analysis.releaseSiteOf(Block, Index, L.Key);
       }
+  }
+}
+
+void EscapeFinder::setOwner(const VarDecl *Var, std::optional<Derivation> D,
+                            const LockSet &Held, TaintMap &State) const {
+  setTaint(Var, std::move(D), /*IsStorage=*/false, Held, State);
+  auto It = State.find(Var);
+  if (It != State.end()) {
+    It->second.Owner = true;
+    It->second.Pointee = false;
   }
 }
 
@@ -858,7 +1296,19 @@ enum ReportKind : unsigned {
 bool EscapeFinder::resolveLock(const Derivation &D, const Stmt &S,
                                MutexKey &Key, const Stmt *&AcquiredAt,
                                ReleaseSite &Release) const {
+  // Only code that removes elements can destroy an object the storage owns
+  // through a pointer while a reference to it is held.
+  if (D.pointee() && !Check.removalOf(D.From.Base))
+    return false;
   if (D.Via) {
+    // A local owning pointer copied under a lock released since: the object
+    // outlives the lock for as long as the copy lives, not beyond.
+    if (D.LocalOwner && D.Via->Released) {
+      Key = D.Via->Key;
+      AcquiredAt = D.Via->AcquiredAt;
+      Release = D.Via->Release;
+      return true;
+    }
     if (D.Via->Released)
       return false; // its use is reported on its own
     Key = D.Via->Key;
@@ -880,11 +1330,21 @@ bool EscapeFinder::resolveLock(const Derivation &D, const Stmt &S,
 }
 
 void EscapeFinder::addNotes(const MutexKey &Key, const Stmt *AcquiredAt,
-                            const ReleaseSite &Release) {
+                            const ReleaseSite &Release, const Derivation *D,
+                            HandleKind Kind) {
   if (AcquiredAt && AcquiredAt->getBeginLoc().isValid())
     Check.diag(AcquiredAt->getBeginLoc(), "lock on '%0' taken here",
                DiagnosticIDs::Note)
         << Key.name();
+  if (D && D->FormedIn && D->FormedAt && D->FormedAt->getBeginLoc().isValid())
+    Check.diag(D->FormedAt->getBeginLoc(), "the %0 is formed in '%1' here",
+               DiagnosticIDs::Note)
+        << handleName(Kind) << D->FormedIn->getQualifiedNameAsString();
+  if (D && D->pointee())
+    if (const Expr *Removal = Check.removalOf(D->From.Base))
+      Check.diag(Removal->getBeginLoc(), "'%0' may destroy the object here",
+                 DiagnosticIDs::Note)
+          << D->From.Name;
   if (Release.Loc.isInvalid())
     return;
   if (Release.Guard) {
@@ -905,11 +1365,16 @@ void EscapeFinder::reportUse(const DeclRefExpr &Ref, const Taint &T) {
   if (!ReportedVars.insert(Var).second ||
       !Check.firstReportAt(Ref.getLocation(), UseReport))
     return;
+  if (T.Pointee && !Check.removalOf(T.From.Base))
+    return;
   Check.diag(Ref.getLocation(),
-             "'%0' refers into '%1' and is used after the lock on '%2' that "
+             "'%0' refers %1 '%2' and is used after the lock on '%3' that "
              "guards it is released")
-      << Var->getNameAsString() << T.From.Name << T.Key.name();
-  addNotes(T.Key, T.AcquiredAt, T.Release);
+      << Var->getNameAsString() << intoWord(T.Pointee) << T.From.Name
+      << T.Key.name();
+  Derivation D{T.From, nullptr};
+  D.Pointee = T.Pointee;
+  addNotes(T.Key, T.AcquiredAt, T.Release, &D);
 }
 
 void EscapeFinder::reportReturn(const ReturnStmt &Return,
@@ -938,10 +1403,11 @@ void EscapeFinder::reportReturn(const ReturnStmt &Return,
     Fixes = returnTypeFixes();
     FixOffered = true;
   }
-  Check.diag(Loc, "returned %0 into '%1' outlives the lock on '%2' that "
+  Check.diag(Loc, "returned %0 %1 '%2' outlives the lock on '%3' that "
                   "guards it")
-      << handleName(Kind) << D->From.Name << Key.name() << Fixes;
-  addNotes(Key, AcquiredAt, Release);
+      << handleName(Kind) << intoWord(D->pointee()) << D->From.Name
+      << Key.name() << Fixes;
+  addNotes(Key, AcquiredAt, Release, &*D, Kind);
 }
 
 /// Is \p LHS a field of the object that holds the mutex \p Key (`obj.next`
@@ -981,11 +1447,12 @@ void EscapeFinder::reportStore(const Stmt &S, const Expr *LHS, const Expr *RHS,
     if (Var && (Var->isStaticLocal() || Var->isStaticDataMember()))
       Where = "static";
   }
-  Check.diag(Loc, "%0 into '%1' stored in %2 '%3' outlives the lock on '%4' "
+  HandleKind Kind = valueHandleKind(LHS->getType());
+  Check.diag(Loc, "%0 %1 '%2' stored in %3 '%4' outlives the lock on '%5' "
                   "that guards it")
-      << handleName(valueHandleKind(LHS->getType())) << D->From.Name << Where
+      << handleName(Kind) << intoWord(D->pointee()) << D->From.Name << Where
       << Target->Decl->getNameAsString() << Key.name();
-  addNotes(Key, AcquiredAt, Release);
+  addNotes(Key, AcquiredAt, Release, &*D, Kind);
 }
 
 void EscapeFinder::reportStatic(const VarDecl &Var, const Stmt &S,
@@ -1008,11 +1475,11 @@ void EscapeFinder::reportStatic(const VarDecl &Var, const Stmt &S,
     return;
   if (!Check.firstReportAt(Var.getLocation(), StoreReport))
     return;
-  Check.diag(Var.getLocation(), "%0 into '%1' stored in static '%2' outlives "
-                                "the lock on '%3' that guards it")
-      << handleName(Kind) << D->From.Name << Var.getNameAsString()
-      << Key.name();
-  addNotes(Key, AcquiredAt, Release);
+  Check.diag(Var.getLocation(), "%0 %1 '%2' stored in static '%3' outlives "
+                                "the lock on '%4' that guards it")
+      << handleName(Kind) << intoWord(D->pointee()) << D->From.Name
+      << Var.getNameAsString() << Key.name();
+  addNotes(Key, AcquiredAt, Release, &*D, Kind);
 }
 
 /// A handle passed to a library function that keeps it (putenv, setvbuf,
@@ -1034,10 +1501,11 @@ void EscapeFinder::reportRetained(const CallExpr &Call, const TaintMap &State) {
   SourceLocation Loc = Arg->getBeginLoc();
   if (Loc.isInvalid() || !Check.firstReportAt(Loc, StoreReport))
     return;
-  Check.diag(Loc, "pointer into '%0' passed to '%1', which keeps it in %2, "
-                  "outlives the lock on '%3' that guards it")
-      << D->From.Name << Callee->getName() << Kept->Keeper << Key.name();
-  addNotes(Key, AcquiredAt, Release);
+  Check.diag(Loc, "pointer %0 '%1' passed to '%2', which keeps it in %3, "
+                  "outlives the lock on '%4' that guards it")
+      << intoWord(D->pointee()) << D->From.Name << Callee->getName()
+      << Kept->Keeper << Key.name();
+  addNotes(Key, AcquiredAt, Release, &*D, HandleKind::Pointer);
 }
 
 //===----------------------------------------------------------------------===//
@@ -1426,8 +1894,11 @@ void EscapingGuardedReferenceCheck::check(
   EscapeFinder(*this, Locks, *Function, Context, *Analysis).run();
 }
 
+EscapingGuardedReferenceCheck::~EscapingGuardedReferenceCheck() = default;
+
 void EscapingGuardedReferenceCheck::onEndOfTranslationUnit() {
   Reported.clear();
+  UnitMemos.reset();
   wholeProgram();
   Context = nullptr;
 }

@@ -16,6 +16,7 @@
 #include "clang-tidy/ClangTidyCheck.h"
 #include "llvm/ADT/DenseSet.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@ namespace clang::tidy::concguard {
 class EscapingGuardedReferenceCheck : public ClangTidyCheck {
 public:
   EscapingGuardedReferenceCheck(StringRef Name, ClangTidyContext *Context);
+  ~EscapingGuardedReferenceCheck() override;
   bool isLanguageVersionSupported(const LangOptions &LangOpts) const override {
     return LangOpts.CPlusPlus11;
   }
@@ -41,6 +43,18 @@ public:
     return Reported.insert({Loc.getRawEncoding(), Kind}).second;
   }
 
+  /// What the unit's analysis remembers between functions (callee
+  /// summaries, where elements are removed); cleared after each unit.
+  struct Memos;
+  Memos &memos();
+
+  /// Where the unit removes elements of the field or global \p Storage, or
+  /// resets it when it is an owning pointer (erase, clear, pop, assignment,
+  /// reset), outside constructors and destructors: evidence that an object
+  /// it owns through a pointer can be destroyed while a reference to it is
+  /// held. Null when it never does.
+  const Expr *removalOf(const ValueDecl *Storage);
+
 private:
   /// With a project index: the lock escapes whose caller and callee the
   /// whole-program phase connects (WholeProgram.h).
@@ -56,6 +70,7 @@ private:
   utils::LockOptions Locks;
   std::vector<std::string> ContainerTypes;
   llvm::DenseSet<std::pair<SourceLocation::UIntTy, unsigned>> Reported;
+  std::unique_ptr<Memos> UnitMemos;
 };
 
 } // namespace clang::tidy::concguard

@@ -1,6 +1,7 @@
 //===--- ContainerModel.cpp - standard containers and their invalidation -===//
 
 #include "ContainerModel.h"
+#include "StdNames.h"
 
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/DeclTemplate.h"
@@ -74,6 +75,56 @@ bool destroysElements(ContainerOp Op) {
   default:
     return false;
   }
+}
+
+bool removesElements(ContainerOp Op) {
+  switch (Op) {
+  case ContainerOp::EraseBack:
+  case ContainerOp::EraseFront:
+  case ContainerOp::Erase:
+  case ContainerOp::Clear:
+  case ContainerOp::Assign:
+  case ContainerOp::Resize:
+  case ContainerOp::Swap:
+    return true;
+  default:
+    return false;
+  }
+}
+
+bool isOwningPointerType(QualType T) {
+  if (T.isNull())
+    return false;
+  const CXXRecordDecl *Record = T.getNonReferenceType()->getAsCXXRecordDecl();
+  if (!Record || !Record->hasDefinition())
+    return false;
+  Record = Record->getDefinition();
+  const NamedDecl *Named = Record;
+  if (const auto *Spec = dyn_cast<ClassTemplateSpecializationDecl>(Record))
+    Named = Spec->getSpecializedTemplate();
+  if (Named->getIdentifier() && isStdOrBoostDecl(Named))
+    return llvm::is_contained(
+        {"unique_ptr", "shared_ptr", "intrusive_ptr", "scoped_ptr"},
+        Named->getName());
+  if (Record->isInStdNamespace())
+    return false;
+  const CXXDestructorDecl *Dtor = Record->getDestructor();
+  if (!Dtor || !Dtor->isUserProvided())
+    return false;
+  bool Star = false, Arrow = false;
+  for (const CXXMethodDecl *Method : Record->methods()) {
+    QualType Result = Method->getReturnType();
+    if (Method->getOverloadedOperator() == OO_Star && Method->param_empty() &&
+        Result->isLValueReferenceType())
+      Star = true;
+    else if (Method->getOverloadedOperator() == OO_Arrow &&
+             Result->isPointerType())
+      Arrow = true;
+  }
+  return Star && Arrow &&
+         llvm::any_of(Record->fields(), [](const FieldDecl *F) {
+           return F->getType()->isPointerType();
+         });
 }
 
 llvm::StringRef familyName(ContainerFamily Family) {

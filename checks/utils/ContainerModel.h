@@ -90,6 +90,21 @@ Invalidation invalidationOf(ContainerFamily Family, ContainerOp Op);
 /// Does \p Op destroy elements (rather than only relocate them)?
 bool destroysElements(ContainerOp Op);
 
+/// Is \p Op known to remove elements, destroying them (erase, pop, clear,
+/// assign, resize, swap)? Unlike destroysElements, a member the model does
+/// not know is not counted: this is evidence, not a possibility.
+bool removesElements(ContainerOp Op);
+
+/// Is \p T an owning pointer, whose pointee lives as long as it (or, when
+/// it is shared, as long as its last copy)? std::unique_ptr and
+/// std::shared_ptr, boost's shared_ptr, intrusive_ptr and scoped_ptr, and a
+/// project's own by its shape: a class with `operator*` returning a
+/// reference, `operator->` returning a pointer, a pointer data member and a
+/// destructor written by hand (Poco's AutoPtr and SharedPtr). A lock holder
+/// (a guard member, an implicit destructor) and an iterator (no destructor
+/// of its own) are not owning pointers.
+bool isOwningPointerType(QualType T);
+
 /// A user type mapped onto a family (option `ContainerFamilies`).
 struct UserContainer {
   std::string QualifiedName; ///< without leading "::"

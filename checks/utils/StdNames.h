@@ -36,6 +36,22 @@ inline bool isStdRecordType(QualType T, llvm::ArrayRef<llvm::StringRef> Names) {
       T.getNonReferenceType().getCanonicalType()->getAsCXXRecordDecl(), Names);
 }
 
+/// Is \p D declared in namespace std or in boost (whose bind, function,
+/// placeholders and smart pointers behave as the standard ones do)?
+inline bool isStdOrBoostDecl(const Decl *D) {
+  if (!D)
+    return false;
+  if (D->isInStdNamespace())
+    return true;
+  const auto *Namespace = dyn_cast<NamespaceDecl>(
+      D->getDeclContext()->getEnclosingNamespaceContext());
+  while (Namespace &&
+         !Namespace->getParent()->getRedeclContext()->isTranslationUnit())
+    Namespace = dyn_cast<NamespaceDecl>(Namespace->getParent());
+  return Namespace && Namespace->getIdentifier() &&
+         Namespace->getName() == "boost";
+}
+
 } // namespace clang::tidy::concguard::utils
 
 #endif // CONCGUARD_CHECKS_UTILS_STDNAMES_H

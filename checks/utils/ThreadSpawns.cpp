@@ -2,6 +2,7 @@
 
 #include "ThreadSpawns.h"
 
+#include "ContainerModel.h"
 #include "ExprUtils.h"
 #include "LockScopes.h"
 #include "StdNames.h"
@@ -192,22 +193,6 @@ static const FunctionDecl *definitionOrDecl(const FunctionDecl *F) {
   return F;
 }
 
-/// Is \p D declared in namespace std or in boost (whose bind, function,
-/// placeholders and smart pointers behave as the standard ones do)?
-static bool isStdOrBoostDecl(const Decl *D) {
-  if (!D)
-    return false;
-  if (D->isInStdNamespace())
-    return true;
-  const auto *Namespace = dyn_cast<NamespaceDecl>(
-      D->getDeclContext()->getEnclosingNamespaceContext());
-  while (Namespace &&
-         !Namespace->getParent()->getRedeclContext()->isTranslationUnit())
-    Namespace = dyn_cast<NamespaceDecl>(Namespace->getParent());
-  return Namespace && Namespace->getIdentifier() &&
-         Namespace->getName() == "boost";
-}
-
 /// Is \p D a binder: std::bind, std::bind_front, std::bind_back or
 /// boost::bind? Sets \p Front for the binders whose call arguments follow
 /// the bound ones instead of reaching them through placeholders.
@@ -386,15 +371,6 @@ static DynTypedNode skipWrappers(DynTypedNode Node, ASTContext &Context) {
     }
     return Parent;
   }
-}
-
-/// Is \p T std::unique_ptr, std::shared_ptr or boost's shared_ptr?
-static bool isOwningPointerType(QualType T) {
-  const CXXRecordDecl *Record = recordOf(T);
-  if (!Record || !Record->getIdentifier() ||
-      (Record->getName() != "unique_ptr" && Record->getName() != "shared_ptr"))
-    return false;
-  return isStdOrBoostDecl(Record);
 }
 
 /// The variable or field an assignment or `reset()` stores into.
