@@ -470,11 +470,16 @@ private:
   std::optional<Derivation> ownerCopy(const Expr *E, const TaintMap &State,
                                       unsigned Depth = 0) const;
   /// What the project function \p Call calls returns into guarded storage
-  /// that this function names too (a member of `*this` when called on
-  /// `this`, a global).
+  /// (of the object it runs on, or a global), from its summary.
   std::optional<ReturnedHandle> returnedBy(const CallExpr &Call) const;
-  std::optional<Derivation> fromCallee(const CallExpr &Call,
-                                       bool WantOwnerCopy) const;
+  /// The same in this function's terms: a member of the callee's object is
+  /// a member of `*this` when called on `this`, and guarded data of this
+  /// function when called on guarded data (`Queue.front()` for a member
+  /// `Queue` of a class that wraps a container: the class is a container by
+  /// its shape).
+  std::optional<Derivation> fromCallee(const CallExpr &Call, bool WantOwnerCopy,
+                                       const TaintMap &State,
+                                       unsigned Depth) const;
   void recordReturn(const ReturnStmt &Return, const TaintMap &State);
   std::optional<Derivation> storage(const Expr *E, const TaintMap &State,
                                     unsigned Depth = 0) const;
@@ -665,7 +670,7 @@ std::optional<Derivation> EscapeFinder::storage(const Expr *E,
   if (!E->isGLValue())
     return std::nullopt;
   if (const auto *Call = dyn_cast<CallExpr>(E))
-    if (std::optional<Derivation> D = fromCallee(*Call, false))
+    if (std::optional<Derivation> D = fromCallee(*Call, false, State, Depth))
       return D;
   if (const auto *Op = dyn_cast<CXXOperatorCallExpr>(E)) {
     if (Op->getNumArgs() < 1)
@@ -798,7 +803,7 @@ std::optional<Derivation> EscapeFinder::handle(const Expr *E,
     return std::nullopt;
   }
   if (const auto *Call = dyn_cast<CallExpr>(E))
-    if (std::optional<Derivation> D = fromCallee(*Call, false))
+    if (std::optional<Derivation> D = fromCallee(*Call, false, State, Depth))
       return D;
   if (const auto *Call = dyn_cast<CXXMemberCallExpr>(E)) {
     const CXXMethodDecl *Method = Call->getMethodDecl();
@@ -957,7 +962,7 @@ std::optional<Derivation> EscapeFinder::ownerCopy(const Expr *E,
   }
   if (const auto *Call = dyn_cast<CallExpr>(E);
       Call && !isa<CXXOperatorCallExpr>(Call))
-    return fromCallee(*Call, /*WantOwnerCopy=*/true);
+    return fromCallee(*Call, /*WantOwnerCopy=*/true, State, Depth);
   return storage(E, State, Depth);
 }
 
@@ -976,10 +981,6 @@ EscapeFinder::returnedBy(const CallExpr &Call) const {
   if (Method && Method->isVirtual() && !Method->hasAttr<FinalAttr>() &&
       !Method->getParent()->hasAttr<FinalAttr>())
     return std::nullopt;
-  bool OnThis = false;
-  if (const auto *Member = dyn_cast<CXXMemberCallExpr>(&Call))
-    OnThis = isa<CXXThisExpr>(
-        Member->getImplicitObjectArgument()->IgnoreParenImpCasts());
   auto &Memo = Check.memos().Returned;
   std::optional<ReturnedHandle> Result;
   if (auto Found = Memo.find(Definition); Found != Memo.end()) {
@@ -1003,19 +1004,36 @@ EscapeFinder::returnedBy(const CallExpr &Call) const {
     }
     Memo[Definition] = Result;
   }
-  if (!Result || Result->From.Kind == Origin::ParamMember ||
-      (Result->From.Kind == Origin::ThisMember && !OnThis))
+  if (!Result || Result->From.Kind == Origin::ParamMember)
     return std::nullopt;
   return Result;
 }
 
 std::optional<Derivation> EscapeFinder::fromCallee(const CallExpr &Call,
-                                                   bool WantOwnerCopy) const {
+                                                   bool WantOwnerCopy,
+                                                   const TaintMap &State,
+                                                   unsigned Depth) const {
   std::optional<ReturnedHandle> Returned = returnedBy(Call);
   if (!Returned || Returned->OwnerCopy != WantOwnerCopy)
     return std::nullopt;
   Derivation D{Returned->From, nullptr};
-  D.Pointee = Returned->Pointee;
+  if (Returned->From.Kind == Origin::ThisMember) {
+    const auto *Member = dyn_cast<CXXMemberCallExpr>(&Call);
+    const Expr *Object = Member ? Member->getImplicitObjectArgument() : nullptr;
+    if (!Object)
+      return std::nullopt;
+    if (!isa<CXXThisExpr>(Object->IgnoreParenImpCasts())) {
+      bool Arrow = false;
+      if (const auto *Callee = dyn_cast<MemberExpr>(Member->getCallee()))
+        Arrow = Callee->isArrow();
+      std::optional<Derivation> Base =
+          Arrow ? handle(Object, State, Depth) : storage(Object, State, Depth);
+      if (!Base)
+        return std::nullopt;
+      D = *Base;
+    }
+  }
+  D.Pointee = D.Pointee || Returned->Pointee;
   D.FormedIn = Returned->Function;
   D.FormedAt = Returned->At;
   return D;
