@@ -237,6 +237,12 @@ public:
 
   const std::vector<OpEvent> &summary(const FunctionDecl &F, unsigned Depth);
 
+  /// The view into a container of its own object that the method \p F
+  /// returns (`T *front() { return &Items[Head]; }`), its path rooted at
+  /// `this`; none when it returns something else, or on recursion.
+  const std::optional<ViewInfo> &returnedView(const FunctionDecl &F,
+                                              unsigned Depth);
+
   const utils::ContainerModel &Model;
   ASTContext &Context;
   const bool AssumeUnknown;
@@ -244,6 +250,7 @@ public:
 private:
   llvm::DenseMap<const FunctionDecl *, std::unique_ptr<std::vector<OpEvent>>>
       Cache;
+  std::map<const FunctionDecl *, std::optional<ViewInfo>> ReturnedViews;
 };
 
 /// Resolves expressions to paths, views and operations within one function.
@@ -382,6 +389,39 @@ public:
     return It->second;
   }
 
+  /// A view that a method of a class wrapping a container returns, in this
+  /// function's terms: the method's container path with `this` replaced by
+  /// the object it is called on (`RB.front()` is into `RB.Items`). The
+  /// class is a container by its shape; its methods that change the
+  /// container are found by callEffects() the same way.
+  std::optional<ViewInfo> methodView(const CXXMemberCallExpr &Call,
+                                     unsigned Depth) const {
+    const CXXMethodDecl *Method = Call.getMethodDecl();
+    const Expr *Object = Call.getImplicitObjectArgument();
+    if (!Method || !Object || Method->isStatic() || isContainer(Object) ||
+        Depth >= MaxCallDepth ||
+        (Method->isVirtual() && !Method->hasAttr<FinalAttr>() &&
+         !Method->getParent()->hasAttr<FinalAttr>()))
+      return std::nullopt;
+    const FunctionDecl *Definition = Method->getDefinition();
+    if (!Definition || !Definition->hasBody() ||
+        Definition->isDependentContext() ||
+        Context.getSourceManager().isInSystemHeader(Definition->getLocation()))
+      return std::nullopt;
+    const std::optional<ViewInfo> &Inner =
+        Cache.returnedView(*Definition, Depth + 1);
+    if (!Inner)
+      return std::nullopt;
+    const Expr *Named = nullptr;
+    std::optional<Path> Base = pathOf(Object, &Named);
+    if (!Base)
+      return std::nullopt;
+    ViewInfo V = *Inner;
+    V.Container.erase(V.Container.begin());
+    V.Container.insert(V.Container.begin(), Base->begin(), Base->end());
+    return V;
+  }
+
   /// \p E's value points into a container: pointer, iterator, string_view or
   /// span.
   std::optional<ViewInfo> viewValue(const Expr *E, unsigned Depth = 0) const {
@@ -435,6 +475,8 @@ public:
       if (isViewType(Object->getType()) &&
           (Name == "data" || Name == "begin" || Name == "end"))
         return viewValue(Object, Depth + 1);
+      if (!Call->isLValue())
+        return methodView(*Call, Depth);
       return std::nullopt;
     }
     if (const auto *Construct = dyn_cast<CXXConstructExpr>(E)) {
@@ -562,6 +604,12 @@ public:
           return It->second;
       return std::nullopt;
     }
+    // A method of a class wrapping a container that returns a reference to
+    // one of its elements.
+    if (const auto *Call = dyn_cast<CXXMemberCallExpr>(E);
+        Call && Call->isLValue())
+      if (std::optional<ViewInfo> V = methodView(*Call, Depth))
+        return V;
     // C++17 emplace_back/emplace_front return a reference to the new element.
     if (const auto *Call = dyn_cast<CXXMemberCallExpr>(E);
         Call && Call->isLValue() && Call->getMethodDecl() &&
@@ -941,6 +989,53 @@ const std::vector<OpEvent> &SummaryCache::summary(const FunctionDecl &F,
   auto &Slot = Cache[&F];
   Slot = std::move(Events);
   return *Slot;
+}
+
+const std::optional<ViewInfo> &SummaryCache::returnedView(const FunctionDecl &F,
+                                                          unsigned Depth) {
+  auto [It, Inserted] = ReturnedViews.try_emplace(&F, std::nullopt);
+  if (!Inserted)
+    return It->second; // known, or in progress (recursion)
+  std::optional<ViewInfo> Found;
+  QualType Result = F.getReturnType();
+  Resolver R(*this, F);
+  // The first return that hands out a view into a container of `this`.
+  auto Visit = [&](const ReturnStmt &Return) {
+    const Expr *Value = Return.getRetValue();
+    if (Found || !Value)
+      return;
+    std::optional<ViewInfo> V = Result->isReferenceType()
+                                    ? R.elementLValue(Value, Depth)
+                                    : R.viewValue(Value, Depth);
+    if (!V || V->Container.empty() || V->Container.front().Kind != Step::This)
+      return;
+    // A key of the callee's own (`Items[Head]`) means nothing to a caller:
+    // an element of a sequence is then somewhere, of a map unknown.
+    if (V->Where == Origin::Key) {
+      if (V->Family != ContainerFamily::Vector &&
+          V->Family != ContainerFamily::Deque &&
+          V->Family != ContainerFamily::String)
+        return;
+      V->Where = Origin::Unknown;
+    }
+    if (V->Where == Origin::Iter)
+      V->Where = Origin::Unknown;
+    V->IterVar = nullptr;
+    Found = std::move(V);
+  };
+  struct ReturnFinder : RecursiveASTVisitor<ReturnFinder> {
+    llvm::function_ref<void(const ReturnStmt &)> Visit;
+    bool TraverseLambdaExpr(LambdaExpr *) { return true; }
+    bool VisitReturnStmt(ReturnStmt *Return) {
+      Visit(*Return);
+      return true;
+    }
+  } Finder;
+  Finder.Visit = Visit;
+  Finder.TraverseStmt(F.getBody());
+  auto &Slot = ReturnedViews[&F];
+  Slot = std::move(Found);
+  return Slot;
 }
 
 //===----------------------------------------------------------------------===//
