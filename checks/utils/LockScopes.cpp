@@ -83,15 +83,44 @@ bool isLockOp(MutexOp Op) {
 }
 bool isUnlockOp(MutexOp Op) { return Op == MutexOp::Unlock; }
 
+bool isInStd(const FunctionDecl *FD) {
+  const auto *Method = dyn_cast<CXXMethodDecl>(FD);
+  return FD->isInStdNamespace() ||
+         (Method && Method->getParent()->isInStdNamespace());
+}
+
+/// May a method named Acquire or Release lock or unlock its own object? Not
+/// in std (its semaphores signal rather than lock), and not when a
+/// thread-safety attribute says it takes or gives up another capability
+/// (`void acquire() ACQUIRE(Mu)`: the lock effects handle that).
+bool mayLockItsObject(const FunctionDecl *FD) {
+  if (isInStd(FD))
+    return false;
+  for (const auto *Acquire : FD->specific_attrs<AcquireCapabilityAttr>())
+    if (Acquire->args_size() > 0)
+      return false;
+  for (const auto *Release : FD->specific_attrs<ReleaseCapabilityAttr>())
+    if (Release->args_size() > 0)
+      return false;
+  return true;
+}
+
 MutexOp mutexOp(const FunctionDecl *FD) {
   std::string Name = normalizedName(FD);
-  // ReadLock/WriteLock: rocksdb's port::RWMutex.
-  if (Name == "lock" || Name == "writerlock" || Name == "writelock")
+  // ReadLock/WriteLock: rocksdb's port::RWMutex. Acquire/Release: a class
+  // outside std only (std's semaphores signal rather than lock), an Acquire
+  // that returns nothing (leveldb's fd Limiter has `bool Acquire()`, a
+  // counter that may refuse), and only as a pair on one class
+  // (hasLockUnlockMethods).
+  if (Name == "lock" || Name == "writerlock" || Name == "writelock" ||
+      (Name == "acquire" && FD->getReturnType()->isVoidType() &&
+       mayLockItsObject(FD)))
     return MutexOp::Lock;
   if (Name == "lockshared" || Name == "readerlock" || Name == "readlock")
     return MutexOp::LockShared;
   if (Name == "unlock" || Name == "unlockshared" || Name == "readerunlock" ||
-      Name == "writerunlock" || Name == "readunlock" || Name == "writeunlock")
+      Name == "writerunlock" || Name == "readunlock" || Name == "writeunlock" ||
+      (Name == "release" && mayLockItsObject(FD)))
     return MutexOp::Unlock;
   if (Name == "trylock" || Name == "trylockfor" || Name == "trylockuntil" ||
       Name == "writertrylock")

@@ -54,3 +54,67 @@ private:
   port::Mutex Mu;
   std::vector<std::string> Users;
 };
+
+// Acquire/Release spell lock and unlock too: a spin lock and its guard.
+class SpinLock {
+public:
+  void Acquire();
+  void Release();
+};
+
+class SpinGuard {
+public:
+  explicit SpinGuard(SpinLock &Lock) : Lock(Lock) { Lock.Acquire(); }
+  ~SpinGuard() { Lock.Release(); }
+
+private:
+  SpinLock &Lock;
+};
+
+class Routes {
+public:
+  const std::string *route(int Id) {
+    SpinGuard Guard(Spin);
+    return &Table[Id];
+    // CHECK-NOTES: :[[@LINE-1]]:12: warning: returned pointer into 'Table' outlives the lock on 'Spin' that guards it [concguard-escaping-guarded-reference]
+    // CHECK-NOTES: :[[@LINE-3]]:5: note: lock on 'Spin' taken here
+    // CHECK-NOTES: :[[@LINE-3]]:5: note: 'Guard' releases 'Spin' here, when the function returns
+  }
+
+  std::size_t firstLength() {
+    Spin.Acquire();
+    const std::string &First = Table.begin()->second;
+    Spin.Release();
+    return First.size();
+    // CHECK-NOTES: :[[@LINE-1]]:12: warning: 'First' refers into 'Table' and is used after the lock on 'Spin' that guards it is released
+    // CHECK-NOTES: :[[@LINE-5]]:5: note: lock on 'Spin' taken here
+    // CHECK-NOTES: :[[@LINE-4]]:5: note: 'Spin' is released here
+  }
+
+private:
+  SpinLock Spin;
+  std::map<int, std::string> Table;
+};
+
+// Not locks: a pool whose Acquire hands out a resource and whose Release
+// takes it back (they take or return something), so a pointer kept across
+// them is no escape.
+class Pool {
+public:
+  std::string *Acquire();
+  void Release(std::string *Item);
+};
+
+class Borrower {
+public:
+  std::size_t borrowed() {
+    std::string *Item = Items.Acquire();
+    const char *Text = Names[0].c_str();
+    Items.Release(Item);
+    return Text[0] + Item->size();
+  }
+
+private:
+  Pool Items;
+  std::vector<std::string> Names;
+};
