@@ -1039,13 +1039,17 @@ void S::f() {
 
 TEST(LockScopes, MutexTypesThroughBases) {
   Analysed A(R"cpp(
-namespace base { struct Lock { void Acquire(); void Release(); }; }
+namespace base { struct Lock { void Enter(); void Leave(); }; }
 struct Derived : base::Lock {};
 struct FromStd : std::recursive_mutex {};
 struct Plain {};
+struct SpinLock { void Acquire(); void Release(); };
+struct Limiter { bool Acquire(); void Release(); };
 Derived d;
 FromStd s;
 Plain p;
+SpinLock spin;
+Limiter limiter;
 void f() { probe(1); }
 )cpp",
              "f");
@@ -1062,6 +1066,9 @@ void f() { probe(1); }
   EXPECT_TRUE(isMutexType(TypeOf("d"), Custom));
   EXPECT_TRUE(isMutexType(TypeOf("s"), None));
   EXPECT_FALSE(isMutexType(TypeOf("p"), Custom));
+  // Acquire/Release is a lock by its shape; a bool Acquire is a counter.
+  EXPECT_TRUE(isMutexType(TypeOf("spin"), None));
+  EXPECT_FALSE(isMutexType(TypeOf("limiter"), None));
 }
 
 //===----------------------------------------------------------------------===//
