@@ -78,18 +78,10 @@ bool destroysElements(ContainerOp Op) {
 }
 
 bool removesElements(ContainerOp Op) {
-  switch (Op) {
-  case ContainerOp::EraseBack:
-  case ContainerOp::EraseFront:
-  case ContainerOp::Erase:
-  case ContainerOp::Clear:
-  case ContainerOp::Assign:
-  case ContainerOp::Resize:
-  case ContainerOp::Swap:
-    return true;
-  default:
-    return false;
-  }
+  // What may destroy elements, less the operations the model does not know,
+  // plus those that destroy some only by their arguments.
+  return (destroysElements(Op) && Op != ContainerOp::Unknown) ||
+         Op == ContainerOp::Resize || Op == ContainerOp::Swap;
 }
 
 bool isOwningPointerType(QualType T) {
