@@ -103,6 +103,14 @@ struct Creation {
   Slot Target;
   std::optional<ViewInfo> View; ///< none: the slot stops being a view
   const Stmt *Site = nullptr;
+  /// One of several views the slot may hold from here on (a copy of a
+  /// pointer field that may point into several containers): it does not
+  /// replace the views created with it.
+  bool Alternative = false;
+  /// The slot copies this pointer field, and \c StoredAt stores a view
+  /// into the container in it.
+  const FieldDecl *ViaField = nullptr;
+  const Stmt *StoredAt = nullptr;
 };
 
 //===----------------------------------------------------------------------===//
@@ -1053,9 +1061,120 @@ struct FunctionFacts {
   std::vector<std::unique_ptr<Creation>> Storage;
 };
 
+/// A view the unit's code stores in a pointer field.
+struct StoredView {
+  /// Its container: the path is rooted at `this` when it is relative to the
+  /// object that holds the field (`Cur = &Nodes.back()` points into the
+  /// same object's Nodes), else at a global.
+  ViewInfo View;
+  bool Relative = false;
+  const Stmt *Site = nullptr;
+};
+
+bool isDataPointer(QualType T) {
+  return T->isPointerType() && !T->isFunctionPointerType() &&
+         !T->getPointeeType()->isVoidType();
+}
+
+/// A field that is a pointer, or an array of pointers.
+bool holdsPointers(const FieldDecl &Field) {
+  QualType T = Field.getType();
+  const auto *Array =
+      dyn_cast_or_null<ConstantArrayType>(T->getAsArrayTypeUnsafe());
+  return isDataPointer(T) || (Array && isDataPointer(Array->getElementType()));
+}
+
+/// A read of or store into a pointer field: `o.f` or `p->f` for a pointer
+/// field f, or `o.f[i]` for an array of pointers f. The field and its
+/// member expression; none for anything else.
+std::pair<const FieldDecl *, const MemberExpr *>
+pointerFieldRead(const Expr *E) {
+  E = E ? E->IgnoreParenImpCasts() : nullptr;
+  bool Element = false;
+  if (const auto *Subscript = dyn_cast_or_null<ArraySubscriptExpr>(E)) {
+    E = Subscript->getBase()->IgnoreParenImpCasts();
+    Element = true;
+  }
+  const auto *Member = dyn_cast_or_null<MemberExpr>(E);
+  const auto *Field =
+      Member ? dyn_cast<FieldDecl>(Member->getMemberDecl()) : nullptr;
+  if (!Field)
+    return {nullptr, nullptr};
+  QualType T = Field->getType();
+  if (Element) {
+    const auto *Array =
+        dyn_cast_or_null<ConstantArrayType>(T->getAsArrayTypeUnsafe());
+    if (!Array || !isDataPointer(Array->getElementType()))
+      return {nullptr, nullptr};
+  } else if (!isDataPointer(T)) {
+    return {nullptr, nullptr};
+  }
+  return {Field, Member};
+}
+
+class FieldStoreFinder;
+
+} // namespace
+
+/// Where the pointer fields of the classes defined in the main file may
+/// point (`int *last_child`, set to `&Children.back().next` in one function
+/// and copied into a local in another): the containers whose elements the
+/// unit's code stores in them. A field qualifies only when every store into
+/// it is seen and understood: a class of the main file (no other unit can
+/// name it), each store null, a view into a container of the same object or
+/// of a global, or a copy of another such field, and the field never bound
+/// to a reference or its address taken. Anything else makes the field
+/// unknown, and an unknown field yields no view.
+class FieldViewModel {
+public:
+  FieldViewModel(const utils::ContainerModel &Model, ASTContext &Context)
+      : Model(Model), Context(Context) {}
+
+  /// The views a read of a pointer field (`o.f`, `p->f`, `o.f[i]`) may
+  /// hold, in \p R's terms; empty when the field is not known.
+  std::vector<StoredView> viewsRead(const Expr *Read, const Resolver &R);
+
+private:
+  struct Copy {
+    const FieldDecl *From;
+    bool SameOwner;
+  };
+  struct FieldFacts {
+    std::vector<StoredView> Views;
+    std::vector<Copy> Copies;
+    bool Unknown = false;
+  };
+
+  bool isCandidate(const FieldDecl *Field) const;
+  /// An initialiser that stores nothing but null pointers.
+  bool isNullInit(const Expr *Init) const;
+  void build();
+  void scanFunction(const FunctionDecl &F);
+  /// Marks the fields that \p Finder saw used in ways not followed.
+  void noteUntracked(const FieldStoreFinder &Finder);
+  void addStore(FieldFacts &Facts, const std::optional<Path> &Owner,
+                const Expr *Value, const Stmt *Site, const Resolver &R,
+                const llvm::SmallPtrSetImpl<const VarDecl *> &AssignedLocals,
+                unsigned Depth);
+  void resolveCopies();
+
+  const utils::ContainerModel &Model;
+  ASTContext &Context;
+  bool Built = false;
+  bool Building = false;
+  std::map<const FieldDecl *, FieldFacts> Fields;
+  /// Classes copied or moved as a whole by an implicit member: a relative
+  /// view then points into the source object, not the copy.
+  llvm::SmallPtrSet<const RecordDecl *, 4> CopiedWhole;
+};
+
+namespace {
+
 class FunctionCollector : public RecursiveASTVisitor<FunctionCollector> {
 public:
-  FunctionCollector(Resolver &R, FunctionFacts &Facts) : R(R), Facts(Facts) {}
+  FunctionCollector(Resolver &R, FunctionFacts &Facts,
+                    FieldViewModel *FieldViews = nullptr)
+      : R(R), Facts(Facts), FieldViews(FieldViews) {}
   bool shouldVisitImplicitCode() const { return true; }
 
   bool TraverseLambdaExpr(LambdaExpr *Lambda) {
@@ -1101,7 +1220,22 @@ public:
     }
     if (View)
       record(Slot{Var, nullptr}, std::move(View), nullptr);
+    else if (T->isPointerType())
+      recordFieldCopy(Slot{Var, nullptr}, Init, nullptr);
     return true;
+  }
+
+  /// The slot \p Target copies the pointer field read by \p Value: it holds
+  /// one of the views stored in that field.
+  bool recordFieldCopy(Slot Target, const Expr *Value, const Stmt *Site) {
+    if (!FieldViews)
+      return false;
+    std::vector<StoredView> Stored = FieldViews->viewsRead(Value, R);
+    const FieldDecl *Field = pointerFieldRead(Value).first;
+    for (size_t I = 0; I < Stored.size(); ++I)
+      record(Target, std::move(Stored[I].View), Site, I > 0, Field,
+             Stored[I].Site);
+    return !Stored.empty();
   }
 
   /// `S s{v.data(), ...}`: views stored in the fields of a local aggregate.
@@ -1111,7 +1245,8 @@ public:
       return;
     if (List->isSyntacticForm() && List->getSemanticForm())
       List = List->getSemanticForm();
-    unsigned Index = 0;
+    // The initialisers of an aggregate's bases come first.
+    unsigned Index = Record->getNumBases();
     for (const FieldDecl *Field : Record->fields()) {
       if (Index >= List->getNumInits())
         break;
@@ -1167,16 +1302,23 @@ public:
     if (R.Model.classifyContainer(T))
       return;
     std::optional<ViewInfo> View = R.viewValue(RHS);
+    if (!View && T->isPointerType() && recordFieldCopy(Target, RHS, Site))
+      return;
     record(Target, std::move(View), Site);
   }
 
   /// Records that \p Target becomes \p View (or stops being a view) at
   /// \p Site, or at its declaration when \p Site is null.
-  void record(Slot Target, std::optional<ViewInfo> View, const Stmt *Site) {
+  void record(Slot Target, std::optional<ViewInfo> View, const Stmt *Site,
+              bool Alternative = false, const FieldDecl *ViaField = nullptr,
+              const Stmt *StoredAt = nullptr) {
     auto C = std::make_unique<Creation>();
     C->Target = Target;
     C->View = std::move(View);
     C->Site = Site;
+    C->Alternative = Alternative;
+    C->ViaField = ViaField;
+    C->StoredAt = StoredAt;
     if (C->View && !Target.second && !R.VarViews.count(Target.first))
       R.VarViews[Target.first] = *C->View;
     if (C->View)
@@ -1258,11 +1400,408 @@ public:
 private:
   Resolver &R;
   FunctionFacts &Facts;
+  FieldViewModel *FieldViews;
   llvm::SmallPtrSet<const DeclRefExpr *, 8> AssignTargets;
   llvm::DenseMap<const DeclRefExpr *, const FieldDecl *> MemberBases;
   std::vector<std::pair<const DeclRefExpr *, const VarDecl *>> RefsToResolve;
   std::vector<const Expr *> Calls;
 };
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Views kept in pointer fields
+//===----------------------------------------------------------------------===//
+
+bool FieldViewModel::isNullInit(const Expr *Init) const {
+  if (!Init)
+    return true;
+  Init = Init->IgnoreParenImpCasts();
+  if (isa<ImplicitValueInitExpr>(Init) ||
+      Init->isNullPointerConstant(Context, Expr::NPC_ValueDependentIsNotNull))
+    return true;
+  if (const auto *List = dyn_cast<InitListExpr>(Init))
+    return llvm::all_of(List->inits(),
+                        [&](const Expr *E) { return isNullInit(E); }) &&
+           isNullInit(List->getArrayFiller());
+  return false;
+}
+
+bool FieldViewModel::isCandidate(const FieldDecl *Field) const {
+  const RecordDecl *Record = Field ? Field->getParent() : nullptr;
+  if (!Record || Record->isUnion() || Record->isLambda())
+    return false;
+  if (!holdsPointers(*Field))
+    return false;
+  const SourceManager &SM = Context.getSourceManager();
+  return SM.isInMainFile(SM.getExpansionLoc(Record->getBeginLoc()));
+}
+
+std::vector<StoredView> FieldViewModel::viewsRead(const Expr *Read,
+                                                  const Resolver &R) {
+  auto [Field, Member] = pointerFieldRead(Read);
+  if (!Field || Building || !isCandidate(Field))
+    return {};
+  if (!Built)
+    build();
+  auto It = Fields.find(Field);
+  if (It == Fields.end() || It->second.Unknown)
+    return {};
+  std::optional<Path> Owner;
+  std::vector<StoredView> Out;
+  for (const StoredView &Stored : It->second.Views) {
+    StoredView Mapped = Stored;
+    if (Stored.Relative) {
+      if (!Owner)
+        Owner = R.pathOf(Member->getBase());
+      if (!Owner)
+        return {}; // the object is not one the flow analysis can name
+      Path P = *Owner;
+      P.append(Stored.View.Container.begin() + 1, Stored.View.Container.end());
+      Mapped.View.Container = std::move(P);
+    }
+    Out.push_back(std::move(Mapped));
+  }
+  return Out;
+}
+
+namespace {
+
+/// One function's stores into pointer fields, and the reads of those fields
+/// in places other than a plain read or a store (which make them unknown).
+class FieldStoreFinder : public RecursiveASTVisitor<FieldStoreFinder> {
+public:
+  struct Store {
+    const FieldDecl *Field;
+    const MemberExpr *Member;
+    const Expr *Value;
+    const Stmt *Site;
+  };
+  std::vector<Store> Stores;
+  std::vector<std::pair<const FieldDecl *, const Expr *>> Accesses;
+  llvm::SmallPtrSet<const Expr *, 16> Allowed;
+  llvm::SmallPtrSet<const VarDecl *, 8> AssignedLocals;
+  std::vector<const InitListExpr *> AggregateInits;
+
+  bool VisitBinaryOperator(BinaryOperator *Op) {
+    if (!Op->isAssignmentOp())
+      return true;
+    const Expr *LHS = Op->getLHS()->IgnoreParens();
+    Allowed.insert(LHS);
+    if (const auto *Ref = dyn_cast<DeclRefExpr>(LHS))
+      if (const auto *Var = dyn_cast<VarDecl>(Ref->getDecl()))
+        AssignedLocals.insert(Var);
+    // `f += n` moves within the same storage: no new store.
+    if (Op->getOpcode() == BO_Assign)
+      if (auto [Field, Member] = pointerFieldRead(LHS); Field)
+        Stores.push_back({Field, Member, Op->getRHS(), Op});
+    return true;
+  }
+
+  bool VisitUnaryOperator(UnaryOperator *Op) {
+    const Expr *Operand = Op->getSubExpr()->IgnoreParens();
+    if (Op->isIncrementDecrementOp())
+      Allowed.insert(Operand);
+    else if (Op->getOpcode() == UO_AddrOf)
+      if (const auto *Ref = dyn_cast<DeclRefExpr>(Operand))
+        if (const auto *Var = dyn_cast<VarDecl>(Ref->getDecl()))
+          AssignedLocals.insert(Var); // may be changed through the address
+    return true;
+  }
+
+  bool VisitImplicitCastExpr(ImplicitCastExpr *Cast) {
+    if (Cast->getCastKind() == CK_LValueToRValue)
+      Allowed.insert(Cast->getSubExpr()->IgnoreParens());
+    return true;
+  }
+
+  bool VisitArraySubscriptExpr(ArraySubscriptExpr *Subscript) {
+    if (auto [Field, Member] = pointerFieldRead(Subscript); Field) {
+      Allowed.insert(Member);
+      Accesses.push_back({Field, Subscript});
+    }
+    return true;
+  }
+
+  bool VisitMemberExpr(MemberExpr *Member) {
+    const auto *Field = dyn_cast<FieldDecl>(Member->getMemberDecl());
+    if (!Field)
+      return true;
+    // An array of pointers is allowed only under a subscript.
+    if (holdsPointers(*Field))
+      Accesses.push_back({Field, Member});
+    return true;
+  }
+
+  bool VisitInitListExpr(InitListExpr *List) {
+    const InitListExpr *Semantic =
+        List->isSemanticForm() ? List : List->getSemanticForm();
+    if (Semantic && SeenInits.insert(Semantic).second)
+      AggregateInits.push_back(Semantic);
+    return true;
+  }
+
+  /// A pointer to member (`&S::f`) can store anything through `.*`.
+  bool VisitDeclRefExpr(DeclRefExpr *Ref) {
+    if (const auto *Field = dyn_cast<FieldDecl>(Ref->getDecl()))
+      MemberPointers.push_back(Field);
+    return true;
+  }
+
+  std::vector<const FieldDecl *> MemberPointers;
+
+private:
+  llvm::SmallPtrSet<const InitListExpr *, 8> SeenInits;
+};
+
+} // namespace
+
+void FieldViewModel::addStore(
+    FieldFacts &Facts, const std::optional<Path> &Owner, const Expr *Value,
+    const Stmt *Site, const Resolver &R,
+    const llvm::SmallPtrSetImpl<const VarDecl *> &AssignedLocals,
+    unsigned Depth) {
+  if (!Value || Depth > 4) {
+    Facts.Unknown = true;
+    return;
+  }
+  if (Value->isNullPointerConstant(Context,
+                                   Expr::NPC_ValueDependentIsNotNull) ||
+      isa<ImplicitValueInitExpr>(Value->IgnoreParenImpCasts()))
+    return;
+  const Expr *Stripped = utils::ignoreWrappersAndExplicitCasts(Value);
+  // A copy of another pointer field.
+  if (auto [From, Member] = pointerFieldRead(Stripped); From) {
+    if (!isCandidate(From)) {
+      Facts.Unknown = true;
+      return;
+    }
+    std::optional<Path> FromOwner = R.pathOf(Member->getBase());
+    Facts.Copies.push_back({From, Owner && FromOwner && *Owner == *FromOwner});
+    return;
+  }
+  // A local pointer that is never assigned after its initialisation (a
+  // saved copy put back: `int *Old = S.f; ...; S.f = Old;`).
+  if (const auto *Ref = dyn_cast<DeclRefExpr>(Stripped))
+    if (const auto *Var = dyn_cast<VarDecl>(Ref->getDecl());
+        Var && Var->hasLocalStorage() && !isa<ParmVarDecl>(Var) &&
+        isDataPointer(Var->getType()) && Var->getInit() &&
+        !AssignedLocals.count(Var)) {
+      addStore(Facts, Owner, Var->getInit(), Site, R, AssignedLocals,
+               Depth + 1);
+      return;
+    }
+  std::optional<ViewInfo> View = R.viewValue(Stripped);
+  if (!View || View->Container.empty()) {
+    Facts.Unknown = true;
+    return;
+  }
+  // The element it designates is not known to the reader.
+  View->Kind = ViewKind::Reference;
+  View->Where = Origin::Unknown;
+  View->Key = 0;
+  View->IterVar = nullptr;
+  const Path &P = View->Container;
+  if (Owner && P.size() > Owner->size() &&
+      std::equal(Owner->begin(), Owner->end(), P.begin())) {
+    Path Relative{Step{Step::This, nullptr, 0, std::nullopt}};
+    Relative.append(P.begin() + Owner->size(), P.end());
+    View->Container = std::move(Relative);
+    Facts.Views.push_back({std::move(*View), true, Site});
+    return;
+  }
+  const Step &Root = P.front();
+  const auto *Global = Root.Kind == Step::Var
+                           ? static_cast<const VarDecl *>(Root.Decl)
+                           : nullptr;
+  if (Global && Global->hasGlobalStorage()) {
+    Facts.Views.push_back({std::move(*View), false, Site});
+    return;
+  }
+  Facts.Unknown = true;
+}
+
+void FieldViewModel::noteUntracked(const FieldStoreFinder &Finder) {
+  for (const auto &[Field, Access] : Finder.Accesses)
+    if (isCandidate(Field) && !Finder.Allowed.count(Access))
+      Fields[Field].Unknown = true;
+  for (const FieldDecl *Field : Finder.MemberPointers)
+    if (isCandidate(Field))
+      Fields[Field].Unknown = true;
+  for (const InitListExpr *List : Finder.AggregateInits) {
+    const RecordDecl *Record = List->getType()->getAsRecordDecl();
+    if (!Record || Record->isUnion())
+      continue;
+    // The initialisers of an aggregate's bases come first.
+    unsigned Index = 0;
+    if (const auto *Class = dyn_cast<CXXRecordDecl>(Record))
+      Index = Class->getNumBases();
+    for (const FieldDecl *Field : Record->fields()) {
+      if (Index >= List->getNumInits())
+        break;
+      const Expr *Init = List->getInit(Index++);
+      if (isCandidate(Field) && !isNullInit(Init))
+        Fields[Field].Unknown = true;
+    }
+  }
+}
+
+void FieldViewModel::scanFunction(const FunctionDecl &F) {
+  FieldStoreFinder Finder;
+  Finder.TraverseStmt(F.getBody());
+  // The constructor's initialisers of candidate fields that store more than
+  // null.
+  llvm::SmallVector<const CXXCtorInitializer *, 2> Inits;
+  if (const auto *Constructor = dyn_cast<CXXConstructorDecl>(&F))
+    for (const CXXCtorInitializer *Init : Constructor->inits())
+      if (Init->isWritten() && Init->getMember() &&
+          isCandidate(Init->getMember()) && !isNullInit(Init->getInit()))
+        Inits.push_back(Init);
+  noteUntracked(Finder);
+  bool Relevant =
+      !Inits.empty() || llvm::any_of(Finder.Stores, [&](const auto &S) {
+        return isCandidate(S.Field);
+      });
+  if (!Relevant)
+    return;
+  // The views of the function's locals (`auto &C = V.emplace_back();` then
+  // `S.f = &C.next;`).
+  SummaryCache Cache(Model, Context, /*AssumeUnknown=*/false);
+  Resolver R(Cache, F);
+  FunctionFacts Facts;
+  FunctionCollector Collector(R, Facts);
+  Collector.TraverseStmt(F.getBody());
+  for (const FieldStoreFinder::Store &Store : Finder.Stores) {
+    if (!isCandidate(Store.Field))
+      continue;
+    addStore(Fields[Store.Field], R.pathOf(Store.Member->getBase()),
+             Store.Value, Store.Site, R, Finder.AssignedLocals, 0);
+  }
+  for (const CXXCtorInitializer *Init : Inits) {
+    FieldFacts &Facts = Fields[Init->getMember()];
+    if (!isDataPointer(Init->getMember()->getType())) {
+      Facts.Unknown = true; // an array of pointers set as a whole
+      continue;
+    }
+    // `F{V}` and `F(V)` store V.
+    const Expr *Value = Init->getInit();
+    if (const auto *List = dyn_cast<InitListExpr>(Value->IgnoreParenImpCasts()))
+      Value = List->getNumInits() == 1 ? List->getInit(0) : nullptr;
+    addStore(Facts, Path{Step{Step::This, nullptr, 0, std::nullopt}}, Value,
+             Init->getInit(), R, Finder.AssignedLocals, 0);
+  }
+}
+
+void FieldViewModel::build() {
+  Building = true;
+  struct FunctionFinder : RecursiveASTVisitor<FunctionFinder> {
+    std::vector<const FunctionDecl *> Functions;
+    std::vector<const CXXRecordDecl *> Records;
+    bool VisitFunctionDecl(FunctionDecl *F) {
+      if (F->doesThisDeclarationHaveABody() && !F->isDependentContext() &&
+          !F->isInvalidDecl())
+        Functions.push_back(F);
+      return true;
+    }
+    bool VisitCXXRecordDecl(CXXRecordDecl *Record) {
+      if (Record->hasDefinition() && Record == Record->getDefinition())
+        Records.push_back(Record);
+      return true;
+    }
+    bool VisitVarDecl(VarDecl *Var) {
+      if (!Var->isLocalVarDeclOrParm() && Var->getInit() &&
+          !Var->getInit()->isValueDependent())
+        GlobalInits.push_back(Var->getInit());
+      return true;
+    }
+    std::vector<const Expr *> GlobalInits;
+  } Finder;
+  Finder.TraverseDecl(Context.getTranslationUnitDecl());
+  const SourceManager &SM = Context.getSourceManager();
+  for (const FunctionDecl *F : Finder.Functions)
+    if (!SM.isInSystemHeader(SM.getExpansionLoc(F->getLocation())))
+      scanFunction(*F);
+  // Initialisers of globals and static members: an aggregate holding a
+  // view, `&S::f`, a store in a lambda: none of them is followed.
+  for (const Expr *Init : Finder.GlobalInits) {
+    if (SM.isInSystemHeader(SM.getExpansionLoc(Init->getBeginLoc())))
+      continue;
+    FieldStoreFinder Stores;
+    Stores.TraverseStmt(const_cast<Expr *>(Init));
+    noteUntracked(Stores);
+    for (const FieldStoreFinder::Store &Store : Stores.Stores)
+      if (isCandidate(Store.Field))
+        Fields[Store.Field].Unknown = true;
+  }
+  for (const CXXRecordDecl *Record : Finder.Records) {
+    for (const FieldDecl *Field : Record->fields())
+      if (isCandidate(Field) && Field->hasInClassInitializer() &&
+          !isNullInit(Field->getInClassInitializer()))
+        Fields[Field].Unknown = true;
+    // An implicit (or defaulted) copy or move that is used copies the
+    // fields as they are.
+    for (const CXXMethodDecl *Method : Record->methods()) {
+      bool Copies = false;
+      if (const auto *Ctor = dyn_cast<CXXConstructorDecl>(Method))
+        Copies = Ctor->isCopyOrMoveConstructor();
+      else
+        Copies = Method->isCopyAssignmentOperator() ||
+                 Method->isMoveAssignmentOperator();
+      if (Copies && !Method->isUserProvided() && Method->isUsed())
+        CopiedWhole.insert(Record);
+    }
+  }
+  resolveCopies();
+  Building = false;
+  Built = true;
+}
+
+void FieldViewModel::resolveCopies() {
+  auto SameView = [](const StoredView &A, const StoredView &B) {
+    return A.Relative == B.Relative && A.View.Container == B.View.Container;
+  };
+  bool Changed = true;
+  for (unsigned Round = 0; Changed && Round < 16; ++Round) {
+    Changed = false;
+    for (auto &[Field, Facts] : Fields) {
+      if (Facts.Unknown)
+        continue;
+      for (const Copy &C : Facts.Copies) {
+        auto From = Fields.find(C.From);
+        if (From == Fields.end())
+          continue; // never stored: only null
+        if (From->second.Unknown) {
+          Facts.Unknown = Changed = true;
+          break;
+        }
+        for (const StoredView &V : From->second.Views) {
+          if (V.Relative && !C.SameOwner) {
+            Facts.Unknown = Changed = true;
+            break;
+          }
+          if (llvm::none_of(Facts.Views, [&](const StoredView &Known) {
+                return SameView(Known, V);
+              })) {
+            Facts.Views.push_back(V);
+            Changed = true;
+          }
+        }
+        if (Facts.Unknown)
+          break;
+      }
+    }
+  }
+  if (Changed) // no fixpoint within the bound: trust nothing
+    for (auto &[Field, Facts] : Fields)
+      Facts.Unknown = true;
+  for (auto &[Field, Facts] : Fields)
+    if (CopiedWhole.count(Field->getParent()) &&
+        llvm::any_of(Facts.Views,
+                     [](const StoredView &V) { return V.Relative; }))
+      Facts.Unknown = true;
+}
+
+namespace {
 
 //===----------------------------------------------------------------------===//
 // Pass 2: the flow analysis
@@ -1454,9 +1993,12 @@ void DanglingContainerViewCheck::check(const MatchFinder::MatchResult &Result) {
   analyzeFunction(*Function, *Result.Context);
 }
 
+DanglingContainerViewCheck::~DanglingContainerViewCheck() = default;
+
 void DanglingContainerViewCheck::onEndOfTranslationUnit() {
   Analysed.clear();
   Reported.clear();
+  FieldViews.reset();
 }
 
 static std::string sourceText(const Expr *E, const ASTContext &Context) {
@@ -1620,7 +2162,9 @@ void DanglingContainerViewCheck::analyzeFunction(const FunctionDecl &Function,
   SummaryCache Cache(Model, Context, AssumeUnknownCallsInvalidate);
   Resolver R(Cache, Function);
   FunctionFacts Facts;
-  FunctionCollector Collector(R, Facts);
+  if (!FieldViews)
+    FieldViews = std::make_unique<FieldViewModel>(Model, Context);
+  FunctionCollector Collector(R, Facts, FieldViews.get());
   Collector.TraverseStmt(Function.getBody());
   // Only functions that create a view pay for a CFG.
   if (Facts.SlotVars.empty())
@@ -1648,7 +2192,8 @@ void DanglingContainerViewCheck::analyzeFunction(const FunctionDecl &Function,
   auto Transfer = [&](const CFGBlock &Block, State S, bool Record) {
     auto Create = [&](const Creation &C) {
       std::vector<Fact> &Target = S.Views[C.Target];
-      Target.clear();
+      if (!C.Alternative)
+        Target.clear();
       if (C.View)
         Target.push_back(Fact{&C, nullptr, nullptr});
       // Overwriting a whole aggregate drops the views in its fields.
@@ -1901,6 +2446,12 @@ void DanglingContainerViewCheck::analyzeFunction(const FunctionDecl &Function,
       SourceLocation CreatedAt =
           C.Site ? C.Site->getBeginLoc() : C.Target.first->getLocation();
       diag(CreatedAt, "view obtained here", DiagnosticIDs::Note);
+      if (C.ViaField && C.StoredAt)
+        diag(C.StoredAt->getBeginLoc(),
+             "'%0' may point into an element of '%1': one is stored in it "
+             "here",
+             DiagnosticIDs::Note)
+            << C.ViaField->getName() << Container;
     }
   }
 }

@@ -19,13 +19,19 @@
 #include "clang-tidy/ClangTidyCheck.h"
 #include "llvm/ADT/DenseSet.h"
 
+#include <memory>
 #include <string>
 
 namespace clang::tidy::concguard {
 
+/// Where the pointer fields of the unit's own classes may point (defined in
+/// the .cpp file).
+class FieldViewModel;
+
 class DanglingContainerViewCheck : public ClangTidyCheck {
 public:
   DanglingContainerViewCheck(StringRef Name, ClangTidyContext *Context);
+  ~DanglingContainerViewCheck() override;
   bool isLanguageVersionSupported(const LangOptions &LangOpts) const override {
     return LangOpts.CPlusPlus11;
   }
@@ -47,6 +53,8 @@ private:
   llvm::DenseSet<const FunctionDecl *> Analysed;
   /// Locations already reported (template instantiations repeat a body).
   llvm::DenseSet<unsigned> Reported;
+  /// Built on the first read of such a field in the unit.
+  std::unique_ptr<FieldViewModel> FieldViews;
 };
 
 } // namespace clang::tidy::concguard
