@@ -761,14 +761,21 @@ TEST(ShardedMapStress, OptimisticReadsNeverPairAKeyWithAnotherValue) {
       return;
     }
     // Until the writers are done, and at least a minimum of reads (an
-    // optimized build may finish the writers before a reader starts); at a
-    // small CONCGUARD_STRESS_SCALE under a loaded machine the minimum can be
-    // spent while the map is still nearly empty, so a reader that has not
-    // found a value yet goes on reading the finished map for a while.
+    // optimized build may finish the writers before a reader starts). On a
+    // loaded machine the readers may spend all their reads on the empty map
+    // before a writer is scheduled, and the writers may then run to the end
+    // while no reader is: so a reader that has not found a value yet goes on
+    // reading the finished map (about two thirds full) for a while, counted
+    // from the moment the writers are done.
     const long min_reads = scaled(20000);
-    for (long r = 0; writers_done.load() < 2 || r < min_reads ||
-                     (hits.load() == 0 && r < 10 * min_reads + keys);
-         ++r) {
+    long reads_after_writers = 0;
+    for (long r = 0;; ++r) {
+      if (writers_done.load() == 2) {
+        if (r >= min_reads &&
+            (hits.load() > 0 || reads_after_writers >= 10 * min_reads + keys))
+          break;
+        ++reads_after_writers;
+      }
       const std::int64_t k = std::int64_t(rng() % keys);
       if (auto v = m.get(k)) {
         hits.fetch_add(1, std::memory_order_relaxed);
