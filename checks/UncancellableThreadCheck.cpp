@@ -3,6 +3,7 @@
 #include "UncancellableThreadCheck.h"
 
 #include "utils/CheckOptions.h"
+#include "utils/ContainerModel.h"
 #include "utils/EndlessLoops.h"
 #include "utils/ExprUtils.h"
 #include "utils/ProjectIndex.h"
@@ -308,6 +309,156 @@ const Expr *findMemberJoin(const FunctionDecl *Function, const FieldDecl &Field,
       if (const Expr *Join =
               findMemberJoin(Method->getDefinition(), Field, Depth - 1, Seen))
         return Join;
+  return nullptr;
+}
+
+//===----------------------------------------------------------------------===//
+// Member threads restarted after the stop that joined them
+//===----------------------------------------------------------------------===//
+
+/// A stop flag's type: bool, or std::atomic<bool>.
+bool isFlagType(QualType T) {
+  T = T.getNonReferenceType().getCanonicalType();
+  if (T->isBooleanType())
+    return true;
+  const auto *Spec = dyn_cast_or_null<ClassTemplateSpecializationDecl>(
+      T->getAsCXXRecordDecl());
+  return Spec && Spec->isInStdNamespace() && Spec->getName() == "atomic" &&
+         Spec->getTemplateArgs().size() == 1 &&
+         Spec->getTemplateArgs()[0].getKind() == TemplateArgument::Type &&
+         Spec->getTemplateArgs()[0].getAsType()->isBooleanType();
+}
+
+/// Is \p E the literal `true` (or 1)?
+bool isTrueLiteral(const Expr *E) {
+  E = E ? E->IgnoreParenImpCasts() : nullptr;
+  if (const auto *Bool = dyn_cast_or_null<CXXBoolLiteralExpr>(E))
+    return Bool->getValue();
+  if (const auto *Int = dyn_cast_or_null<IntegerLiteral>(E))
+    return Int->getValue() == 1;
+  return false;
+}
+
+/// One member function's part in stopping a member thread: which flag
+/// fields of `this` it mentions, where it sets one to true, where it joins
+/// the thread, and its calls of other member functions on `this`.
+class StopFinder : public RecursiveASTVisitor<StopFinder> {
+public:
+  explicit StopFinder(const FieldDecl &Thread) : Thread(Thread) {}
+  /// A lambda's body runs later (the thread's own, when it is the
+  /// callable), not as part of this function.
+  bool TraverseLambdaExpr(LambdaExpr *) { return true; }
+
+  llvm::SmallPtrSet<const FieldDecl *, 4> Mentioned;
+  llvm::SmallVector<std::pair<const FieldDecl *, const Stmt *>, 2> Sets;
+  llvm::SmallVector<const Expr *, 2> Joins;
+  llvm::SmallVector<const CXXMemberCallExpr *, 4> ThisCalls;
+
+  bool VisitMemberExpr(MemberExpr *Member) {
+    if (const auto *Field = dyn_cast<FieldDecl>(Member->getMemberDecl()))
+      if (isa<CXXThisExpr>(Member->getBase()->IgnoreParenImpCasts()) &&
+          isFlagType(Field->getType()))
+        Mentioned.insert(Field);
+    return true;
+  }
+  bool VisitBinaryOperator(BinaryOperator *Op) {
+    if (Op->getOpcode() == BO_Assign && isTrueLiteral(Op->getRHS()))
+      noteSet(Op->getLHS(), Op);
+    return true;
+  }
+  bool VisitCXXOperatorCallExpr(CXXOperatorCallExpr *Op) {
+    // std::atomic<bool>::operator=(true)
+    if (Op->getOperator() == OO_Equal && Op->getNumArgs() == 2 &&
+        isTrueLiteral(Op->getArg(1)))
+      noteSet(Op->getArg(0), Op);
+    return true;
+  }
+  bool VisitCXXMemberCallExpr(CXXMemberCallExpr *Call) {
+    const Expr *Object = Call->getImplicitObjectArgument();
+    if (Object && isa<CXXThisExpr>(Object->IgnoreParenImpCasts()))
+      ThisCalls.push_back(Call);
+    if (const CXXMethodDecl *Method = Call->getMethodDecl();
+        Method && Method->getIdentifier() && Method->getName() == "store" &&
+        Call->getNumArgs() >= 1 && isTrueLiteral(Call->getArg(0)))
+      noteSet(Object, Call);
+    if (std::optional<utils::ThreadLifetimeCall> Lifetime =
+            utils::threadLifetimeCall(*Call);
+        Lifetime && Lifetime->Op == utils::ThreadLifetimeOp::Join &&
+        namesField(Lifetime->Handle, Thread))
+      Joins.push_back(Call);
+    return true;
+  }
+
+private:
+  void noteSet(const Expr *Target, const Stmt *Site) {
+    const auto *Member = dyn_cast_or_null<MemberExpr>(ignoreWrappers(Target));
+    const auto *Field =
+        Member ? dyn_cast<FieldDecl>(Member->getMemberDecl()) : nullptr;
+    if (Field && isa<CXXThisExpr>(Member->getBase()->IgnoreParenImpCasts()) &&
+        isFlagType(Field->getType()))
+      Sets.push_back({Field, Site});
+  }
+
+  const FieldDecl &Thread;
+};
+
+/// Does \p Function, or a member function it calls on `this` (\p Depth
+/// calls deep), mention the field \p Flag?
+bool mentionsFlag(const FunctionDecl *Function, const FieldDecl &Flag,
+                  const FieldDecl &Thread, unsigned Depth,
+                  llvm::SmallPtrSetImpl<const FunctionDecl *> &Seen) {
+  if (!Function || !Function->getBody() || !Seen.insert(Function).second)
+    return false;
+  StopFinder Finder(Thread);
+  Finder.TraverseStmt(Function->getBody());
+  if (Finder.Mentioned.count(&Flag))
+    return true;
+  if (Depth == 0)
+    return false;
+  return llvm::any_of(Finder.ThisCalls, [&](const CXXMemberCallExpr *Call) {
+    const CXXMethodDecl *Method = Call->getMethodDecl();
+    return Method &&
+           mentionsFlag(Method->getDefinition(), Flag, Thread, Depth - 1, Seen);
+  });
+}
+
+/// The flags of `this` that \p Function, or a member function it calls on
+/// `this` (\p Depth calls deep), mentions.
+void collectFlags(const FunctionDecl *Function, const FieldDecl &Thread,
+                  unsigned Depth,
+                  llvm::SmallPtrSetImpl<const FunctionDecl *> &Seen,
+                  llvm::SmallPtrSetImpl<const FieldDecl *> &Flags) {
+  if (!Function || !Function->getBody() || !Seen.insert(Function).second)
+    return;
+  StopFinder Finder(Thread);
+  Finder.TraverseStmt(Function->getBody());
+  Flags.insert(Finder.Mentioned.begin(), Finder.Mentioned.end());
+  if (Depth == 0)
+    return;
+  for (const CXXMemberCallExpr *Call : Finder.ThisCalls)
+    if (const CXXMethodDecl *Method = Call->getMethodDecl())
+      collectFlags(Method->getDefinition(), Thread, Depth - 1, Seen, Flags);
+}
+
+/// Does \p Function, or a member function it calls on `this`, join \p
+/// Thread? The join, or the call that leads to it, in \p Function.
+const Stmt *joinsThread(const FunctionDecl *Function, const FieldDecl &Thread,
+                        unsigned Depth,
+                        llvm::SmallPtrSetImpl<const FunctionDecl *> &Seen,
+                        const FunctionDecl *Skip = nullptr) {
+  if (!Function || !Function->getBody() || !Seen.insert(Function).second)
+    return nullptr;
+  StopFinder Finder(Thread);
+  Finder.TraverseStmt(Function->getBody());
+  if (!Finder.Joins.empty())
+    return Finder.Joins.front();
+  if (Depth == 0)
+    return nullptr;
+  for (const CXXMemberCallExpr *Call : Finder.ThisCalls)
+    if (const CXXMethodDecl *Method = Call->getMethodDecl())
+      if (Method->getDefinition() != Skip &&
+          joinsThread(Method->getDefinition(), Thread, Depth - 1, Seen, Skip))
+        return Call;
   return nullptr;
 }
 
@@ -658,6 +809,9 @@ void UncancellableThreadCheck::checkSpawn(const utils::SpawnSite &Site,
     diag(Site.Spawn->getBeginLoc(),
          "temporary std::thread is destroyed while still joinable at the end "
          "of the statement, which calls std::terminate");
+  if (Site.Handle == utils::HandleKind::Member ||
+      Site.Handle == utils::HandleKind::Heap)
+    checkStartAfterStop(Site);
 }
 
 void UncancellableThreadCheck::checkEndlessBody(const utils::SpawnSite &Site,
@@ -923,6 +1077,132 @@ void UncancellableThreadCheck::checkMemberThreadLifetime(
         << Class;
   else
     diag(Field->getLocation(), "member declared here", DiagnosticIDs::Note);
+}
+
+void UncancellableThreadCheck::checkStartAfterStop(
+    const utils::SpawnSite &Site) {
+  // The thread is held by a member: a std::thread, or a smart pointer that
+  // owns one (destroying either while the thread runs terminates).
+  const auto *Thread = dyn_cast_or_null<FieldDecl>(Site.HandleDecl);
+  const auto *Starter = dyn_cast_or_null<CXXMethodDecl>(Site.EnclosingFunction);
+  if (!Thread || !Starter || isa<CXXConstructorDecl>(Starter) ||
+      isa<CXXDestructorDecl>(Starter) || Starter->isStatic() ||
+      !(utils::isStdThreadType(Thread->getType()) ||
+        (Site.Handle == utils::HandleKind::Heap &&
+         utils::isOwningPointerType(Thread->getType()))))
+    return;
+  const auto *Class = dyn_cast<CXXRecordDecl>(Thread->getParent());
+  if (!Class ||
+      Starter->getParent()->getCanonicalDecl() != Class->getCanonicalDecl())
+    return;
+  // The thread runs a member function (or a lambda) on this object, and
+  // reads one of its flags: that flag tells it to stop.
+  const FunctionDecl *Body = Site.Entry.Function;
+  bool OnThis = Site.Entry.Lambda
+                    ? llvm::any_of(Site.Entry.Lambda->captures(),
+                                   [](const LambdaCapture &C) {
+                                     return C.capturesThis();
+                                   })
+                    : Site.Entry.Object &&
+                          isa<CXXThisExpr>(ignoreWrappers(Site.Entry.Object));
+  if (!Body || !Body->getBody() || !OnThis)
+    return;
+  llvm::SmallPtrSet<const FieldDecl *, 4> Watched;
+  {
+    llvm::SmallPtrSet<const FunctionDecl *, 8> Seen;
+    collectFlags(Body, *Thread, 2, Seen, Watched);
+  }
+  // A member function other than the starter sets such a flag to true and
+  // then joins the thread: it stops the thread for good.
+  const CXXMethodDecl *Stopper = nullptr;
+  const FieldDecl *Flag = nullptr;
+  const Stmt *SetAt = nullptr, *JoinAt = nullptr;
+  const SourceManager &SM = Context->getSourceManager();
+  for (const CXXMethodDecl *Method : Class->methods()) {
+    const FunctionDecl *Definition = Method->getDefinition();
+    if (!Definition || !Definition->getBody() || Definition == Starter ||
+        Definition == Body || isa<CXXConstructorDecl>(Method))
+      continue;
+    StopFinder Finder(*Thread);
+    Finder.TraverseStmt(Definition->getBody());
+    // A function that (re)starts the thread itself is no stop: the join of
+    // the previous thread in the starter is not one.
+    if (llvm::any_of(Finder.ThisCalls, [&](const CXXMemberCallExpr *Call) {
+          return Call->getMethodDecl() &&
+                 Call->getMethodDecl()->getCanonicalDecl() ==
+                     Starter->getCanonicalDecl();
+        }))
+      continue;
+    for (const auto &[Set, Site] : Finder.Sets) {
+      if (!Watched.count(Set))
+        continue;
+      llvm::SmallPtrSet<const FunctionDecl *, 8> Seen;
+      const Stmt *Join = nullptr;
+      if (!Finder.Joins.empty())
+        Join = Finder.Joins.back();
+      else
+        Join =
+            joinsThread(Definition, *Thread, 2, Seen, Starter->getDefinition());
+      if (Join && SM.isBeforeInTranslationUnit(Site->getBeginLoc(),
+                                               Join->getBeginLoc())) {
+        Stopper = Method;
+        Flag = Set;
+        SetAt = Site;
+        JoinAt = Join;
+        break;
+      }
+    }
+    if (Stopper)
+      break;
+  }
+  if (!Stopper)
+    return;
+  // The starter does not look at the flag, nor does any member function
+  // that calls it: nothing keeps it from starting the thread after the stop.
+  llvm::SmallPtrSet<const FunctionDecl *, 8> Seen;
+  if (mentionsFlag(Starter->getDefinition(), *Flag, *Thread, 2, Seen))
+    return;
+  for (const CXXMethodDecl *Method : Class->methods()) {
+    const FunctionDecl *Definition = Method->getDefinition();
+    if (!Definition || !Definition->getBody() || Definition == Starter)
+      continue;
+    StopFinder Finder(*Thread);
+    Finder.TraverseStmt(Definition->getBody());
+    bool CallsStarter =
+        llvm::any_of(Finder.ThisCalls, [&](const CXXMemberCallExpr *Call) {
+          return Call->getMethodDecl() &&
+                 Call->getMethodDecl()->getCanonicalDecl() ==
+                     Starter->getCanonicalDecl();
+        });
+    if (CallsStarter && Finder.Mentioned.count(Flag))
+      return;
+  }
+  // Nothing joins a thread started after the stop: the destructor (if it
+  // has a body here) does not.
+  const CXXDestructorDecl *Dtor = Class->getDestructor();
+  if (Dtor && Dtor->isUserProvided()) {
+    const FunctionDecl *Definition = Dtor->getDefinition();
+    if (!Definition)
+      return; // defined elsewhere: it may join
+    llvm::SmallPtrSet<const FunctionDecl *, 8> DtorSeen;
+    if (joinsThread(Definition, *Thread, 2, DtorSeen))
+      return;
+  }
+  diag(Site.Spawn->getBeginLoc(),
+       "%0 may be started here after %1 has set %2 and joined it: %3 does "
+       "not check %2, so a thread started after the stop is never joined, "
+       "and destroying %0 while it runs calls std::terminate")
+      << Thread << Stopper << Flag << Starter;
+  diag(SetAt->getBeginLoc(), "%0 is set here, to stop the thread",
+       DiagnosticIDs::Note)
+      << Flag;
+  std::string Via;
+  if (const auto *Call = dyn_cast<CXXMemberCallExpr>(JoinAt);
+      Call && !utils::threadLifetimeCall(*Call) && Call->getMethodDecl())
+    Via = " (in '" + Call->getMethodDecl()->getNameAsString() + "')";
+  diag(JoinAt->getBeginLoc(), "and %0 is joined here%1, once",
+       DiagnosticIDs::Note)
+      << Thread << Via;
 }
 
 void UncancellableThreadCheck::checkUnwoundContainer(

@@ -3,8 +3,9 @@
 // Reports threads that their owner can neither stop nor wait for: thread
 // bodies with a loop that can never end, std::jthread callables that ignore
 // their stop_token, detached threads, std::thread objects destroyed while
-// joinable, discarded std::async futures of endless tasks, and destructors
-// that join a thread that never ends.
+// joinable, discarded std::async futures of endless tasks, destructors
+// that join a thread that never ends, and member threads that can be started
+// again after the stop that joined them.
 //
 // Documentation: docs/checks/concguard-uncancellable-thread.md
 //
@@ -39,6 +40,9 @@ private:
   void checkLocalThreadLifetime(const utils::SpawnSite &Site,
                                 ASTContext &Context);
   void checkMemberThreadLifetime(const utils::SpawnSite &Site);
+  /// A member thread (re)started by a member function that does not check
+  /// the flag another member function sets before it joins the thread.
+  void checkStartAfterStop(const utils::SpawnSite &Site);
   void checkThrowBeforeJoin(const utils::SpawnSite &Site, ASTContext &Context);
   void checkDetach(const Expr &Detach);
   void checkUnwoundContainer(const utils::SpawnSite &Site,
