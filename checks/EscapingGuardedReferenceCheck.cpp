@@ -393,12 +393,12 @@ public:
     const CXXMethodDecl *Method = Call->getMethodDecl();
     if (!Object || !Method)
       return true;
-    if (std::optional<utils::ContainerOp> Op = Model.classify(*Call);
-        Op && utils::removesElements(*Op))
-      add(Object, Call);
-    else if (utils::isOwningPointerType(Object->getType()) &&
-             Method->getIdentifier() &&
-             llvm::is_contained({"reset", "swap"}, Method->getName()))
+    std::optional<utils::ContainerOp> Op = Model.classify(*Call);
+    bool Removes = Op && utils::removesElements(*Op);
+    bool DropsObject = utils::isOwningPointerType(Object->getType()) &&
+                       Method->getIdentifier() &&
+                       llvm::is_contained({"reset", "swap"}, Method->getName());
+    if (Removes || DropsObject)
       add(Object, Call);
     return true;
   }
@@ -406,10 +406,9 @@ public:
     if (Call->getOperator() != OO_Equal || Call->getNumArgs() != 2)
       return true;
     const Expr *Object = Call->getArg(0);
-    if (utils::isOwningPointerType(Object->getType()))
-      add(Object, Call);
-    else if (std::optional<utils::ContainerOp> Op = Model.classify(*Call);
-             Op && utils::removesElements(*Op))
+    std::optional<utils::ContainerOp> Op = Model.classify(*Call);
+    if (utils::isOwningPointerType(Object->getType()) ||
+        (Op && utils::removesElements(*Op)))
       add(Object, Call);
     return true;
   }
@@ -452,6 +451,13 @@ public:
         Analysis(Analysis) {}
 
   void run();
+
+  /// The acquisitions that stand for locks the function's callers hold on
+  /// entry (its REQUIRES attribute's arguments, its AssertHeld() calls).
+  void setEntryLocks(llvm::ArrayRef<utils::HeldLock> Held) {
+    for (const utils::HeldLock &Lock : Held)
+      EntrySites.insert(Lock.AcquiredAt);
+  }
 
   /// Analyses the function as a callee whose caller holds the locks: what
   /// it returns into guarded storage (\p Depth: calls already followed).
@@ -519,6 +525,7 @@ private:
   const FunctionDecl &Function;
   ASTContext &Context;
   const LockScopeAnalysis &Analysis;
+  llvm::SmallPtrSet<const Stmt *, 2> EntrySites;
   IgnoredUses Ignored;
   llvm::SmallPtrSet<const VarDecl *, 4> ReportedVars;
   bool FixOffered = false;
@@ -1350,7 +1357,13 @@ bool EscapeFinder::resolveLock(const Derivation &D, const Stmt &S,
 void EscapeFinder::addNotes(const MutexKey &Key, const Stmt *AcquiredAt,
                             const ReleaseSite &Release, const Derivation *D,
                             HandleKind Kind) {
-  if (AcquiredAt && AcquiredAt->getBeginLoc().isValid())
+  if (AcquiredAt && AcquiredAt->getBeginLoc().isValid() &&
+      EntrySites.count(AcquiredAt))
+    Check.diag(AcquiredAt->getBeginLoc(),
+               "'%0' is held on entry to '%1': its callers must hold it",
+               DiagnosticIDs::Note)
+        << Key.name() << Function.getQualifiedNameAsString();
+  else if (AcquiredAt && AcquiredAt->getBeginLoc().isValid())
     Check.diag(AcquiredAt->getBeginLoc(), "lock on '%0' taken here",
                DiagnosticIDs::Note)
         << Key.name();
@@ -1905,11 +1918,18 @@ void EscapingGuardedReferenceCheck::check(
   this->Context = &Context;
   HolderEscapeFinder(*this, Locks, *Function->getBody())
       .TraverseStmt(const_cast<Stmt *>(Function->getBody()));
+  // A lock the callers must hold (REQUIRES, AssertHeld()) is held from the
+  // start: what the function derives from guarded data before it releases
+  // that lock escapes like it would under a lock of its own.
+  llvm::SmallVector<utils::HeldLock, 2> HeldOnEntry =
+      utils::locksHeldOnEntry(*Function);
   std::unique_ptr<LockScopeAnalysis> Analysis =
-      LockScopeAnalysis::analyze(*Function, Context, Locks);
+      LockScopeAnalysis::analyze(*Function, Context, Locks, HeldOnEntry);
   if (!Analysis || !Analysis->holdsAnyLock())
     return;
-  EscapeFinder(*this, Locks, *Function, Context, *Analysis).run();
+  EscapeFinder Finder(*this, Locks, *Function, Context, *Analysis);
+  Finder.setEntryLocks(HeldOnEntry);
+  Finder.run();
 }
 
 EscapingGuardedReferenceCheck::~EscapingGuardedReferenceCheck() = default;

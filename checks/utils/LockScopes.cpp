@@ -1746,6 +1746,55 @@ std::string normalizedName(llvm::StringRef Name) {
   return Out;
 }
 
+llvm::SmallVector<HeldLock, 2> locksHeldOnEntry(const FunctionDecl &F) {
+  llvm::SmallVector<HeldLock, 2> Held;
+  auto Add = [&](const Expr *Mutex, LockMode Mode, const Stmt *At) {
+    std::optional<MutexKey> Key = LockScopeAnalysis::keyOf(Mutex);
+    if (!Key || llvm::any_of(Held, [&](const HeldLock &Lock) {
+          return Lock.Key == *Key;
+        }))
+      return;
+    HeldLock Lock;
+    Lock.Key = std::move(*Key);
+    Lock.Mode = Mode;
+    Lock.AcquiredAt = At;
+    Held.push_back(std::move(Lock));
+  };
+  for (const FunctionDecl *D : F.redecls())
+    for (const auto *Requires : D->specific_attrs<RequiresCapabilityAttr>())
+      for (const Expr *Arg : Requires->args()) {
+        // REQUIRES(!Mu): the caller must *not* hold it.
+        if (const auto *Not = dyn_cast<UnaryOperator>(Arg->IgnoreParens());
+            Not && Not->getOpcode() == UO_LNot)
+          continue;
+        Add(Arg, Requires->isShared() ? LockMode::Shared : LockMode::Exclusive,
+            Arg);
+      }
+  const FunctionDecl *Definition = F.getDefinition();
+  const auto *Block = dyn_cast_or_null<CompoundStmt>(
+      Definition ? Definition->getBody() : nullptr);
+  if (!Block)
+    return Held;
+  for (const Stmt *S : Block->body()) {
+    const auto *Call = dyn_cast<CXXMemberCallExpr>(S);
+    const CXXMethodDecl *Method = Call ? Call->getMethodDecl() : nullptr;
+    if (!Method)
+      continue;
+    llvm::StringRef Name = Method->getIdentifier()
+                               ? Method->getIdentifier()->getName()
+                               : llvm::StringRef();
+    std::string Folded = normalizedName(Name);
+    bool Shared = Folded == "assertreaderheld" || Folded == "assertsharedheld";
+    if (Method->hasAttr<AssertCapabilityAttr>() || Shared ||
+        llvm::is_contained({"assertheld", "assertlockheld",
+                            "assertexclusiveheld", "assertwriterheld"},
+                           llvm::StringRef(Folded)))
+      Add(Call->getImplicitObjectArgument(),
+          Shared ? LockMode::Shared : LockMode::Exclusive, Call);
+  }
+  return Held;
+}
+
 bool requiresHeldLock(const FunctionDecl &F) {
   for (const FunctionDecl *D : F.redecls())
     if (D->hasAttr<RequiresCapabilityAttr>())

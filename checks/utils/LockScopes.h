@@ -347,6 +347,15 @@ constexpr unsigned MaxLockEffectDepth = 4;
 ///    with an assert_capability attribute).
 bool requiresHeldLock(const FunctionDecl &F);
 
+/// The locks \p F's callers hold when it starts, named where the project
+/// says which: the capabilities of its REQUIRES / REQUIRES_SHARED /
+/// EXCLUSIVE_LOCKS_REQUIRED / SHARED_LOCKS_REQUIRED attributes (negative
+/// ones, `REQUIRES(!Mu)`, aside), and the objects of the assertions its body
+/// makes first thing (`Mu.AssertHeld()`, `Mu->AssertHeld()`, a method with
+/// an assert_capability attribute). The AcquiredAt of each is the
+/// attribute's argument or the assertion.
+llvm::SmallVector<HeldLock, 2> locksHeldOnEntry(const FunctionDecl &F);
+
 } // namespace clang::tidy::concguard::utils
 
 #endif // CONCGUARD_CHECKS_UTILS_LOCKSCOPES_H

@@ -914,6 +914,68 @@ void locks() {
       (std::vector<std::string>{"asserts", "assertsByAttribute", "saysSo"}));
 }
 
+/// Per function of the snippet that has any, its entry locks as
+/// "name:mutex[:shared]".
+std::vector<std::string> entryLocks(llvm::StringRef Code) {
+  std::unique_ptr<ASTUnit> AST = tooling::buildASTFromCodeWithArgs(
+      std::string(Prelude) + Code.str(),
+      {"-std=c++20", "-resource-dir=" CONCGUARD_CLANG_RESOURCE_DIR},
+      "input.cc");
+  if (!AST)
+    return {"<no AST>"};
+  std::vector<std::string> Out;
+  ASTContext &Context = AST->getASTContext();
+  for (const BoundNodes &Node :
+       match(findAll(functionDecl(isExpansionInMainFile(), isDefinition(),
+                                  unless(isImplicit()))
+                         .bind("f")),
+             *Context.getTranslationUnitDecl(), Context)) {
+    const auto *F = Node.getNodeAs<FunctionDecl>("f");
+    for (const HeldLock &Lock : locksHeldOnEntry(*F))
+      Out.push_back(F->getNameAsString() + ":" + Lock.Key.name() +
+                    (Lock.Mode == LockMode::Shared ? ":shared" : "") +
+                    (Lock.AcquiredAt ? "" : ":nowhere"));
+  }
+  return Out;
+}
+
+TEST(LocksHeldOnEntry, AttributesAndAssertions) {
+  EXPECT_EQ(entryLocks(R"cpp(
+struct __attribute__((capability("mutex"))) Mutex {
+  void Lock() __attribute__((acquire_capability()));
+  void Unlock() __attribute__((release_capability()));
+  void AssertHeld() __attribute__((assert_capability(this)));
+  void AssertReaderHeld() __attribute__((assert_shared_capability(this)));
+  const Mutex &operator!() const { return *this; }
+};
+Mutex Global;
+struct Table {
+  Mutex Mu;
+  Mutex *Other;
+  void required() __attribute__((requires_capability(Mu))) {}
+  void shared() __attribute__((requires_shared_capability(Mu))) {}
+  void negative() __attribute__((requires_capability(!Mu))) {}
+  void declaredApart();
+  void asserts() {
+    Other->AssertHeld();
+    work();
+  }
+  void assertsShared() { Mu.AssertReaderHeld(); }
+  void assertsLater() {
+    work();
+    if (cond())
+      Mu.AssertHeld();
+  }
+  void twice() __attribute__((requires_capability(Mu))) { Mu.AssertHeld(); }
+  void none() {}
+};
+void Table::declaredApart() __attribute__((requires_capability(Global))) {}
+)cpp"),
+            (std::vector<std::string>{
+                "required:Mu", "shared:Mu:shared", "asserts:Other",
+                "assertsShared:Mu:shared", "twice:Mu", "declaredApart:Global"}));
+}
+
 TEST(RequiresHeldLock, AnyRedeclarationCounts) {
   // The comment sits on the declaration in the header; the definition
   // elsewhere has none.
