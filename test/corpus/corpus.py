@@ -731,12 +731,54 @@ def cmd_report(args, projects):
     text = write_report(rows, triage, " ".join(
         ["test/corpus/corpus.py"] + sys.argv[1:]))
     previous = output.read_text() if output.exists() else ""
+    # A stage this run has no results for (cost, cppcheck and rewrite take
+    # hours; `audit` and `triage` alone are often what was re-run) keeps
+    # the section the last run that measured it wrote, marked as such,
+    # rather than a section that says there was nothing to measure.
+    for stage, title in STAGE_SECTIONS.items():
+        if any(row[stage] for row in rows):
+            continue
+        kept = markdown_section(previous, title)
+        if kept and REPORT_KEPT_NOTE not in kept:
+            kept = kept.rstrip("\n") + "\n\n" + REPORT_KEPT_NOTE + "\n"
+        if kept:
+            text = replace_markdown_section(text, title, kept)
     if KNOWN_BUGS_BEGIN in previous and KNOWN_BUGS_END in previous:
         kept = previous[previous.index(KNOWN_BUGS_BEGIN):
                         previous.index(KNOWN_BUGS_END) + len(KNOWN_BUGS_END)]
         text = text.rstrip("\n") + "\n\n" + kept + "\n"
     output.write_text(text)
     log(f"wrote {output}")
+
+
+# The report's sections written from each stage other than the audit.
+STAGE_SECTIONS = {"cost": "## Analysis cost",
+                  "cppcheck": "## Views: concguard and cppcheck",
+                  "rewrite": "## concguard-rewrite on the flagged maps"}
+REPORT_KEPT_NOTE = ("(Kept from the last report that ran this stage: the "
+                    "run that wrote this page did not.)")
+
+
+def markdown_section(text, title):
+    """The section of `text` that starts with the heading line `title`, up
+    to the next heading of the same level or a marker comment; None when
+    absent."""
+    lines = text.split("\n")
+    if title not in lines:
+        return None
+    start = lines.index(title)
+    end = start + 1
+    while end < len(lines) and not lines[end].startswith("## ") and \
+            not lines[end].startswith("<!--"):
+        end += 1
+    return "\n".join(lines[start:end]).rstrip("\n") + "\n"
+
+
+def replace_markdown_section(text, title, section):
+    current = markdown_section(text, title)
+    if current is None:
+        return text
+    return text.replace(current, section, 1)
 
 
 # --- known bugs --------------------------------------------------------------
