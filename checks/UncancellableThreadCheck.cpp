@@ -1157,6 +1157,18 @@ void UncancellableThreadCheck::checkStartAfterStop(
   }
   if (!Stopper)
     return;
+  // The starter restarts: it joins the previous thread before it starts
+  // the next, so it is meant to run again and again over the object's life
+  // (on every error, every reconnect), also after the stop. A plain
+  // `start()` that a user calls once before `stop()` is not reported.
+  {
+    llvm::SmallPtrSet<const FunctionDecl *, 8> Seen;
+    const Stmt *PreviousJoin = joinsThread(Starter, *Thread, 2, Seen);
+    if (!PreviousJoin ||
+        !SM.isBeforeInTranslationUnit(PreviousJoin->getBeginLoc(),
+                                      Site.Spawn->getBeginLoc()))
+      return;
+  }
   // The starter does not look at the flag, nor does any member function
   // that calls it: nothing keeps it from starting the thread after the stop.
   llvm::SmallPtrSet<const FunctionDecl *, 8> Seen;
