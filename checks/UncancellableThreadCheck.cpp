@@ -1107,6 +1107,19 @@ void UncancellableThreadCheck::checkStartAfterStop(
                           isa<CXXThisExpr>(ignoreWrappers(Site.Entry.Object));
   if (!Body || !Body->getBody() || !OnThis)
     return;
+  // The starter restarts: it joins the previous thread before it starts
+  // the next, so it is meant to run again and again over the object's life
+  // (on every error, every reconnect), also after the stop. A plain
+  // `start()` that a user calls once before `stop()` is not reported.
+  const SourceManager &SM = Context->getSourceManager();
+  {
+    llvm::SmallPtrSet<const FunctionDecl *, 8> Seen;
+    const Stmt *PreviousJoin = joinsThread(Starter, *Thread, 2, Seen);
+    if (!PreviousJoin ||
+        !SM.isBeforeInTranslationUnit(PreviousJoin->getBeginLoc(),
+                                      Site.Spawn->getBeginLoc()))
+      return;
+  }
   llvm::SmallPtrSet<const FieldDecl *, 4> Watched;
   {
     llvm::SmallPtrSet<const FunctionDecl *, 8> Seen;
@@ -1117,7 +1130,6 @@ void UncancellableThreadCheck::checkStartAfterStop(
   const CXXMethodDecl *Stopper = nullptr;
   const FieldDecl *Flag = nullptr;
   const Stmt *SetAt = nullptr, *JoinAt = nullptr;
-  const SourceManager &SM = Context->getSourceManager();
   for (const CXXMethodDecl *Method : Class->methods()) {
     const FunctionDecl *Definition = Method->getDefinition();
     if (!Definition || !Definition->getBody() || Definition == Starter ||
@@ -1133,7 +1145,7 @@ void UncancellableThreadCheck::checkStartAfterStop(
                      Starter->getCanonicalDecl();
         }))
       continue;
-    for (const auto &[Set, Site] : Finder.Sets) {
+    for (const auto &[Set, Store] : Finder.Sets) {
       if (!Watched.count(Set))
         continue;
       llvm::SmallPtrSet<const FunctionDecl *, 8> Seen;
@@ -1143,11 +1155,11 @@ void UncancellableThreadCheck::checkStartAfterStop(
       else
         Join =
             joinsThread(Definition, *Thread, 2, Seen, Starter->getDefinition());
-      if (Join && SM.isBeforeInTranslationUnit(Site->getBeginLoc(),
+      if (Join && SM.isBeforeInTranslationUnit(Store->getBeginLoc(),
                                                Join->getBeginLoc())) {
         Stopper = Method;
         Flag = Set;
-        SetAt = Site;
+        SetAt = Store;
         JoinAt = Join;
         break;
       }
@@ -1157,18 +1169,6 @@ void UncancellableThreadCheck::checkStartAfterStop(
   }
   if (!Stopper)
     return;
-  // The starter restarts: it joins the previous thread before it starts
-  // the next, so it is meant to run again and again over the object's life
-  // (on every error, every reconnect), also after the stop. A plain
-  // `start()` that a user calls once before `stop()` is not reported.
-  {
-    llvm::SmallPtrSet<const FunctionDecl *, 8> Seen;
-    const Stmt *PreviousJoin = joinsThread(Starter, *Thread, 2, Seen);
-    if (!PreviousJoin ||
-        !SM.isBeforeInTranslationUnit(PreviousJoin->getBeginLoc(),
-                                      Site.Spawn->getBeginLoc()))
-      return;
-  }
   // The starter does not look at the flag, nor does any member function
   // that calls it: nothing keeps it from starting the thread after the stop.
   llvm::SmallPtrSet<const FunctionDecl *, 8> Seen;

@@ -1712,27 +1712,37 @@ bool nameRequiresLock(llvm::StringRef Name) {
          F.starts_with("unlocked") || F.starts_with("nolock");
 }
 
-/// Does \p Body assert, at its top level, that a lock is held
-/// (`mutex_.AssertHeld()`, abseil's `AssertReaderHeld()`, a function with
-/// an assert_capability attribute)? Such a function is documented in code
-/// to run under its caller's lock.
+/// If \p Call asserts that a lock is held (`mutex_.AssertHeld()`, abseil's
+/// `AssertReaderHeld()`, a function with an assert_capability or
+/// assert_shared_capability attribute): in which mode.
+std::optional<LockMode> assertedLockMode(const CallExpr &Call) {
+  const FunctionDecl *Callee = Call.getDirectCallee();
+  if (!Callee)
+    return std::nullopt;
+  if (const auto *Assert = Callee->getAttr<AssertCapabilityAttr>())
+    return Assert->isShared() ? LockMode::Shared : LockMode::Exclusive;
+  std::string Name = normalizedName(Callee);
+  if (llvm::is_contained({"assertreaderheld", "assertsharedheld"},
+                         llvm::StringRef(Name)))
+    return LockMode::Shared;
+  if (llvm::is_contained({"assertheld", "assertlockheld", "assertexclusiveheld",
+                          "assertwriterheld", "assertacquired", "assertlocked",
+                          "assertownslock"},
+                         llvm::StringRef(Name)))
+    return LockMode::Exclusive;
+  return std::nullopt;
+}
+
+/// Does \p Body assert, at its top level, that a lock is held? Such a
+/// function is documented in code to run under its caller's lock.
 bool assertsHeldLock(const Stmt *Body) {
   const auto *Block = dyn_cast_or_null<CompoundStmt>(Body);
   if (!Block)
     return false;
-  for (const Stmt *S : Block->body()) {
-    const auto *Call = dyn_cast<CallExpr>(S);
-    const FunctionDecl *Callee = Call ? Call->getDirectCallee() : nullptr;
-    if (!Callee)
-      continue;
-    if (Callee->hasAttr<AssertCapabilityAttr>())
+  for (const Stmt *S : Block->body())
+    if (const auto *Call = dyn_cast<CallExpr>(S);
+        Call && assertedLockMode(*Call))
       return true;
-    if (llvm::is_contained({"assertheld", "assertlockheld", "assertreaderheld",
-                            "assertexclusiveheld", "assertsharedheld",
-                            "assertacquired", "assertlocked", "assertownslock"},
-                           llvm::StringRef(normalizedName(Callee))))
-      return true;
-  }
   return false;
 }
 
@@ -1775,23 +1785,10 @@ llvm::SmallVector<HeldLock, 2> locksHeldOnEntry(const FunctionDecl &F) {
       Definition ? Definition->getBody() : nullptr);
   if (!Block)
     return Held;
-  for (const Stmt *S : Block->body()) {
-    const auto *Call = dyn_cast<CXXMemberCallExpr>(S);
-    const CXXMethodDecl *Method = Call ? Call->getMethodDecl() : nullptr;
-    if (!Method)
-      continue;
-    llvm::StringRef Name = Method->getIdentifier()
-                               ? Method->getIdentifier()->getName()
-                               : llvm::StringRef();
-    std::string Folded = normalizedName(Name);
-    bool Shared = Folded == "assertreaderheld" || Folded == "assertsharedheld";
-    if (Method->hasAttr<AssertCapabilityAttr>() || Shared ||
-        llvm::is_contained({"assertheld", "assertlockheld",
-                            "assertexclusiveheld", "assertwriterheld"},
-                           llvm::StringRef(Folded)))
-      Add(Call->getImplicitObjectArgument(),
-          Shared ? LockMode::Shared : LockMode::Exclusive, Call);
-  }
+  for (const Stmt *S : Block->body())
+    if (const auto *Call = dyn_cast<CXXMemberCallExpr>(S))
+      if (std::optional<LockMode> Mode = assertedLockMode(*Call))
+        Add(Call->getImplicitObjectArgument(), *Mode, Call);
   return Held;
 }
 
