@@ -408,6 +408,25 @@ std::optional<MutexKey> lockKeyOf(const Expr *E) {
   return keyOfImpl(E, 0);
 }
 
+/// The mutex a guard is given as `Cond ? &Mu : nullptr` (either order, any
+/// null pointer constant): `&Mu`, or null when \p E is not such a choice.
+const Expr *nonNullAlternative(const Expr *E, ASTContext &Context) {
+  const auto *Choice = dyn_cast_or_null<ConditionalOperator>(
+      E ? E->IgnoreParenImpCasts() : nullptr);
+  if (!Choice)
+    return nullptr;
+  auto IsNull = [&](const Expr *Arm) {
+    return Arm->isNullPointerConstant(Context,
+                                      Expr::NPC_ValueDependentIsNotNull) !=
+           Expr::NPCK_NotNull;
+  };
+  bool TrueNull = IsNull(Choice->getTrueExpr());
+  bool FalseNull = IsNull(Choice->getFalseExpr());
+  if (TrueNull == FalseNull)
+    return nullptr;
+  return TrueNull ? Choice->getFalseExpr() : Choice->getTrueExpr();
+}
+
 /// \p Key with \p Fields appended (`obj` + {mu} is `obj.mu`; `*this` +
 /// {mu} is the member `mu`).
 MutexKey appendFields(MutexKey Key, llvm::ArrayRef<const ValueDecl *> Fields) {
@@ -530,6 +549,7 @@ void LockSet::intersectWith(const LockSet &Other) {
     }
     if (O->Mode == LockMode::Shared)
       L.Mode = LockMode::Shared;
+    L.Conditional = L.Conditional || O->Conditional;
     return false;
   });
 }
@@ -541,7 +561,7 @@ bool operator==(const LockSet &A, const LockSet &B) {
     const HeldLock &X = A.Locks[I];
     const HeldLock &Y = B.Locks[I];
     if (X.Key != Y.Key || X.Mode != Y.Mode || X.Guard != Y.Guard ||
-        X.AcquiredAt != Y.AcquiredAt)
+        X.AcquiredAt != Y.AcquiredAt || X.Conditional != Y.Conditional)
       return false;
   }
   return true;
@@ -673,6 +693,8 @@ struct GuardInit {
   const VarDecl *From = nullptr;
   /// The `std::move(other)` expression consumed by a transfer.
   const Expr *MoveExpr = nullptr;
+  /// The mutex is chosen over null at run time (HeldLock::Conditional).
+  bool Conditional = false;
 };
 
 class LockScopeBuilder {
@@ -811,7 +833,12 @@ std::optional<GuardInit> LockScopeBuilder::classifyGuard(const VarDecl &Var) {
       continue;
     if (Custom && !Init.Keys.empty())
       break;
-    if (std::optional<MutexKey> Key = lockKeyOf(Arg))
+    const Expr *Mutex = Arg;
+    if (const Expr *Chosen = nonNullAlternative(Arg, Var.getASTContext())) {
+      Mutex = Chosen;
+      Init.Conditional = true;
+    }
+    if (std::optional<MutexKey> Key = lockKeyOf(Mutex))
       Init.Keys.push_back(std::move(*Key));
     else
       return Init; // a mutex we cannot name: never treated as held
@@ -829,10 +856,12 @@ void LockScopeBuilder::registerGuard(const VarDecl &Var,
   Info.Var = &Var;
   Info.Mode = Init.Mode;
   Info.Keys = Init.Keys;
+  Info.Conditional = Init.Conditional;
   if (Init.Action == GuardInit::Transfer && Init.From)
     if (const GuardInfo *Source = guard(Init.From)) {
       Info.Keys = Source->Keys;
       Info.Mode = Source->Mode;
+      Info.Conditional = Source->Conditional;
     }
   GuardIndex[&Var] = Out.Guards.size();
   Out.Guards.push_back(std::move(Info));
@@ -911,7 +940,7 @@ void LockScopeBuilder::transferStmt(const Stmt *S, LockSet &State,
       const GuardInit &Init = It->second;
       if (Init.Action == GuardInit::Acquire) {
         for (const MutexKey &Key : Init.Keys)
-          State.acquire({Key, Init.Mode, S, Var});
+          State.acquire({Key, Init.Mode, S, Var, Init.Conditional});
         noteAcquisition(Var, S, Record);
       } else if (Init.Action == GuardInit::Transfer && Init.From) {
         State.transferGuard(Init.From, Var);
@@ -930,7 +959,7 @@ void LockScopeBuilder::transferStmt(const Stmt *S, LockSet &State,
         std::string Name = normalizedName(Method);
         if (Name == "lock") {
           for (const MutexKey &Key : Info->Keys)
-            State.acquire({Key, Info->Mode, S, GuardVar});
+            State.acquire({Key, Info->Mode, S, GuardVar, Info->Conditional});
           noteAcquisition(GuardVar, S, Record);
         } else if (Name == "unlock") {
           for (const MutexKey &Key : Info->Keys)
@@ -1056,7 +1085,7 @@ void LockScopeBuilder::refineEdge(const CFGBlock &Block, unsigned Index,
       if (OnTrue) {
         for (const MutexKey &Key : Info->Keys)
           if (const HeldLock *L = State.find(Key); !L || L->Guard != GuardVar)
-            State.acquire({Key, Info->Mode, Call, GuardVar});
+            State.acquire({Key, Info->Mode, Call, GuardVar, Info->Conditional});
         noteAcquisition(GuardVar, Call, Record);
       } else if (Query) {
         State.releaseGuard(GuardVar);

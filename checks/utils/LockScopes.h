@@ -112,6 +112,12 @@ struct HeldLock {
   /// The guard variable that releases it, or null for a lock taken by hand
   /// (`m.lock()`, std::lock, a guard's release(), a guard moved away).
   const VarDecl *Guard = nullptr;
+  /// Taken only when a run-time condition chose the mutex over null
+  /// (`OptionalLock L(ThreadSafe ? &Mu : nullptr)`, zeromq's
+  /// scoped_optional_lock_t): it protects the accesses under it, since it is
+  /// held whenever the object is meant to be shared, but it does not show
+  /// that the object is shared (see isSharingEvidence()).
+  bool Conditional = false;
 };
 
 /// The locks definitely held at a program point (small; order of
@@ -194,6 +200,8 @@ struct GuardInfo {
   const VarDecl *Var = nullptr;
   llvm::SmallVector<MutexKey, 1> Keys;
   LockMode Mode = LockMode::Exclusive;
+  /// Given its mutex as `Cond ? &Mu : nullptr` (HeldLock::Conditional).
+  bool Conditional = false;
   /// Statements where the guard takes its locks (declaration, lock(), the
   /// success branch of try_lock()).
   llvm::SmallVector<const Stmt *, 2> Acquisitions;

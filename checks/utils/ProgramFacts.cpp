@@ -34,8 +34,10 @@ static json::Value keyToJSON(const FactKey &Key) { return json::Array(Key); }
 static json::Value toJSON(const std::vector<FactLock> &Locks) {
   json::Array A;
   for (const FactLock &L : Locks)
-    A.push_back(json::Object{
-        {"key", keyToJSON(L.Key)}, {"shared", L.Shared}, {"name", L.Name}});
+    A.push_back(json::Object{{"key", keyToJSON(L.Key)},
+                             {"shared", L.Shared},
+                             {"name", L.Name},
+                             {"conditional", L.Conditional}});
   return A;
 }
 
@@ -301,7 +303,8 @@ private:
       FactLock Lock;
       if (!L || !key(L->get("key"), Lock.Key, LP.field("key")) ||
           !boolean(*L, "shared", Lock.Shared, LP) ||
-          !string(*L, "name", Lock.Name, LP))
+          !string(*L, "name", Lock.Name, LP) ||
+          !boolean(*L, "conditional", Lock.Conditional, LP))
         return false;
       Out.push_back(std::move(Lock));
     }

@@ -57,6 +57,10 @@ struct FactLock {
   FactKey Key;
   bool Shared = false;
   std::string Name; ///< as the source names it, for messages
+  /// Taken only when a run-time condition chose the mutex over null
+  /// (HeldLock::Conditional in LockScopes.h): it protects, but it is no
+  /// evidence that the object is shared.
+  bool Conditional = false;
 };
 
 /// Read, element write or structural write: ContainerModel.h's AccessKind

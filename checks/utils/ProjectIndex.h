@@ -49,7 +49,7 @@ class SourceManager;
 
 namespace clang::tidy::concguard::utils {
 
-constexpr unsigned ProjectIndexVersion = 5;
+constexpr unsigned ProjectIndexVersion = 6;
 
 /// The file name the front ends look for next to compile_commands.json.
 constexpr llvm::StringLiteral ProjectIndexFileName = "concguard-index.json";

@@ -115,7 +115,7 @@ llvm::SmallVector<HeldMutex, 2> heldAt(const LockScopeAnalysis *Locks,
   if (!Locks)
     return Held;
   for (const HeldLock &Lock : Locks->locksHeldAt(S))
-    Held.push_back({Lock.Key, Lock.Mode});
+    Held.push_back({Lock.Key, Lock.Mode, Lock.Conditional});
   return Held;
 }
 
@@ -944,7 +944,7 @@ private:
       llvm::SmallVector<HeldMutex, 2> Out(Inherited.begin(), Inherited.end());
       for (const HeldMutex &Lock : Local)
         if (std::optional<ObjectKey> Key = rebase(Lock.Key, Scope))
-          Out.push_back({std::move(*Key), Lock.Mode});
+          Out.push_back({std::move(*Key), Lock.Mode, Lock.Conditional});
       return Out;
     };
     for (const LocalAccess &Local : S.Accesses) {
@@ -1552,8 +1552,8 @@ private:
     std::vector<FactLock> Out;
     for (const HeldMutex &Lock : Held)
       if (std::optional<FactKey> Key = factKey(Lock.Key))
-        Out.push_back(
-            {std::move(*Key), Lock.Mode == LockMode::Shared, Lock.Key.name()});
+        Out.push_back({std::move(*Key), Lock.Mode == LockMode::Shared,
+                       Lock.Key.name(), Lock.Conditional});
     return Out;
   }
 

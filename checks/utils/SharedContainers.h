@@ -98,6 +98,8 @@ struct AccessContext {
 struct HeldMutex {
   ObjectKey Key;
   LockMode Mode = LockMode::Exclusive;
+  /// HeldLock::Conditional.
+  bool Conditional = false;
 };
 
 struct ContainerAccess {

@@ -271,7 +271,8 @@ private:
       std::vector<FactLock> Out(Inherited.begin(), Inherited.end());
       for (const FactLock &Lock : Local)
         if (std::optional<FactKey> Key = rebase(Lock.Key, Scope))
-          Out.push_back({std::move(*Key), Lock.Shared, Lock.Name});
+          Out.push_back(
+              {std::move(*Key), Lock.Shared, Lock.Name, Lock.Conditional});
       return Out;
     };
     for (unsigned I = 0; I < F.Accesses.size(); ++I) {
@@ -573,9 +574,20 @@ private:
   }
 
   /// A lock of the object itself: a mutex member (`this`, field, ...) or
-  /// the object when it is a monitor locked through `*this` (`this`).
+  /// the object when it is a monitor locked through `*this` (`this`),
+  /// taken unconditionally. A lock taken only when a flag asks for it
+  /// (`ThreadSafe ? &Mu : nullptr`) protects the accesses under it but says
+  /// the class is shared only when the flag is set, which the facts do not
+  /// know: as evidence it turned zeromq's radio_t, server_t and xpub_t into
+  /// shared classes and their unlocked callbacks into false positives.
   static bool isObjectLock(const FactLock &L) {
-    return !L.Key.empty() && L.Key.front() == "this";
+    return !L.Key.empty() && L.Key.front() == "this" && !L.Conditional;
+  }
+
+  /// A lock that shows a global is shared when a write holds it: exclusive
+  /// and unconditional (isObjectLock says why).
+  static bool isEvidenceForGlobal(const FactLock &L) {
+    return !L.Shared && !L.Conditional;
   }
 
   /// Is one lock of the object held at accesses in two different functions?
@@ -792,10 +804,7 @@ private:
       for (const FactAccess &A : F.Accesses) {
         if (!IsGlobal(A.Key))
           continue;
-        if (!A.Locks.empty() &&
-            llvm::any_of(A.Locks,
-                         [](const FactLock &L) { return !L.Shared; }) &&
-            countsAsWrite(A.Kind))
+        if (llvm::any_of(A.Locks, isEvidenceForGlobal) && countsAsWrite(A.Kind))
           LockedWrites[A.Key].push_back({&A, &F});
         else if (A.Locks.empty() && A.Kind == FactAccessKind::Read && MayRead)
           UnlockedReads[A.Key].push_back({&A, &F});
@@ -818,8 +827,8 @@ private:
             ThreadRaceWrites.count(
                 {Read->Loc.File, Read->Loc.Line, Read->Loc.Column}))
           continue;
-        const FactLock &Lock = *llvm::find_if(
-            Write->Locks, [](const FactLock &L) { return !L.Shared; });
+        const FactLock &Lock =
+            *llvm::find_if(Write->Locks, isEvidenceForGlobal);
         ProgramFinding Out;
         Out.Check = RaceCheck.str();
         Out.Loc = Read->Loc;

@@ -167,6 +167,54 @@ void byHandWriterAndReader() {
   T.join();
 }
 
+// zeromq's scoped_optional_lock_t: a guard that locks the mutex it is
+// given unless it is given null. Given `Cond ? &Mu : nullptr`, it protects
+// what it guards (it is held whenever the flag says the data is shared);
+// given a choice between two mutexes, it names no single one.
+class OptionalGuard {
+public:
+  explicit OptionalGuard(std::mutex *Mu) : Mu(Mu) {
+    if (Mu)
+      Mu->lock();
+  }
+  ~OptionalGuard() {
+    if (Mu)
+      Mu->unlock();
+  }
+
+private:
+  std::mutex *Mu;
+};
+
+std::mutex Sync, OtherSync;
+
+void optionalWriterAndReader(bool ThreadSafe) {
+  std::vector<int> M;
+  std::thread T([&] {
+    OptionalGuard G(ThreadSafe ? &Sync : nullptr);
+    M.push_back(1);
+  });
+  {
+    OptionalGuard G(!ThreadSafe ? NULL : &Sync);
+    use(M.size());
+  }
+  T.join();
+}
+
+void eitherMutex(bool First) {
+  std::vector<int> Peers;
+  std::thread T([&] {
+    OptionalGuard G(First ? &Sync : &OtherSync);
+    Peers.push_back(1);
+    // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: 'Peers' is modified here on the thread started at line [[@LINE-3]] while it is read in 'eitherMutex' after it starts the thread at line [[@LINE-3]], with no mutex held at both accesses
+  });
+  {
+    OptionalGuard G(First ? &Sync : &OtherSync);
+    use(Peers.size());
+  }
+  T.join();
+}
+
 // CHECK-FIXES: #include <concguard/synchronized.hpp>
 // CHECK-FIXES: concguard::synchronized<std::vector<int>> Names;
 // CHECK-FIXES: Names.with_lock([&](auto &Names) { Names.push_back(1); });

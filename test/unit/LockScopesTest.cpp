@@ -2,7 +2,8 @@
 //
 // Each test analyses one function of a snippet that includes the real
 // <mutex>/<shared_mutex> headers and asks which locks are held at the calls
-// `probe(N)`: "mu" is mu held exclusively, "mu:shared" held shared.
+// `probe(N)`: "mu" is mu held exclusively, "mu:shared" held shared,
+// "mu:conditional" held when a run-time choice gave the guard mu, not null.
 //
 //===----------------------------------------------------------------------===//
 
@@ -88,7 +89,8 @@ public:
     std::vector<std::string> Parts;
     for (const HeldLock &L : Set)
       Parts.push_back(L.Key.name() +
-                      (L.Mode == LockMode::Shared ? ":shared" : ""));
+                      (L.Mode == LockMode::Shared ? ":shared" : "") +
+                      (L.Conditional ? ":conditional" : ""));
     return llvm::join(Parts, ",");
   }
 
@@ -129,6 +131,46 @@ void f() {
   EXPECT_EQ(A.at(1), "");
   EXPECT_EQ(A.at(2), "mu");
   EXPECT_EQ(A.at(3), "");
+}
+
+TEST(LockScopes, GuardGivenMutexOrNullIsConditional) {
+  Analysed A(R"cpp(
+class OptionalLock {
+public:
+  explicit OptionalLock(std::mutex *M) : M(M) { if (M) M->lock(); }
+  ~OptionalLock() { if (M) M->unlock(); }
+private:
+  std::mutex *M;
+};
+std::mutex mu, other;
+void f(bool safe) {
+  {
+    OptionalLock g(safe ? &mu : nullptr);
+    probe(1);
+  }
+  {
+    OptionalLock g(safe ? NULL : &mu);
+    probe(2);
+  }
+  {
+    OptionalLock g(safe ? &mu : &other);
+    probe(3);
+  }
+  {
+    OptionalLock g(&mu);
+    probe(4);
+  }
+  probe(5);
+}
+)cpp",
+             "f");
+  ASSERT_TRUE(A.ok());
+  EXPECT_EQ(A.at(1), "mu:conditional");
+  EXPECT_EQ(A.at(2), "mu:conditional");
+  // Two mutexes to choose from: neither is named, neither is held.
+  EXPECT_EQ(A.at(3), "");
+  EXPECT_EQ(A.at(4), "mu");
+  EXPECT_EQ(A.at(5), "");
 }
 
 TEST(LockScopes, EarlyReturnAndBranches) {
@@ -940,7 +982,8 @@ std::vector<std::string> entryLocks(llvm::StringRef Code) {
 }
 
 TEST(LocksHeldOnEntry, AttributesAndAssertions) {
-  EXPECT_EQ(entryLocks(R"cpp(
+  EXPECT_EQ(
+      entryLocks(R"cpp(
 struct __attribute__((capability("mutex"))) Mutex {
   void Lock() __attribute__((acquire_capability()));
   void Unlock() __attribute__((release_capability()));
@@ -971,9 +1014,9 @@ struct Table {
 };
 void Table::declaredApart() __attribute__((requires_capability(Global))) {}
 )cpp"),
-            (std::vector<std::string>{
-                "required:Mu", "shared:Mu:shared", "asserts:Other",
-                "assertsShared:Mu:shared", "twice:Mu", "declaredApart:Global"}));
+      (std::vector<std::string>{"required:Mu", "shared:Mu:shared",
+                                "asserts:Other", "assertsShared:Mu:shared",
+                                "twice:Mu", "declaredApart:Global"}));
 }
 
 TEST(RequiresHeldLock, AnyRedeclarationCounts) {
