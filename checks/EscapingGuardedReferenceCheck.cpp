@@ -57,6 +57,65 @@ llvm::StringRef handleName(HandleKind Kind) {
   return "handle";
 }
 
+/// How wording changes for an object owned through a pointer.
+llvm::StringRef intoWord(bool Pointee) {
+  return Pointee ? "to an object owned by" : "into";
+}
+
+/// A handle into lock-guarded data that outlives the lock: what the
+/// analysis below (EscapeFinder, HolderEscapeFinder) finds and the check
+/// reports, as clang-tidy's UseAfterMoveCheck reports what its finder
+/// returns. Only names and places: the wording is the check's.
+struct GuardedEscape {
+  enum KindType {
+    /// A local handle used after the lock is released (Name: the local).
+    UsedAfterRelease,
+    /// Returned from the function; Fixes may change the return type.
+    Returned,
+    /// Stored in a member, global, static or out-parameter (Where says
+    /// which, Name names it).
+    Stored,
+    /// Passed to a library function that keeps it (Name: the function,
+    /// Where: what keeps it).
+    Retained,
+    /// A range-for over data a temporary lock holder hands out (Storage:
+    /// the holder's type).
+    HolderLoop,
+    /// A local initialised from data a temporary lock holder hands out and
+    /// used after the holder is gone (Name: the local, Storage: the
+    /// holder's type).
+    HolderVariable,
+  } Kind = UsedAfterRelease;
+  SourceLocation Loc;
+  HandleKind Handle = HandleKind::Reference;
+  /// The handle reaches an object the storage owns through a pointer.
+  bool Pointee = false;
+  std::string Storage;
+  std::string Lock;
+  std::string Name;
+  std::string Where;
+  std::vector<FixItHint> Fixes;
+
+  // The notes, each left out when its location is invalid.
+  /// Where the lock is taken; LockedOnEntry: the lock is one the callers
+  /// of Function hold (its REQUIRES attribute, its AssertHeld()).
+  SourceLocation LockedAt;
+  bool LockedOnEntry = false;
+  std::string Function;
+  /// Where a callee (FormedIn) forms the handle it returns.
+  SourceLocation FormedAt;
+  std::string FormedIn;
+  /// Where the unit removes the owned object (Pointee handles).
+  SourceLocation RemovedAt;
+  /// Where the lock is released: by ReleasingGuard (When says when), or
+  /// by hand when it is empty. For a holder: at the end of When.
+  SourceLocation ReleasedAt;
+  std::string ReleasingGuard;
+  std::string When;
+  /// The function that returned the temporary holder, if named.
+  std::string HolderMadeBy;
+};
+
 const CXXRecordDecl *recordOf(QualType T) {
   if (T.isNull())
     return nullptr;
@@ -450,7 +509,9 @@ public:
       : Check(Check), Locks(Locks), Function(Function), Context(Context),
         Analysis(Analysis) {}
 
+  /// Analyses the function; what escapes its locks is in findings().
   void run();
+  std::vector<GuardedEscape> &findings() { return Found; }
 
   /// The acquisitions that stand for locks the function's callers hold on
   /// entry (its REQUIRES attribute's arguments, its AssertHeld() calls).
@@ -506,18 +567,20 @@ private:
                 const LockSet &Held, TaintMap &State) const;
   static bool merge(TaintMap &Into, const TaintMap &From);
 
-  void reportUse(const DeclRefExpr &Ref, const Taint &T);
-  void reportReturn(const ReturnStmt &Return, const TaintMap &State);
-  void reportStore(const Stmt &S, const Expr *LHS, const Expr *RHS,
-                   const TaintMap &State);
-  void reportStatic(const VarDecl &Var, const Stmt &S, const TaintMap &State);
-  void reportRetained(const CallExpr &Call, const TaintMap &State);
+  // Each adds a GuardedEscape to Found when the handle outlives its lock.
+  void findUse(const DeclRefExpr &Ref, const Taint &T);
+  void findReturn(const ReturnStmt &Return, const TaintMap &State);
+  void findStore(const Stmt &S, const Expr *LHS, const Expr *RHS,
+                 const TaintMap &State);
+  void findStatic(const VarDecl &Var, const Stmt &S, const TaintMap &State);
+  void findRetained(const CallExpr &Call, const TaintMap &State);
   /// Resolves the lock of \p D at \p S and where it is released afterwards.
   bool resolveLock(const Derivation &D, const Stmt &S, MutexKey &Key,
                    const Stmt *&AcquiredAt, ReleaseSite &Release) const;
-  void addNotes(const MutexKey &Key, const Stmt *AcquiredAt,
-                const ReleaseSite &Release, const Derivation *D = nullptr,
-                HandleKind Kind = HandleKind::Reference);
+  /// Fills the places of \p E's notes: the lock, the callee that formed
+  /// the handle, the removal of an owned object, the release.
+  void setNotes(GuardedEscape &E, const Stmt *AcquiredAt,
+                const ReleaseSite &Release, const Derivation *D) const;
   std::vector<FixItHint> returnTypeFixes() const;
 
   EscapingGuardedReferenceCheck &Check;
@@ -529,17 +592,13 @@ private:
   IgnoredUses Ignored;
   llvm::SmallPtrSet<const VarDecl *, 4> ReportedVars;
   bool FixOffered = false;
+  std::vector<GuardedEscape> Found;
   /// Set by summarise(): no lock is needed to taint, nothing is reported,
   /// and returns are recorded into Returned.
   bool Summarising = false;
   unsigned SummaryDepth = 0;
   std::optional<ReturnedHandle> Returned;
 };
-
-/// How wording changes for an object owned through a pointer.
-llvm::StringRef intoWord(bool Pointee) {
-  return Pointee ? "to an object owned by" : "into";
-}
 
 bool EscapeFinder::isAccessorClass(QualType T) const {
   const CXXRecordDecl *RD = recordOf(T);
@@ -1154,7 +1213,7 @@ void EscapeFinder::step(const CFGBlock &Block, unsigned Index, TaintMap &State,
       // but not reported: the loop variable's use is.
       if (Report && !Summarising && It != State.end() && It->second.Released &&
           !It->second.Owner && !Var->isImplicit() && !Ignored.Refs.count(Ref))
-        reportUse(*Ref, It->second);
+        findUse(*Ref, It->second);
     } else if (const auto *Decl = dyn_cast<DeclStmt>(S)) {
       for (const class Decl *D : Decl->decls()) {
         const auto *Var = dyn_cast<VarDecl>(D);
@@ -1162,7 +1221,7 @@ void EscapeFinder::step(const CFGBlock &Block, unsigned Index, TaintMap &State,
           continue;
         if (Var->isStaticLocal()) {
           if (Report && !Summarising)
-            reportStatic(*Var, *S, State);
+            findStatic(*Var, *S, State);
           continue;
         }
         if (!isLocalVar(Var))
@@ -1184,12 +1243,12 @@ void EscapeFinder::step(const CFGBlock &Block, unsigned Index, TaintMap &State,
       if (Report && Summarising)
         recordReturn(*Return, State);
       else if (Report)
-        reportReturn(*Return, State);
+        findReturn(*Return, State);
     } else if (const auto *Call = dyn_cast<CallExpr>(S);
                Call &&
                utils::retainedPointerArgument(Call->getDirectCallee())) {
       if (Report && !Summarising)
-        reportRetained(*Call, State);
+        findRetained(*Call, State);
     } else {
       const Expr *LHS = nullptr;
       const Expr *RHS = nullptr;
@@ -1209,7 +1268,7 @@ void EscapeFinder::step(const CFGBlock &Block, unsigned Index, TaintMap &State,
             setTaint(Var, handle(RHS, State), /*IsStorage=*/false, Before,
                      State);
         } else if (Report && !Summarising) {
-          reportStore(*S, LHS, RHS, State);
+          findStore(*S, LHS, RHS, State);
         }
       } else if (LHS && utils::isOwningPointerType(LHS->getType())) {
         // `Found = find(Name);`, `Found = new Logger(Name);`: the local
@@ -1354,62 +1413,52 @@ bool EscapeFinder::resolveLock(const Derivation &D, const Stmt &S,
   return true;
 }
 
-void EscapeFinder::addNotes(const MutexKey &Key, const Stmt *AcquiredAt,
-                            const ReleaseSite &Release, const Derivation *D,
-                            HandleKind Kind) {
-  if (AcquiredAt && AcquiredAt->getBeginLoc().isValid() &&
-      EntrySites.count(AcquiredAt))
-    Check.diag(AcquiredAt->getBeginLoc(),
-               "'%0' is held on entry to '%1': its callers must hold it",
-               DiagnosticIDs::Note)
-        << Key.name() << Function.getQualifiedNameAsString();
-  else if (AcquiredAt && AcquiredAt->getBeginLoc().isValid())
-    Check.diag(AcquiredAt->getBeginLoc(), "lock on '%0' taken here",
-               DiagnosticIDs::Note)
-        << Key.name();
-  if (D && D->FormedIn && D->FormedAt && D->FormedAt->getBeginLoc().isValid())
-    Check.diag(D->FormedAt->getBeginLoc(), "the %0 is formed in '%1' here",
-               DiagnosticIDs::Note)
-        << handleName(Kind) << D->FormedIn->getQualifiedNameAsString();
+void EscapeFinder::setNotes(GuardedEscape &E, const Stmt *AcquiredAt,
+                            const ReleaseSite &Release,
+                            const Derivation *D) const {
+  if (AcquiredAt && AcquiredAt->getBeginLoc().isValid()) {
+    E.LockedAt = AcquiredAt->getBeginLoc();
+    E.LockedOnEntry = EntrySites.count(AcquiredAt) != 0;
+    E.Function = Function.getQualifiedNameAsString();
+  }
+  if (D && D->FormedIn && D->FormedAt && D->FormedAt->getBeginLoc().isValid()) {
+    E.FormedAt = D->FormedAt->getBeginLoc();
+    E.FormedIn = D->FormedIn->getQualifiedNameAsString();
+  }
   if (D && D->pointee())
     if (const Expr *Removal = Check.removalOf(D->From.Base))
-      Check.diag(Removal->getBeginLoc(), "'%0' may destroy the object here",
-                 DiagnosticIDs::Note)
-          << D->From.Name;
-  if (Release.Loc.isInvalid())
-    return;
-  if (Release.Guard) {
-    llvm::StringRef When = Release.OnReturn ? "when the function returns"
-                           : isa_and_nonnull<CompoundStmt>(Release.At)
-                               ? "at the end of its scope"
-                               : "when it goes out of scope";
-    Check.diag(Release.Loc, "'%0' releases '%1' here, %2", DiagnosticIDs::Note)
-        << Release.Guard->getNameAsString() << Key.name() << When;
-  } else {
-    Check.diag(Release.Loc, "'%0' is released here", DiagnosticIDs::Note)
-        << Key.name();
+      E.RemovedAt = Removal->getBeginLoc();
+  E.ReleasedAt = Release.Loc;
+  if (Release.Loc.isValid() && Release.Guard) {
+    E.ReleasingGuard = Release.Guard->getNameAsString();
+    E.When = Release.OnReturn ? "when the function returns"
+             : isa_and_nonnull<CompoundStmt>(Release.At)
+                 ? "at the end of its scope"
+                 : "when it goes out of scope";
   }
 }
 
-void EscapeFinder::reportUse(const DeclRefExpr &Ref, const Taint &T) {
+void EscapeFinder::findUse(const DeclRefExpr &Ref, const Taint &T) {
   const auto *Var = cast<VarDecl>(Ref.getDecl());
   if (!ReportedVars.insert(Var).second ||
       !Check.firstReportAt(Ref.getLocation(), UseReport))
     return;
   if (T.Pointee && !Check.removalOf(T.From.Base))
     return;
-  Check.diag(Ref.getLocation(),
-             "'%0' refers %1 '%2' and is used after the lock on '%3' that "
-             "guards it is released")
-      << Var->getNameAsString() << intoWord(T.Pointee) << T.From.Name
-      << T.Key.name();
+  GuardedEscape E;
+  E.Kind = GuardedEscape::UsedAfterRelease;
+  E.Loc = Ref.getLocation();
+  E.Pointee = T.Pointee;
+  E.Storage = T.From.Name;
+  E.Lock = T.Key.name();
+  E.Name = Var->getNameAsString();
   Derivation D{T.From, nullptr};
   D.Pointee = T.Pointee;
-  addNotes(T.Key, T.AcquiredAt, T.Release, &D);
+  setNotes(E, T.AcquiredAt, T.Release, &D);
+  Found.push_back(std::move(E));
 }
 
-void EscapeFinder::reportReturn(const ReturnStmt &Return,
-                                const TaintMap &State) {
+void EscapeFinder::findReturn(const ReturnStmt &Return, const TaintMap &State) {
   const Expr *Value = Return.getRetValue();
   if (!Value)
     return;
@@ -1429,16 +1478,19 @@ void EscapeFinder::reportReturn(const ReturnStmt &Return,
   SourceLocation Loc = Value->getBeginLoc();
   if (Loc.isInvalid() || !Check.firstReportAt(Loc, ReturnReport))
     return;
-  std::vector<FixItHint> Fixes;
+  GuardedEscape E;
+  E.Kind = GuardedEscape::Returned;
+  E.Loc = Loc;
+  E.Handle = Kind;
+  E.Pointee = D->pointee();
+  E.Storage = D->From.Name;
+  E.Lock = Key.name();
   if (Kind == HandleKind::Reference && !FixOffered) {
-    Fixes = returnTypeFixes();
+    E.Fixes = returnTypeFixes();
     FixOffered = true;
   }
-  Check.diag(Loc, "returned %0 %1 '%2' outlives the lock on '%3' that "
-                  "guards it")
-      << handleName(Kind) << intoWord(D->pointee()) << D->From.Name
-      << Key.name() << Fixes;
-  addNotes(Key, AcquiredAt, Release, &*D, Kind);
+  setNotes(E, AcquiredAt, Release, &*D);
+  Found.push_back(std::move(E));
 }
 
 /// Is \p LHS a field of the object that holds the mutex \p Key (`obj.next`
@@ -1453,8 +1505,8 @@ static bool storesBesideMutex(const Expr *LHS, const MutexKey &Key) {
          Target->root() == Key.root();
 }
 
-void EscapeFinder::reportStore(const Stmt &S, const Expr *LHS, const Expr *RHS,
-                               const TaintMap &State) {
+void EscapeFinder::findStore(const Stmt &S, const Expr *LHS, const Expr *RHS,
+                             const TaintMap &State) {
   std::optional<StoreTarget> Target = storeTargetOf(LHS);
   if (!Target)
     return;
@@ -1478,16 +1530,21 @@ void EscapeFinder::reportStore(const Stmt &S, const Expr *LHS, const Expr *RHS,
     if (Var && (Var->isStaticLocal() || Var->isStaticDataMember()))
       Where = "static";
   }
-  HandleKind Kind = valueHandleKind(LHS->getType());
-  Check.diag(Loc, "%0 %1 '%2' stored in %3 '%4' outlives the lock on '%5' "
-                  "that guards it")
-      << handleName(Kind) << intoWord(D->pointee()) << D->From.Name << Where
-      << Target->Decl->getNameAsString() << Key.name();
-  addNotes(Key, AcquiredAt, Release, &*D, Kind);
+  GuardedEscape E;
+  E.Kind = GuardedEscape::Stored;
+  E.Loc = Loc;
+  E.Handle = valueHandleKind(LHS->getType());
+  E.Pointee = D->pointee();
+  E.Storage = D->From.Name;
+  E.Lock = Key.name();
+  E.Name = Target->Decl->getNameAsString();
+  E.Where = Where.str();
+  setNotes(E, AcquiredAt, Release, &*D);
+  Found.push_back(std::move(E));
 }
 
-void EscapeFinder::reportStatic(const VarDecl &Var, const Stmt &S,
-                                const TaintMap &State) {
+void EscapeFinder::findStatic(const VarDecl &Var, const Stmt &S,
+                              const TaintMap &State) {
   const Expr *Init = Var.getInit();
   if (!Init)
     return;
@@ -1506,17 +1563,23 @@ void EscapeFinder::reportStatic(const VarDecl &Var, const Stmt &S,
     return;
   if (!Check.firstReportAt(Var.getLocation(), StoreReport))
     return;
-  Check.diag(Var.getLocation(), "%0 %1 '%2' stored in static '%3' outlives "
-                                "the lock on '%4' that guards it")
-      << handleName(Kind) << intoWord(D->pointee()) << D->From.Name
-      << Var.getNameAsString() << Key.name();
-  addNotes(Key, AcquiredAt, Release, &*D, Kind);
+  GuardedEscape E;
+  E.Kind = GuardedEscape::Stored;
+  E.Loc = Var.getLocation();
+  E.Handle = Kind;
+  E.Pointee = D->pointee();
+  E.Storage = D->From.Name;
+  E.Lock = Key.name();
+  E.Name = Var.getNameAsString();
+  E.Where = "static";
+  setNotes(E, AcquiredAt, Release, &*D);
+  Found.push_back(std::move(E));
 }
 
 /// A handle passed to a library function that keeps it (putenv, setvbuf,
 /// ...: utils::retainedPointerArgument) is stored in global state that
 /// other code reads with no lock: the same escape as a store into a global.
-void EscapeFinder::reportRetained(const CallExpr &Call, const TaintMap &State) {
+void EscapeFinder::findRetained(const CallExpr &Call, const TaintMap &State) {
   const FunctionDecl *Callee = Call.getDirectCallee();
   std::optional<utils::RetainedArgument> Kept =
       utils::retainedPointerArgument(Callee);
@@ -1532,11 +1595,17 @@ void EscapeFinder::reportRetained(const CallExpr &Call, const TaintMap &State) {
   SourceLocation Loc = Arg->getBeginLoc();
   if (Loc.isInvalid() || !Check.firstReportAt(Loc, StoreReport))
     return;
-  Check.diag(Loc, "pointer %0 '%1' passed to '%2', which keeps it in %3, "
-                  "outlives the lock on '%4' that guards it")
-      << intoWord(D->pointee()) << D->From.Name << Callee->getName()
-      << Kept->Keeper << Key.name();
-  addNotes(Key, AcquiredAt, Release, &*D, HandleKind::Pointer);
+  GuardedEscape E;
+  E.Kind = GuardedEscape::Retained;
+  E.Loc = Loc;
+  E.Handle = HandleKind::Pointer;
+  E.Pointee = D->pointee();
+  E.Storage = D->From.Name;
+  E.Lock = Key.name();
+  E.Name = Callee->getName().str();
+  E.Where = std::string(Kept->Keeper);
+  setNotes(E, AcquiredAt, Release, &*D);
+  Found.push_back(std::move(E));
 }
 
 //===----------------------------------------------------------------------===//
@@ -1641,6 +1710,8 @@ public:
                      const utils::LockOptions &Locks, const Stmt &Body)
       : Check(Check), Locks(Locks), Body(Body) {}
 
+  std::vector<GuardedEscape> &findings() { return Found; }
+
   bool VisitCXXForRangeStmt(const CXXForRangeStmt *For) {
     const Expr *Range = For->getRangeInit();
     if (!Range)
@@ -1649,12 +1720,11 @@ public:
         throughTemporaryHolder(Range, Locks);
     if (!Holder || !Check.firstReportAt(Range->getBeginLoc(), HolderReport))
       return true;
-    Check.diag(Range->getBeginLoc(),
-               "the loop iterates over data that the temporary '%0' hands "
-               "out, and the temporary releases its lock before the loop body "
-               "runs")
-        << Holder->Holder->getName();
-    addNotes(*Holder, Range->getEndLoc(), "the range initialiser");
+    GuardedEscape E;
+    E.Kind = GuardedEscape::HolderLoop;
+    E.Loc = Range->getBeginLoc();
+    setNotes(E, *Holder, Range->getEndLoc(), "the range initialiser");
+    Found.push_back(std::move(E));
     return true;
   }
 
@@ -1674,12 +1744,13 @@ public:
       const DeclRefExpr *Use = firstUse(*Var);
       if (!Use || !Check.firstReportAt(Use->getLocation(), HolderReport))
         continue;
-      Check.diag(Use->getLocation(),
-                 "'%0' refers into data that the temporary '%1' hands out, "
-                 "and is used after the temporary released its lock")
-          << Var->getName() << Holder->Holder->getName();
-      addNotes(*Holder, Statement->getEndLoc(),
+      GuardedEscape E;
+      E.Kind = GuardedEscape::HolderVariable;
+      E.Loc = Use->getLocation();
+      E.Name = Var->getName().str();
+      setNotes(E, *Holder, Statement->getEndLoc(),
                "the declaration of '" + Var->getName().str() + "'");
+      Found.push_back(std::move(E));
     }
     return true;
   }
@@ -1716,26 +1787,20 @@ private:
     return First;
   }
 
-  void addNotes(const HolderTemporary &Holder, SourceLocation ReleasedAt,
-                const std::string &Where) {
+  static void setNotes(GuardedEscape &E, const HolderTemporary &Holder,
+                       SourceLocation ReleasedAt, const std::string &Where) {
+    E.Storage = Holder.Holder->getName().str();
+    E.LockedAt = Holder.Temporary->getBeginLoc();
     if (Holder.MadeBy && Holder.MadeBy->getIdentifier())
-      Check.diag(Holder.Temporary->getBeginLoc(),
-                 "the temporary '%0' returned by '%1' takes the lock here",
-                 DiagnosticIDs::Note)
-          << Holder.Holder->getName() << Holder.MadeBy->getName();
-    else
-      Check.diag(Holder.Temporary->getBeginLoc(),
-                 "the temporary '%0' takes the lock here", DiagnosticIDs::Note)
-          << Holder.Holder->getName();
-    Check.diag(ReleasedAt,
-               "and is destroyed, releasing the lock, at the end of %0",
-               DiagnosticIDs::Note)
-        << Where;
+      E.HolderMadeBy = Holder.MadeBy->getName().str();
+    E.ReleasedAt = ReleasedAt;
+    E.When = Where;
   }
 
   EscapingGuardedReferenceCheck &Check;
   const utils::LockOptions &Locks;
   const Stmt &Body;
+  std::vector<GuardedEscape> Found;
 };
 
 //===----------------------------------------------------------------------===//
@@ -1870,6 +1935,89 @@ std::vector<FixItHint> EscapeFinder::returnTypeFixes() const {
   return Fixes;
 }
 
+//===----------------------------------------------------------------------===//
+// Reporting
+//===----------------------------------------------------------------------===//
+
+void report(ClangTidyCheck &Check, const GuardedEscape &E) {
+  switch (E.Kind) {
+  case GuardedEscape::UsedAfterRelease:
+    Check.diag(E.Loc, "'%0' refers %1 '%2' and is used after the lock on '%3' "
+                      "that guards it is released")
+        << E.Name << intoWord(E.Pointee) << E.Storage << E.Lock;
+    break;
+  case GuardedEscape::Returned:
+    Check.diag(E.Loc, "returned %0 %1 '%2' outlives the lock on '%3' that "
+                      "guards it")
+        << handleName(E.Handle) << intoWord(E.Pointee) << E.Storage << E.Lock
+        << E.Fixes;
+    break;
+  case GuardedEscape::Stored:
+    Check.diag(E.Loc, "%0 %1 '%2' stored in %3 '%4' outlives the lock on '%5' "
+                      "that guards it")
+        << handleName(E.Handle) << intoWord(E.Pointee) << E.Storage << E.Where
+        << E.Name << E.Lock;
+    break;
+  case GuardedEscape::Retained:
+    Check.diag(E.Loc, "pointer %0 '%1' passed to '%2', which keeps it in %3, "
+                      "outlives the lock on '%4' that guards it")
+        << intoWord(E.Pointee) << E.Storage << E.Name << E.Where << E.Lock;
+    break;
+  case GuardedEscape::HolderLoop:
+    Check.diag(E.Loc,
+               "the loop iterates over data that the temporary '%0' hands "
+               "out, and the temporary releases its lock before the loop body "
+               "runs")
+        << E.Storage;
+    break;
+  case GuardedEscape::HolderVariable:
+    Check.diag(E.Loc, "'%0' refers into data that the temporary '%1' hands "
+                      "out, and is used after the temporary released its lock")
+        << E.Name << E.Storage;
+    break;
+  }
+  if (E.Kind == GuardedEscape::HolderLoop ||
+      E.Kind == GuardedEscape::HolderVariable) {
+    if (!E.HolderMadeBy.empty())
+      Check.diag(E.LockedAt,
+                 "the temporary '%0' returned by '%1' takes the lock here",
+                 DiagnosticIDs::Note)
+          << E.Storage << E.HolderMadeBy;
+    else
+      Check.diag(E.LockedAt, "the temporary '%0' takes the lock here",
+                 DiagnosticIDs::Note)
+          << E.Storage;
+    Check.diag(E.ReleasedAt,
+               "and is destroyed, releasing the lock, at the end of %0",
+               DiagnosticIDs::Note)
+        << E.When;
+    return;
+  }
+  if (E.LockedAt.isValid() && E.LockedOnEntry)
+    Check.diag(E.LockedAt,
+               "'%0' is held on entry to '%1': its callers must hold it",
+               DiagnosticIDs::Note)
+        << E.Lock << E.Function;
+  else if (E.LockedAt.isValid())
+    Check.diag(E.LockedAt, "lock on '%0' taken here", DiagnosticIDs::Note)
+        << E.Lock;
+  if (E.FormedAt.isValid())
+    Check.diag(E.FormedAt, "the %0 is formed in '%1' here", DiagnosticIDs::Note)
+        << handleName(E.Handle) << E.FormedIn;
+  if (E.RemovedAt.isValid())
+    Check.diag(E.RemovedAt, "'%0' may destroy the object here",
+               DiagnosticIDs::Note)
+        << E.Storage;
+  if (E.ReleasedAt.isInvalid())
+    return;
+  if (!E.ReleasingGuard.empty())
+    Check.diag(E.ReleasedAt, "'%0' releases '%1' here, %2", DiagnosticIDs::Note)
+        << E.ReleasingGuard << E.Lock << E.When;
+  else
+    Check.diag(E.ReleasedAt, "'%0' is released here", DiagnosticIDs::Note)
+        << E.Lock;
+}
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -1916,8 +2064,10 @@ void EscapingGuardedReferenceCheck::check(
     return;
   ASTContext &Context = *Result.Context;
   this->Context = &Context;
-  HolderEscapeFinder(*this, Locks, *Function->getBody())
-      .TraverseStmt(const_cast<Stmt *>(Function->getBody()));
+  HolderEscapeFinder Holders(*this, Locks, *Function->getBody());
+  Holders.TraverseStmt(const_cast<Stmt *>(Function->getBody()));
+  for (const GuardedEscape &Escape : Holders.findings())
+    report(*this, Escape);
   // A lock the callers must hold (REQUIRES, AssertHeld()) is held from the
   // start: what the function derives from guarded data before it releases
   // that lock escapes like it would under a lock of its own.
@@ -1930,6 +2080,8 @@ void EscapingGuardedReferenceCheck::check(
   EscapeFinder Finder(*this, Locks, *Function, Context, *Analysis);
   Finder.setEntryLocks(HeldOnEntry);
   Finder.run();
+  for (const GuardedEscape &Escape : Finder.findings())
+    report(*this, Escape);
 }
 
 EscapingGuardedReferenceCheck::~EscapingGuardedReferenceCheck() = default;
