@@ -15,6 +15,7 @@
 #define CONCGUARD_CHECKS_DANGLINGCONTAINERVIEWCHECK_H
 
 #include "utils/ContainerModel.h"
+#include "utils/ContainerViews.h"
 
 #include "clang-tidy/ClangTidyCheck.h"
 #include "llvm/ADT/DenseSet.h"
@@ -26,8 +27,6 @@ namespace clang::tidy::concguard {
 
 /// Where the pointer fields of the unit's own classes may point (defined in
 /// the .cpp file).
-class FieldViewModel;
-
 class DanglingContainerViewCheck : public ClangTidyCheck {
 public:
   DanglingContainerViewCheck(StringRef Name, ClangTidyContext *Context);
@@ -41,10 +40,9 @@ public:
   void onEndOfTranslationUnit() override;
 
 private:
+  /// Reports the views \p Function uses after their container may have
+  /// changed, and the views into its locals it lets a field keep.
   void analyzeFunction(const FunctionDecl &Function, ASTContext &Context);
-  /// Views into a local container that a member function of the same object
-  /// keeps in a field of `this`: the field dangles once the local dies.
-  void findViewsKeptInFields(const CXXMethodDecl &Method, ASTContext &Context);
 
   std::string RawContainerFamilies;
   bool AssumeUnknownCallsInvalidate = true;
@@ -53,8 +51,8 @@ private:
   llvm::DenseSet<const FunctionDecl *> Analysed;
   /// Locations already reported (template instantiations repeat a body).
   llvm::DenseSet<unsigned> Reported;
-  /// Built on the first read of such a field in the unit.
-  std::unique_ptr<FieldViewModel> FieldViews;
+  /// The analysis this check reports (utils/ContainerViews.h).
+  std::unique_ptr<utils::ContainerViewAnalysis> Views;
 };
 
 } // namespace clang::tidy::concguard
