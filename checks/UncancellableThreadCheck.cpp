@@ -255,27 +255,18 @@ findJoinableDestruction(const FunctionDecl &Function, const VarDecl &Var,
 //===----------------------------------------------------------------------===//
 
 /// Finds a `join()`/`detach()` of \p Field, or a use that hands it elsewhere,
-/// in a function body.
+/// in a function body (where it joins: findMemberJoin()).
 class MemberReleaseFinder : public RecursiveASTVisitor<MemberReleaseFinder> {
 public:
   explicit MemberReleaseFinder(const FieldDecl &Field) : Field(Field) {}
-  const Expr *Join = nullptr;    ///< a `Field.join()`
   const Expr *Release = nullptr; ///< join, detach, or any escape
-  llvm::SmallVector<const CXXMemberCallExpr *, 4> ThisCalls;
 
   bool VisitCXXMemberCallExpr(CXXMemberCallExpr *Call) {
-    const Expr *Object = Call->getImplicitObjectArgument();
-    if (Object && isa<CXXThisExpr>(Object->IgnoreParenImpCasts()))
-      ThisCalls.push_back(Call);
-    if (!namesField(Object, Field))
+    if (!namesField(Call->getImplicitObjectArgument(), Field))
       return true;
     std::optional<utils::ThreadLifetimeCall> Lifetime =
         utils::threadLifetimeCall(*Call);
-    if (!Lifetime)
-      return true;
-    if (Lifetime->Op == utils::ThreadLifetimeOp::Join && !Join)
-      Join = Call;
-    if (utils::releasesThread(Lifetime->Op) && !Release)
+    if (Lifetime && utils::releasesThread(Lifetime->Op) && !Release)
       Release = Call;
     return true;
   }
@@ -290,27 +281,6 @@ public:
 private:
   const FieldDecl &Field;
 };
-
-/// Searches \p Function and the member functions of the same object it
-/// calls (up to \p Depth deep) for a join of \p Field.
-const Expr *findMemberJoin(const FunctionDecl *Function, const FieldDecl &Field,
-                           unsigned Depth,
-                           llvm::SmallPtrSetImpl<const FunctionDecl *> &Seen) {
-  if (!Function || !Function->getBody() || !Seen.insert(Function).second)
-    return nullptr;
-  MemberReleaseFinder Finder(Field);
-  Finder.TraverseStmt(Function->getBody());
-  if (Finder.Join)
-    return Finder.Join;
-  if (Depth == 0)
-    return nullptr;
-  for (const CXXMemberCallExpr *Call : Finder.ThisCalls)
-    if (const CXXMethodDecl *Method = Call->getMethodDecl())
-      if (const Expr *Join =
-              findMemberJoin(Method->getDefinition(), Field, Depth - 1, Seen))
-        return Join;
-  return nullptr;
-}
 
 //===----------------------------------------------------------------------===//
 // Member threads restarted after the stop that joined them
@@ -440,26 +410,36 @@ void collectFlags(const FunctionDecl *Function, const FieldDecl &Thread,
       collectFlags(Method->getDefinition(), Thread, Depth - 1, Seen, Flags);
 }
 
-/// Does \p Function, or a member function it calls on `this`, join \p
-/// Thread? The join, or the call that leads to it, in \p Function.
-const Stmt *joinsThread(const FunctionDecl *Function, const FieldDecl &Thread,
-                        unsigned Depth,
-                        llvm::SmallPtrSetImpl<const FunctionDecl *> &Seen,
-                        const FunctionDecl *Skip = nullptr) {
+/// Where a function joins the member thread \p Thread, itself or through
+/// the member functions it calls on `this` (\p Depth calls deep, never into
+/// \p Skip): the join, and the statement of the function that leads to it
+/// (the join itself, or the call whose callee joins). Lambdas in a body are
+/// not part of it: they run later, if at all.
+struct MemberJoin {
+  const Expr *Join = nullptr;
+  const Stmt *Site = nullptr;
+  explicit operator bool() const { return Join; }
+};
+
+MemberJoin findMemberJoin(const FunctionDecl *Function, const FieldDecl &Thread,
+                          unsigned Depth,
+                          llvm::SmallPtrSetImpl<const FunctionDecl *> &Seen,
+                          const FunctionDecl *Skip = nullptr) {
   if (!Function || !Function->getBody() || !Seen.insert(Function).second)
-    return nullptr;
+    return {};
   StopFinder Finder(Thread);
   Finder.TraverseStmt(Function->getBody());
   if (!Finder.Joins.empty())
-    return Finder.Joins.front();
+    return {Finder.Joins.front(), Finder.Joins.front()};
   if (Depth == 0)
-    return nullptr;
+    return {};
   for (const CXXMemberCallExpr *Call : Finder.ThisCalls)
-    if (const CXXMethodDecl *Method = Call->getMethodDecl())
-      if (Method->getDefinition() != Skip &&
-          joinsThread(Method->getDefinition(), Thread, Depth - 1, Seen, Skip))
-        return Call;
-  return nullptr;
+    if (const CXXMethodDecl *Method = Call->getMethodDecl();
+        Method && Method->getDefinition() != Skip)
+      if (MemberJoin Inner = findMemberJoin(Method->getDefinition(), Thread,
+                                            Depth - 1, Seen, Skip))
+        return {Inner.Join, Call};
+  return {};
 }
 
 //===----------------------------------------------------------------------===//
@@ -859,13 +839,13 @@ void UncancellableThreadCheck::checkEndlessBody(const utils::SpawnSite &Site,
     const auto *Class = cast<CXXRecordDecl>(Field->getParent());
     llvm::SmallPtrSet<const FunctionDecl *, 8> Seen;
     const CXXDestructorDecl *Dtor = Class->getDestructor();
-    if (const Expr *Join = Dtor ? findMemberJoin(Dtor->getDefinition(), *Field,
-                                                 MaxCallDepth, Seen)
-                                : nullptr) {
+    if (MemberJoin Join = Dtor ? findMemberJoin(Dtor->getDefinition(), *Field,
+                                                MaxCallDepth, Seen)
+                               : MemberJoin()) {
       diag(SpawnLoc, "thread %0 runs a loop that can never end, and the "
                      "destructor of %1 joins it: the destructor deadlocks")
           << Field << Class;
-      diag(Join->getBeginLoc(), "joined here", DiagnosticIDs::Note);
+      diag(Join.Join->getBeginLoc(), "joined here", DiagnosticIDs::Note);
       AddLoopNotes();
       return;
     }
@@ -1114,7 +1094,7 @@ void UncancellableThreadCheck::checkStartAfterStop(
   const SourceManager &SM = Context->getSourceManager();
   {
     llvm::SmallPtrSet<const FunctionDecl *, 8> Seen;
-    const Stmt *PreviousJoin = joinsThread(Starter, *Thread, 2, Seen);
+    const Stmt *PreviousJoin = findMemberJoin(Starter, *Thread, 2, Seen).Site;
     if (!PreviousJoin ||
         !SM.isBeforeInTranslationUnit(PreviousJoin->getBeginLoc(),
                                       Site.Spawn->getBeginLoc()))
@@ -1153,8 +1133,9 @@ void UncancellableThreadCheck::checkStartAfterStop(
       if (!Finder.Joins.empty())
         Join = Finder.Joins.back();
       else
-        Join =
-            joinsThread(Definition, *Thread, 2, Seen, Starter->getDefinition());
+        Join = findMemberJoin(Definition, *Thread, 2, Seen,
+                              Starter->getDefinition())
+                   .Site;
       if (Join && SM.isBeforeInTranslationUnit(Store->getBeginLoc(),
                                                Join->getBeginLoc())) {
         Stopper = Method;
@@ -1197,7 +1178,7 @@ void UncancellableThreadCheck::checkStartAfterStop(
     if (!Definition)
       return; // defined elsewhere: it may join
     llvm::SmallPtrSet<const FunctionDecl *, 8> DtorSeen;
-    if (joinsThread(Definition, *Thread, 2, DtorSeen))
+    if (findMemberJoin(Definition, *Thread, 2, DtorSeen))
       return;
   }
   diag(Site.Spawn->getBeginLoc(),
