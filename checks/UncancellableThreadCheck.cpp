@@ -832,8 +832,11 @@ void UncancellableThreadCheck::checkEndlessBody(const utils::SpawnSite &Site,
     return;
   }
 
-  // A member thread started in a constructor and joined by the destructor.
-  if (Site.Handle == utils::HandleKind::Member &&
+  // A member thread (or one a member owns through a pointer) started in a
+  // constructor and joined by the destructor.
+  if ((Site.Handle == utils::HandleKind::Member ||
+       (Site.Handle == utils::HandleKind::Heap &&
+        isa_and_nonnull<FieldDecl>(Site.HandleDecl))) &&
       isa_and_nonnull<CXXConstructorDecl>(Site.EnclosingFunction)) {
     const auto *Field = cast<FieldDecl>(Site.HandleDecl);
     const auto *Class = cast<CXXRecordDecl>(Field->getParent());

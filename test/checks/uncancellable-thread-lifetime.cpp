@@ -4,6 +4,7 @@
 // threads, and std::jthread stop tokens.
 
 #include <atomic>
+#include <memory>
 #include <stop_token>
 #include <pthread.h>
 #include <thread>
@@ -168,6 +169,27 @@ private:
     }
   }
   std::thread Worker;
+};
+
+// The same through an owning pointer: the destructor's 'Worker->join()'
+// joins the thread the member owns.
+class DeadlocksThroughOwner {
+public:
+  DeadlocksThroughOwner() {
+    // CHECK-NOTES: :[[@LINE+1]]:14: warning: thread 'Worker' runs a loop that can never end, and the destructor of 'DeadlocksThroughOwner' joins it: the destructor deadlocks
+    Worker = std::make_unique<std::thread>(&DeadlocksThroughOwner::run, this);
+  }
+  ~DeadlocksThroughOwner() { Worker->join(); }
+  // CHECK-NOTES: :[[@LINE-1]]:30: note: joined here
+  // CHECK-NOTES: :[[@LINE+4]]:5: note: loop with no exit that another thread can trigger
+
+private:
+  void run() {
+    while (true) {
+      work();
+    }
+  }
+  std::unique_ptr<std::thread> Worker;
 };
 
 // std::jthread and its stop token.
