@@ -33,7 +33,7 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/
         DESTINATION ${CMAKE_INSTALL_DOCDIR}
         PATTERN ".*" EXCLUDE)
 
-# The compatibility headers for Boost < 1.81 that every front end puts on the
+# The Boost compatibility headers that every front end puts on the
 # include path (tools/common/BoostCompat.h looks for them here, beside bin/).
 if(CONCGUARD_WITH_CLANG)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/tools/common/boost-compat/

@@ -1,14 +1,15 @@
-//===--- BoostCompat.h - Boost < 1.81 headers that clang 20+ rejects ------===//
+//===--- BoostCompat.h - Boost headers that clang 20+ rejects -------------===//
 //
 // Debian 12 ships Boost 1.74, whose boost/numeric/conversion headers
 // (reached through boost::asio, boost::lexical_cast, ...) do not compile with
-// clang 20 or later: see the comment in the replacement headers under
-// tools/common/boost-compat/. Every front end puts that directory on the
+// clang 20 or later, and no Boost up to 1.89 compiles boost::is_signed or
+// boost::is_unsigned of most enumerations with clang 21 or later: see the
+// comments in the replacement headers under tools/common/boost-compat/. Every front end puts that directory on the
 // C++ system include path of every unit it parses, after the unit's own -I
 // and -isystem directories and before the system ones, so that a Boost in
 // /usr/include gets the replacements while a Boost named by the project's
-// own flags is left alone. The headers replace Boost's only for Boost
-// versions before 1.81 and fall through (#include_next) otherwise.
+// own flags is left alone. Each header replaces Boost's only for the Boost
+// versions that need it and falls through (#include_next) otherwise.
 //
 // The directory goes into CPLUS_INCLUDE_PATH because the clang driver reads
 // it for every compile command, in all four tools, clangd included (which

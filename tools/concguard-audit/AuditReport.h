@@ -80,7 +80,7 @@ struct ToolError {
 struct UnitResult {
   std::string Path;
   bool Ok = true;
-  /// Parsed with concguard's Boost < 1.81 compatibility headers
+  /// Parsed with concguard's Boost compatibility headers
   /// (tools/common/BoostCompat.h).
   bool BoostCompat = false;
 };

@@ -968,8 +968,8 @@ int finish(Report &R, double Seconds, unsigned Analysed, unsigned Cached) {
                     "reported as suppressed in SARIF\n";
   if (unsigned Compat = boostCompatUnits(R))
     llvm::outs() << "concguard-audit: " << Compat
-                 << " translation units parsed with the compatibility headers "
-                    "for Boost < 1.81 (see docs/audit.md)\n";
+                 << " translation units parsed with concguard's Boost "
+                    "compatibility headers (see docs/audit.md)\n";
   if (Stats) {
     unsigned Failed =
         llvm::count_if(R.Units, [](const UnitResult &U) { return !U.Ok; });

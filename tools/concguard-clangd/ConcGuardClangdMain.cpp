@@ -122,8 +122,8 @@ int main(int Argc, char **Argv) {
     std::string Compat = concguard::useBoostCompatHeaders(Argv[0], MainAddr);
     // clangd logs to stderr too; this line says why Boost 1.74 code parses.
     if (!Compat.empty())
-      llvm::errs() << "concguard-clangd: compatibility headers for Boost < "
-                      "1.81 on the C++ include path: "
+      llvm::errs() << "concguard-clangd: Boost compatibility headers on the "
+                      "C++ include path: "
                    << Compat << "\n";
   }
   std::vector<char *> Args(Argv, Argv + Argc);
