@@ -206,18 +206,6 @@ bool findsRuntime(const tooling::CompilationDatabase &Database,
   return false;
 }
 
-/// The reason of a member of a group for what blocks the group at a
-/// parameter of \p Function: "the map is passed to 'f', <Clause>", or for a
-/// flagged parameter of f itself "it is a parameter of 'f', <Clause>".
-std::string blockedAt(const MergedMap &Member, llvm::StringRef Function,
-                      llvm::StringRef Clause) {
-  if (Member.IsParam && Member.Function == Function)
-    return ("it is a parameter of '" + Function + "', " + Clause).str();
-  return ("the " + llvm::StringRef(Member.Synchronized ? "container" : "map") +
-          " is passed to '" + Function + "', " + Clause)
-      .str();
-}
-
 class PassAction : public ASTFrontendAction {
 public:
   using Callback = std::function<void(ASTContext &, llvm::StringRef)>;
@@ -566,67 +554,53 @@ int main(int Argc, const char **Argv) {
     return Status;
   }
 
-  // A group is rewritten whole or not at all. What blocks it: a parameter
-  // that cannot be rewritten (a use in its function, its address taken, no
-  // definition), a map that is not rewritten passed to one of its
-  // parameters, or one of its flagged maps skipped for its own reason.
+  // A group is rewritten whole or not at all (groupBlocker and
+  // memberReason, the decision the fix-its make too): what blocks it is a
+  // parameter that cannot be rewritten or whose definition is not among the
+  // files, a map that is not rewritten passed to one of its parameters, or
+  // one of its flagged maps skipped for its own reason.
   std::vector<std::vector<MergedMap *>> Members(Targets.Groups.size());
   for (auto &[Id, M] : Merged)
     Members[M.Group].push_back(&M);
-  auto FlowInto = [&](llvm::StringRef Id) -> const ParamFlow * {
-    for (const ParamFlow &Flow : Targets.Flows)
-      if (Flow.To == Id || Flow.From == Id)
-        return &Flow;
-    return nullptr;
+  std::vector<GroupMember> Planned;
+  std::map<const MergedMap *, size_t> PlannedIndex;
+  auto AddMember = [&](const std::string &Id) {
+    const MergedMap &M = Merged[Id];
+    if (!PlannedIndex.try_emplace(&M, Planned.size()).second)
+      return;
+    GroupMember G;
+    G.Id = Id;
+    G.Name = M.Name;
+    G.Location = M.Location;
+    G.Group = M.Group;
+    G.IsParam = M.IsParam;
+    G.Flagged = M.Flagged;
+    G.Synchronized = M.Synchronized;
+    // Merged over every unit: skipped in one, not rewritten at all.
+    G.Planned = true;
+    G.Rewritten = !M.Skipped;
+    G.HasDefinition = M.HasDefinition;
+    G.Function = M.Function;
+    G.Reason = M.Reason;
+    G.ReasonLocation = M.ReasonLocation;
+    Planned.push_back(std::move(G));
   };
+  for (const ParamTarget &Param : Targets.Params)
+    AddMember(Param.Id);
+  for (const FlaggedMap &Map : Targets.Maps)
+    AddMember(Map.USR);
+  for (const auto &[Id, M] : Merged)
+    AddMember(Id);
   for (unsigned G = 0; G < Members.size(); ++G) {
-    // The first blocker, as (function, clause, location); an empty
-    // function for a reason that is complete as it is.
-    std::string Function, Clause, Location;
-    for (const auto &[Id, M] : Merged) {
-      if (M.Group != G || !Function.empty())
-        continue;
-      if (M.IsParam && M.Skipped) {
-        Function = M.Function;
-        Clause = M.Reason;
-        Location = M.ReasonLocation;
-      } else if (M.IsParam && !M.HasDefinition) {
-        Function = M.Function;
-        Clause = "whose definition is not in the files being rewritten";
-        const ParamFlow *Flow = FlowInto(Id);
-        Location = Flow ? Flow->Location : M.Location;
-      }
-    }
-    if (Function.empty() && !Targets.Groups[G].Blocker.empty()) {
-      llvm::StringRef Blocker = Targets.Groups[G].Blocker;
-      // "the map is passed to 'f', <clause>" (or "the container ...")
-      auto [Head, Rest] = Blocker.split("', ");
-      Function = Head.drop_front(Head.find('\'') + 1).str();
-      Clause = Rest.str();
-      Location = Targets.Groups[G].BlockerLocation;
-    }
-    if (Function.empty())
-      for (const auto &[Id, M] : Merged)
-        if (M.Group == G && M.Flagged && !M.IsParam && M.Skipped &&
-            Function.empty())
-          if (const ParamFlow *Flow = FlowInto(Id)) {
-            Function = Flow->Function;
-            Clause = "which is also called with '" + M.Name +
-                     "', which is not rewritten";
-            Location = Flow->Location;
-          }
-    if (Function.empty())
+    std::optional<TargetGroup::Blocker> Blocker =
+        groupBlocker(Targets, G, Planned, /*NeedDefinitions=*/true);
+    if (!Blocker)
       continue;
     for (MergedMap *M : Members[G]) {
-      // A map skipped for its own reason keeps it; a parameter's reason is
-      // said from the map's side.
-      if (M->Skipped && M->IsParam)
-        M->Reason = blockedAt(*M, M->Function, M->Reason);
-      if (M->Skipped)
-        continue;
+      M->Reason = memberReason(Planned[PlannedIndex.at(M)], Blocker);
+      if (!M->Skipped)
+        M->ReasonLocation = Blocker->Location;
       M->Skipped = true;
-      M->Reason = blockedAt(*M, Function, Clause);
-      M->ReasonLocation = Location;
     }
   }
 
@@ -665,11 +639,7 @@ int main(int Argc, const char **Argv) {
               Members[G], [](const MergedMap *M) { return M->Synchronized; });
           Conflict = !WithOther ? "conflicting edits from different "
                                   "translation units"
-                     : Synchronized
-                         ? "a statement that must be rewritten uses it and "
-                           "another flagged container (two locks)"
-                         : "an expression that must be rewritten uses it and "
-                           "another map";
+                                : overlappingEditsReason(Synchronized);
         }
       }
     if (!Conflict.empty()) {

@@ -3881,15 +3881,15 @@ RewriteTargets groupTargets(std::vector<FlaggedMap> Maps,
     if (!Group)
       continue;
     TargetGroup &G = Result.Groups[*Group];
-    if (G.Blocker.empty() &&
+    if (G.BlockedAt.Function.empty() &&
         (Flow.From.empty() ||
          (!isParameterId(Flow.From) && !Flagged.contains(Flow.From)))) {
-      llvm::StringRef What = Flow.Container ? "container" : "map";
-      G.Blocker =
-          ("the " + What + " is passed to '" + Flow.Function +
-           "', which is also called with a " + What + " that is not rewritten")
+      G.BlockedAt.Function = Flow.Function;
+      G.BlockedAt.Clause =
+          (llvm::Twine("which is also called with a ") +
+           (Flow.Container ? "container" : "map") + " that is not rewritten")
               .str();
-      G.BlockerLocation = Flow.Location;
+      G.BlockedAt.Location = Flow.Location;
     }
     if (!Params.insert(Flow.To).second)
       continue;
@@ -4366,6 +4366,69 @@ std::vector<MapPlan> planMapRewrites(ASTContext &Context,
   return Plans;
 }
 
+std::optional<TargetGroup::Blocker>
+groupBlocker(const RewriteTargets &Targets, unsigned Group,
+             llvm::ArrayRef<GroupMember> Members, bool NeedDefinitions) {
+  auto FlowInto = [&](llvm::StringRef Id) -> const ParamFlow * {
+    for (const ParamFlow &Flow : Targets.Flows)
+      if (Flow.To == Id)
+        return &Flow;
+    return nullptr;
+  };
+  for (const GroupMember &M : Members) {
+    if (M.Group != Group || !M.IsParam)
+      continue;
+    if (M.Planned && !M.Rewritten)
+      return TargetGroup::Blocker{M.Function, M.Reason, M.ReasonLocation,
+                                  M.ReasonLoc};
+    if (NeedDefinitions && !M.HasDefinition) {
+      const ParamFlow *Flow = FlowInto(M.Id);
+      return TargetGroup::Blocker{
+          M.Function, "whose definition is not in the files being rewritten",
+          Flow ? Flow->Location : M.Location, SourceLocation()};
+    }
+  }
+  if (Group < Targets.Groups.size() &&
+      !Targets.Groups[Group].BlockedAt.Function.empty())
+    return Targets.Groups[Group].BlockedAt;
+  for (const GroupMember &M : Members) {
+    if (M.Group != Group || !M.Flagged || M.IsParam || !M.Planned ||
+        M.Rewritten)
+      continue;
+    for (const ParamFlow &Flow : Targets.Flows)
+      if (Flow.From == M.Id)
+        return TargetGroup::Blocker{Flow.Function,
+                                    "which is also called with '" + M.Name +
+                                        "', which is not rewritten",
+                                    Flow.Location, SourceLocation()};
+  }
+  return std::nullopt;
+}
+
+std::string memberReason(const GroupMember &Member,
+                         const std::optional<TargetGroup::Blocker> &Blocker) {
+  if (Member.Planned && !Member.Rewritten)
+    return Member.IsParam ? "it is a parameter of '" + Member.Function + "', " +
+                                Member.Reason
+                          : Member.Reason;
+  if (!Blocker)
+    return "";
+  if (Blocker->Function.empty())
+    return Blocker->Clause;
+  if (Member.IsParam && Member.Function == Blocker->Function)
+    return "it is a parameter of '" + Blocker->Function + "', " +
+           Blocker->Clause;
+  return std::string(Member.Synchronized ? "the container" : "the map") +
+         " is passed to '" + Blocker->Function + "', " + Blocker->Clause;
+}
+
+std::string overlappingEditsReason(bool Synchronized) {
+  return Synchronized ? "a statement that must be rewritten uses it and "
+                        "another flagged container (two locks)"
+                      : "an expression that must be rewritten uses it and "
+                        "another map";
+}
+
 std::vector<MainFileRewrite>
 planMainFileRewrites(ASTContext &Context, const RewriteOptions &Options,
                      const SharedContainerResult &Found) {
@@ -4385,80 +4448,78 @@ planMainFileRewrites(ASTContext &Context, const RewriteOptions &Options,
   for (const MapPlan &Plan : Plans)
     PlanOf[Plan.USR] = &Plan;
 
-  // What each group shows, as concguard-rewrite's driver decides it for a
-  // whole project: a group is rewritten whole or not at all.
+  // What each group shows, decided as concguard-rewrite decides it for a
+  // whole project (groupBlocker, memberReason): a group is rewritten whole
+  // or not at all.
+  std::vector<GroupMember> Members;
+  auto AddMember = [&](const std::string &Id, const std::string &Name,
+                       unsigned Group, bool IsParam, bool Flagged,
+                       bool Synchronized) {
+    GroupMember M;
+    M.Id = Id;
+    M.Name = Name;
+    M.Group = Group;
+    M.IsParam = IsParam;
+    M.Flagged = Flagged;
+    M.Synchronized = Synchronized;
+    if (const MapPlan *Plan = PlanOf.lookup(Id)) {
+      M.Planned = true;
+      M.Rewritten = Plan->Rewritten;
+      M.HasDefinition = Plan->HasDefinition;
+      M.Function = Plan->Function;
+      M.Location = Plan->Location;
+      M.Reason = Plan->Reason;
+      M.ReasonLocation = Plan->ReasonLocation;
+      M.ReasonLoc = Plan->ReasonLoc;
+    }
+    Members.push_back(std::move(M));
+  };
+  for (const ParamTarget &Param : Targets.Params) {
+    AddMember(Param.Id, Param.Function, Param.Group, /*IsParam=*/true,
+              /*Flagged=*/false, Param.Synchronized);
+    if (Members.back().Function.empty())
+      Members.back().Function = Param.Function;
+  }
+  for (const FlaggedMap &Map : Targets.Maps)
+    if (!isParameterId(Map.USR)) // planned with the parameters
+      AddMember(Map.USR, Map.Name, Map.Group, /*IsParam=*/false,
+                /*Flagged=*/true, Map.Synchronized);
+
   struct GroupState {
     bool InMainFile = true;
-    std::string Reason;
-    SourceLocation ReasonLoc;
+    std::optional<TargetGroup::Blocker> Blocked;
     std::vector<tooling::Replacement> Edits;
     std::string Header;
   };
   std::vector<GroupState> Groups(Targets.Groups.size());
-  auto Block = [&](unsigned G, std::string Reason, SourceLocation At) {
-    if (Groups[G].Reason.empty()) {
-      Groups[G].Reason = std::move(Reason);
-      Groups[G].ReasonLoc = At;
+  for (unsigned G = 0; G < Groups.size(); ++G)
+    Groups[G].Blocked =
+        groupBlocker(Targets, G, Members, /*NeedDefinitions=*/false);
+  for (const GroupMember &M : Members) {
+    GroupState &Group = Groups[M.Group];
+    const MapPlan *Plan = PlanOf.lookup(M.Id);
+    // Nothing of it in this translation unit, or a parameter whose body is
+    // elsewhere: it reaches another file.
+    if (!Plan || (M.IsParam && Plan->Rewritten && !Plan->HasDefinition)) {
+      Group.InMainFile = false;
+      continue;
     }
-  };
-  auto AddPlan = [&](unsigned G, const MapPlan *Plan) {
-    if (!Plan) {
-      // Nothing of it in this translation unit: it is in another file.
-      Groups[G].InMainFile = false;
-      return;
-    }
-    Groups[G].InMainFile = Groups[G].InMainFile && Plan->InMainFile;
+    Group.InMainFile = Group.InMainFile && Plan->InMainFile;
     for (const tooling::Replacement &Edit : Plan->Edits) {
       if (Edit.getOffset() == UINT_MAX)
-        Groups[G].Header = Edit.getReplacementText()
-                               .drop_front(llvm::StringRef("#include ").size())
-                               .str();
+        Group.Header = Edit.getReplacementText()
+                           .drop_front(llvm::StringRef("#include ").size())
+                           .str();
       else
-        Groups[G].Edits.push_back(Edit);
+        Group.Edits.push_back(Edit);
     }
-  };
-  // A parameter that cannot be rewritten, then a map that is not rewritten
-  // passed to one (the order of the driver's reasons).
-  for (const ParamTarget &Param : Targets.Params) {
-    const MapPlan *Plan = PlanOf.lookup(Param.Id);
-    AddPlan(Param.Group, Plan);
-    if (!Plan)
-      continue;
-    if (!Plan->Rewritten)
-      Block(Param.Group,
-            std::string(Param.Synchronized ? "the container" : "the map") +
-                " is passed to '" + Plan->Function + "', " + Plan->Reason,
-            Plan->ReasonLoc);
-    else if (!Plan->HasDefinition)
-      Groups[Param.Group].InMainFile = false;
-  }
-  for (unsigned G = 0; G < Targets.Groups.size(); ++G)
-    if (!Targets.Groups[G].Blocker.empty())
-      Block(G, Targets.Groups[G].Blocker, SourceLocation());
-  for (const FlaggedMap &Map : Targets.Maps) {
-    const MapPlan *Plan = PlanOf.lookup(Map.USR);
-    if (isParameterId(Map.USR))
-      continue; // planned with the parameters
-    AddPlan(Map.Group, Plan);
-    if (!Plan || Plan->Rewritten)
-      continue;
-    for (const ParamFlow &Flow : Targets.Flows)
-      if (Flow.From == Map.USR) {
-        Block(Map.Group,
-              std::string(Map.Synchronized ? "the container" : "the map") +
-                  " is passed to '" + Flow.Function +
-                  "', which is also called with '" + Map.Name +
-                  "', which is not rewritten",
-              SourceLocation());
-        break;
-      }
   }
 
   // Two groups' edits of one expression cannot both apply: the first group
   // keeps its edits, as in the driver.
   tooling::Replacements Taken;
   for (GroupState &Group : Groups) {
-    if (!Group.Reason.empty() || !Group.InMainFile)
+    if (Group.Blocked || !Group.InMainFile)
       continue;
     tooling::Replacements Mine = Taken;
     bool Conflict = false;
@@ -4469,13 +4530,11 @@ planMainFileRewrites(ASTContext &Context, const RewriteOptions &Options,
         break;
       }
     if (Conflict)
-      Block(&Group - Groups.data(),
-            Group.Header == "<concguard/synchronized.hpp>"
-                ? "a statement that must be rewritten uses it and another "
-                  "flagged container (two locks)"
-                : "an expression that must be rewritten uses it and another "
-                  "map",
-            SourceLocation());
+      Group.Blocked = TargetGroup::Blocker{
+          "",
+          overlappingEditsReason(Group.Header ==
+                                 "<concguard/synchronized.hpp>"),
+          "", SourceLocation()};
     else
       Taken = std::move(Mine);
   }
@@ -4494,16 +4553,30 @@ planMainFileRewrites(ASTContext &Context, const RewriteOptions &Options,
     Entry.Group = Target->Group;
     const GroupState &Group = Groups[Target->Group];
     const MapPlan *Own = PlanOf.lookup(Map.USR);
-    if (isParameterId(Map.USR) && Own && !Own->Rewritten) {
-      Entry.Reason =
-          "it is a parameter of '" + Own->Function + "', " + Own->Reason;
+    // A flagged parameter is a member of its group as a parameter.
+    auto Member = llvm::find_if(
+        Members, [&](const GroupMember &M) { return M.Id == Map.USR; });
+    GroupMember Self;
+    if (Member != Members.end()) {
+      Self = *Member;
+    } else {
+      Self.Id = Map.USR;
+      Self.Name = Map.Name;
+      Self.IsParam = isParameterId(Map.USR);
+      Self.Synchronized = Map.Synchronized;
+      Self.Planned = Own != nullptr;
+      Self.Rewritten = Own && Own->Rewritten;
+      if (Own) {
+        Self.Function = Own->Function;
+        Self.Reason = Own->Reason;
+      }
+    }
+    if (Own && !Own->Rewritten) {
+      Entry.Reason = memberReason(Self, std::nullopt);
       Entry.ReasonLoc = Own->ReasonLoc;
-    } else if (Own && !Own->Rewritten) {
-      Entry.Reason = Own->Reason;
-      Entry.ReasonLoc = Own->ReasonLoc;
-    } else if (!Group.Reason.empty()) {
-      Entry.Reason = Group.Reason;
-      Entry.ReasonLoc = Group.ReasonLoc;
+    } else if (Group.Blocked) {
+      Entry.Reason = memberReason(Self, Group.Blocked);
+      Entry.ReasonLoc = Group.Blocked->Loc;
     } else if (Own && Group.InMainFile && !Group.Header.empty()) {
       Entry.Offered = true;
       Entry.Edits = Group.Edits;

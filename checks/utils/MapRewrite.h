@@ -111,10 +111,14 @@ struct ParamTarget {
 /// it.
 struct TargetGroup {
   /// Why the group cannot be rewritten, known from the calls alone: a map
-  /// that is not rewritten (or another expression) is passed to one of its
-  /// parameters. Empty when nothing blocks it.
-  std::string Blocker;
-  std::string BlockerLocation;
+  /// that is not rewritten (or another expression) is passed to a parameter
+  /// of Function (BlockedAt.Function is empty when nothing blocks it).
+  struct Blocker {
+    std::string Function; ///< the function whose parameter is blocked
+    std::string Clause;   ///< "which is also called with ..."
+    std::string Location; ///< file:line:col of the argument
+    SourceLocation Loc;   ///< the same, when known in this translation unit
+  } BlockedAt;
 };
 
 struct RewriteTargets {
@@ -191,6 +195,51 @@ struct MainFileRewrite {
   /// "<concguard/snapshot_map.hpp>" or "<concguard/synchronized.hpp>".
   std::string Header;
 };
+
+/// One map or parameter of a group as planning left it, in one translation
+/// unit or merged over all of them: what the group decision needs.
+struct GroupMember {
+  std::string Id; ///< the map's USR, or the parameter's parameterId()
+  std::string Name;
+  std::string Location; ///< file:line:col of its declaration
+  unsigned Group = 0;
+  bool IsParam = false;
+  bool Flagged = false;
+  /// Not a map: rewritten into concguard::synchronized<T>.
+  bool Synchronized = false;
+  /// A plan exists for it (some translation unit holds it).
+  bool Planned = false;
+  bool Rewritten = false;
+  /// A parameter: its function's definition was planned.
+  bool HasDefinition = false;
+  std::string Function; ///< a parameter's function
+  /// Why it is not rewritten (Planned and not Rewritten).
+  std::string Reason;
+  std::string ReasonLocation;
+  SourceLocation ReasonLoc;
+};
+
+/// What blocks group \p Group of \p Targets, given its members as planned
+/// (the members of other groups are ignored), in the order concguard-rewrite
+/// and the fix-its both report it: a parameter that cannot be rewritten;
+/// with \p NeedDefinitions, a parameter whose function's definition was
+/// not planned; an expression that is not rewritten passed to a parameter;
+/// a flagged map that is not rewritten passed to one. Nothing when the
+/// group can be rewritten.
+std::optional<TargetGroup::Blocker>
+groupBlocker(const RewriteTargets &Targets, unsigned Group,
+             llvm::ArrayRef<GroupMember> Members, bool NeedDefinitions);
+
+/// Why \p Member is not rewritten: its own reason when it has one, else
+/// the group's \p Blocker ("the map is passed to 'f', <clause>", or for a
+/// parameter of f itself "it is a parameter of 'f', <clause>"; the clause
+/// alone for a blocker with no function); empty when neither.
+std::string memberReason(const GroupMember &Member,
+                         const std::optional<TargetGroup::Blocker> &Blocker);
+
+/// Why two groups whose edits overlap cannot both be rewritten (the second
+/// is skipped): \p Synchronized for a group of synchronized<T> containers.
+std::string overlappingEditsReason(bool Synchronized);
 
 /// One entry per flagged container that concguard-rewrite rewrites (a map,
 /// or a container that becomes a synchronized<T>) of \p Found (the
