@@ -1099,6 +1099,7 @@ Analysis::run(std::optional<llvm::ArrayRef<const Expr *>> SpawnExpressions) {
     AnalysedSites.push_back(Site.get());
   }
   std::vector<const utils::Region *> RegionPointers;
+  RegionPointers.reserve(Regions.size());
   for (const utils::Region &R : Regions)
     RegionPointers.push_back(&R);
   AsioThreads Asio(AnalysedSites, RegionPointers, Context);
@@ -1738,6 +1739,7 @@ private:
       SitePointers.push_back(Site.get());
     }
     std::vector<const Region *> RegionPointers;
+    RegionPointers.reserve(Regions.size());
     for (const Region &R : Regions)
       RegionPointers.push_back(&R);
     Asio = std::make_unique<AsioThreads>(SitePointers, RegionPointers, Context);
