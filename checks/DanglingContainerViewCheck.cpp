@@ -72,11 +72,16 @@ void DanglingContainerViewCheck::onEndOfTranslationUnit() {
 
 void DanglingContainerViewCheck::analyzeFunction(const FunctionDecl &Function,
                                                  ASTContext &Context) {
+  // One finding per call: its first argument not reported yet (template
+  // instantiations repeat a call's locations).
+  const CallExpr *ReportedCall = nullptr;
   if (const auto *Method = dyn_cast<CXXMethodDecl>(&Function))
     for (const utils::ViewKeptInField &Kept :
          Views->viewsKeptInFields(*Method, Context)) {
-      if (!Reported.insert(Kept.Loc.getRawEncoding()).second)
+      if (Kept.Call == ReportedCall ||
+          !Reported.insert(Kept.Loc.getRawEncoding()).second)
         continue;
+      ReportedCall = Kept.Call;
       diag(Kept.Loc, "'%0' points into the local '%1', and '%2' keeps it in "
                      "the member '%3', which outlives '%1': '%3' dangles once "
                      "this function returns")

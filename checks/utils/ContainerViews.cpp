@@ -2016,7 +2016,6 @@ ContainerViewAnalysis::viewsKeptInFields(const CXXMethodDecl &Method,
     if (!Definition || !Definition->getBody() || Definition == &Method ||
         Callee->getParent()->getCanonicalDecl() != Class->getCanonicalDecl())
       continue;
-    bool ReportedCall = false;
     for (unsigned I = 0;
          I < Call->getNumArgs() && I < Definition->getNumParams(); ++I) {
       // A pointer, iterator or view into a container that is a local of
@@ -2104,12 +2103,10 @@ ContainerViewAnalysis::viewsKeptInFields(const CXXMethodDecl &Method,
         Kept.KeptAt = Stores[S].second->getBeginLoc();
         Kept.ReadAt = LaterRead->getMemberLoc();
         Kept.Reader = Reader->getQualifiedNameAsString();
+        Kept.Call = Call;
         Found.push_back(std::move(Kept));
-        ReportedCall = true;
-        break;
+        break; // the argument's first store that lasts
       }
-      if (ReportedCall)
-        break; // one finding per call
     }
   }
   return Found;

@@ -56,6 +56,9 @@ struct StaleViewUse {
 /// object keeps in a field of `this`, read later by another member
 /// function: the field dangles once the local dies.
 struct ViewKeptInField {
+  /// The call that hands it over: one call may pass several such views (a
+  /// finding per call is enough to fix it).
+  const CallExpr *Call = nullptr;
   /// The argument passed to the keeper.
   SourceLocation Loc;
   std::string View;   ///< the argument as written
@@ -86,7 +89,8 @@ public:
   std::vector<StaleViewUse> staleUses(const FunctionDecl &Function,
                                       ASTContext &Context);
   /// The views into locals of \p Method that it hands to another member
-  /// function of its class that keeps them in a field (one per call).
+  /// function of its class that keeps them in a field: per call, one for
+  /// each such argument, in order.
   std::vector<ViewKeptInField> viewsKeptInFields(const CXXMethodDecl &Method,
                                                  ASTContext &Context) const;
   void endUnit();

@@ -1349,7 +1349,8 @@ FunctionLockEffects bodyEffects(const FunctionDecl &Function,
     for (const HeldLock &L : *Exit)
       if (!L.Guard && visibleToCaller(L.Key, Function) &&
           !llvm::is_contained(CallersLocks, L.Key))
-        Out.Acquires.push_back({L.Key, L.Mode, nullptr, nullptr});
+        Out.Acquires.push_back(
+            {L.Key, L.Mode, nullptr, nullptr, L.Conditional});
   for (const MutexKey &Key : CallersLocks) {
     if (!visibleToCaller(Key, Function))
       continue;
@@ -1456,7 +1457,8 @@ void LockScopeBuilder::applyCallEffects(const CallExpr *Call, LockSet &State,
       releaseKey(*Here, State, Record);
   for (const HeldLock &Lock : Effects.Acquires)
     if (std::optional<MutexKey> Here = keyAtCall(Lock.Key, *Call, Callee))
-      State.acquire({std::move(*Here), Lock.Mode, Call, nullptr});
+      State.acquire(
+          {std::move(*Here), Lock.Mode, Call, nullptr, Lock.Conditional});
 }
 
 std::vector<ParamLockRelease> paramLockReleases(const FunctionDecl &Function,

@@ -118,3 +118,41 @@ private:
   Pool Items;
   std::vector<std::string> Names;
 };
+
+// A guard given `ThreadSafe ? &Mu : nullptr` (zeromq's
+// scoped_optional_lock_t) holds Mu whenever the object is shared: a pointer
+// into the data it guards, returned past it, escapes then.
+class OptionalMutexLock {
+public:
+  explicit OptionalMutexLock(port::Mutex *Mu) : Mu(Mu) {
+    if (this->Mu)
+      this->Mu->Lock();
+  }
+  ~OptionalMutexLock() {
+    if (Mu)
+      Mu->Unlock();
+  }
+
+private:
+  port::Mutex *const Mu;
+};
+
+class OptionalSessions {
+public:
+  std::string *user(int Id) {
+    OptionalMutexLock Lock(ThreadSafe ? &Mu : nullptr);
+    return &Users[Id];
+    // CHECK-NOTES: :[[@LINE-1]]:12: warning: returned pointer into 'Users' outlives the lock on 'Mu' that guards it [concguard-escaping-guarded-reference]
+    // CHECK-NOTES: :[[@LINE-3]]:5: note: lock on 'Mu' taken here
+    // CHECK-NOTES: :[[@LINE-3]]:5: note: 'Lock' releases 'Mu' here, when the function returns
+  }
+  std::string name(int Id) {
+    OptionalMutexLock Lock(ThreadSafe ? &Mu : nullptr);
+    return Users[Id];
+  }
+
+private:
+  bool ThreadSafe = false;
+  port::Mutex Mu;
+  std::map<int, std::string> Users;
+};

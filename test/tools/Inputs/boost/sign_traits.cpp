@@ -35,6 +35,19 @@ CHECK(17, void, 0, 0)
 CHECK(18, int &, 0, 0)
 CHECK(19, char, (char)-1 < 0, (char)-1 > 0)
 
+// A fixed underlying type narrower than int (clang and GCC accept it before
+// C++11 too): -1 becomes the type's largest value, which stays positive
+// once promoted.
+enum Narrow : unsigned char { N0 };
+enum NarrowSigned : signed char { S0 };
+enum NarrowBool : bool { B0 };
+CHECK(25, Narrow, 0, 1)
+CHECK(26, NarrowSigned, 1, 0)
+CHECK(27, NarrowBool, 0, 1)
+
+// The replacements keep what Boost's headers include.
+CHECK(28, char[CHAR_BIT], 0, 0)
+
 #if __cplusplus >= 201103L
 enum class Wide : long { A = -1 };
 enum class UnsignedWide : unsigned long { A };
@@ -44,4 +57,8 @@ CHECK(21, UnsignedWide, 0, 1)
 CHECK(22, Plain, 1, 0)
 CHECK(23, char16_t, 0, 1)
 CHECK(24, char32_t, 0, 1)
+enum class ScopedNarrow : unsigned char { A };
+enum class ScopedNarrowSigned : signed char { A };
+CHECK(29, ScopedNarrow, 0, 1)
+CHECK(30, ScopedNarrowSigned, 1, 0)
 #endif

@@ -186,6 +186,13 @@ private:
 // Clean: a class whose only locks are conditional says nothing about
 // whether its objects are shared, so its unlocked callback is not reported
 // (zeromq's radio_t::xattach_pipe beside its conditionally locked join()).
+// Clean: a global table written only under a conditional lock (socket.cpp)
+// and read with no lock (registry_read.cpp): no unconditional lock says it
+// is shared.
+extern std::map<std::string, int> Routes;
+void addRoute(bool ThreadSafe, const std::string &Name);
+int routeOf(const std::string &Name);
+
 class Radio {
 public:
   void join(const std::string &Group);

@@ -15,3 +15,8 @@ int main() {
   Worker.join();
   return Registry.count("worker") == 1 ? 0 : countAll();
 }
+
+int routeOf(const std::string &Name) {
+  auto It = Routes.find(Name);
+  return It == Routes.end() ? 0 : It->second;
+}

@@ -29,3 +29,11 @@ void Radio::leave(const std::string &Group) {
 }
 
 void Radio::attachPipe(const std::string &Group) { Groups.push_back(Group); }
+
+std::map<std::string, int> Routes;
+static std::mutex RoutesMu;
+
+void addRoute(bool ThreadSafe, const std::string &Name) {
+  OptionalLock Lock(ThreadSafe ? &RoutesMu : nullptr);
+  Routes[Name] = 1;
+}

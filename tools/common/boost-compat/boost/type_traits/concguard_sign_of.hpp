@@ -13,10 +13,13 @@
 // (boost::make_unsigned, boost::lexical_cast, Boost.Log's severity levels,
 // serialisation code) fails to compile. The test below gives the answer
 // Boost's gives where Boost's compiles: for an integral type the same
-// comparison; for an unscoped enumeration the comparison on the type it
-// promotes to (Boost's comparison promotes both sides), for a scoped one on
-// its underlying type. It uses clang builtins (__typeof__,
-// __underlying_type, __is_scoped_enum) so that it also holds in C++03.
+// comparison; for an enumeration, -1 converted to its underlying type (the
+// value static_cast<E>(-1) holds where it is valid: 255 for
+// `enum E : unsigned char`), compared with 0 in the type the enumeration's
+// values are compared in (an unscoped one's promoted type, since Boost's
+// comparison promotes both sides; a scoped one's underlying type). It uses
+// clang builtins (__typeof__, __underlying_type, __is_scoped_enum) so that
+// it also holds in C++03.
 #ifndef CONCGUARD_BOOST_COMPAT_SIGN_OF_HPP
 #define CONCGUARD_BOOST_COMPAT_SIGN_OF_HPP
 // Read only when a replacement is in effect: the front ends count the units
@@ -49,9 +52,14 @@ template <class T> struct sign_of<T, true, false> {
   static const bool is_unsigned = static_cast<T>(-1) > static_cast<T>(0);
   static const bool is_signed = !is_unsigned;
 };
-template <class T>
-struct sign_of<T, false, true>
-    : sign_of<typename enum_compared<T>::type, true, false> {};
+template <class T> struct sign_of<T, false, true> {
+  typedef __underlying_type(T) underlying;
+  typedef typename enum_compared<T>::type compared;
+  static const bool is_unsigned =
+      static_cast<compared>(static_cast<underlying>(-1)) >
+      static_cast<compared>(0);
+  static const bool is_signed = !is_unsigned;
+};
 
 template <class T>
 struct sign_of_type : sign_of<typename ::boost::remove_cv<T>::type> {};

@@ -8,6 +8,9 @@
 #define BOOST_TT_IS_SIGNED_HPP_INCLUDED
 #include "concguard_sign_of.hpp"
 
+// Boost's own header includes it; code may rely on it.
+#include <climits>
+
 namespace boost {
 template <class T>
 struct is_signed
