@@ -664,12 +664,23 @@ private:
   std::string passedAway(const Expr &Use) const;
   /// The function that \p Use is passed to, when its parameter is rewritten
   /// with this container (one of its group): the call stays as it is, and
-  /// the function takes the synchronized<T> itself. Null otherwise.
+  /// the function takes the synchronized<T> itself. That includes a thread's
+  /// function given the container with std::ref (`std::thread t(f,
+  /// std::ref(v))`, also through std::bind), as for a direct call of f.
+  /// Null otherwise.
   const FunctionDecl *handedToGroup(const Expr &Use) const {
     const Expr *Child = nullptr;
     const auto *Call = dyn_cast_or_null<CallExpr>(semanticParent(&Use, Child));
     if (!Call || isa<CXXOperatorCallExpr>(Call) || !ParamGroups)
       return nullptr;
+    if (asRefWrapper(*Call)) {
+      auto Started = threadArgument(*Call, Context);
+      if (!Started)
+        return nullptr;
+      const FunctionDecl *Thread = Started->first.Callee;
+      auto It = ParamGroups->find(parameterId(usrOf(Thread), Started->second));
+      return It != ParamGroups->end() && It->second == Group ? Thread : nullptr;
+    }
     const FunctionDecl *Callee = Call->getDirectCallee();
     if (!Callee)
       return nullptr;

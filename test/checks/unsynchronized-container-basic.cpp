@@ -131,15 +131,17 @@ void pthreads() {
 
 void fill(std::vector<std::string> &Out) { Out.push_back("x"); }
 
+// Given with std::ref to the thread's function: fill's parameter becomes a
+// reference to the same concguard::synchronized (the fix-it).
 void stdRefArgument() {
   std::vector<std::string> Lines;
   std::thread T(fill, std::ref(Lines));
   use(Lines.size());
-  // CHECK-NOTES: :[[@LINE-6]]:44: warning: 'Lines' is modified here on the thread started at line [[@LINE-2]] while it is read in 'stdRefArgument' after it starts the thread at line [[@LINE-2]]
-  // CHECK-NOTES: :[[@LINE-2]]:7: note: read here
-  // CHECK-NOTES: :[[@LINE-4]]:15: note: thread started here
-  // CHECK-NOTES: :[[@LINE-6]]:28: note: 'Lines' declared here
-  // CHECK-NOTES: :[[@LINE-6]]:32: note: concguard-rewrite cannot rewrite 'Lines': the container is passed with 'std::ref'
+  // CHECK-NOTES: :[[@LINE-8]]:44: warning: 'Lines' is modified here on the thread started at line [[@LINE-2]] while it is read in 'stdRefArgument' after it starts the thread at line [[@LINE-2]]
+  // CHECK-NOTES-COUNT-4: note: FIX-IT applied suggested code changes
+  // CHECK-NOTES: :[[@LINE-3]]:7: note: read here
+  // CHECK-NOTES: :[[@LINE-5]]:15: note: thread started here
+  // CHECK-NOTES: :[[@LINE-7]]:28: note: 'Lines' declared here
   T.join();
 }
 
@@ -229,3 +231,7 @@ void jthreadScope() {
 // CHECK-FIXES: concguard::snapshot_map<int, int, std::map<int, int>> Totals;
 // CHECK-FIXES: auto Future = std::async(std::launch::async, [&Totals] { Totals.upsert(1, [&](auto &value) { value += 1; }); });
 // CHECK-FIXES: return Before + Totals.get_or_insert_default(1);
+// CHECK-FIXES: void fill(concguard::synchronized<std::vector<std::string>> &Out) { Out.with_lock([&](auto &Out) { Out.push_back("x"); }); }
+// CHECK-FIXES: concguard::synchronized<std::vector<std::string>> Lines;
+// CHECK-FIXES-NEXT: std::thread T(fill, std::ref(Lines));
+// CHECK-FIXES-NEXT: use(Lines.with_shared_lock([&](const auto &Lines) { return Lines.size(); }));
