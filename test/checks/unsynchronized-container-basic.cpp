@@ -215,6 +215,26 @@ void jthreadScope() {
   Data.push_back(2);
 }
 
+// A racy map parameter of a function also called with a map that is not
+// flagged: the parameter cannot change type, and the note says so in the
+// words concguard-rewrite uses for it.
+void fillCounts(std::map<int, int> &M) {
+  std::thread T([&M] { M[1] = 1; });
+  // CHECK-NOTES: :[[@LINE-1]]:24: warning: 'M' is modified here on the thread started at line [[@LINE-1]] while it is modified in 'fillCounts' after it starts the thread at line [[@LINE-1]]
+  // CHECK-NOTES: :[[@LINE+4]]:3: note: modified here
+  // CHECK-NOTES: :[[@LINE-3]]:15: note: thread started here
+  // CHECK-NOTES: :[[@LINE-5]]:37: note: 'M' declared here
+  // CHECK-NOTES: :[[@LINE-6]]:37: note: concguard-rewrite cannot rewrite 'M': it is a parameter of 'fillCounts', which is also called with a map that is not rewritten
+  M[2] = 2;
+  T.join();
+}
+
+std::map<int, int> Counted;
+int countOne() {
+  fillCounts(Counted);
+  return Counted.count(1);
+}
+
 // The fix-its: concguard-rewrite's rewrite of the maps used in this file
 // alone (see unsynchronized-container-fixits.cpp).
 // CHECK-FIXES:      #include <concguard/sharded_map.hpp>
