@@ -4567,21 +4567,11 @@ planMainFileRewrites(ASTContext &Context, const RewriteOptions &Options,
     // A flagged parameter is a member of its group as a parameter.
     auto Member = llvm::find_if(
         Members, [&](const GroupMember &M) { return M.Id == Map.USR; });
-    GroupMember Self;
-    if (Member != Members.end()) {
-      Self = *Member;
-    } else {
-      Self.Id = Map.USR;
-      Self.Name = Map.Name;
-      Self.IsParam = isParameterId(Map.USR);
-      Self.Synchronized = Map.Synchronized;
-      Self.Planned = Own != nullptr;
-      Self.Rewritten = Own && Own->Rewritten;
-      if (Own) {
-        Self.Function = Own->Function;
-        Self.Reason = Own->Reason;
-      }
-    }
+    // Every flagged map is a member of its group (groupTargets makes a
+    // flagged parameter a ParamTarget even when no call reaches it).
+    if (Member == Members.end())
+      continue;
+    const GroupMember &Self = *Member;
     if (Own && !Own->Rewritten) {
       Entry.Reason = memberReason(Self, std::nullopt);
       Entry.ReasonLoc = Own->ReasonLoc;
