@@ -523,13 +523,9 @@ Region computeRegion(const SpawnSite &Site, ASTContext &Context) {
   return Result;
 }
 
-/// Does \p Site run its thread on `this` of its enclosing member function?
-const CXXRecordDecl *threadClass(const SpawnSite &Site) {
-  // A pool task is taken to run at most until the end of the function that
-  // submits it (see serialisedTasks and Analysis::run): not beside every
-  // member function of its class.
-  if (Site.Kind == SpawnKind::PoolTask)
-    return nullptr;
+/// The class of `this` that \p Site's callable runs on, whatever kind of
+/// start it is (a thread, a pool task, an asio handler).
+static const CXXRecordDecl *classRunOnThis(const SpawnSite &Site) {
   if (Site.Entry.Object && isa<CXXThisExpr>(ignoreWrappers(Site.Entry.Object)))
     if (const auto *Method =
             dyn_cast_or_null<CXXMethodDecl>(Site.Entry.Function))
@@ -547,6 +543,16 @@ const CXXRecordDecl *threadClass(const SpawnSite &Site) {
         isa<CXXThisExpr>(ignoreWrappers(Site.Entry.Object)))
       return Method->getParent();
   return nullptr;
+}
+
+/// Does \p Site run its thread on `this` of its enclosing member function?
+const CXXRecordDecl *threadClass(const SpawnSite &Site) {
+  // A pool task is taken to run at most until the end of the function that
+  // submits it (see serialisedTasks and Analysis::run): not beside every
+  // member function of its class.
+  if (Site.Kind == SpawnKind::PoolTask)
+    return nullptr;
+  return classRunOnThis(Site);
 }
 
 /// Do two pool tasks run one after another: both submitted to the same
@@ -726,6 +732,37 @@ public:
       return false;
     const auto *Var = dyn_cast<VarDecl>(Key->root());
     return isa<FieldDecl>(Key->root()) || (Var && !Var->hasLocalStorage());
+  }
+
+  /// The class whose own thread runs \p Handler: the handler runs on
+  /// `this` of a member function of class C, its context is a data member
+  /// of `this` (`Ctx.post(...)`, `Timer.async_wait(...)` with `Timer(Ctx)`),
+  /// and a thread started on `this` of C runs that context (`std::thread(
+  /// &C::run, this)` whose function calls `Ctx.run()`). Such a handler is
+  /// the object's own thread's work: it runs beside C's member functions
+  /// called from other threads, as that thread does.
+  const CXXRecordDecl *ownerClass(const SpawnSite &Handler) const {
+    std::optional<ObjectKey> Key = contextKey(Handler);
+    if (!Key || Key->Path.size() != 1 || !isa<FieldDecl>(Key->root()))
+      return nullptr;
+    const auto *Posting =
+        dyn_cast_or_null<CXXMethodDecl>(Handler.EnclosingFunction);
+    const CXXRecordDecl *Class = classRunOnThis(Handler);
+    if (!Posting || !Class || Posting->getParent() != Class)
+      return nullptr;
+    for (const RunThread &Run : Runs)
+      if (Run.Context == *Key && threadClass(*Run.Site) == Class)
+        return Class;
+    return nullptr;
+  }
+
+  /// Does the thread of \p Site run \p Class's own context (see
+  /// ownerClass)?
+  bool runsOwnContext(const SpawnSite &Site, const CXXRecordDecl *Class) const {
+    return llvm::any_of(Runs, [&](const RunThread &Run) {
+      return Run.Site == &Site && Run.Context.Path.size() == 1 &&
+             isa<FieldDecl>(Run.Context.root()) && threadClass(Site) == Class;
+    });
   }
 
   /// A handler runs beside its posting function only while a thread that
@@ -1221,6 +1258,24 @@ Analysis::run(std::optional<llvm::ArrayRef<const Expr *>> SpawnExpressions) {
     }
   }
 
+  // Per class whose own thread runs its own asio context (ownerClass): the
+  // functions that run on that thread (its function, the handlers' and
+  // what they call) and the functions that start it, which are not the
+  // class's member functions called from other threads.
+  std::map<const CXXRecordDecl *, llvm::DenseSet<const FunctionDecl *>>
+      OwnThreadWork;
+  for (unsigned I = 0; I < Info.size(); ++I)
+    if (const CXXRecordDecl *Owner = Asio.ownerClass(*Result.Spawns[I]))
+      OwnThreadWork[Owner].insert(FunctionsOf[Info[I].Thread].begin(),
+                                  FunctionsOf[Info[I].Thread].end());
+  for (unsigned I = 0; I < Info.size(); ++I)
+    for (auto &[Owner, Work] : OwnThreadWork)
+      if (Asio.runsOwnContext(*Result.Spawns[I], Owner)) {
+        Work.insert(FunctionsOf[Info[I].Thread].begin(),
+                    FunctionsOf[Info[I].Thread].end());
+        Work.insert(Result.Spawns[I]->EnclosingFunction);
+      }
+
   // Pairs of contexts that may run at the same time.
   struct Pair {
     unsigned A, B;
@@ -1245,6 +1300,12 @@ Analysis::run(std::optional<llvm::ArrayRef<const Expr *>> SpawnExpressions) {
         Pairs.push_back({P.Thread, Info[J].Thread});
     if (P.Methods)
       Pairs.push_back({P.Thread, *P.Methods, &FunctionsOf[P.Thread]});
+    // A handler on its object's own thread runs beside the member
+    // functions that other threads call.
+    if (const CXXRecordDecl *Owner = Asio.ownerClass(Site))
+      if (auto Methods = MethodContexts.find(Owner);
+          Methods != MethodContexts.end())
+        Pairs.push_back({P.Thread, Methods->second, &OwnThreadWork[Owner]});
     if (mayEscape(Site, *P.Stmts) && Elsewhere)
       Pairs.push_back({P.Thread, *Elsewhere, &FunctionsOf[P.Thread],
                        Result.Spawns[I]->EnclosingFunction});

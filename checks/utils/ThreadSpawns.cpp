@@ -151,14 +151,25 @@ static StatementMatcher directThreadStartMatcher() {
       .bind("spawn");
 }
 
+static bool isAsioAsyncOperation(const FunctionDecl *F);
+
+namespace {
+AST_MATCHER(FunctionDecl, asioAsyncOperation) {
+  return isAsioAsyncOperation(&Node);
+}
+} // namespace
+
 /// Handlers posted to boost::asio (the member functions `post`/`dispatch`
 /// of io_context and its strand are project-independent methods outside
-/// std, which the inferred-start matcher already sees).
+/// std, which the inferred-start matcher already sees), and the completion
+/// handlers of its asynchronous operations (`Timer.async_wait(h)`,
+/// `async_write(Socket, Buffers, h)`).
 static StatementMatcher asioPostMatcher() {
-  return callExpr(callee(functionDecl(hasAnyName("::boost::asio::post",
-                                                 "::boost::asio::dispatch",
-                                                 "::boost::asio::defer"))),
-                  argumentCountAtLeast(2));
+  return callExpr(anyOf(callee(functionDecl(hasAnyName(
+                            "::boost::asio::post", "::boost::asio::dispatch",
+                            "::boost::asio::defer"))),
+                        callee(functionDecl(asioAsyncOperation()))),
+                  argumentCountAtLeast(1));
 }
 
 StatementMatcher
@@ -259,18 +270,23 @@ static ThreadEntry resolveCallableImpl(const Expr *Callable,
     bool Front = false;
     if (isBinder(Bind->getDirectCallee(), Front) && Bind->getNumArgs() > 0) {
       llvm::SmallVector<const Expr *, 4> Bound;
+      bool Known = true;
       for (const Expr *Arg : llvm::drop_begin(Bind->arguments())) {
         if (std::optional<unsigned> Number = placeholderNumber(Arg)) {
-          // A placeholder without a matching argument: the arguments are
-          // not known.
-          if (*Number > Arguments.size())
-            return resolveCallableImpl(Bind->getArg(0), {}, Depth + 1);
+          // A placeholder without a matching argument (an asio completion
+          // handler's `_1`, given the error code later): the arguments
+          // from there on are not known; those before it are
+          // (`std::bind(&C::handle, this, _1)` still runs on `this`).
+          if (*Number > Arguments.size()) {
+            Known = false;
+            break;
+          }
           Bound.push_back(Arguments[*Number - 1]);
           continue;
         }
         Bound.push_back(Arg);
       }
-      if (Front)
+      if (Front && Known)
         Bound.append(Arguments.begin(), Arguments.end());
       Entry = resolveCallableImpl(Bind->getArg(0), Bound, Depth + 1);
       if (!Entry.BoundArguments)
@@ -591,6 +607,28 @@ static bool isAsioFunction(const FunctionDecl *F,
          isAsioNamespace(F->getDeclContext()->getRedeclContext());
 }
 
+/// Is \p DC boost::asio or a namespace or class inside it (boost::asio::ip,
+/// basic_stream_socket, ...)?
+static bool isWithinAsio(const DeclContext *DC) {
+  for (; DC && !DC->isTranslationUnit(); DC = DC->getParent())
+    if (isAsioNamespace(DC))
+      return true;
+  return false;
+}
+
+/// Is \p F an asynchronous operation of boost::asio, whose last argument is
+/// its completion handler: a member function `async_*` of an I/O object
+/// (`async_wait`, `async_read_some`, `async_accept`, `async_connect`, ...)
+/// or a free function `async_*` whose first argument is the stream
+/// (`async_read`, `async_write`, `async_read_until`, ...)?
+static bool isAsioAsyncOperation(const FunctionDecl *F) {
+  if (!F || !F->getIdentifier() || !F->getName().starts_with("async_") ||
+      !isWithinAsio(F->getDeclContext()))
+    return false;
+  // The machinery the operations are built from, not operations.
+  return !llvm::is_contained({"async_initiate", "async_compose"}, F->getName());
+}
+
 bool isAsioRunMethod(const FunctionDecl *F) {
   const auto *Method = dyn_cast_or_null<CXXMethodDecl>(F);
   if (!Method || !Method->getIdentifier())
@@ -739,11 +777,99 @@ static const Expr *unwrapAsioHandler(const Expr *Handler, AsioSubmission &Out) {
   return Inner;
 }
 
+/// The context whose threads run the completion handlers of the I/O object
+/// \p IoObject (a timer, socket, acceptor, resolver, stream, ...): the
+/// context, executor or strand it was constructed with, in a variable's
+/// initializer or a constructor's member initializer (`Timer(Ctx)`,
+/// `Socket(make_strand(Ctx))`). An object made from a strand runs all its
+/// handlers through it: a temporary strand (`make_strand(Ctx)`) is the
+/// object's own, so Out.Strand is then the object itself. An object made
+/// otherwise (moved from another, from a polymorphic executor) is not
+/// followed.
+static void resolveIoObjectContext(const Expr *IoObject, AsioSubmission &Out) {
+  const Expr *E = ignoreWrappers(IoObject);
+  const ValueDecl *Named = nullptr;
+  if (const auto *Ref = dyn_cast_or_null<DeclRefExpr>(E))
+    Named = Ref->getDecl();
+  else if (const auto *Member = dyn_cast_or_null<MemberExpr>(E))
+    Named = Member->getMemberDecl();
+  if (!Named || Named->getType()->isPointerType())
+    return;
+  llvm::SmallVector<const Expr *, 2> Inits;
+  initializersOf(*Named, Inits);
+  if (Inits.empty())
+    return;
+  const auto *Construct =
+      dyn_cast_or_null<CXXConstructExpr>(ignoreWrappers(Inits.front()));
+  if (!Construct || Construct->getNumArgs() == 0)
+    return;
+  const Expr *Made = Construct->getArg(0);
+  // An I/O object keeps a polymorphic executor (any_io_executor): the
+  // strand or executor it was made from is converted into one.
+  while (const auto *Converted =
+             dyn_cast_or_null<CXXConstructExpr>(ignoreWrappers(Made))) {
+    if (Converted->getNumArgs() != 1 ||
+        asioClassOf(Converted->getType()) != AsioClass::None)
+      break;
+    Made = Converted->getArg(0);
+  }
+  resolveAsioTarget(Made, Out, 0);
+  if (Out.Context && !Out.Strand &&
+      asioClassOf(ignoreCallableCopies(Made)->getType()) == AsioClass::Strand)
+    Out.Strand = E;
+}
+
+/// For a call of an asynchronous operation of boost::asio: the submission
+/// of its completion handler (the last argument, unwrapped from a strand's
+/// wrapper) in \p Handler. A defaulted completion token is no handler, and
+/// a token that is not a callable (`use_future`, `detached`, a coroutine's
+/// `yield`) resolves to no function later.
+static std::optional<AsioSubmission> asioCompletion(const CallExpr &Call,
+                                                    const Expr *&Handler) {
+  const Expr *IoObject = nullptr;
+  if (const auto *Member = dyn_cast<CXXMemberCallExpr>(&Call))
+    IoObject = memberCallObject(*Member);
+  else if (Call.getNumArgs() > 1)
+    IoObject = Call.getArg(0);
+  if (!IoObject)
+    return std::nullopt;
+  // The completion token is the operation's forwarding-reference parameter
+  // (`WriteHandler&& handler`); a defaulted one is no handler, and the
+  // defaulted SFINAE parameters after it are none either.
+  const FunctionDecl *Callee = Call.getDirectCallee();
+  const FunctionTemplateDecl *Primary = Callee->getPrimaryTemplate();
+  if (!Primary)
+    return std::nullopt;
+  const FunctionDecl *Pattern = Primary->getTemplatedDecl();
+  const Expr *Last = nullptr;
+  // A member call's arguments are the parameters'; a free function's too.
+  for (unsigned I = 0; I < Call.getNumArgs() && I < Pattern->getNumParams();
+       ++I) {
+    const auto *Forwarding =
+        Pattern->getParamDecl(I)->getType()->getAs<RValueReferenceType>();
+    if (Forwarding &&
+        Forwarding->getPointeeType()->getAs<TemplateTypeParmType>())
+      Last = Call.getArg(I);
+  }
+  if (!Last || isa<CXXDefaultArgExpr>(Last))
+    return std::nullopt;
+  AsioSubmission Out;
+  resolveIoObjectContext(IoObject, Out);
+  AsioSubmission Wrapped;
+  Handler = unwrapAsioHandler(Last, Wrapped);
+  // `bind_executor(S, h)`: the strand S runs it, whatever the object's.
+  if (Wrapped.Context)
+    Out = Wrapped;
+  return Out;
+}
+
 /// For a call that posts a handler to boost::asio: the submission, and the
 /// handler (unwrapped from a strand's wrapper) in \p Handler.
 static std::optional<AsioSubmission> asioSubmission(const CallExpr &Call,
                                                     const Expr *&Handler) {
   const FunctionDecl *Callee = Call.getDirectCallee();
+  if (isAsioAsyncOperation(Callee))
+    return asioCompletion(Call, Handler);
   static constexpr llvm::StringRef Posts[] = {"post", "dispatch", "defer"};
   const Expr *Target = nullptr;
   if (const auto *Member = dyn_cast<CXXMemberCallExpr>(&Call)) {

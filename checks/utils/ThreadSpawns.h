@@ -17,8 +17,10 @@
 // (a function that hands its callable parameter to a thread start).
 //
 // Work posted to boost::asio (`post`, `dispatch`, `defer`, the 1.74 member
-// functions `io_context::post`/`dispatch` and `strand::post`/`dispatch`) is
-// a task too: it runs on the threads that run the execution context
+// functions `io_context::post`/`dispatch` and `strand::post`/`dispatch`) and
+// the completion handlers of its asynchronous operations (`async_*` member
+// functions of I/O objects, free `async_*` functions on a stream) are tasks
+// too: they run on the threads that run the execution context
 // (SpawnSite::Asio says which context, and which strand if any). Which
 // threads those are is decided where the spawn sites of a whole unit are
 // known (SharedContainers.cpp), with asioRunObject() and
@@ -120,7 +122,8 @@ struct ThreadPoolShape {
   bool SingleWorker = false;
 };
 
-/// A handler posted to a boost::asio execution context.
+/// A handler posted to a boost::asio execution context, or the completion
+/// handler of an asynchronous operation of an I/O object made from one.
 struct AsioSubmission {
   /// The execution context the handler runs on (an io_context / io_service
   /// or a thread_pool), through ignoreWrappers: `Ctx` in `post(Ctx, f)`,
@@ -136,7 +139,10 @@ struct AsioSubmission {
   /// The named strand the handler runs through (`post(S, f)`, `S.post(f)`,
   /// `post(Ctx, S.wrap(f))`, `post(Ctx, bind_executor(S, f))`), through
   /// ignoreWrappers; null for none or a temporary strand (`post(
-  /// make_strand(Ctx), f)` serialises the handler with nothing else).
+  /// make_strand(Ctx), f)` serialises the handler with nothing else). For a
+  /// completion handler of an I/O object made from a temporary strand
+  /// (`Socket(make_strand(Ctx))`), the I/O object: its handlers run one
+  /// after another.
   const Expr *Strand = nullptr;
 };
 
