@@ -754,8 +754,10 @@ void UncancellableThreadCheck::wholeProgram() {
 void UncancellableThreadCheck::checkSpawn(const utils::SpawnSite &Site,
                                           ASTContext &Context) {
   // A task submitted to a pool has no handle of its own and runs on a worker
-  // the pool joins; whether it can end is not this check's business.
-  if (Site.Kind == utils::SpawnKind::PoolTask)
+  // the pool joins, and a parallel algorithm's body on the library's
+  // workers: whether they can end is not this check's business.
+  if (Site.Kind == utils::SpawnKind::PoolTask ||
+      Site.Kind == utils::SpawnKind::ParallelAlgorithm)
     return;
   checkEndlessBody(Site, Context);
   if (Site.Kind == utils::SpawnKind::PthreadCreate) {

@@ -423,6 +423,12 @@ Region computeRegion(const SpawnSite &Site, ASTContext &Context) {
   // A discarded std::async future waits at the end of its statement.
   if (Site.Kind == SpawnKind::Async && Site.ResultDiscarded)
     return Result;
+  // A parallel algorithm returns when its body has run on every thread:
+  // nothing of its caller runs beside it, but the body runs beside itself.
+  if (Site.Kind == SpawnKind::ParallelAlgorithm) {
+    Result.MultiInstance = true;
+    return Result;
+  }
 
   std::optional<ObjectKey> Handle;
   if (const auto *Var = dyn_cast_or_null<VarDecl>(Site.HandleDecl))
@@ -550,7 +556,8 @@ const CXXRecordDecl *threadClass(const SpawnSite &Site) {
   // A pool task is taken to run at most until the end of the function that
   // submits it (see serialisedTasks and Analysis::run): not beside every
   // member function of its class.
-  if (Site.Kind == SpawnKind::PoolTask)
+  if (Site.Kind == SpawnKind::PoolTask ||
+      Site.Kind == SpawnKind::ParallelAlgorithm)
     return nullptr;
   return classRunOnThis(Site);
 }
@@ -1861,6 +1868,9 @@ private:
       break;
     case SpawnKind::PoolTask:
       Out.Kind = "pool task";
+      break;
+    case SpawnKind::ParallelAlgorithm:
+      Out.Kind = "parallel algorithm";
       break;
     }
     if (const CXXRecordDecl *Class = threadClass(*Site)) {

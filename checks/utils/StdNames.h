@@ -36,20 +36,26 @@ inline bool isStdRecordType(QualType T, llvm::ArrayRef<llvm::StringRef> Names) {
       T.getNonReferenceType().getCanonicalType()->getAsCXXRecordDecl(), Names);
 }
 
-/// Is \p D declared in namespace std or in boost (whose bind, function,
-/// placeholders and smart pointers behave as the standard ones do)?
-inline bool isStdOrBoostDecl(const Decl *D) {
+/// The outermost named namespace \p D is declared in (`tbb` for
+/// tbb::detail::d1::parallel_for), or an empty name.
+inline llvm::StringRef outermostNamespaceName(const Decl *D) {
   if (!D)
-    return false;
-  if (D->isInStdNamespace())
-    return true;
+    return {};
   const auto *Namespace = dyn_cast<NamespaceDecl>(
       D->getDeclContext()->getEnclosingNamespaceContext());
   while (Namespace &&
          !Namespace->getParent()->getRedeclContext()->isTranslationUnit())
     Namespace = dyn_cast<NamespaceDecl>(Namespace->getParent());
-  return Namespace && Namespace->getIdentifier() &&
-         Namespace->getName() == "boost";
+  return Namespace && Namespace->getIdentifier() ? Namespace->getName()
+                                                 : llvm::StringRef();
+}
+
+/// Is \p D declared in namespace std or in boost (whose bind, function,
+/// placeholders and smart pointers behave as the standard ones do)?
+inline bool isStdOrBoostDecl(const Decl *D) {
+  if (!D)
+    return false;
+  return D->isInStdNamespace() || outermostNamespaceName(D) == "boost";
 }
 
 } // namespace clang::tidy::concguard::utils

@@ -153,9 +153,59 @@ static StatementMatcher directThreadStartMatcher() {
 
 static bool isAsioAsyncOperation(const FunctionDecl *F);
 
+/// Is \p Call a parallel algorithm, whose function-object argument runs on
+/// several threads at once: a standard algorithm given the execution policy
+/// `std::execution::par` or `par_unseq` (`std::for_each(par, B, E, f)`,
+/// `std::transform(par, ...)`), or TBB's `parallel_for`,
+/// `parallel_for_each` and `parallel_do`? (`seq` and `unseq` run on the
+/// calling thread.)
+static bool isParallelAlgorithmCall(const CallExpr &Call) {
+  const FunctionDecl *Callee = Call.getDirectCallee();
+  if (!Callee || !Callee->getIdentifier())
+    return false;
+  if (Callee->isInStdNamespace()) {
+    if (Call.getNumArgs() < 2)
+      return false;
+    const CXXRecordDecl *Policy = Call.getArg(0)
+                                      ->getType()
+                                      .getNonReferenceType()
+                                      .getCanonicalType()
+                                      ->getAsCXXRecordDecl();
+    if (!Policy || !Policy->getIdentifier() ||
+        (Policy->getName() != "parallel_policy" &&
+         Policy->getName() != "parallel_unsequenced_policy"))
+      return false;
+    // libstdc++ declares the policies in __pstl::execution.
+    return Policy->isInStdNamespace() ||
+           outermostNamespaceName(Policy) == "__pstl";
+  }
+  return llvm::is_contained(
+             {"parallel_for", "parallel_for_each", "parallel_do"},
+             Callee->getName()) &&
+         outermostNamespaceName(Callee) == "tbb";
+}
+
+/// Is \p Call `run(f)` on a tbb::task_group (or structured_task_group):
+/// a task that runs on TBB's workers until the group's `wait()`?
+static bool isTaskGroupRun(const CallExpr &Call) {
+  const auto *Member = dyn_cast<CXXMemberCallExpr>(&Call);
+  const CXXMethodDecl *Method = Member ? Member->getMethodDecl() : nullptr;
+  if (!Method || !Method->getIdentifier() || Method->getName() != "run" ||
+      Member->getNumArgs() != 1)
+    return false;
+  const CXXRecordDecl *Group = Method->getParent();
+  return Group && Group->getIdentifier() &&
+         (Group->getName() == "task_group" ||
+          Group->getName() == "structured_task_group") &&
+         outermostNamespaceName(Group) == "tbb";
+}
+
 namespace {
 AST_MATCHER(FunctionDecl, asioAsyncOperation) {
   return isAsioAsyncOperation(&Node);
+}
+AST_MATCHER(CallExpr, parallelWork) {
+  return isParallelAlgorithmCall(Node) || isTaskGroupRun(Node);
 }
 } // namespace
 
@@ -170,6 +220,12 @@ static StatementMatcher asioPostMatcher() {
                             "::boost::asio::defer"))),
                         callee(functionDecl(asioAsyncOperation()))),
                   argumentCountAtLeast(1));
+}
+
+/// Parallel algorithms and tbb::task_group tasks (isParallelAlgorithmCall,
+/// isTaskGroupRun).
+static StatementMatcher parallelWorkMatcher() {
+  return callExpr(parallelWork());
 }
 
 StatementMatcher
@@ -187,12 +243,13 @@ spawnExpressionMatcher(llvm::ArrayRef<SpawnFunction> SpawnFunctions) {
   for (const SpawnFunction &Function : SpawnFunctions)
     Names.push_back(Function.QualifiedName);
   if (Names.empty())
-    return expr(anyOf(directThreadStartMatcher(), asioPostMatcher(), Inferred))
+    return expr(anyOf(directThreadStartMatcher(), asioPostMatcher(),
+                      parallelWorkMatcher(), Inferred))
         .bind("spawn");
   auto Configured = callExpr(
       callee(functionDecl(hasAnyName(llvm::ArrayRef<llvm::StringRef>(Names)))));
-  return expr(anyOf(directThreadStartMatcher(), asioPostMatcher(), Configured,
-                    Inferred))
+  return expr(anyOf(directThreadStartMatcher(), asioPostMatcher(),
+                    parallelWorkMatcher(), Configured, Inferred))
       .bind("spawn");
 }
 
@@ -1002,6 +1059,30 @@ analyzeSpawnImpl(const Expr *Spawn, ASTContext &Context,
                    ->isTranslationUnit()) {
       Site.Kind = SpawnKind::PthreadCreate;
       CallableIndex = 2;
+    } else if (isParallelAlgorithmCall(*Call)) {
+      // The body: the last argument that is a callable with a body of the
+      // project's (iterators, ranges, partitioners and policies are not).
+      Site.Kind = SpawnKind::ParallelAlgorithm;
+      const SourceManager &SM = Context.getSourceManager();
+      std::optional<unsigned> Body;
+      for (unsigned I = Args.size(); I-- > 1;) {
+        ThreadEntry Entry = resolveCallable(Args[I], {});
+        if (Entry.Function && Entry.Function->hasBody() &&
+            !SM.isInSystemHeader(Entry.Function->getLocation())) {
+          Body = I;
+          break;
+        }
+      }
+      if (!Body)
+        return std::nullopt;
+      // The algorithm supplies the body's arguments (elements, ranges).
+      Args.resize(*Body + 1);
+      CallableIndex = *Body;
+    } else if (isTaskGroupRun(*Call)) {
+      // A task of TBB's workers, until the group's wait().
+      Site.Kind = SpawnKind::PoolTask;
+      Site.PoolObject = memberCallObject(*cast<CXXMemberCallExpr>(Call));
+      CallableIndex = 0;
     } else if (const Expr *Handler = nullptr;
                std::optional<AsioSubmission> Asio =
                    asioSubmission(*Call, Handler)) {

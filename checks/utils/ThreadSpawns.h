@@ -26,6 +26,12 @@
 // known (SharedContainers.cpp), with asioRunObject() and
 // asioThreadPoolThreads().
 //
+// Parallel algorithms (a standard algorithm given std::execution::par or
+// par_unseq, TBB's parallel_for and parallel_for_each) run their body on
+// several threads at once and return when all are done
+// (SpawnKind::ParallelAlgorithm); a tbb::task_group's run(f) is a task until
+// the group's wait().
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef CONCGUARD_CHECKS_UTILS_THREADSPAWNS_H
@@ -66,14 +72,19 @@ parseSpawnFunctions(llvm::StringRef Option,
 std::string formatSpawnFunctions(llvm::ArrayRef<SpawnFunction> Functions);
 
 enum class SpawnKind {
-  StdThread,     ///< std::thread
-  JThread,       ///< std::jthread
-  Async,         ///< std::async with launch::async or the default policy
-  PthreadCreate, ///< pthread_create
-  SpawnFunction, ///< a function named in the SpawnFunctions option, or an
-                 ///< inferred spawn wrapper (SpawnSite::InferredWrapper)
-  PoolTask,      ///< a callable submitted to an inferred thread pool, or
-                 ///< a handler posted to boost::asio (SpawnSite::Asio)
+  StdThread,         ///< std::thread
+  JThread,           ///< std::jthread
+  Async,             ///< std::async with launch::async or the default policy
+  PthreadCreate,     ///< pthread_create
+  SpawnFunction,     ///< a function named in the SpawnFunctions option, or an
+                     ///< inferred spawn wrapper (SpawnSite::InferredWrapper)
+  PoolTask,          ///< a callable submitted to an inferred thread pool, a
+                     ///< handler posted to boost::asio (SpawnSite::Asio), or a
+                     ///< task run by a tbb::task_group
+  ParallelAlgorithm, ///< the body of a parallel algorithm (std::for_each
+                     ///< with std::execution::par, tbb::parallel_for, ...):
+                     ///< it runs on several threads at once, and the call
+                     ///< returns when they all have finished
 };
 
 /// Where a thread handle lives.

@@ -1060,9 +1060,10 @@ private:
       const FunctionFacts &F = *D.Facts;
       for (const FactSpawn &S : F.Spawns) {
         // A pool task (an inferred pool's submit, an asio handler) runs on
-        // the pool's threads, which the pool stops: not a thread of its own,
-        // as in the per-unit check.
-        if (S.Kind == "pool task")
+        // the pool's threads, which the pool stops, and a parallel
+        // algorithm's body on the library's: not a thread of its own, as in
+        // the per-unit check.
+        if (S.Kind == "pool task" || S.Kind == "parallel algorithm")
           continue;
         const Definition *Entry = lookup(S.Entry);
         if (!Entry)
