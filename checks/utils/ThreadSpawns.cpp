@@ -217,7 +217,7 @@ AST_MATCHER(CallExpr, parallelWork) {
 static StatementMatcher asioPostMatcher() {
   return callExpr(anyOf(callee(functionDecl(hasAnyName(
                             "::boost::asio::post", "::boost::asio::dispatch",
-                            "::boost::asio::defer"))),
+                            "::boost::asio::defer", "::boost::asio::spawn"))),
                         callee(functionDecl(asioAsyncOperation()))),
                   argumentCountAtLeast(1));
 }
@@ -945,9 +945,10 @@ static std::optional<AsioSubmission> asioSubmission(const CallExpr &Call,
   } else {
     // post(Ctx or Executor, handler) (and a defaulted SFINAE argument);
     // post(handler) runs on the handler's associated executor, which is
-    // not followed.
-    if (!isAsioFunction(Callee, Posts) || Call.getNumArgs() < 2 ||
-        isa<CXXDefaultArgExpr>(Call.getArg(1)))
+    // not followed. spawn(Ctx or Strand, f) runs the stackful coroutine f
+    // on the context's threads, as a handler.
+    if (!(isAsioFunction(Callee, Posts) || isAsioFunction(Callee, {"spawn"})) ||
+        Call.getNumArgs() < 2 || isa<CXXDefaultArgExpr>(Call.getArg(1)))
       return std::nullopt;
     Target = Call.getArg(0);
     Handler = Call.getArg(1);

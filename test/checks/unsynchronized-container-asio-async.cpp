@@ -17,6 +17,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
@@ -307,9 +308,65 @@ private:
   Index Pending;
 };
 
+//===--- Stackful coroutines (boost::asio::spawn) -------------------------===//
+
+// A coroutine runs on the threads that run its context, as a handler does;
+// the token `Yield` of the operations inside it is no handler.
+class Coroutines {
+public:
+  void start() {
+    for (int I = 0; I < 2; ++I)
+      Runners.emplace_back([this] { Ctx.run(); });
+    asio::spawn(Ctx, [this](asio::yield_context Yield) {
+      asio::steady_timer Timer(Ctx);
+      Timer.async_wait(Yield);
+      Seen.push_back(1);
+      // CHECK-NOTES: :[[@LINE-1]]:7: warning: 'Seen' is modified here on the thread started at line [[@LINE-4]] while it is modified on the thread started at line [[@LINE+9]], with no mutex held at both accesses; {{.*}} [concguard-unsynchronized-container]
+      // CHECK-NOTES-COUNT-4: note: FIX-IT applied suggested code changes
+      // CHECK-NOTES: :[[@LINE+7]]:52: note: modified here
+      // CHECK-NOTES: :[[@LINE-7]]:5: note: thread started here
+      // CHECK-NOTES: :[[@LINE+11]]:20: note: 'Seen' declared here
+    });
+    poll();
+  }
+  void poll() {
+    asio::spawn(Ctx, [this](asio::yield_context) { Seen.clear(); });
+  }
+
+private:
+  asio::io_context Ctx;
+  std::vector<std::thread> Runners;
+  std::vector<int> Seen;
+};
+
+// Clean: both coroutines run through one strand.
+class StrandCoroutines {
+public:
+  StrandCoroutines() : Strand(asio::make_strand(Ctx)) {}
+  void start() {
+    for (int I = 0; I < 2; ++I)
+      Runners.emplace_back([this] { Ctx.run(); });
+    asio::spawn(Strand, [this](asio::yield_context) { Seen.push_back(1); });
+    poll();
+  }
+  void poll() {
+    asio::spawn(Strand, [this](asio::yield_context) { Seen.clear(); });
+  }
+
+private:
+  asio::io_context Ctx;
+  asio::strand<asio::io_context::executor_type> Strand;
+  std::vector<std::thread> Runners;
+  std::vector<int> Seen;
+};
+
 // The fix-its make both racy maps concurrent maps (compiled by the test).
 // CHECK-FIXES: #include <concguard/snapshot_map.hpp>
+// CHECK-FIXES-NEXT: #include <concguard/synchronized.hpp>
 // CHECK-FIXES: void addPeer(int Id) { Peers.upsert(Id, [&](auto &value) { value.push_back(Id); }); }
 // CHECK-FIXES: concguard::snapshot_map<int, std::vector<int>, std::map<int, std::vector<int>>> Peers;
 // CHECK-FIXES: Timer.async_wait([this](const ErrorCode &) { Seen.upsert(1, [&](auto &value) { value.push_back(1); }); });
 // CHECK-FIXES: concguard::snapshot_map<int, std::vector<int>, std::map<int, std::vector<int>>> Seen;
+// CHECK-FIXES: Seen.with_lock([&](auto &Seen) { Seen.push_back(1); });
+// CHECK-FIXES: asio::spawn(Ctx, [this](asio::yield_context) { Seen.with_lock([&](auto &Seen) { Seen.clear(); }); });
+// CHECK-FIXES: concguard::synchronized<std::vector<int>> Seen;
