@@ -348,7 +348,11 @@ public:
       return false;
     if (Site.Handle == HandleKind::Container)
       return isStdThreadType(Lifetime->Handle->getType()) ||
-             isStdJThreadType(Lifetime->Handle->getType());
+             isStdJThreadType(Lifetime->Handle->getType()) ||
+             isBoostThreadType(Lifetime->Handle->getType()) ||
+             // A boost::thread_group's join_all() joins its threads.
+             (isBoostThreadGroupType(Lifetime->Handle->getType()) &&
+              sameObject(Lifetime->Handle));
     return sameObject(Lifetime->Handle);
   }
 
@@ -1868,6 +1872,9 @@ private:
       break;
     case SpawnKind::PoolTask:
       Out.Kind = "pool task";
+      break;
+    case SpawnKind::BoostThread:
+      Out.Kind = "boost::thread";
       break;
     case SpawnKind::ParallelAlgorithm:
       Out.Kind = "parallel algorithm";

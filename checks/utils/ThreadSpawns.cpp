@@ -74,6 +74,25 @@ static const CXXRecordDecl *recordOf(QualType T) {
 }
 
 bool isStdThreadType(QualType T) { return isStdRecordType(T, {"thread"}); }
+
+/// Is \p Record the class boost::<Name>?
+static bool isBoostRecord(const CXXRecordDecl *Record, llvm::StringRef Name) {
+  if (!Record || !Record->getIdentifier() || Record->getName() != Name)
+    return false;
+  const auto *Boost = dyn_cast<NamespaceDecl>(Record->getDeclContext());
+  return Boost && Boost->getIdentifier() && Boost->getName() == "boost" &&
+         Boost->getParent()->getRedeclContext()->isTranslationUnit();
+}
+
+/// Is \p T (ignoring references) the class boost::<Name>?
+static bool isBoostRecordType(QualType T, llvm::StringRef Name) {
+  return isBoostRecord(recordOf(T), Name);
+}
+
+bool isBoostThreadType(QualType T) { return isBoostRecordType(T, "thread"); }
+bool isBoostThreadGroupType(QualType T) {
+  return isBoostRecordType(T, "thread_group");
+}
 bool isStdJThreadType(QualType T) { return isStdRecordType(T, {"jthread"}); }
 bool isStopTokenType(QualType T) { return isStdRecordType(T, {"stop_token"}); }
 
@@ -123,8 +142,8 @@ AST_MATCHER(FunctionDecl, hasCallableParameter) {
 /// The direct thread starts: every start the shared model knows except the
 /// configured and inferred spawn functions and the pools.
 static StatementMatcher directThreadStartMatcher() {
-  auto ThreadClass =
-      cxxRecordDecl(hasAnyName("::std::thread", "::std::jthread"));
+  auto ThreadClass = cxxRecordDecl(
+      hasAnyName("::std::thread", "::std::jthread", "::boost::thread"));
   auto StartingConstructor =
       cxxConstructExpr(hasDeclaration(cxxConstructorDecl(
                            ofClass(ThreadClass), unless(isCopyConstructor()),
@@ -146,8 +165,12 @@ static StatementMatcher directThreadStartMatcher() {
           hasTemplateArgument(
               0, refersToType(qualType(hasDeclaration(ThreadClass)))))),
       argumentCountAtLeast(1));
+  auto CreateInGroup = cxxMemberCallExpr(
+      callee(cxxMethodDecl(hasName("create_thread"),
+                           ofClass(hasName("::boost::thread_group")))),
+      argumentCountAtLeast(1));
   return expr(anyOf(StartingConstructor, EmplaceIntoContainer, StdFunctions,
-                    MakeThread))
+                    MakeThread, CreateInGroup))
       .bind("spawn");
 }
 
@@ -1002,7 +1025,9 @@ analyzeSpawnImpl(const Expr *Spawn, ASTContext &Context,
 
   if (const auto *Construct = dyn_cast<CXXConstructExpr>(Spawn)) {
     Site.Kind = isStdJThreadType(Construct->getType()) ? SpawnKind::JThread
-                                                       : SpawnKind::StdThread;
+                : isBoostThreadType(Construct->getType())
+                    ? SpawnKind::BoostThread
+                    : SpawnKind::StdThread;
     for (const Expr *Arg : Construct->arguments())
       Args.push_back(Arg);
   } else if (const auto *Member = dyn_cast<CXXMemberCallExpr>(Spawn);
@@ -1018,16 +1043,30 @@ analyzeSpawnImpl(const Expr *Spawn, ASTContext &Context,
     // Only a container of threads starts one: `Writers.emplace_back(Mu,
     // Callback)` into a std::deque<Writer> builds a Writer from a callable
     // (found as a false positive on rocksdb's VersionSet::LogAndApply).
-    if (!isStdThreadType(Element) && !isStdJThreadType(Element))
+    if (!isStdThreadType(Element) && !isStdJThreadType(Element) &&
+        !isBoostThreadType(Element))
       return std::nullopt;
-    Site.Kind =
-        isStdJThreadType(Element) ? SpawnKind::JThread : SpawnKind::StdThread;
+    Site.Kind = isStdJThreadType(Element)    ? SpawnKind::JThread
+                : isBoostThreadType(Element) ? SpawnKind::BoostThread
+                                             : SpawnKind::StdThread;
     Site.Handle = HandleKind::Container;
     for (const Expr *Arg : Member->arguments())
       Args.push_back(Arg);
     // `emplace(position, callable, args...)`.
     if (Member->getMethodDecl()->getName() == "emplace")
       CallableIndex = 1;
+  } else if (const auto *Member = dyn_cast<CXXMemberCallExpr>(Spawn);
+             Member && Member->getMethodDecl() &&
+             Member->getMethodDecl()->getIdentifier() &&
+             Member->getMethodDecl()->getName() == "create_thread" &&
+             isBoostRecord(Member->getMethodDecl()->getParent(),
+                           "thread_group")) {
+    // boost::thread_group::create_thread(f): a thread of the group, joined
+    // by its join_all().
+    Site.Kind = SpawnKind::BoostThread;
+    Site.Handle = HandleKind::Container;
+    for (const Expr *Arg : Member->arguments())
+      Args.push_back(Arg);
   } else if (const auto *Call = dyn_cast<CallExpr>(Spawn)) {
     const FunctionDecl *Callee = Call->getDirectCallee();
     if (!Callee)
@@ -1040,11 +1079,13 @@ analyzeSpawnImpl(const Expr *Spawn, ASTContext &Context,
         Made && Made->size() > 0 &&
         Made->get(0).getKind() == TemplateArgument::Type &&
         (isStdThreadType(Made->get(0).getAsType()) ||
-         isStdJThreadType(Made->get(0).getAsType()))) {
+         isStdJThreadType(Made->get(0).getAsType()) ||
+         isBoostThreadType(Made->get(0).getAsType()))) {
       // std::make_unique<std::thread>(f, args...).
-      Site.Kind = isStdJThreadType(Made->get(0).getAsType())
-                      ? SpawnKind::JThread
-                      : SpawnKind::StdThread;
+      QualType Thread = Made->get(0).getAsType();
+      Site.Kind = isStdJThreadType(Thread)    ? SpawnKind::JThread
+                  : isBoostThreadType(Thread) ? SpawnKind::BoostThread
+                                              : SpawnKind::StdThread;
       Site.Handle = HandleKind::Heap;
     } else if (isStdDeclNamed(Callee, {"async"})) {
       Site.Kind = SpawnKind::Async;
@@ -1219,6 +1260,8 @@ static bool waitsForWork(const BodyScan &Scan) {
       return Lifetime->IsPthread ||
              isStdThreadType(Lifetime->Handle->getType()) ||
              isStdJThreadType(Lifetime->Handle->getType()) ||
+             isBoostThreadType(Lifetime->Handle->getType()) ||
+             isBoostThreadGroupType(Lifetime->Handle->getType()) ||
              isOwningPointerType(Lifetime->Handle->getType()) ||
              Lifetime->Handle->getType()->isPointerType();
     return Lifetime->Op == ThreadLifetimeOp::Wait &&
@@ -1607,6 +1650,11 @@ std::optional<ThreadLifetimeCall> threadLifetimeCall(const CallExpr &Call) {
     std::optional<ThreadLifetimeOp> Op =
         llvm::StringSwitch<std::optional<ThreadLifetimeOp>>(Method->getName())
             .Case("join", ThreadLifetimeOp::Join)
+            // boost::thread's timed joins, boost::thread_group's join_all.
+            .Case("timed_join", ThreadLifetimeOp::Join)
+            .Case("try_join_for", ThreadLifetimeOp::Join)
+            .Case("try_join_until", ThreadLifetimeOp::Join)
+            .Case("join_all", ThreadLifetimeOp::Join)
             .Case("detach", ThreadLifetimeOp::Detach)
             .Case("swap", ThreadLifetimeOp::Swap)
             .Case("joinable", ThreadLifetimeOp::JoinableQuery)
@@ -1654,7 +1702,8 @@ const CXXMemberCallExpr *containerCall(const SpawnSite &Site,
   // submit or a spawn function is a member call too, but not that one).
   if (const auto *Call = dyn_cast<CXXMemberCallExpr>(Site.Spawn);
       Call &&
-      (Site.Kind == SpawnKind::StdThread || Site.Kind == SpawnKind::JThread))
+      (Site.Kind == SpawnKind::StdThread || Site.Kind == SpawnKind::JThread ||
+       Site.Kind == SpawnKind::BoostThread))
     return Call;
   return skipWrappers(DynTypedNode::create(*Site.Spawn), Context)
       .get<CXXMemberCallExpr>();

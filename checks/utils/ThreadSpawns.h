@@ -81,6 +81,10 @@ enum class SpawnKind {
   PoolTask,          ///< a callable submitted to an inferred thread pool, a
                      ///< handler posted to boost::asio (SpawnSite::Asio), or a
                      ///< task run by a tbb::task_group
+  BoostThread,       ///< boost::thread, or boost::thread_group::create_thread:
+                     ///< a thread as std::thread is, but its destructor
+                     ///< detaches (Boost.Thread's default) and interrupt()
+                     ///< stops it at interruption points
   ParallelAlgorithm, ///< the body of a parallel algorithm (std::for_each
                      ///< with std::execution::par, tbb::parallel_for, ...):
                      ///< it runs on several threads at once, and the call
@@ -196,6 +200,10 @@ struct SpawnSite {
 /// handle types?
 bool isStdThreadType(QualType T);
 bool isStdJThreadType(QualType T);
+/// Is \p T (ignoring references) boost::thread?
+bool isBoostThreadType(QualType T);
+/// Is \p T (ignoring references) boost::thread_group?
+bool isBoostThreadGroupType(QualType T);
 /// Is \p T std::stop_token (ignoring cv and references)?
 bool isStopTokenType(QualType T);
 

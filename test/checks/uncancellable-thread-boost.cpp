@@ -1,0 +1,36 @@
+// RUN: env CPLUS_INCLUDE_PATH=%concguard_src/tools/common/boost-compat \
+// RUN:   %check_concguard -std=c++17 %s concguard-uncancellable-thread %t
+
+// boost::thread is a thread start for the race check, but this check leaves
+// it alone: its destructor detaches (Boost.Thread's default, version 2)
+// instead of calling std::terminate, and interrupt() stops it at its
+// interruption points (sleep, wait, this_thread::interruption_point), which
+// the check's stop model does not know. Nothing is reported here, for
+// shapes that would be reported with std::thread.
+
+#include <boost/thread/thread.hpp>
+
+#include <atomic>
+
+void spin() {
+  for (;;)
+    boost::this_thread::interruption_point();
+}
+
+void detachedByDestructor() { boost::thread Worker(spin); }
+
+class Monitor {
+public:
+  void start() { Worker = boost::thread(&Monitor::run, this); }
+  void stop() {
+    Worker.interrupt();
+    Worker.join();
+  }
+
+private:
+  void run() {
+    while (true)
+      boost::this_thread::sleep_for(boost::chrono::milliseconds(10));
+  }
+  boost::thread Worker;
+};
