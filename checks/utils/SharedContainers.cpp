@@ -419,6 +419,32 @@ private:
   }
 };
 
+/// The try statements of a body (not inside lambdas, which run where they
+/// are called).
+static void collectTryStmts(const Stmt *S,
+                            llvm::SmallVectorImpl<const CXXTryStmt *> &Out) {
+  if (!S || isa<LambdaExpr>(S))
+    return;
+  if (const auto *Try = dyn_cast<CXXTryStmt>(S))
+    Out.push_back(Try);
+  for (const Stmt *Child : S->children())
+    collectTryStmts(Child, Out);
+}
+
+/// Does \p S hold a statement of \p Reached that may throw: a call, a
+/// construction (of a class type), a `new` or a `throw`?
+static bool mayThrowIn(const Stmt *S,
+                       const llvm::DenseSet<const Stmt *> &Reached) {
+  if (!S || isa<LambdaExpr>(S))
+    return false;
+  if (isa<CallExpr, CXXConstructExpr, CXXNewExpr, CXXThrowExpr>(S) &&
+      Reached.count(S))
+    return true;
+  return llvm::any_of(S->children(), [&](const Stmt *Child) {
+    return mayThrowIn(Child, Reached);
+  });
+}
+
 Region computeRegion(const SpawnSite &Site, ASTContext &Context) {
   Region Result;
   const FunctionDecl *Function = Site.EnclosingFunction;
@@ -498,37 +524,62 @@ Region computeRegion(const SpawnSite &Site, ASTContext &Context) {
   llvm::DenseSet<const CFGBlock *> Visited;
   llvm::SmallVector<std::pair<const CFGBlock *, unsigned>, 16> Worklist;
   Worklist.push_back({StartBlock, StartIndex});
-  while (!Worklist.empty()) {
-    auto [Block, From] = Worklist.pop_back_val();
-    bool Stopped = false;
-    for (unsigned I = From; I < Block->size(); ++I) {
-      const CFGElement &Element = (*Block)[I];
-      if (IsJoiningDtor(Element)) {
-        Stopped = true;
-        break;
+  // The CFG has no exception edges, so a catch handler has no predecessor:
+  // it runs beside the thread when a statement of its try block that may
+  // throw (a call, a construction, a throw) does. Each round adds the
+  // handlers of the try statements the region has reached so far.
+  llvm::SmallVector<const CXXTryStmt *, 4> Tries;
+  collectTryStmts(Function->getBody(), Tries);
+  llvm::DenseSet<const CXXTryStmt *> TriesEntered;
+  for (;;) {
+    while (!Worklist.empty()) {
+      auto [Block, From] = Worklist.pop_back_val();
+      bool Stopped = false;
+      for (unsigned I = From; I < Block->size(); ++I) {
+        const CFGElement &Element = (*Block)[I];
+        if (IsJoiningDtor(Element)) {
+          Stopped = true;
+          break;
+        }
+        std::optional<CFGStmt> S = Element.getAs<CFGStmt>();
+        if (!S)
+          continue;
+        if (Joins.Stops.count(S->getStmt())) {
+          Stopped = true;
+          break;
+        }
+        if (S->getStmt() == Site.Spawn)
+          Result.MultiInstance = true;
+        Result.Stmts.insert(S->getStmt());
       }
-      std::optional<CFGStmt> S = Element.getAs<CFGStmt>();
-      if (!S)
+      if (Stopped)
         continue;
-      if (Joins.Stops.count(S->getStmt())) {
-        Stopped = true;
-        break;
-      }
-      if (S->getStmt() == Site.Spawn)
-        Result.MultiInstance = true;
-      Result.Stmts.insert(S->getStmt());
+      if (const Stmt *Terminator = Block->getTerminatorStmt();
+          Terminator && Joins.Stops.count(Terminator))
+        continue;
+      // A path through a handler to the exit leaves by an exception (a
+      // rethrow) with the thread still joinable: no thread that outlives
+      // the function on purpose.
+      if (Block == &Graph->getExit() && TriesEntered.empty())
+        Result.Escapes = true;
+      for (const CFGBlock::AdjacentBlock &Succ : Block->succs())
+        if (const CFGBlock *Next = Succ.getReachableBlock())
+          if (Visited.insert(Next).second)
+            Worklist.push_back({Next, 0});
     }
-    if (Stopped)
-      continue;
-    if (const Stmt *Terminator = Block->getTerminatorStmt();
-        Terminator && Joins.Stops.count(Terminator))
-      continue;
-    if (Block == &Graph->getExit())
-      Result.Escapes = true;
-    for (const CFGBlock::AdjacentBlock &Succ : Block->succs())
-      if (const CFGBlock *Next = Succ.getReachableBlock())
-        if (Visited.insert(Next).second)
-          Worklist.push_back({Next, 0});
+    for (const CXXTryStmt *Try : Tries)
+      if (!TriesEntered.count(Try) &&
+          mayThrowIn(Try->getTryBlock(), Result.Stmts)) {
+        TriesEntered.insert(Try);
+        for (const CFGBlock *Block : *Graph)
+          if (const auto *Catch =
+                  dyn_cast_or_null<CXXCatchStmt>(Block->getLabel()))
+            for (unsigned H = 0; H < Try->getNumHandlers(); ++H)
+              if (Try->getHandler(H) == Catch && Visited.insert(Block).second)
+                Worklist.push_back({Block, 0});
+      }
+    if (Worklist.empty())
+      break;
   }
   return Result;
 }
