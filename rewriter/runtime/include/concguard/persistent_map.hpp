@@ -259,10 +259,10 @@ private:
   static unsigned child_count(const node *n) noexcept {
     return detail::popcount(n->nodemap);
   }
-  static slot *slots(node *n) noexcept {
+  static slot *slot_array(node *n) noexcept {
     return reinterpret_cast<slot *>(reinterpret_cast<char *>(n) + slots_offset);
   }
-  static const slot *slots(const node *n) noexcept {
+  static const slot *slot_array(const node *n) noexcept {
     return reinterpret_cast<const slot *>(reinterpret_cast<const char *>(n) +
                                           slots_offset);
   }
@@ -357,7 +357,7 @@ private:
     if (n == nullptr || n->refs.fetch_sub(1, std::memory_order_acq_rel) != 1)
       return;
     const unsigned entries = entry_count(n, shift);
-    slot *s = slots(n);
+    slot *s = slot_array(n);
     if (is_collision(shift) || n->base == nullptr) {
       for (unsigned i = 0; i < entries; ++i)
         destroy_slot(s[i]);
@@ -439,7 +439,7 @@ private:
     }
     // Copy every slot and child pointer, then count what `c` counts.
     for (unsigned i = 0; i < entries; ++i)
-      borrow_slot(&slots(c)[i], slots(n)[i]);
+      borrow_slot(&slot_array(c)[i], slot_array(n)[i]);
     node *const *from = children(n, entries);
     node **to = children(c, entries);
     for (unsigned i = 0; i < nc; ++i)
@@ -447,14 +447,14 @@ private:
     if (c->base == nullptr) {
       if constexpr (!inline_entries)
         for (unsigned i = 0; i < entries; ++i)
-          slots(c)[i]->refs.fetch_add(1, std::memory_order_relaxed);
+          slot_array(c)[i]->refs.fetch_add(1, std::memory_order_relaxed);
       for (unsigned i = 0; i < nc; ++i)
         retain(to[i]);
       return c;
     }
     if constexpr (!inline_entries)
       for (bitmap map = c->owned & c->datamap; map != 0; map &= map - 1)
-        slots(c)[index_of(c->datamap, map & (~map + 1))]->refs.fetch_add(
+        slot_array(c)[index_of(c->datamap, map & (~map + 1))]->refs.fetch_add(
             1, std::memory_order_relaxed);
     for (bitmap map = c->owned & c->nodemap; map != 0; map &= map - 1)
       retain(to[index_of(c->nodemap, map & (~map + 1))]);
@@ -693,7 +693,7 @@ public:
         const unsigned shift = (depth_ - 1) * bits_per_level;
         const unsigned entries = entry_count(f.n, shift);
         if (f.pos < entries) {
-          current_ = &entry(slots(f.n)[f.pos++]);
+          current_ = &entry(slot_array(f.n)[f.pos++]);
           return;
         }
         const unsigned nc = is_collision(shift) ? 0 : child_count(f.n);
@@ -954,7 +954,7 @@ private:
       const bitmap bit = bit_of(h, shift);
       const bitmap datamap = n->datamap;
       if (datamap & bit) {
-        const value_type &kv = entry(slots(n)[pop(datamap & (bit - 1))]);
+        const value_type &kv = entry(slot_array(n)[pop(datamap & (bit - 1))]);
         return eq_(kv.first, key) ? &kv : nullptr;
       }
       const bitmap nodemap = n->nodemap;
@@ -964,7 +964,7 @@ private:
       prefetch_node(n);
     }
     for (unsigned i = 0; i < n->count; ++i) {
-      const value_type &kv = entry(slots(n)[i]);
+      const value_type &kv = entry(slot_array(n)[i]);
       if (eq_(kv.first, key))
         return &kv;
     }
@@ -998,7 +998,7 @@ private:
     for (unsigned shift = 0;; shift += bits_per_level) {
       if (is_collision(shift)) {
         for (unsigned i = 0; i < n->count; ++i) {
-          const value_type &kv = entry(slots(n)[i]);
+          const value_type &kv = entry(slot_array(n)[i]);
           if (eq_(kv.first, key)) {
             if (it != nullptr) {
               it->push(n, i + 1);
@@ -1012,7 +1012,7 @@ private:
       const bitmap bit = bit_of(h, shift);
       if (n->datamap & bit) {
         const unsigned i = index_of(n->datamap, bit);
-        const value_type &kv = entry(slots(n)[i]);
+        const value_type &kv = entry(slot_array(n)[i]);
         if (!eq_(kv.first, key))
           break;
         if (it != nullptr) {
@@ -1044,13 +1044,13 @@ private:
       node *n = own(*ref, shift, parent, parent_bit);
       if (is_collision(shift)) {
         for (unsigned i = 0; i < n->count; ++i)
-          if (eq_(entry(slots(n)[i]).first, key))
-            return &own_entry(slots(n)[i], n, 0);
+          if (eq_(entry(slot_array(n)[i]).first, key))
+            return &own_entry(slot_array(n)[i], n, 0);
         return nullptr; // not reached: the caller checked presence
       }
       const bitmap bit = bit_of(h, shift);
       if (n->datamap & bit)
-        return &own_entry(slots(n)[index_of(n->datamap, bit)], n, bit);
+        return &own_entry(slot_array(n)[index_of(n->datamap, bit)], n, bit);
       ref =
           &children(n, detail::popcount(n->datamap))[index_of(n->nodemap, bit)];
       parent = n;
@@ -1066,12 +1066,12 @@ private:
     const unsigned entries = entry_count(n, shift);
     if (is_collision(shift)) {
       for (unsigned i = 0; i < entries; ++i)
-        own_entry(slots(n)[i], n, 0);
+        own_entry(slot_array(n)[i], n, 0);
       return;
     }
     unsigned i = 0;
     for (bitmap map = n->datamap; map != 0; map &= map - 1, ++i)
-      own_entry(slots(n)[i], n, map & (~map + 1));
+      own_entry(slot_array(n)[i], n, map & (~map + 1));
     i = 0;
     for (bitmap map = n->nodemap; map != 0; map &= map - 1, ++i)
       own_all(children(n, entries)[i], shift + bits_per_level, n,
@@ -1141,8 +1141,8 @@ private:
     if (ref == nullptr) { // empty map
       node *n = allocate(1, 0);
       n->datamap = bit_of(h, 0);
-      move_slot(&slots(n)[0], fresh);
-      last_inserted_ = &entry(slots(n)[0]);
+      move_slot(&slot_array(n)[0], fresh);
+      last_inserted_ = &entry(slot_array(n)[0]);
       ref = n;
       return;
     }
@@ -1152,9 +1152,9 @@ private:
       node *grown = allocate(entries + 1, 0);
       grown->count = entries + 1;
       for (unsigned i = 0; i < entries; ++i)
-        move_slot(&slots(grown)[i], slots(n)[i]);
-      move_slot(&slots(grown)[entries], fresh);
-      last_inserted_ = &entry(slots(grown)[entries]);
+        move_slot(&slot_array(grown)[i], slot_array(n)[i]);
+      move_slot(&slot_array(grown)[entries], fresh);
+      last_inserted_ = &entry(slot_array(grown)[entries]);
       replace(ref, n, grown);
       return;
     }
@@ -1175,18 +1175,18 @@ private:
       mark_counted(grown, bit);
       for (unsigned i = 0, j = 0; i <= entries; ++i) {
         if (i == at)
-          move_slot(&slots(grown)[i], fresh);
+          move_slot(&slot_array(grown)[i], fresh);
         else
-          move_slot(&slots(grown)[i], slots(n)[j++]);
+          move_slot(&slot_array(grown)[i], slot_array(n)[j++]);
       }
-      last_inserted_ = &entry(slots(grown)[at]);
+      last_inserted_ = &entry(slot_array(grown)[at]);
       copy_children(grown, entries + 1, n, entries, nc);
       replace(ref, n, grown);
       return;
     }
     // The 64th holds another entry: push both down into a new child.
     const unsigned at = index_of(n->datamap, bit);
-    slot &other = slots(n)[at];
+    slot &other = slot_array(n)[at];
     const std::uint64_t other_h = hash_of(entry(other).first);
     node *sub = make_pair_node(shift + bits_per_level, other_h, other, h,
                                fresh); // may throw; shares `other`
@@ -1203,7 +1203,7 @@ private:
     mark_counted(reshaped, bit);
     for (unsigned i = 0, j = 0; i < entries; ++i)
       if (i != at)
-        move_slot(&slots(reshaped)[j++], slots(n)[i]);
+        move_slot(&slot_array(reshaped)[j++], slot_array(n)[i]);
     drop_slot(n, bit, other); // `sub` holds its own share
     node **from = children(n, entries);
     node **to = children(reshaped, entries - 1);
@@ -1220,9 +1220,9 @@ private:
     if (is_collision(shift)) {
       node *n = allocate(2, 0);
       n->count = 2;
-      share_slot(&slots(n)[0], a);
-      move_slot(&slots(n)[1], b);
-      last_inserted_ = &entry(slots(n)[1]);
+      share_slot(&slot_array(n)[0], a);
+      move_slot(&slot_array(n)[1], b);
+      last_inserted_ = &entry(slot_array(n)[1]);
       return n;
     }
     const bitmap bit_a = bit_of(ha, shift);
@@ -1242,9 +1242,9 @@ private:
     node *n = allocate(2, 0);
     n->datamap = bit_a | bit_b;
     const bool a_first = bit_a < bit_b;
-    share_slot(&slots(n)[a_first ? 0 : 1], a);
-    move_slot(&slots(n)[a_first ? 1 : 0], b);
-    last_inserted_ = &entry(slots(n)[a_first ? 1 : 0]);
+    share_slot(&slot_array(n)[a_first ? 0 : 1], a);
+    move_slot(&slot_array(n)[a_first ? 1 : 0], b);
+    last_inserted_ = &entry(slot_array(n)[a_first ? 1 : 0]);
     return n;
   }
 
@@ -1257,10 +1257,10 @@ private:
       shift += bits_per_level;
     }
     for (unsigned i = 0; i < 2; ++i)
-      if (&entry(slots(n)[i]) == last_inserted_)
-        move_slot(&b, slots(n)[i]);
+      if (&entry(slot_array(n)[i]) == last_inserted_)
+        move_slot(&b, slot_array(n)[i]);
       else
-        destroy_slot(slots(n)[i]);
+        destroy_slot(slot_array(n)[i]);
     deallocate(n);
   }
 
@@ -1294,15 +1294,15 @@ private:
     if (is_collision(shift)) {
       const unsigned entries = n->count;
       unsigned at = 0;
-      while (!eq_(entry(slots(n)[at]).first, key))
+      while (!eq_(entry(slot_array(n)[at]).first, key))
         ++at;
       node *shrunk = allocate(entries - 1, 0);
       shrunk->count = entries - 1;
       for (unsigned i = 0, j = 0; i < entries; ++i)
         if (i == at)
-          destroy_slot(slots(n)[i]);
+          destroy_slot(slot_array(n)[i]);
         else
-          move_slot(&slots(shrunk)[j++], slots(n)[i]);
+          move_slot(&slot_array(shrunk)[j++], slot_array(n)[i]);
       replace(ref, n, shrunk);
       return;
     }
@@ -1311,7 +1311,7 @@ private:
     const unsigned nc = child_count(n);
     if (n->datamap & bit) {
       if (entries == 1 && nc == 0) { // the last entry of this node
-        drop_slot(n, bit, slots(n)[0]);
+        drop_slot(n, bit, slot_array(n)[0]);
         ref = nullptr;
         discard(n, shift);
         return;
@@ -1323,9 +1323,9 @@ private:
       hand_over_base(shrunk, n);
       for (unsigned i = 0, j = 0; i < entries; ++i)
         if (i == at)
-          drop_slot(n, bit, slots(n)[i]);
+          drop_slot(n, bit, slot_array(n)[i]);
         else
-          move_slot(&slots(shrunk)[j++], slots(n)[i]);
+          move_slot(&slot_array(shrunk)[j++], slot_array(n)[i]);
       copy_children(shrunk, entries - 1, n, entries, nc);
       replace(ref, n, shrunk);
       return;
@@ -1348,11 +1348,11 @@ private:
     hand_over_base(folded, n); // counts position `bit`, as n did the child
     for (unsigned i = 0, j = 0; i <= entries; ++i)
       if (i != at)
-        move_slot(&slots(folded)[i], slots(n)[j++]);
+        move_slot(&slot_array(folded)[i], slot_array(n)[j++]);
       else if (is_collision(child_shift) || counts(child, child->datamap))
-        move_slot(&slots(folded)[i], slots(child)[0]);
+        move_slot(&slot_array(folded)[i], slot_array(child)[0]);
       else // the child borrowed its entry's box: folded counts a share
-        share_slot(&slots(folded)[i], slots(child)[0]);
+        share_slot(&slot_array(folded)[i], slot_array(child)[0]);
     for (unsigned i = 0, j = 0; i < nc; ++i)
       if (i != ci)
         children(folded, entries + 1)[j++] = children(n, entries)[i];

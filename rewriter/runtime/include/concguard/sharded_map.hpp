@@ -1426,7 +1426,7 @@ template <class K, class V, class Alloc> class atomic_table {
     std::size_t units; // allocation size, in units of `unit`
     block *retired;    // the next older retired block
     std::atomic<std::uint8_t> *ctrl;
-    slot *slots;
+    slot *slot_array;
   };
   /// What a block's memory is allocated in: aligned for the header and the
   /// slots alike.
@@ -1471,9 +1471,9 @@ public:
         return false;
       if (c != tag)
         continue;
-      const K k = b->slots[i].key.load(std::memory_order_acquire);
+      const K k = b->slot_array[i].key.load(std::memory_order_acquire);
       if (eq(k, key)) {
-        out = b->slots[i].value.load(std::memory_order_acquire);
+        out = b->slot_array[i].value.load(std::memory_order_acquire);
         if (stored != nullptr)
           *stored = k;
         return true;
@@ -1502,24 +1502,24 @@ public:
       const std::uint8_t c = b->ctrl[i].load(std::memory_order_relaxed);
       if (c == empty_slot)
         return npos;
-      if (c == tag && eq(b->slots[i].key.load(std::memory_order_relaxed), key))
+      if (c == tag && eq(b->slot_array[i].key.load(std::memory_order_relaxed), key))
         return i;
     }
   }
 
   V value_at(std::size_t i) const noexcept {
     return current_.load(std::memory_order_relaxed)
-        ->slots[i]
+        ->slot_array[i]
         .value.load(std::memory_order_relaxed);
   }
   K key_at(std::size_t i) const noexcept {
     return current_.load(std::memory_order_relaxed)
-        ->slots[i]
+        ->slot_array[i]
         .key.load(std::memory_order_relaxed);
   }
   void store_value(std::size_t i, const V &v) noexcept {
     current_.load(std::memory_order_relaxed)
-        ->slots[i]
+        ->slot_array[i]
         .value.store(v, std::memory_order_release);
   }
 
@@ -1545,15 +1545,15 @@ public:
     for (std::size_t j = (hole + 1) & mask;
          b->ctrl[j].load(std::memory_order_relaxed) != empty_slot;
          j = (j + 1) & mask) {
-      const K k = b->slots[j].key.load(std::memory_order_relaxed);
+      const K k = b->slot_array[j].key.load(std::memory_order_relaxed);
       const std::size_t home = static_cast<std::size_t>(hash_of(k)) & mask;
       const std::size_t dist_home = (home - hole) & mask;
       const std::size_t dist_j = (j - hole) & mask;
       if (dist_home != 0 && dist_home <= dist_j)
         continue;
-      b->slots[hole].key.store(k, std::memory_order_release);
-      b->slots[hole].value.store(
-          b->slots[j].value.load(std::memory_order_relaxed),
+      b->slot_array[hole].key.store(k, std::memory_order_release);
+      b->slot_array[hole].value.store(
+          b->slot_array[j].value.load(std::memory_order_relaxed),
           std::memory_order_release);
       b->ctrl[hole].store(b->ctrl[j].load(std::memory_order_relaxed),
                           std::memory_order_release);
@@ -1622,11 +1622,11 @@ private:
     b->units = units;
     b->retired = nullptr;
     b->ctrl = reinterpret_cast<std::atomic<std::uint8_t> *>(raw + ctrl_off);
-    b->slots = reinterpret_cast<slot *>(raw + slots_off);
+    b->slot_array = reinterpret_cast<slot *>(raw + slots_off);
     for (std::size_t i = 0; i < cap; ++i) {
       ::new (static_cast<void *>(b->ctrl + i))
           std::atomic<std::uint8_t>(empty_slot);
-      ::new (static_cast<void *>(b->slots + i)) slot{};
+      ::new (static_cast<void *>(b->slot_array + i)) slot{};
     }
     return b;
   }
@@ -1643,8 +1643,8 @@ private:
     std::size_t i = static_cast<std::size_t>(h) & mask;
     while (b->ctrl[i].load(std::memory_order_relaxed) != empty_slot)
       i = (i + 1) & mask;
-    b->slots[i].key.store(key, std::memory_order_release);
-    b->slots[i].value.store(value, std::memory_order_release);
+    b->slot_array[i].key.store(key, std::memory_order_release);
+    b->slot_array[i].value.store(value, std::memory_order_release);
     b->ctrl[i].store(hash_tag(h), std::memory_order_release);
   }
 
@@ -1654,9 +1654,9 @@ private:
     if (old != nullptr) {
       for (std::size_t i = 0; i < old->cap; ++i)
         if (old->ctrl[i].load(std::memory_order_relaxed) != empty_slot) {
-          const K k = old->slots[i].key.load(std::memory_order_relaxed);
+          const K k = old->slot_array[i].key.load(std::memory_order_relaxed);
           place(next, hash_of(k), k,
-                old->slots[i].value.load(std::memory_order_relaxed));
+                old->slot_array[i].value.load(std::memory_order_relaxed));
         }
       next->retired = old;
     }
