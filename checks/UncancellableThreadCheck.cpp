@@ -764,6 +764,10 @@ void UncancellableThreadCheck::checkSpawn(const utils::SpawnSite &Site,
   // this check, written for std::thread, do not fit it yet.
   if (Site.Kind == utils::SpawnKind::BoostThread)
     return;
+  // A library's thread object (QThread, Poco::Thread, a QFuture) has its
+  // own stop requests and lifetime rules, which this check does not model.
+  if (Site.Kind == utils::SpawnKind::ThreadObject)
+    return;
   checkEndlessBody(Site, Context);
   if (Site.Kind == utils::SpawnKind::PthreadCreate) {
     if (const CallExpr *Cancel =

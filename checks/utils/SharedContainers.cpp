@@ -314,6 +314,8 @@ public:
   bool isJoin(const CallExpr *Call) const {
     if (Site.Kind == SpawnKind::PoolTask)
       return isPoolTaskEnd(*Call);
+    if (Site.Kind == SpawnKind::ThreadObject)
+      return isThreadObjectJoin(*Call);
     std::optional<ThreadLifetimeCall> Lifetime = threadLifetimeCall(*Call);
     if (!Lifetime)
       return false;
@@ -396,6 +398,23 @@ private:
 
   bool sameObject(const Expr *Object) const {
     return Handle && LockScopeAnalysis::keyOf(Object) == Handle;
+  }
+
+  /// What ends a thread object's thread: join(), tryJoin() (Poco::Thread),
+  /// wait() (QThread), waitForFinished() or result() (QFuture) on it.
+  bool isThreadObjectJoin(const CallExpr &Call) const {
+    const auto *Member = dyn_cast<CXXMemberCallExpr>(&Call);
+    const CXXMethodDecl *Method = Member ? Member->getMethodDecl() : nullptr;
+    if (!Method || !Method->getIdentifier() ||
+        !llvm::is_contained(
+            {"join", "tryJoin", "wait", "waitForFinished", "result"},
+            Method->getName()))
+      return false;
+    const Expr *Object = ignoreWrappers(Member->getImplicitObjectArgument());
+    if (const auto *Arrow = dyn_cast_or_null<CXXOperatorCallExpr>(Object);
+        Arrow && Arrow->getOperator() == OO_Arrow && Arrow->getNumArgs() == 1)
+      Object = ignoreWrappers(Arrow->getArg(0));
+    return Object && sameObject(Object);
   }
 
   bool containsJoin(const Stmt *S) const {
@@ -1926,6 +1945,9 @@ private:
       break;
     case SpawnKind::BoostThread:
       Out.Kind = "boost::thread";
+      break;
+    case SpawnKind::ThreadObject:
+      Out.Kind = "thread object";
       break;
     case SpawnKind::ParallelAlgorithm:
       Out.Kind = "parallel algorithm";

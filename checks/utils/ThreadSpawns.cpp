@@ -165,12 +165,20 @@ static StatementMatcher directThreadStartMatcher() {
           hasTemplateArgument(
               0, refersToType(qualType(hasDeclaration(ThreadClass)))))),
       argumentCountAtLeast(1));
+  // Library thread objects (threadObjectStart decides).
+  auto ObjectStart = cxxMemberCallExpr(
+      callee(cxxMethodDecl(hasAnyName("start", "startFunc"),
+                           ofClass(hasAnyName("::QThread", "::Poco::Thread",
+                                              "::Poco::ThreadPool")))));
+  auto ConcurrentRun =
+      callExpr(callee(functionDecl(hasName("::QtConcurrent::run"))),
+               argumentCountAtLeast(1));
   auto CreateInGroup = cxxMemberCallExpr(
       callee(cxxMethodDecl(hasName("create_thread"),
                            ofClass(hasName("::boost::thread_group")))),
       argumentCountAtLeast(1));
   return expr(anyOf(StartingConstructor, EmplaceIntoContainer, StdFunctions,
-                    MakeThread, CreateInGroup))
+                    MakeThread, CreateInGroup, ObjectStart, ConcurrentRun))
       .bind("spawn");
 }
 
@@ -1015,6 +1023,177 @@ std::optional<uint64_t> asioThreadPoolThreads(const ValueDecl &Pool,
 /// \p Infer: also the pool submits and spawn wrappers inferred from the
 /// callee's body (off inside that inference, which looks only for direct
 /// thread starts).
+/// Is \p Record the class \p Name of namespace \p Namespace (empty: the
+/// global namespace)?
+static bool isRecordNamed(const CXXRecordDecl *Record, llvm::StringRef Name,
+                          llvm::StringRef Namespace) {
+  if (!Record || !Record->getIdentifier() || Record->getName() != Name)
+    return false;
+  const DeclContext *Parent = Record->getDeclContext()->getRedeclContext();
+  if (Namespace.empty())
+    return Parent->isTranslationUnit();
+  const auto *NS = dyn_cast<NamespaceDecl>(Parent);
+  return NS && NS->getIdentifier() && NS->getName() == Namespace &&
+         NS->getParent()->getRedeclContext()->isTranslationUnit();
+}
+
+/// Does \p Record derive from (or is it) a class \p Base accepts?
+static bool derivesFrom(const CXXRecordDecl *Record,
+                        llvm::function_ref<bool(const CXXRecordDecl *)> Base,
+                        unsigned Depth = 0) {
+  if (!Record || Depth > 8)
+    return false;
+  Record = Record->getDefinition();
+  if (!Record)
+    return false;
+  if (Base(Record))
+    return true;
+  for (const CXXBaseSpecifier &Spec : Record->bases())
+    if (derivesFrom(Spec.getType()->getAsCXXRecordDecl(), Base, Depth + 1))
+      return true;
+  return false;
+}
+
+/// The `run()` that a thread object of static class \p Record runs: the
+/// nearest definition of a `run` without parameters in \p Record or its
+/// bases, short of the library's own class (\p Library: QThread's default
+/// run() runs an event loop, Poco::Runnable's is pure).
+static const FunctionDecl *
+runOverrider(const CXXRecordDecl *Record,
+             llvm::function_ref<bool(const CXXRecordDecl *)> Library,
+             unsigned Depth = 0) {
+  if (!Record || Depth > 8)
+    return nullptr;
+  Record = Record->getDefinition();
+  if (!Record || Library(Record))
+    return nullptr;
+  for (const CXXMethodDecl *Method : Record->methods())
+    if (Method->getIdentifier() && Method->getName() == "run" &&
+        Method->getNumParams() == 0 && !Method->isStatic())
+      if (const FunctionDecl *Definition = Method->getDefinition())
+        return Definition;
+  for (const CXXBaseSpecifier &Spec : Record->bases())
+    if (const FunctionDecl *Found = runOverrider(
+            Spec.getType()->getAsCXXRecordDecl(), Library, Depth + 1))
+      return Found;
+  return nullptr;
+}
+
+static bool isQThread(const CXXRecordDecl *R) {
+  return isRecordNamed(R, "QThread", "");
+}
+static bool isPocoRunnable(const CXXRecordDecl *R) {
+  return isRecordNamed(R, "Runnable", "Poco");
+}
+
+/// The declaration a thread object expression names (`W`, `this->W`,
+/// `P->` through a raw pointer `P`): its handle.
+static void setObjectHandle(SpawnSite &Site, const Expr *Object) {
+  Object = ignoreWrappers(Object);
+  if (const auto *Ref = dyn_cast_or_null<DeclRefExpr>(Object)) {
+    if (const auto *Var = dyn_cast<VarDecl>(Ref->getDecl())) {
+      Site.HandleDecl = Var;
+      Site.Handle =
+          Var->hasLocalStorage() ? HandleKind::Local : HandleKind::Global;
+    }
+  } else if (const auto *Member = dyn_cast_or_null<MemberExpr>(Object)) {
+    if (const auto *Field = dyn_cast<FieldDecl>(Member->getMemberDecl())) {
+      Site.HandleDecl = Field;
+      Site.Handle = HandleKind::Member;
+    }
+  }
+}
+
+/// A thread started through a library's thread object (SpawnKind::
+/// ThreadObject): `W.start()` on a QThread subclass that defines run(),
+/// `T.start(R)` on a Poco::Thread with a Poco::Runnable (its run()),
+/// `T.startFunc(f)`, `T.start(fn, data)`; and QtConcurrent::run(f,
+/// args...) (also with an object and a member function pointer first). A
+/// Poco::ThreadPool's start(R) is a task of the pool until its joinAll().
+/// Fills the kind, handle and callable of \p Site; false when \p Call is
+/// none of these or the function it runs cannot be seen.
+static bool threadObjectStart(const CallExpr &Call, SpawnSite &Site,
+                              llvm::SmallVectorImpl<const Expr *> &Args,
+                              unsigned &CallableIndex) {
+  if (const auto *Member = dyn_cast<CXXMemberCallExpr>(&Call)) {
+    const CXXMethodDecl *Method = Member->getMethodDecl();
+    if (!Method || !Method->getIdentifier())
+      return false;
+    const CXXRecordDecl *Class = Method->getParent();
+    const Expr *Object = memberCallObject(*Member);
+    if (!Object)
+      return false;
+    if (isQThread(Class) && Method->getName() == "start") {
+      const CXXRecordDecl *Static =
+          Object->getType()->isPointerType()
+              ? Object->getType()->getPointeeCXXRecordDecl()
+              : Object->getType()->getAsCXXRecordDecl();
+      const FunctionDecl *Run = runOverrider(Static, isQThread);
+      if (!Run)
+        return false; // QThread's own run(): an event loop
+      Site.Kind = SpawnKind::ThreadObject;
+      Site.Entry.Function = Run;
+      Site.Entry.Object = Object;
+      setObjectHandle(Site, Object);
+      return true;
+    }
+    bool PocoThread = isRecordNamed(Class, "Thread", "Poco");
+    bool PocoPool = isRecordNamed(Class, "ThreadPool", "Poco");
+    if ((!PocoThread && !PocoPool) || Member->getNumArgs() == 0)
+      return false;
+    // The runnable's own class, under the conversion to Runnable &.
+    const Expr *Target = Member->getArg(0)->IgnoreParenImpCasts();
+    const CXXRecordDecl *TargetClass =
+        Target->getType().getNonReferenceType()->getAsCXXRecordDecl();
+    if (Method->getName() == "start" && TargetClass &&
+        derivesFrom(TargetClass, isPocoRunnable)) {
+      // start(Runnable &): the target's run(), on the target.
+      const FunctionDecl *Run = runOverrider(TargetClass, isPocoRunnable);
+      if (!Run)
+        return false;
+      Site.Entry.Function = Run;
+      Site.Entry.Object = Target;
+    } else if (PocoThread) {
+      // startFunc(f), start(fn, data): a callable with its argument.
+      Args.assign(Member->arg_begin(), Member->arg_end());
+      CallableIndex = 0;
+    } else {
+      return false;
+    }
+    if (PocoPool) {
+      Site.Kind = SpawnKind::PoolTask;
+      Site.PoolObject = Object;
+    } else {
+      Site.Kind = SpawnKind::ThreadObject;
+      setObjectHandle(Site, Object);
+    }
+    return true;
+  }
+  const FunctionDecl *Callee = Call.getDirectCallee();
+  const auto *NS = Callee ? dyn_cast<NamespaceDecl>(
+                                Callee->getDeclContext()->getRedeclContext())
+                          : nullptr;
+  if (!Callee || !Callee->getIdentifier() || Callee->getName() != "run" ||
+      !NS || !NS->getIdentifier() || NS->getName() != "QtConcurrent")
+    return false;
+  // QtConcurrent::run(f, args...), run(pool, f, args...),
+  // run(object, &C::f, args...): a task of Qt's global pool, waited for
+  // through the QFuture it returns.
+  Args.assign(Call.arg_begin(), Call.arg_end());
+  CallableIndex = 0;
+  if (!Args.empty() && Args[0]->getType()->isPointerType() &&
+      isRecordNamed(Args[0]->getType()->getPointeeCXXRecordDecl(),
+                    "QThreadPool", ""))
+    CallableIndex = 1;
+  if (CallableIndex + 1 < Args.size() &&
+      Args[CallableIndex + 1]->getType()->isMemberFunctionPointerType()) {
+    // (object, &C::f, args...): the member function on the object.
+    std::swap(Args[CallableIndex], Args[CallableIndex + 1]);
+  }
+  Site.Kind = SpawnKind::ThreadObject;
+  return true;
+}
+
 static std::optional<SpawnSite>
 analyzeSpawnImpl(const Expr *Spawn, ASTContext &Context,
                  llvm::ArrayRef<SpawnFunction> SpawnFunctions, bool Infer) {
@@ -1055,6 +1234,15 @@ analyzeSpawnImpl(const Expr *Spawn, ASTContext &Context,
     // `emplace(position, callable, args...)`.
     if (Member->getMethodDecl()->getName() == "emplace")
       CallableIndex = 1;
+  } else if (const auto *Call = dyn_cast<CallExpr>(Spawn);
+             Call && threadObjectStart(*Call, Site, Args, CallableIndex)) {
+    if (Site.Entry.Function) {
+      // The run() of a thread object: no callable argument to resolve.
+      Site.EnclosingFunction = enclosingFunction(*Spawn, Context);
+      if (Site.Kind == SpawnKind::ThreadObject && !Site.HandleDecl)
+        findHandle(Site, Context);
+      return Site;
+    }
   } else if (const auto *Member = dyn_cast<CXXMemberCallExpr>(Spawn);
              Member && Member->getMethodDecl() &&
              Member->getMethodDecl()->getIdentifier() &&

@@ -85,6 +85,11 @@ enum class SpawnKind {
                      ///< a thread as std::thread is, but its destructor
                      ///< detaches (Boost.Thread's default) and interrupt()
                      ///< stops it at interruption points
+  ThreadObject,      ///< a thread run by a library's thread object: a QThread
+                     ///< subclass's run() started by start(), Poco::Thread's
+                     ///< start(Runnable&)/startFunc(f), QtConcurrent::run(f);
+                     ///< joined by join(), tryJoin(), wait(), waitForFinished()
+                     ///< or result() on that object (SpawnSite::HandleDecl)
   ParallelAlgorithm, ///< the body of a parallel algorithm (std::for_each
                      ///< with std::execution::par, tbb::parallel_for, ...):
                      ///< it runs on several threads at once, and the call

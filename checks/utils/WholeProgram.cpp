@@ -1062,10 +1062,11 @@ private:
         // A pool task (an inferred pool's submit, an asio handler) runs on
         // the pool's threads, which the pool stops, and a parallel
         // algorithm's body on the library's: not a thread of its own, as in
-        // the per-unit check. A boost::thread can be interrupted, which the
-        // facts do not say.
+        // the per-unit check. A boost::thread can be interrupted, and a
+        // library's thread object (QThread, Poco::Thread) has its own stop
+        // requests, which the facts do not say.
         if (S.Kind == "pool task" || S.Kind == "parallel algorithm" ||
-            S.Kind == "boost::thread")
+            S.Kind == "boost::thread" || S.Kind == "thread object")
           continue;
         const Definition *Entry = lookup(S.Entry);
         if (!Entry)

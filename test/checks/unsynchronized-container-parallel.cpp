@@ -6,7 +6,7 @@
 // parallel_for and parallel_for_each. The call returns when every thread
 // is done, so the caller's own code is ordered with the body; the body
 // races with itself. Tasks run by a tbb::task_group run until its wait().
-// Needs oneTBB's headers (tools/deps/parallel.txt).
+// Needs oneTBB's headers (tools/deps/thread-libraries.txt).
 
 #include <algorithm>
 #include <execution>
