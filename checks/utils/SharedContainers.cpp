@@ -636,6 +636,23 @@ const CXXRecordDecl *threadClass(const SpawnSite &Site) {
   return classRunOnThis(Site);
 }
 
+/// Is \p Site started by one of \p Functions, directly or from a lambda
+/// written inside one of them?
+static bool
+postedWithin(const SpawnSite &Site,
+             const llvm::DenseSet<const FunctionDecl *> &Functions) {
+  const FunctionDecl *F = Site.EnclosingFunction;
+  for (unsigned Depth = 0; F && Depth < 4; ++Depth) {
+    if (Functions.count(F))
+      return true;
+    const auto *Method = dyn_cast<CXXMethodDecl>(F);
+    if (!Method || !Method->getParent()->isLambda())
+      return false;
+    F = dyn_cast<FunctionDecl>(Method->getParent()->getDeclContext());
+  }
+  return false;
+}
+
 /// Do two pool tasks run one after another: both submitted to the same
 /// pool object, whose class starts a single worker thread?
 bool serialisedTasks(const SpawnSite &A, const SpawnSite &B) {
@@ -1375,9 +1392,14 @@ Analysis::run(std::optional<llvm::ArrayRef<const Expr *>> SpawnExpressions) {
           !Serialised(Site, *Result.Spawns[J]))
         Pairs.push_back({P.Thread, Info[J].Thread});
     // Handlers posted by different functions to a context several threads
-    // run (each pair once).
+    // run (each pair once). A handler that the other one's work posts
+    // (asio's chains: a read handler starting the write whose handler
+    // starts the next read) is pending only once that work has run: the
+    // chain is an implicit strand.
     for (unsigned J = I + 1; J < Info.size(); ++J)
-      if (Asio.concurrentAcrossFunctions(Site, *Result.Spawns[J]))
+      if (Asio.concurrentAcrossFunctions(Site, *Result.Spawns[J]) &&
+          !postedWithin(*Result.Spawns[J], FunctionsOf[Info[I].Thread]) &&
+          !postedWithin(Site, FunctionsOf[Info[J].Thread]))
         Pairs.push_back({P.Thread, Info[J].Thread});
     if (P.Methods)
       Pairs.push_back({P.Thread, *P.Methods, &FunctionsOf[P.Thread]});

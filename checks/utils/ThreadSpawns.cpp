@@ -894,10 +894,14 @@ static void resolveIoObjectContext(const Expr *IoObject, AsioSubmission &Out) {
   const Expr *Made = Construct->getArg(0);
   // An I/O object keeps a polymorphic executor (any_io_executor): the
   // strand or executor it was made from is converted into one.
+  // (Boost 1.74's any_executor takes a defaulted SFINAE argument after it.)
   while (const auto *Converted =
              dyn_cast_or_null<CXXConstructExpr>(ignoreWrappers(Made))) {
-    if (Converted->getNumArgs() != 1 ||
-        asioClassOf(Converted->getType()) != AsioClass::None)
+    if (Converted->getNumArgs() == 0 ||
+        asioClassOf(Converted->getType()) != AsioClass::None ||
+        !llvm::all_of(
+            llvm::drop_begin(Converted->arguments()),
+            [](const Expr *Arg) { return isa<CXXDefaultArgExpr>(Arg); }))
       break;
     Made = Converted->getArg(0);
   }

@@ -187,6 +187,109 @@ private:
   Index Seen;
 };
 
+// Two sockets, each made with a strand of its own: their handlers are not
+// ordered with each other.
+class TwoStrands {
+public:
+  TwoStrands()
+      : Left(asio::make_strand(Ctx)), Right(asio::make_strand(Ctx)) {}
+  void start() {
+    for (int I = 0; I < 2; ++I)
+      Runners.emplace_back([this] { Ctx.run(); });
+    readLeft();
+    readRight();
+  }
+
+private:
+  void readLeft() {
+    Left.async_read_some(asio::buffer(LeftData),
+                         [this](const ErrorCode &, std::size_t N) {
+                           Lengths[static_cast<int>(N)].push_back(1);
+                         });
+    // CHECK-NOTES: :[[@LINE-2]]:28: warning: 'Lengths' is modified here on the thread started at line [[@LINE-4]] while it is modified on the thread started at line [[@LINE+7]], with no mutex held at both accesses; {{.*}} [concguard-unsynchronized-container]
+    // CHECK-NOTES-COUNT-2: note: FIX-IT applied suggested code changes
+    // CHECK-NOTES: :[[@LINE+7]]:29: note: modified here
+    // CHECK-NOTES: :[[@LINE-7]]:5: note: thread started here
+    // CHECK-NOTES: :[[@LINE+12]]:9: note: 'Lengths' declared here
+  }
+  void readRight() {
+    Right.async_read_some(asio::buffer(RightData),
+                          [this](const ErrorCode &, std::size_t N) {
+                            Lengths.erase(static_cast<int>(N));
+                          });
+  }
+  asio::io_context Ctx;
+  asio::ip::tcp::socket Left, Right;
+  std::vector<std::thread> Runners;
+  std::array<char, 4> LeftData{}, RightData{};
+  Index Lengths;
+};
+
+// Clean: a chain of operations, each started by the previous one's
+// handler (a read handler starting the write, whose handler starts the
+// next read), has one handler pending at a time: asio's implicit strand.
+class Chain {
+public:
+  Chain() : Socket(Ctx) {}
+  void start() {
+    for (int I = 0; I < 2; ++I)
+      Runners.emplace_back([this] { Ctx.run(); });
+    doRead();
+  }
+
+private:
+  void doRead() {
+    Socket.async_read_some(asio::buffer(Data),
+                           [this](const ErrorCode &, std::size_t N) {
+                             Pending.push_back(static_cast<int>(N));
+                             doWrite();
+                           });
+  }
+  void doWrite() {
+    asio::async_write(Socket, asio::buffer(Data),
+                      [this](const ErrorCode &, std::size_t) {
+                        Pending.clear();
+                        doRead();
+                      });
+  }
+  asio::io_context Ctx;
+  asio::ip::tcp::socket Socket;
+  std::vector<std::thread> Runners;
+  std::array<char, 4> Data{};
+  std::vector<int> Pending;
+};
+
+// Clean: the same chain, the next operation started from a lambda written
+// inside the handler.
+class NestedChain {
+public:
+  NestedChain() : Timer(Ctx) {}
+  void start() {
+    for (int I = 0; I < 2; ++I)
+      Runners.emplace_back([this] { Ctx.run(); });
+    arm();
+  }
+
+private:
+  void arm() {
+    Timer.async_wait([this](const ErrorCode &) {
+      Ticks.push_back(1);
+      auto Next = [this] { rearm(); };
+      Next();
+    });
+  }
+  void rearm() {
+    Timer.async_wait([this](const ErrorCode &) {
+      Ticks.clear();
+      arm();
+    });
+  }
+  asio::io_context Ctx;
+  asio::steady_timer Timer;
+  std::vector<std::thread> Runners;
+  std::vector<int> Ticks;
+};
+
 // Clean: both I/O objects were made from one named strand, which runs
 // their handlers one after another.
 class StrandPoller {
@@ -367,6 +470,8 @@ private:
 // CHECK-FIXES: concguard::snapshot_map<int, std::vector<int>, std::map<int, std::vector<int>>> Peers;
 // CHECK-FIXES: Timer.async_wait([this](const ErrorCode &) { Seen.upsert(1, [&](auto &value) { value.push_back(1); }); });
 // CHECK-FIXES: concguard::snapshot_map<int, std::vector<int>, std::map<int, std::vector<int>>> Seen;
+// CHECK-FIXES: Lengths.upsert(static_cast<int>(N), [&](auto &value) { value.push_back(1); });
+// CHECK-FIXES: concguard::snapshot_map<int, std::vector<int>, std::map<int, std::vector<int>>> Lengths;
 // CHECK-FIXES: Seen.with_lock([&](auto &Seen) { Seen.push_back(1); });
 // CHECK-FIXES: asio::spawn(Ctx, [this](asio::yield_context) { Seen.with_lock([&](auto &Seen) { Seen.clear(); }); });
 // CHECK-FIXES: concguard::synchronized<std::vector<int>> Seen;
