@@ -117,8 +117,11 @@ struct FactSpawn {
   /// run while the thread does.
   std::vector<unsigned> RegionAccesses, RegionCalls, RegionSpawns;
   /// How the thread is started: "std::thread", "std::jthread",
-  /// "std::async", "pthread_create", "spawn function" or "pool task" (a
-  /// task submitted to a thread pool inferred by its shape).
+  /// "std::async", "pthread_create", "spawn function", "pool task" (a task
+  /// of a pool inferred by its shape, a boost::asio handler, a
+  /// tbb::task_group or Poco::ThreadPool task), "boost::thread", "thread
+  /// object" (QThread, Poco::Thread, QtConcurrent::run) or "parallel
+  /// algorithm" (its body, which runs beside itself).
   std::string Kind;
   /// The std::async future is discarded (it waits at the end of the
   /// statement).

@@ -450,15 +450,52 @@ static void collectTryStmts(const Stmt *S,
     collectTryStmts(Child, Out);
 }
 
-/// Does \p S hold a statement of \p Reached that may throw: a call, a
-/// construction (of a class type), a `new` or a `throw`?
+/// Does the try block of \p Try declare \p Var?
+static bool declares(const CXXTryStmt *Try, const VarDecl *Var) {
+  llvm::SmallVector<const Stmt *, 16> Work{Try->getTryBlock()};
+  while (!Work.empty()) {
+    const Stmt *S = Work.pop_back_val();
+    if (!S || isa<LambdaExpr>(S))
+      continue;
+    if (const auto *Decls = dyn_cast<DeclStmt>(S))
+      for (const Decl *D : Decls->decls())
+        if (D->getCanonicalDecl() == Var->getCanonicalDecl())
+          return true;
+    Work.append(S->child_begin(), S->child_end());
+  }
+  return false;
+}
+
+/// Is \p F declared not to throw (`noexcept`, `throw()`)? An exception
+/// specification not yet computed (an implicit member's) counts as
+/// throwing.
+static bool declaredNothrow(const FunctionDecl *F) {
+  const auto *Proto = F ? F->getType()->getAs<FunctionProtoType>() : nullptr;
+  if (!Proto)
+    return false;
+  ExceptionSpecificationType Spec = Proto->getExceptionSpecType();
+  if (Spec == EST_Unevaluated || Spec == EST_Uninstantiated ||
+      Spec == EST_Unparsed || Spec == EST_DependentNoexcept)
+    return false;
+  return Proto->isNothrow();
+}
+
+/// Does \p S hold a statement of \p Reached that may throw: a call or a
+/// construction not declared `noexcept`, a `new` or a `throw`?
 static bool mayThrowIn(const Stmt *S,
                        const llvm::DenseSet<const Stmt *> &Reached) {
   if (!S || isa<LambdaExpr>(S))
     return false;
-  if (isa<CallExpr, CXXConstructExpr, CXXNewExpr, CXXThrowExpr>(S) &&
-      Reached.count(S))
-    return true;
+  if (Reached.count(S)) {
+    if (const auto *Call = dyn_cast<CallExpr>(S);
+        Call && !declaredNothrow(Call->getDirectCallee()))
+      return true;
+    if (const auto *Construct = dyn_cast<CXXConstructExpr>(S);
+        Construct && !declaredNothrow(Construct->getConstructor()))
+      return true;
+    if (isa<CXXNewExpr, CXXThrowExpr>(S))
+      return true;
+  }
   return llvm::any_of(S->children(), [&](const Stmt *Child) {
     return mayThrowIn(Child, Reached);
   });
@@ -549,6 +586,21 @@ Region computeRegion(const SpawnSite &Site, ASTContext &Context) {
   // handlers of the try statements the region has reached so far.
   llvm::SmallVector<const CXXTryStmt *, 4> Tries;
   collectTryStmts(Function->getBody(), Tries);
+  // A handle (or pool) declared in a try block is destroyed while the
+  // exception unwinds, before the handler runs: its destructor joins (a
+  // std::jthread, a future of std::async, a pool) or ends the program (a
+  // joinable std::thread). A boost::thread's detaches and its thread runs
+  // on beside the handler.
+  const VarDecl *Owner = nullptr;
+  if (Site.Kind != SpawnKind::BoostThread) {
+    if (const auto *Var = dyn_cast_or_null<VarDecl>(Site.HandleDecl);
+        Var && Var->hasLocalStorage())
+      Owner = Var;
+    else if (Pool && Pool->Path.size() == 1)
+      if (const auto *PoolVar = dyn_cast<VarDecl>(Pool->root());
+          PoolVar && PoolVar->hasLocalStorage())
+        Owner = PoolVar;
+  }
   llvm::DenseSet<const CXXTryStmt *> TriesEntered;
   for (;;) {
     while (!Worklist.empty()) {
@@ -587,7 +639,7 @@ Region computeRegion(const SpawnSite &Site, ASTContext &Context) {
             Worklist.push_back({Next, 0});
     }
     for (const CXXTryStmt *Try : Tries)
-      if (!TriesEntered.count(Try) &&
+      if (!TriesEntered.count(Try) && !(Owner && declares(Try, Owner)) &&
           mayThrowIn(Try->getTryBlock(), Result.Stmts)) {
         TriesEntered.insert(Try);
         for (const CFGBlock *Block : *Graph)
@@ -634,6 +686,25 @@ const CXXRecordDecl *threadClass(const SpawnSite &Site) {
       Site.Kind == SpawnKind::ParallelAlgorithm)
     return nullptr;
   return classRunOnThis(Site);
+}
+
+/// Does \p Body join the thread held by the data member \p Handle
+/// (`Handle.join()`, `Handle->join()`)?
+static bool joinsMember(const Stmt *Body, const FieldDecl &Handle) {
+  llvm::SmallVector<const Stmt *, 32> Work{Body};
+  while (!Work.empty()) {
+    const Stmt *S = Work.pop_back_val();
+    if (!S || isa<LambdaExpr>(S))
+      continue;
+    if (const auto *Call = dyn_cast<CallExpr>(S))
+      if (std::optional<ThreadLifetimeCall> Lifetime =
+              threadLifetimeCall(*Call);
+          Lifetime && Lifetime->Op == ThreadLifetimeOp::Join &&
+          LockScopeAnalysis::keyOf(Lifetime->Handle) == makeKey({&Handle}))
+        return true;
+    Work.append(S->child_begin(), S->child_end());
+  }
+  return false;
 }
 
 /// Is \p Site started by one of \p Functions, directly or from a lambda
@@ -1039,6 +1110,17 @@ private:
     const ValueDecl *Root = Key.root();
     if (!Root)
       return false;
+    // A parallel algorithm copies a functor body for its tasks: the
+    // functor's own members (not those it refers to) are each task's.
+    if (const auto *Field = dyn_cast<FieldDecl>(Root);
+        Field && Ctx.Kind == ContextKind::Thread && Ctx.Spawn &&
+        Ctx.Spawn->Kind == SpawnKind::ParallelAlgorithm &&
+        !Ctx.Spawn->Entry.Lambda && !Field->getType()->isReferenceType() &&
+        !Field->getType()->isPointerType())
+      if (const auto *Functor =
+              dyn_cast_or_null<CXXMethodDecl>(Ctx.Spawn->Entry.Function);
+          Functor && Field->getParent() == Functor->getParent())
+        return false;
     // Elsewhere has no `this` in common with the thread: only globals.
     if (isa<FieldDecl>(Root))
       return Ctx.Kind != ContextKind::Elsewhere;
@@ -1372,6 +1454,14 @@ Analysis::run(std::optional<llvm::ArrayRef<const Expr *>> SpawnExpressions) {
         Work.insert(FunctionsOf[Info[I].Thread].begin(),
                     FunctionsOf[Info[I].Thread].end());
         Work.insert(Result.Spawns[I]->EnclosingFunction);
+        // And the functions that join it: what they do after the join (a
+        // stop() clearing the state) runs beside no handler.
+        if (const auto *Field =
+                dyn_cast_or_null<FieldDecl>(Result.Spawns[I]->HandleDecl))
+          for (const CXXMethodDecl *Method : Owner->methods())
+            if (const FunctionDecl *Definition = Method->getDefinition();
+                Definition && joinsMember(Definition->getBody(), *Field))
+              Work.insert(Definition);
       }
 
   // Pairs of contexts that may run at the same time.

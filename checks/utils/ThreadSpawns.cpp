@@ -91,6 +91,20 @@ static bool isBoostRecordType(QualType T, llvm::StringRef Name) {
 
 bool isBoostThreadType(QualType T) { return isBoostRecordType(T, "thread"); }
 bool isBoostThreadGroupType(QualType T) {
+  if (T.isNull())
+    return false;
+  // Through a pointer or a smart pointer to the group.
+  T = T.getNonReferenceType();
+  if (T->isPointerType())
+    T = T->getPointeeType();
+  else if (const auto *Smart =
+               dyn_cast_or_null<ClassTemplateSpecializationDecl>(recordOf(T));
+           Smart && Smart->getIdentifier() &&
+           llvm::is_contained({"unique_ptr", "shared_ptr", "scoped_ptr"},
+                              Smart->getName()) &&
+           Smart->getTemplateArgs().size() > 0 &&
+           Smart->getTemplateArgs()[0].getKind() == TemplateArgument::Type)
+    T = Smart->getTemplateArgs()[0].getAsType();
   return isBoostRecordType(T, "thread_group");
 }
 bool isStdJThreadType(QualType T) { return isStdRecordType(T, {"jthread"}); }
@@ -562,6 +576,17 @@ static void findHandle(SpawnSite &Site, ASTContext &Context) {
     }
     return;
   }
+  // `Group.add_thread(new boost::thread(f))`: a thread of the group, joined
+  // by its join_all().
+  if (Parent.get<CXXNewExpr>())
+    if (const auto *Add =
+            skipWrappers(Parent, Context).get<CXXMemberCallExpr>();
+        Add && Add->getMethodDecl() && Add->getMethodDecl()->getIdentifier() &&
+        Add->getMethodDecl()->getName() == "add_thread" &&
+        isBoostRecord(Add->getMethodDecl()->getParent(), "thread_group")) {
+      Site.Handle = HandleKind::Container;
+      return;
+    }
   if (Parent.get<CXXNewExpr>()) {
     Site.Handle = HandleKind::Heap;
     Site.HandleDecl = heapThreadOwner(Parent, Context);
@@ -1802,7 +1827,10 @@ inferredSpawnWrapperImpl(const FunctionDecl &Function, ASTContext &Context,
     if (const auto *Start = Nodes.getNodeAs<Expr>("spawn"))
       if (std::optional<SpawnSite> Site =
               analyzeSpawnImpl(Start, Context, {}, /*Infer=*/false);
-          Site && outlivesWrapper(*Site, Context))
+          Site && Site->Kind != SpawnKind::BoostThread &&
+          Site->Kind != SpawnKind::ThreadObject &&
+          Site->Kind != SpawnKind::ParallelAlgorithm &&
+          outlivesWrapper(*Site, Context))
         Starts.push_back(std::move(*Site));
   for (unsigned Index : Callables) {
     llvm::DenseSet<const Decl *> Made =
@@ -1897,8 +1925,12 @@ const CXXMemberCallExpr *containerCall(const SpawnSite &Site,
       (Site.Kind == SpawnKind::StdThread || Site.Kind == SpawnKind::JThread ||
        Site.Kind == SpawnKind::BoostThread))
     return Call;
-  return skipWrappers(DynTypedNode::create(*Site.Spawn), Context)
-      .get<CXXMemberCallExpr>();
+  DynTypedNode Parent =
+      skipWrappers(DynTypedNode::create(*Site.Spawn), Context);
+  // `Group.add_thread(new boost::thread(f))`.
+  if (Parent.get<CXXNewExpr>())
+    Parent = skipWrappers(Parent, Context);
+  return Parent.get<CXXMemberCallExpr>();
 }
 
 std::optional<UnwoundThreadContainer>

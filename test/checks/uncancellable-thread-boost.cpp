@@ -11,6 +11,7 @@
 #include <boost/thread/thread.hpp>
 
 #include <atomic>
+#include <functional>
 
 void spin() {
   for (;;)
@@ -34,3 +35,19 @@ private:
   }
   boost::thread Worker;
 };
+
+// Nor through a function that hands its callable to a boost::thread (no
+// inferred spawn wrapper around one).
+class Service {
+public:
+  void begin(std::function<void()> Work) { Worker = boost::thread(Work); }
+  void end() {
+    Worker.interrupt();
+    Worker.join();
+  }
+
+private:
+  boost::thread Worker;
+};
+
+void serve(Service &S) { S.begin(spin); }

@@ -135,6 +135,36 @@ private:
   Index Peers;
 };
 
+// Clean: stop() clears the map after joining the service thread, and the
+// public handler function runs on that thread only.
+class StoppedTransports {
+public:
+  StoppedTransports() : Timer(Service) {}
+  void start() {
+    Thread = std::thread([this] { Service.run(); });
+    arm();
+  }
+  void stop() {
+    Service.stop();
+    Thread.join();
+    Peers.clear();
+  }
+  void cleanup(const ErrorCode &) {
+    Peers.erase(1);
+    arm();
+  }
+
+private:
+  void arm() {
+    Timer.async_wait(
+        std::bind(&StoppedTransports::cleanup, this, std::placeholders::_1));
+  }
+  asio::io_context Service;
+  asio::steady_timer Timer;
+  std::thread Thread;
+  Index Peers;
+};
+
 // Clean: the context is run by a thread of no object of this class (a
 // parameter, run elsewhere): nothing says which threads call addPeer.
 class BorrowedService {

@@ -63,6 +63,21 @@ int groupJoined() {
   return static_cast<int>(Counts.size());
 }
 
+std::vector<int> Totals;
+void total() { Totals.push_back(1); }
+
+// Clean: a thread added to a group with add_thread, and a group held through
+// a pointer: join_all() joins them before the writes.
+void addedToGroup(boost::thread_group *Group) {
+  boost::thread_group Threads;
+  Threads.add_thread(new boost::thread(total));
+  Threads.join_all();
+  Totals.clear();
+  Group->create_thread(total);
+  Group->join_all();
+  Totals.clear();
+}
+
 // A member thread on `this`, through boost::bind: the class's other member
 // functions run beside it.
 class Service {

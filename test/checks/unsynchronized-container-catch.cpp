@@ -1,4 +1,4 @@
-// RUN: %check_concguard -std=c++17 %s concguard-unsynchronized-container %t \
+// RUN: %check_concguard -std=c++20 %s concguard-unsynchronized-container %t \
 // RUN:   -- -- -isystem %runtime_include
 
 // A catch handler runs beside a thread when a statement of its try block
@@ -8,6 +8,7 @@
 // wallet2::refresh, where the handlers rebuild a list that a pool task is
 // still reading.)
 
+#include <future>
 #include <list>
 #include <map>
 #include <stdexcept>
@@ -61,7 +62,7 @@ void handledBefore(std::list<int> &History) {
 }
 
 // Clean: the thread is joined inside the try block before anything there
-// may throw, and the handler joins it too when it is still running.
+// may throw.
 void joinedFirst(std::list<int> &History) {
   std::thread Puller([&History] {
     int Size = static_cast<int>(History.size());
@@ -73,6 +74,53 @@ void joinedFirst(std::list<int> &History) {
   } catch (const std::exception &) {
     History.clear();
   }
+}
+
+// Clean: a std::jthread declared in the try block is joined by its
+// destructor while the exception unwinds, before the handler runs.
+void jthreadInTry(std::list<int> &History) {
+  try {
+    std::jthread Puller([&History] {
+      int Size = static_cast<int>(History.size());
+      (void)Size;
+    });
+    process(1);
+  } catch (...) {
+    History.clear();
+  }
+}
+
+// Clean: a std::async future declared in the try block waits in its
+// destructor; the loop's next round starts another task only after it.
+void asyncInTry(std::list<int> &History) {
+  for (int Round = 0; Round < 3; ++Round) {
+    try {
+      auto Size = std::async(std::launch::async, [&History] {
+        return static_cast<int>(History.size());
+      });
+      process(Round);
+      (void)Size.get();
+    } catch (...) {
+      History.clear();
+      continue;
+    }
+  }
+}
+
+void quiet(int Batch) noexcept;
+
+// Clean: the try block holds only a call declared noexcept.
+void nothrowCall(std::list<int> &History) {
+  std::thread Puller([&History] {
+    int Size = static_cast<int>(History.size());
+    (void)Size;
+  });
+  try {
+    quiet(1);
+  } catch (...) {
+    History.clear();
+  }
+  Puller.join();
 }
 
 // Clean: nothing in the try block may throw.

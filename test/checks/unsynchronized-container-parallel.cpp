@@ -84,6 +84,26 @@ std::set<int> sequential(const std::vector<int> &In) {
   return Seen;
 }
 
+// Clean: the functor's own vector is copied for each task; only what it
+// refers to is shared.
+struct Collector {
+  std::vector<int> Seen;
+  void operator()(int X) { Seen.push_back(X); }
+};
+void collect(const std::vector<int> &In) {
+  std::for_each(std::execution::par, In.begin(), In.end(), Collector{});
+}
+
+// Clean: the body only reads the vector, and the caller writes it after the
+// algorithm returns (nothing of the caller runs beside the body).
+std::vector<int> readThenGrow(const std::vector<int> &In) {
+  std::vector<int> Out(In);
+  std::for_each(std::execution::par, In.begin(), In.end(),
+                [&Out](int) { (void)Out.size(); });
+  Out.push_back(0);
+  return Out;
+}
+
 // Clean: the body only reads the shared set.
 int hits(const std::vector<int> &In, const std::set<int> &Wanted) {
   return static_cast<int>(std::count_if(
