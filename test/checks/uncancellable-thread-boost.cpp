@@ -5,13 +5,14 @@
 // it alone: its destructor detaches (Boost.Thread's default, version 2)
 // instead of calling std::terminate, and interrupt() stops it at its
 // interruption points (sleep, wait, this_thread::interruption_point), which
-// the check's stop model does not know. Nothing is reported here, for
-// shapes that would be reported with std::thread.
+// the check's stop model does not know. Nothing is reported for
+// boost::thread here, for shapes that are reported with std::thread.
 
 #include <boost/thread/thread.hpp>
 
 #include <atomic>
 #include <functional>
+#include <thread>
 
 void spin() {
   for (;;)
@@ -19,6 +20,11 @@ void spin() {
 }
 
 void detachedByDestructor() { boost::thread Worker(spin); }
+
+// The same shapes with std::thread are reported.
+void stdDetached() { std::thread(spin).detach(); }
+// CHECK-MESSAGES: :[[@LINE-1]]:22: warning: detached thread can be neither stopped nor joined: {{.*}} [concguard-uncancellable-thread]
+// CHECK-MESSAGES: :[[@LINE-2]]:22: warning: thread runs a loop that can never end: nothing can stop the thread or wait for it to finish [concguard-uncancellable-thread]
 
 class Monitor {
 public:
