@@ -546,6 +546,24 @@ static const ValueDecl *heapThreadOwner(DynTypedNode Node,
   return nullptr;
 }
 
+/// The declaration a thread handle expression names (`W`, `this->W`, a
+/// raw pointer `P` for `P->`): the handle of \p Site.
+static void setObjectHandle(SpawnSite &Site, const Expr *Object) {
+  Object = ignoreWrappers(Object);
+  if (const auto *Ref = dyn_cast_or_null<DeclRefExpr>(Object)) {
+    if (const auto *Var = dyn_cast<VarDecl>(Ref->getDecl())) {
+      Site.HandleDecl = Var;
+      Site.Handle =
+          Var->hasLocalStorage() ? HandleKind::Local : HandleKind::Global;
+    }
+  } else if (const auto *Member = dyn_cast_or_null<MemberExpr>(Object)) {
+    if (const auto *Field = dyn_cast<FieldDecl>(Member->getMemberDecl())) {
+      Site.HandleDecl = Field;
+      Site.Handle = HandleKind::Member;
+    }
+  }
+}
+
 static void findHandle(SpawnSite &Site, ASTContext &Context) {
   if (Site.Handle == HandleKind::Container)
     return;
@@ -595,19 +613,7 @@ static void findHandle(SpawnSite &Site, ASTContext &Context) {
   if (const auto *Assign = Parent.get<CXXOperatorCallExpr>();
       Assign && Assign->getOperator() == OO_Equal &&
       Assign->getNumArgs() == 2) {
-    const Expr *Target = Assign->getArg(0)->IgnoreParenImpCasts();
-    if (const auto *Ref = dyn_cast<DeclRefExpr>(Target)) {
-      if (const auto *Var = dyn_cast<VarDecl>(Ref->getDecl())) {
-        Site.HandleDecl = Var;
-        Site.Handle =
-            Var->hasLocalStorage() ? HandleKind::Local : HandleKind::Global;
-      }
-    } else if (const auto *Member = dyn_cast<MemberExpr>(Target)) {
-      if (const auto *Field = dyn_cast<FieldDecl>(Member->getMemberDecl())) {
-        Site.HandleDecl = Field;
-        Site.Handle = HandleKind::Member;
-      }
-    }
+    setObjectHandle(Site, Assign->getArg(0));
     return;
   }
   if (const auto *Call = Parent.get<CXXMemberCallExpr>()) {
@@ -1113,24 +1119,6 @@ static bool isQThread(const CXXRecordDecl *R) {
 }
 static bool isPocoRunnable(const CXXRecordDecl *R) {
   return isRecordNamed(R, "Runnable", "Poco");
-}
-
-/// The declaration a thread object expression names (`W`, `this->W`,
-/// `P->` through a raw pointer `P`): its handle.
-static void setObjectHandle(SpawnSite &Site, const Expr *Object) {
-  Object = ignoreWrappers(Object);
-  if (const auto *Ref = dyn_cast_or_null<DeclRefExpr>(Object)) {
-    if (const auto *Var = dyn_cast<VarDecl>(Ref->getDecl())) {
-      Site.HandleDecl = Var;
-      Site.Handle =
-          Var->hasLocalStorage() ? HandleKind::Local : HandleKind::Global;
-    }
-  } else if (const auto *Member = dyn_cast_or_null<MemberExpr>(Object)) {
-    if (const auto *Field = dyn_cast<FieldDecl>(Member->getMemberDecl())) {
-      Site.HandleDecl = Field;
-      Site.Handle = HandleKind::Member;
-    }
-  }
 }
 
 /// A thread started through a library's thread object (SpawnKind::
