@@ -290,23 +290,28 @@ public:
       Stops.insert(Call);
     return true;
   }
+  // A guard (`if (T.joinable()) T.join();`) or a loop over the threads
+  // that joins one of them stops the thread as a whole, condition
+  // included. Not when the spawn itself is inside: then the statement is
+  // the thread's whole life (`if (C) { std::thread T(F); Work(); T.join(); }`
+  // or one thread per iteration) and only the join itself stops it.
   bool TraverseIfStmt(IfStmt *If) {
-    if (containsJoin(If->getThen()))
+    if (joinsOutsideSpawn(If, If->getThen()))
       return markAll(If);
     return RecursiveASTVisitor::TraverseIfStmt(If);
   }
   bool TraverseForStmt(ForStmt *For) {
-    if (containsJoin(For->getBody()))
+    if (joinsOutsideSpawn(For, For->getBody()))
       return markAll(For);
     return RecursiveASTVisitor::TraverseForStmt(For);
   }
   bool TraverseCXXForRangeStmt(CXXForRangeStmt *For) {
-    if (containsJoin(For->getBody()))
+    if (joinsOutsideSpawn(For, For->getBody()))
       return markAll(For);
     return RecursiveASTVisitor::TraverseCXXForRangeStmt(For);
   }
   bool TraverseWhileStmt(WhileStmt *While) {
-    if (containsJoin(While->getBody()))
+    if (joinsOutsideSpawn(While, While->getBody()))
       return markAll(While);
     return RecursiveASTVisitor::TraverseWhileStmt(While);
   }
@@ -415,6 +420,20 @@ private:
         Arrow && Arrow->getOperator() == OO_Arrow && Arrow->getNumArgs() == 1)
       Object = ignoreWrappers(Arrow->getArg(0));
     return Object && sameObject(Object);
+  }
+
+  bool joinsOutsideSpawn(const Stmt *Whole, const Stmt *Body) const {
+    return containsJoin(Body) && !containsStmt(Whole, Site.Spawn);
+  }
+
+  static bool containsStmt(const Stmt *S, const Stmt *Target) {
+    if (!S)
+      return false;
+    if (S == Target)
+      return true;
+    return llvm::any_of(S->children(), [&](const Stmt *Child) {
+      return containsStmt(Child, Target);
+    });
   }
 
   bool containsJoin(const Stmt *S) const {
