@@ -238,6 +238,8 @@ json::Value summaryJSON(const Report &R) {
                  {"toolErrors", static_cast<int64_t>(R.Errors.size())}};
   if (unsigned Compat = boostCompatUnits(R))
     S["boostCompatTranslationUnits"] = Compat;
+  if (unsigned Delayed = delayedTemplateParsingUnits(R))
+    S["delayedTemplateParsingTranslationUnits"] = Delayed;
   if (!R.Suppressed.empty())
     S["suppressed"] = static_cast<int64_t>(R.Suppressed.size());
   if (R.HasBaseline) {
@@ -260,6 +262,11 @@ StringRef sourceLineAt(const Finding &F) {
 unsigned boostCompatUnits(const Report &R) {
   return llvm::count_if(R.Units,
                         [](const UnitResult &U) { return U.BoostCompat; });
+}
+
+unsigned delayedTemplateParsingUnits(const Report &R) {
+  return llvm::count_if(
+      R.Units, [](const UnitResult &U) { return U.DelayedTemplateParsing; });
 }
 
 /// The prose paragraphs of a page's Markdown \p Text, each on one line and
@@ -537,6 +544,8 @@ json::Value toJSON(const Report &R) {
     json::Object UO{{"path", U.Path}, {"status", U.Ok ? "ok" : "error"}};
     if (U.BoostCompat)
       UO["boostCompat"] = true;
+    if (U.DelayedTemplateParsing)
+      UO["delayedTemplateParsing"] = true;
     Units.push_back(std::move(UO));
   }
   for (const Finding &F : R.Findings)
@@ -651,6 +660,8 @@ llvm::Expected<Report> readReport(StringRef Path) {
         U.Path = S->str();
       U.Ok = UO->getString("status") == StringRef("ok");
       U.BoostCompat = UO->getBoolean("boostCompat").value_or(false);
+      U.DelayedTemplateParsing =
+          UO->getBoolean("delayedTemplateParsing").value_or(false);
       R.Units.push_back(std::move(U));
     }
   for (const json::Value &V : *Findings) {

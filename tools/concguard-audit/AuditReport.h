@@ -83,6 +83,9 @@ struct UnitResult {
   /// Parsed with concguard's Boost compatibility headers
   /// (tools/common/BoostCompat.h).
   bool BoostCompat = false;
+  /// Parsed with -fdelayed-template-parsing, because a library header it
+  /// includes does not compile otherwise (ConcGuardAudit.cpp's analyse()).
+  bool DelayedTemplateParsing = false;
 };
 
 struct Rule {
@@ -125,6 +128,9 @@ llvm::StringRef sourceLineAt(const Finding &F);
 
 /// How many units were parsed with the Boost compatibility headers.
 unsigned boostCompatUnits(const Report &R);
+
+/// How many units were parsed with -fdelayed-template-parsing.
+unsigned delayedTemplateParsingUnits(const Report &R);
 
 /// Sorts units, findings and errors, drops duplicate findings (a header
 /// finding is seen from every translation unit that includes the header)

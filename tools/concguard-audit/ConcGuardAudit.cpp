@@ -29,6 +29,7 @@
 #include "clang-tidy/ClangTidyOptions.h"
 #include "clang-tidy/GlobList.h"
 #include "clang/Basic/SourceManager.h"
+#include "clang/Basic/Version.h"
 #include "clang/Frontend/CompilerInstance.h"
 #include "clang/Frontend/FrontendActions.h"
 #include "clang/Tooling/ArgumentsAdjusters.h"
@@ -401,6 +402,8 @@ struct UnitOutcome {
   std::optional<clang::tidy::concguard::utils::UnitFacts> Facts;
   bool Cached = false;
   bool BoostCompat = false; // parsed with the Boost compatibility headers
+  /// Parsed with -fdelayed-template-parsing (analyse()).
+  bool DelayedTemplateParsing = false;
 };
 
 class Converter {
@@ -636,6 +639,38 @@ private:
   }
 
   void analyse(const Unit &U, UnitOutcome &Out) {
+    bool ForeignHeaderError = false;
+    analyseWith(U, U.Cmd, Out, ForeignHeaderError);
+    if (Out.Errors.empty() || !ForeignHeaderError)
+      return;
+    // Clang 20 and later check more of a class template's member bodies
+    // where the template is defined (members of the current instantiation
+    // are looked up there), and reject library code that older compilers
+    // and GCC accept because nothing instantiates it: Debian 12's
+    // rapidjson 1.1.0 assigns to const members in GenericStringRef's
+    // operator=. Parsing template bodies only when they are instantiated
+    // (-fdelayed-template-parsing) accepts it. Tried only for a unit whose
+    // first error is in a header outside the project, and kept only when
+    // the unit then compiles; otherwise the first errors stand.
+    clang::tooling::CompileCommand Delayed = U.Cmd;
+    if (Delayed.CommandLine.empty())
+      return;
+    Delayed.CommandLine.insert(std::next(Delayed.CommandLine.begin()),
+                               "-fdelayed-template-parsing");
+    UnitOutcome Retry;
+    analyseWith(U, Delayed, Retry, ForeignHeaderError);
+    if (!Retry.Errors.empty())
+      return;
+    Retry.DelayedTemplateParsing = true;
+    Out = std::move(Retry);
+  }
+
+  /// One parse of \p U with the command \p Cmd. \p ForeignHeaderError
+  /// tells whether its first error, if any, is in a header outside the
+  /// root (code the user cannot change).
+  void analyseWith(const Unit &U, const clang::tooling::CompileCommand &Cmd,
+                   UnitOutcome &Out, bool &ForeignHeaderError) {
+    ForeignHeaderError = false;
     clang::tidy::ClangTidyContext Context(
         std::make_unique<clang::tidy::DefaultOptionsProvider>(
             clang::tidy::ClangTidyGlobalOptions(), Options)
@@ -646,7 +681,7 @@ private:
         /*ExperimentalCustomChecks=*/false
 #endif
     );
-    SingleCommandDatabase DB(U.Cmd);
+    SingleCommandDatabase DB(Cmd);
     // concguard-unsynchronized-container hands the unit's facts to the
     // collector of this thread, from the same parse as the findings.
     struct Collector : clang::tidy::concguard::utils::FactsCollector {
@@ -686,7 +721,11 @@ private:
       if (StringRef(E.DiagnosticName).starts_with("clang-diagnostic-") &&
           E.DiagLevel == clang::tooling::Diagnostic::Error) {
         // The unit did not compile: its analysis cannot be trusted.
-        SourceLocation L = Conv.location(E.Message, E.BuildDirectory);
+        std::string Abs;
+        SourceLocation L = Conv.location(E.Message, E.BuildDirectory, &Abs);
+        if (Out.Errors.empty())
+          ForeignHeaderError =
+              !Abs.empty() && Abs != U.AbsPath && path::is_absolute(L.Path);
         std::string Where =
             L.Path.empty()
                 ? std::string()
@@ -785,6 +824,8 @@ private:
     Out.Suppressed = std::move(Suppressed);
     Out.Facts = std::move(Facts);
     Out.BoostCompat = O->getBoolean("boostCompat").value_or(false);
+    Out.DelayedTemplateParsing =
+        O->getBoolean("delayedTemplateParsing").value_or(false);
     return true;
   }
 
@@ -801,6 +842,7 @@ private:
         {"findings", std::move(A)},
         {"suppressed", std::move(S)},
         {"boostCompat", Out.BoostCompat},
+        {"delayedTemplateParsing", Out.DelayedTemplateParsing},
         {"facts", Out.Facts ? clang::tidy::concguard::utils::toJSON(*Out.Facts)
                             : llvm::json::Value(nullptr)}};
     // writeToOutput renames a temporary file into place, so a concurrent
@@ -970,16 +1012,23 @@ int finish(Report &R, double Seconds, unsigned Analysed, unsigned Cached) {
     llvm::outs() << "concguard-audit: " << Compat
                  << " translation units parsed with concguard's Boost "
                     "compatibility headers (see docs/audit.md)\n";
+  if (unsigned Delayed = delayedTemplateParsingUnits(R))
+    llvm::outs() << "concguard-audit: " << Delayed
+                 << " translation units parsed with "
+                    "-fdelayed-template-parsing, since a library header "
+                    "they include does not compile with clang "
+                 << CLANG_VERSION_MAJOR << " otherwise (see docs/audit.md)\n";
   if (Stats) {
     unsigned Failed =
         llvm::count_if(R.Units, [](const UnitResult &U) { return !U.Ok; });
     llvm::errs() << llvm::formatv(
         "concguard-audit: stats: units={0} analysed={1} cached={2} "
-        "failed={3} findings={4} boost-compat={5} suppressed={6} "
-        "seconds={7:f2} whole-program-seconds={8:f2} peak-rss-mib={9}\n",
+        "failed={3} findings={4} boost-compat={5} delayed-template-parsing="
+        "{6} suppressed={7} seconds={8:f2} whole-program-seconds={9:f2} "
+        "peak-rss-mib={10}\n",
         R.Units.size(), Analysed, Cached, Failed, R.Findings.size(),
-        boostCompatUnits(R), R.Suppressed.size(), Seconds, WholeProgramSeconds,
-        peakResidentMiB());
+        boostCompatUnits(R), delayedTemplateParsingUnits(R),
+        R.Suppressed.size(), Seconds, WholeProgramSeconds, peakResidentMiB());
   }
   if (!R.complete()) {
     for (const ToolError &E : R.Errors)
@@ -1259,7 +1308,8 @@ int runAudit(const char *Argv0) {
   for (size_t I = 0; I < Units.size(); ++I) {
     UnitOutcome &O = Outcomes[I];
     (O.Cached ? Cached : Analysed) += O.Errors.empty() ? 1 : 0;
-    R.Units.push_back({Units[I].RelPath, O.Errors.empty(), O.BoostCompat});
+    R.Units.push_back({Units[I].RelPath, O.Errors.empty(), O.BoostCompat,
+                       O.DelayedTemplateParsing});
     llvm::append_range(R.Errors, O.Errors);
     for (Finding &F : O.Findings)
       R.Findings.push_back(std::move(F));

@@ -1,0 +1,3 @@
+#include "own_template.h"
+
+int size() { return Holder<int>().Size; }
