@@ -151,7 +151,8 @@ void UnsynchronizedContainerCheck::check(
 }
 
 void UnsynchronizedContainerCheck::wholeProgram(
-    llvm::ArrayRef<const Expr *> SpawnExpressions) {
+    llvm::ArrayRef<const Expr *> SpawnExpressions,
+    const utils::SharedContainerOptions &Effective) {
   utils::FactsCollector *Collector = utils::currentFactsCollector();
   std::string Index =
       Collector ? std::string()
@@ -160,7 +161,7 @@ void UnsynchronizedContainerCheck::wholeProgram(
   if (!Collector && Index.empty())
     return;
   utils::UnitFacts Facts =
-      utils::extractUnitFacts(*Context, Analysis, SpawnExpressions);
+      utils::extractUnitFacts(*Context, Effective, SpawnExpressions);
   if (Collector) {
     Collector->add(std::move(Facts));
     return;
@@ -185,12 +186,19 @@ void UnsynchronizedContainerCheck::onEndOfTranslationUnit() {
   Spawns.clear();
   if (!Context)
     return;
-  wholeProgram(SpawnExpressions);
+  // With the thread pools of other units that the project index (or the
+  // audit's second round) knows: calls of their submit methods here are
+  // pool tasks.
+  utils::SharedContainerOptions Effective = Analysis;
+  llvm::append_range(Effective.SpawnFunctions,
+                     utils::knownPoolSubmits(
+                         IndexFile, TidyContext->getCurrentBuildDirectory()));
+  wholeProgram(SpawnExpressions, Effective);
   if (SpawnExpressions.empty())
     return;
   const SourceManager &SM = Context->getSourceManager();
   utils::SharedContainerResult Found =
-      utils::analyzeSharedContainers(*Context, Analysis, SpawnExpressions);
+      utils::analyzeSharedContainers(*Context, Effective, SpawnExpressions);
 
   // concguard-rewrite's plan for the racy containers (a concurrent map, or
   // a synchronized<T> for the others): a fix-it for those whose group lives
@@ -248,8 +256,24 @@ void UnsynchronizedContainerCheck::onEndOfTranslationUnit() {
           diag(Call->getBeginLoc(), "reached through this call",
                DiagnosticIDs::Note);
       }
-      diag(Thread.Spawn->getBeginLoc(), "thread started here",
-           DiagnosticIDs::Note);
+      if (Thread.Pool && Thread.Pool->WorkerStartInIndex) {
+        // A pool of another unit: the task's submit, and the pool's
+        // workers where they start (the project index says where).
+        diag(Thread.Spawn->getBeginLoc(),
+             "task submitted here to a thread pool of class %0",
+             DiagnosticIDs::Note)
+            << Thread.Pool->Class;
+        const utils::IndexedPlace &Worker = *Thread.Pool->WorkerStartInIndex;
+        if (SourceLocation At = utils::sourceLocationOf(
+                {Worker.File, Worker.Line, Worker.Column},
+                Context->getSourceManager());
+            At.isValid())
+          diag(At, "the pool's worker threads are started here",
+               DiagnosticIDs::Note);
+      } else {
+        diag(Thread.Spawn->getBeginLoc(), "thread started here",
+             DiagnosticIDs::Note);
+      }
       diag(Container.Decl->getLocation(), "%0 declared here",
            DiagnosticIDs::Note)
           << Container.Decl;

@@ -62,7 +62,8 @@ private:
   /// Extracts the unit's facts for the whole-program phase when a front end
   /// collects them (concguard-audit) or a project index is there to read,
   /// and reports the cross-unit races of this file.
-  void wholeProgram(llvm::ArrayRef<const Expr *> SpawnExpressions);
+  void wholeProgram(llvm::ArrayRef<const Expr *> SpawnExpressions,
+                    const utils::SharedContainerOptions &Effective);
 };
 
 } // namespace clang::tidy::concguard

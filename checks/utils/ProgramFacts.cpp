@@ -130,6 +130,11 @@ static json::Value toJSON(const FunctionFacts &F) {
                  {"spawns", std::move(Spawns)}};
   if (F.EndlessLoop)
     O["endless"] = toJSON(*F.EndlessLoop);
+  if (F.PoolSubmit)
+    O["poolSubmit"] =
+        json::Object{{"callable", F.PoolSubmit->CallableIndex},
+                     {"single", F.PoolSubmit->SingleWorker},
+                     {"worker", toJSON(F.PoolSubmit->WorkerStart)}};
   return json::Value(std::move(O));
 }
 
@@ -424,6 +429,15 @@ private:
     if (O->get("endless")) {
       F.EndlessLoop.emplace();
       if (!location(*O, "endless", *F.EndlessLoop, P))
+        return false;
+    }
+    if (O->get("poolSubmit")) {
+      json::Path PP = P.field("poolSubmit");
+      const json::Object *Pool = object(*O->get("poolSubmit"), PP);
+      F.PoolSubmit.emplace();
+      if (!Pool || !field(*Pool, "callable", F.PoolSubmit->CallableIndex, PP) ||
+          !boolean(*Pool, "single", F.PoolSubmit->SingleWorker, PP) ||
+          !location(*Pool, "worker", F.PoolSubmit->WorkerStart, PP))
         return false;
     }
     const json::Array *Calls = array(*O, "calls", P);

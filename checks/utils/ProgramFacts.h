@@ -139,6 +139,18 @@ struct FactParamRelease {
   std::vector<std::pair<unsigned, FactLocation>> Reads;
 };
 
+/// A member function that hands its callable parameter to a thread pool of
+/// its class: a queue member that the pool's worker threads take tasks out
+/// of and invoke (ThreadSpawns.h's threadPoolSubmit). A call of it in any
+/// unit starts a pool task, even where the pool's code is not visible.
+struct FactPoolSubmit {
+  unsigned CallableIndex = 0;
+  /// The class starts exactly one worker: its tasks never overlap.
+  bool SingleWorker = false;
+  /// Where a worker thread is started.
+  FactLocation WorkerStart;
+};
+
 struct FunctionFacts {
   std::string USR;
   std::string Name; ///< qualified, for messages
@@ -175,6 +187,8 @@ struct FunctionFacts {
   std::vector<FactParamRelease> ParamReleases;
   /// The loop in this function's own body that can never end, if any.
   std::optional<FactLocation> EndlessLoop;
+  /// Set when this member function submits tasks to a thread pool.
+  std::optional<FactPoolSubmit> PoolSubmit;
 };
 
 /// A file the unit read, with the hash of its content when the facts were

@@ -122,6 +122,7 @@ FileHashes &fileHashes() {
 }
 
 thread_local FactsCollector *Collector = nullptr;
+thread_local const std::vector<SpawnFunction> *InstalledPools = nullptr;
 
 /// Indexes loaded by this process, by path; reloaded when the file changes.
 class IndexCache {
@@ -192,6 +193,57 @@ FactsCollector::~FactsCollector() = default;
 FactsCollector *currentFactsCollector() { return Collector; }
 
 void setFactsCollector(FactsCollector *C) { Collector = C; }
+
+static void appendPoolSubmits(const UnitFacts &Unit,
+                              std::vector<SpawnFunction> &Pools,
+                              llvm::StringSet<> &Seen) {
+  for (const FunctionFacts &F : Unit.Functions)
+    if (F.PoolSubmit && Seen.insert(F.USR).second) {
+      SpawnFunction Pool;
+      Pool.CallableIndex = F.PoolSubmit->CallableIndex;
+      Pool.Pool.emplace();
+      Pool.Pool->USR = F.USR;
+      Pool.Pool->SingleWorker = F.PoolSubmit->SingleWorker;
+      Pool.Pool->WorkerStart = {F.PoolSubmit->WorkerStart.File,
+                                F.PoolSubmit->WorkerStart.Line,
+                                F.PoolSubmit->WorkerStart.Column};
+      Pools.push_back(std::move(Pool));
+    }
+}
+
+std::vector<SpawnFunction> poolSubmitsOf(llvm::ArrayRef<UnitFacts> Units) {
+  std::vector<SpawnFunction> Pools;
+  llvm::StringSet<> Seen;
+  for (const UnitFacts &Unit : Units)
+    appendPoolSubmits(Unit, Pools, Seen);
+  return Pools;
+}
+
+void setKnownPoolSubmits(const std::vector<SpawnFunction> *Pools) {
+  InstalledPools = Pools;
+}
+
+std::vector<SpawnFunction> knownPoolSubmits(llvm::StringRef IndexFile,
+                                            llvm::StringRef BuildDirectory) {
+  if (currentFactsCollector())
+    return InstalledPools ? *InstalledPools : std::vector<SpawnFunction>();
+  std::string Index = findProjectIndex(IndexFile, BuildDirectory);
+  if (Index.empty())
+    return {};
+  // An unreadable index is said by the whole-program step; a stale unit's
+  // pools are left out, as its other facts are.
+  IndexCache::Loaded Loaded = indexCache().get(Index);
+  if (!Loaded.Units)
+    return {};
+  std::vector<SpawnFunction> Pools;
+  llvm::StringSet<> Seen;
+  for (const UnitFacts &Unit : *Loaded.Units)
+    if (llvm::any_of(Unit.Functions,
+                     [](const FunctionFacts &F) { return F.PoolSubmit; }) &&
+        !staleInput(Unit))
+      appendPoolSubmits(Unit, Pools, Seen);
+  return Pools;
+}
 
 std::string findProjectIndex(llvm::StringRef Option,
                              llvm::StringRef BuildDirectory) {

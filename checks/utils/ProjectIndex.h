@@ -22,6 +22,7 @@
 #define CONCGUARD_CHECKS_UTILS_PROJECTINDEX_H
 
 #include "ProgramFacts.h"
+#include "ThreadSpawns.h"
 #include "WholeProgram.h"
 
 #include "llvm/ADT/StringRef.h"
@@ -49,7 +50,7 @@ class SourceManager;
 
 namespace clang::tidy::concguard::utils {
 
-constexpr unsigned ProjectIndexVersion = 6;
+constexpr unsigned ProjectIndexVersion = 7;
 
 /// The file name the front ends look for next to compile_commands.json.
 constexpr llvm::StringLiteral ProjectIndexFileName = "concguard-index.json";
@@ -75,6 +76,24 @@ public:
 FactsCollector *currentFactsCollector();
 /// Installs \p Collector for the calling thread (null removes it).
 void setFactsCollector(FactsCollector *Collector);
+
+/// The thread pools' submit methods of \p Units (FunctionFacts::PoolSubmit),
+/// each once, as SpawnFunctions entries matched by USR (SpawnFunction::Pool).
+std::vector<SpawnFunction> poolSubmitsOf(llvm::ArrayRef<UnitFacts> Units);
+
+/// Installs, for the calling thread, the pool submit methods of other units
+/// that the per-unit analysis should know (concguard-audit's second round
+/// over the units that call them); null removes them.
+void setKnownPoolSubmits(const std::vector<SpawnFunction> *Pools);
+
+/// The pool submit methods defined in other units that the per-unit
+/// analysis of a unit knows: inside concguard-audit, those it installed for
+/// the calling thread (setKnownPoolSubmits); elsewhere those of the project
+/// index (\p IndexFile, else concguard-index.json found from
+/// \p BuildDirectory upwards) whose units are up to date. Empty without
+/// either.
+std::vector<SpawnFunction> knownPoolSubmits(llvm::StringRef IndexFile,
+                                            llvm::StringRef BuildDirectory);
 
 /// The index a per-file front end uses for a unit: \p Option when it is set,
 /// else concguard-index.json next to the compile_commands.json found from

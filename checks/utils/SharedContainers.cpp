@@ -266,7 +266,8 @@ public:
     // A spawn function handed a waiter (`pool.submit(&Waiter, task)`, a
     // latch, a wait group): waiting on it waits for the task.
     if (const auto *Call = dyn_cast<CallExpr>(Site.Spawn);
-        Call && Site.Kind == SpawnKind::SpawnFunction)
+        Call && (Site.Kind == SpawnKind::SpawnFunction ||
+                 (Site.Kind == SpawnKind::PoolTask && Site.Pool)))
       for (const Expr *Arg : Call->arguments()) {
         const Expr *Object = ignoreWrappers(Arg);
         if (Arg == Site.Callable || !Object)
@@ -318,7 +319,7 @@ public:
 
   bool isJoin(const CallExpr *Call) const {
     if (Site.Kind == SpawnKind::PoolTask)
-      return isPoolTaskEnd(*Call);
+      return isPoolTaskEnd(*Call) || waitsOnWaiter(*Call);
     if (Site.Kind == SpawnKind::ThreadObject)
       return isThreadObjectJoin(*Call);
     std::optional<ThreadLifetimeCall> Lifetime = threadLifetimeCall(*Call);
@@ -337,13 +338,8 @@ public:
                                {"future", "shared_future"});
       return sameObject(Lifetime->Handle);
     }
-    if (Site.Kind == SpawnKind::SpawnFunction &&
-        (Lifetime->Op == ThreadLifetimeOp::Wait ||
-         Lifetime->Op == ThreadLifetimeOp::Join))
-      if (std::optional<ObjectKey> Key =
-              LockScopeAnalysis::keyOf(Lifetime->Handle);
-          Key && llvm::is_contained(Waiters, *Key))
-        return true;
+    if (Site.Kind == SpawnKind::SpawnFunction && waitsOnWaiter(*Call))
+      return true;
     // A spawn function that returns a std::future (a wrapper of
     // std::async): waiting for it waits for the task.
     if (Site.Kind == SpawnKind::SpawnFunction &&
@@ -399,6 +395,19 @@ private:
                          {"future", "shared_future"}))
       return false;
     return Site.Handle == HandleKind::Container || sameObject(Lifetime->Handle);
+  }
+
+  /// A wait or join on an object handed to the spawn call besides the
+  /// callable (`Pool.submit(&Waiter, Task)` ... `Waiter.wait()`).
+  bool waitsOnWaiter(const CallExpr &Call) const {
+    if (Waiters.empty())
+      return false;
+    std::optional<ThreadLifetimeCall> Lifetime = threadLifetimeCall(Call);
+    if (!Lifetime || (Lifetime->Op != ThreadLifetimeOp::Wait &&
+                      Lifetime->Op != ThreadLifetimeOp::Join))
+      return false;
+    std::optional<ObjectKey> Key = LockScopeAnalysis::keyOf(Lifetime->Handle);
+    return Key && llvm::is_contained(Waiters, *Key);
   }
 
   bool sameObject(const Expr *Object) const {
@@ -1632,7 +1641,8 @@ public:
       // An overrider is kept even when it does nothing of interest: a
       // virtual call dispatched to it must not fall back to the base's.
       if (Facts.Accesses.empty() && Facts.Calls.empty() &&
-          Facts.Spawns.empty() && !Facts.EndlessLoop && Facts.Overrides.empty())
+          Facts.Spawns.empty() && !Facts.EndlessLoop &&
+          Facts.Overrides.empty() && !Facts.PoolSubmit)
         continue;
       Unit.Functions.push_back(std::move(Facts));
     }
@@ -1887,6 +1897,18 @@ private:
             findEndlessLoop(F, Context, /*MaxCallDepth=*/0))
       if (Loop->Function == &F)
         Facts.EndlessLoop = location(Loop->Loop->getBeginLoc());
+    // A pool's submit method: other units that only declare it start pool
+    // tasks with it (knownPoolSubmits in ProjectIndex.h).
+    if (Method && !Method->getParent()->isLambda())
+      if (std::optional<ThreadPoolShape> Pool =
+              threadPoolSubmit(*Method, Context);
+          Pool && Pool->WorkerStart) {
+        FactPoolSubmit Submit;
+        Submit.CallableIndex = Pool->CallableIndex;
+        Submit.SingleWorker = Pool->SingleWorker;
+        Submit.WorkerStart = location(Pool->WorkerStart->getBeginLoc());
+        Facts.PoolSubmit = std::move(Submit);
+      }
 
     Extracted &E = ExtractedOf[&F];
     std::unique_ptr<LockScopeAnalysis> Locks =

@@ -13,6 +13,7 @@
 #include "clang/ASTMatchers/ASTMatchFinder.h"
 #include "clang/ASTMatchers/ASTMatchers.h"
 #include "clang/Analysis/CFG.h"
+#include "clang/Index/USRGeneration.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSwitch.h"
@@ -286,7 +287,8 @@ spawnExpressionMatcher(llvm::ArrayRef<SpawnFunction> SpawnFunctions) {
                                 cxxMethodDecl(unless(isInStdNamespace()))))));
   std::vector<llvm::StringRef> Names;
   for (const SpawnFunction &Function : SpawnFunctions)
-    Names.push_back(Function.QualifiedName);
+    if (!Function.QualifiedName.empty())
+      Names.push_back(Function.QualifiedName);
   if (Names.empty())
     return expr(anyOf(directThreadStartMatcher(), asioPostMatcher(),
                       parallelWorkMatcher(), Inferred))
@@ -1211,6 +1213,24 @@ static bool threadObjectStart(const CallExpr &Call, SpawnSite &Site,
   return true;
 }
 
+/// The entry of \p SpawnFunctions for a pool submit method that the project
+/// index knows, when \p Method (declared here, defined elsewhere) is one.
+static const SpawnFunction *
+indexedPoolSubmit(const CXXMethodDecl &Method,
+                  llvm::ArrayRef<SpawnFunction> SpawnFunctions) {
+  if (Method.hasBody() || llvm::none_of(SpawnFunctions, [](const auto &F) {
+        return F.Pool.has_value();
+      }))
+    return nullptr;
+  llvm::SmallString<128> USR;
+  if (index::generateUSRForDecl(Method.getCanonicalDecl(), USR))
+    return nullptr;
+  for (const SpawnFunction &Function : SpawnFunctions)
+    if (Function.Pool && Function.Pool->USR == USR)
+      return &Function;
+  return nullptr;
+}
+
 static std::optional<SpawnSite>
 analyzeSpawnImpl(const Expr *Spawn, ASTContext &Context,
                  llvm::ArrayRef<SpawnFunction> SpawnFunctions, bool Infer) {
@@ -1345,14 +1365,31 @@ analyzeSpawnImpl(const Expr *Spawn, ASTContext &Context,
       for (const SpawnFunction &Function : SpawnFunctions) {
         llvm::StringRef Wanted = Function.QualifiedName;
         Wanted.consume_front("::");
-        if (Wanted == Name) {
+        if (!Function.Pool && Wanted == Name) {
           CallableIndex = Function.CallableIndex;
           Found = true;
           break;
         }
       }
-      // Not configured: a pool's submit method, or a spawn wrapper.
       const auto *Member = dyn_cast<CXXMemberCallExpr>(Call);
+      // The submit method of a pool defined in another unit, which the
+      // project index knows.
+      if (!Found && Member && Member->getMethodDecl())
+        if (const SpawnFunction *Indexed =
+                indexedPoolSubmit(*Member->getMethodDecl(), SpawnFunctions)) {
+          ThreadPoolShape Pool;
+          Pool.Class = Member->getMethodDecl()->getParent();
+          Pool.Submit = Member->getMethodDecl();
+          Pool.CallableIndex = Indexed->CallableIndex;
+          Pool.SingleWorker = Indexed->Pool->SingleWorker;
+          Pool.WorkerStartInIndex = Indexed->Pool->WorkerStart;
+          Site.Kind = SpawnKind::PoolTask;
+          CallableIndex = Pool.CallableIndex;
+          Site.Pool = std::move(Pool);
+          Site.PoolObject = memberCallObject(*Member);
+          Found = true;
+        }
+      // Not configured: a pool's submit method, or a spawn wrapper.
       if (!Found && Infer && Member && Member->getMethodDecl())
         if (std::optional<ThreadPoolShape> Pool =
                 threadPoolSubmit(*Member->getMethodDecl(), Context)) {

@@ -55,9 +55,27 @@ namespace clang::tidy::concguard::utils {
 
 /// A user function that starts a thread: its fully qualified name and the
 /// index of the argument that is the callable.
+/// A place in another unit, as the project index gives it (an absolute
+/// path, 1-based line and column).
+struct IndexedPlace {
+  std::string File;
+  unsigned Line = 0;
+  unsigned Column = 0;
+};
+
 struct SpawnFunction {
   std::string QualifiedName;
   unsigned CallableIndex = 0;
+  /// A thread pool's submit method that the project index knows
+  /// (ProgramFacts.h's FactPoolSubmit), defined in another unit: matched by
+  /// its USR instead of QualifiedName (empty), and its calls are pool tasks.
+  struct IndexedPool {
+    std::string USR;
+    bool SingleWorker = false;
+    /// Where one of its worker threads starts, for notes.
+    IndexedPlace WorkerStart;
+  };
+  std::optional<IndexedPool> Pool;
 };
 
 /// Parses the `SpawnFunctions` option: `name:index` entries separated by ';'
@@ -140,6 +158,10 @@ struct ThreadPoolShape {
   /// The class starts exactly one worker thread, outside any loop: its tasks
   /// run one after another, never at the same time as each other.
   bool SingleWorker = false;
+  /// For a pool defined in another unit (known from the project index,
+  /// SpawnFunction::Pool): Queue and WorkerStart are null, and this says
+  /// where a worker starts.
+  std::optional<IndexedPlace> WorkerStartInIndex;
 };
 
 /// A handler posted to a boost::asio execution context, or the completion

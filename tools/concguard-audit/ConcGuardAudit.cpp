@@ -38,6 +38,7 @@
 #include "clang/Tooling/Tooling.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/Support/Chrono.h"
 #include "llvm/Support/CommandLine.h"
@@ -595,7 +596,10 @@ public:
       : Options(std::move(Options)), RootDir(std::move(RootDir)),
         CacheKeyBase(std::move(CacheKeyBase)) {}
 
-  UnitOutcome run(const Unit &U) {
+  /// Analyses \p U, or takes it from the cache. \p Round tells the
+  /// analyses apart that see the same inputs with different knowledge (the
+  /// second round's thread pools of other units), for the cache key.
+  UnitOutcome run(const Unit &U, StringRef Round = "") {
     UnitOutcome Out;
     if (!fs::is_directory(U.Cmd.Directory)) {
       Out.Errors.push_back({U.RelPath, "compile directory '" + U.Cmd.Directory +
@@ -609,6 +613,10 @@ public:
     std::string Key;
     if (!CacheDir.empty()) {
       Key = cacheKey(U);
+      if (!Key.empty() && !Round.empty())
+        Key = llvm::toHex(llvm::SHA256::hash(llvm::arrayRefFromStringRef(
+                              (Key + "\n" + Round).str())),
+                          true);
       if (!Key.empty() && loadCached(Key, Out)) {
         Out.Cached = true;
         return Out;
@@ -899,6 +907,21 @@ public:
       llvm::errs() << "\r\x1b[K";
   }
 
+  /// A line between the bars or unit lines, unless progress is off.
+  void say(const llvm::Twine &Line) {
+    std::lock_guard<std::mutex> Lock(M);
+    if (Mode == ProgressMode::Plain || Mode == ProgressMode::Bar)
+      llvm::errs() << "concguard-audit: " << Line << "\n";
+  }
+
+  /// Starts counting again for a second round of \p Units units.
+  void restart(unsigned Units) {
+    std::lock_guard<std::mutex> Lock(M);
+    Total = Units;
+    Done = 0;
+    Start = std::chrono::steady_clock::now();
+  }
+
 private:
   void drawBar() {
     constexpr unsigned Width = 24;
@@ -930,6 +953,75 @@ private:
   std::chrono::steady_clock::time_point Start;
   std::mutex M;
 };
+
+/// The second round: a unit that calls the submit method of a thread pool
+/// defined in another unit starts pool tasks that its own parse could not
+/// recognise (the pool's queue and workers are not in it). Once the first
+/// round's facts show the pools, such units are analysed again knowing
+/// them (utils::setKnownPoolSubmits), and their findings and facts replace
+/// the first round's.
+void analysePoolCallers(Auditor &A, const std::vector<Unit> &Units,
+                        std::vector<UnitOutcome> &Outcomes,
+                        ProgressReporter &Progress, unsigned Jobs) {
+  namespace cg = clang::tidy::concguard::utils;
+  std::vector<cg::UnitFacts> First;
+  for (const UnitOutcome &O : Outcomes)
+    if (O.Facts)
+      First.push_back(*O.Facts);
+  std::vector<cg::SpawnFunction> Pools = cg::poolSubmitsOf(First);
+  if (Pools.empty())
+    return;
+  llvm::StringSet<> PoolUSRs;
+  std::string Round = "pools";
+  for (const cg::SpawnFunction &P : Pools) {
+    PoolUSRs.insert(P.Pool->USR);
+    Round += "\n" + P.Pool->USR + ":" + std::to_string(P.CallableIndex) +
+             (P.Pool->SingleWorker ? ":single" : "");
+  }
+  std::vector<size_t> Again;
+  for (size_t I = 0; I < Outcomes.size(); ++I) {
+    const std::optional<cg::UnitFacts> &Facts = Outcomes[I].Facts;
+    if (!Facts)
+      continue;
+    llvm::StringSet<> Defined;
+    for (const cg::FunctionFacts &F : Facts->Functions)
+      Defined.insert(F.USR);
+    bool CallsOtherPool =
+        llvm::any_of(Facts->Functions, [&](const cg::FunctionFacts &F) {
+          return llvm::any_of(F.Calls, [&](const cg::FactCall &C) {
+            return PoolUSRs.contains(C.Callee) && !Defined.contains(C.Callee);
+          });
+        });
+    if (CallsOtherPool)
+      Again.push_back(I);
+  }
+  if (Again.empty())
+    return;
+  Progress.say(llvm::formatv("{0} translation units submit tasks to thread "
+                             "pools of other units; analysing them again",
+                             Again.size()));
+  Progress.restart(Again.size());
+  {
+    llvm::DefaultThreadPool Workers(llvm::hardware_concurrency(Jobs));
+    for (size_t I : Again)
+      Workers.async([&, I] {
+        auto Start = std::chrono::steady_clock::now();
+        Progress.started(Units[I].RelPath);
+        cg::setKnownPoolSubmits(&Pools);
+        UnitOutcome O = A.run(Units[I], Round);
+        cg::setKnownPoolSubmits(nullptr);
+        Progress.finished(Units[I].RelPath, O,
+                          std::chrono::duration<double>(
+                              std::chrono::steady_clock::now() - Start)
+                              .count());
+        // A unit that fails now (it did not before) keeps its first result.
+        if (O.Errors.empty())
+          Outcomes[I] = std::move(O);
+      });
+    Workers.wait();
+  }
+  Progress.end();
+}
 
 /// Parses --checks: every positive name or glob must name a known check,
 /// since a typo would silently audit nothing.
@@ -1302,6 +1394,8 @@ int runAudit(const char *Argv0) {
     Pool.wait();
   }
   Progress.end();
+  if (A.CollectFacts)
+    analysePoolCallers(A, Units, Outcomes, Progress, Jobs);
 
   unsigned Analysed = 0, Cached = 0;
   std::vector<clang::tidy::concguard::utils::UnitFacts> Facts;
