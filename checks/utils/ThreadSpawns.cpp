@@ -1057,9 +1057,6 @@ std::optional<uint64_t> asioThreadPoolThreads(const ValueDecl &Pool,
   return Threads;
 }
 
-/// \p Infer: also the pool submits and spawn wrappers inferred from the
-/// callee's body (off inside that inference, which looks only for direct
-/// thread starts).
 /// Is \p Record the class \p Name of namespace \p Namespace (empty: the
 /// global namespace)?
 static bool isRecordNamed(const CXXRecordDecl *Record, llvm::StringRef Name,
@@ -1231,6 +1228,9 @@ indexedPoolSubmit(const CXXMethodDecl &Method,
   return nullptr;
 }
 
+/// \p Infer: also the pool submits and spawn wrappers inferred from the
+/// callee's body (off inside that inference, which looks only for direct
+/// thread starts).
 static std::optional<SpawnSite>
 analyzeSpawnImpl(const Expr *Spawn, ASTContext &Context,
                  llvm::ArrayRef<SpawnFunction> SpawnFunctions, bool Infer) {
@@ -1246,6 +1246,13 @@ analyzeSpawnImpl(const Expr *Spawn, ASTContext &Context,
                     : SpawnKind::StdThread;
     for (const Expr *Arg : Construct->arguments())
       Args.push_back(Arg);
+    // boost::thread(Attributes, F, Args...): the stack size and such first.
+    if (Site.Kind == SpawnKind::BoostThread && !Args.empty()) {
+      const CXXRecordDecl *First =
+          Args.front()->getType().getNonReferenceType()->getAsCXXRecordDecl();
+      if (First && isRecordNamed(First, "thread_attributes", "boost"))
+        Args.erase(Args.begin());
+    }
   } else if (const auto *Member = dyn_cast<CXXMemberCallExpr>(Spawn);
              Member && Member->getMethodDecl() &&
              Member->getMethodDecl()->getParent()->isInStdNamespace() &&

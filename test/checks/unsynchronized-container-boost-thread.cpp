@@ -31,6 +31,24 @@ void beside() {
   Worker.join();
 }
 
+// With thread attributes first (a stack size), the callable comes second.
+void withAttributes(std::vector<int> &Sizes) {
+  boost::thread::attributes Attrs;
+  Attrs.set_stack_size(1 << 20);
+  boost::thread Worker(Attrs, [&Sizes] { Sizes.push_back(1); });
+  // CHECK-MESSAGES: :[[@LINE-1]]:42: warning: 'Sizes' is modified here on the thread started at line [[@LINE-1]] while it is modified in 'withAttributes' after it starts the thread at line [[@LINE-1]], with no mutex held at both accesses; {{.*}} [concguard-unsynchronized-container]
+  Sizes.clear();
+  Worker.join();
+}
+
+// Clean: the same after the join.
+void withAttributesJoined(std::vector<int> &Sizes) {
+  boost::thread::attributes Attrs;
+  boost::thread Worker(Attrs, [&Sizes] { Sizes.push_back(1); });
+  Worker.join();
+  Sizes.clear();
+}
+
 // Clean: the spawner writes after the join.
 void afterJoin() {
   boost::thread Worker(fill);
