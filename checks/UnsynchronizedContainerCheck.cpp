@@ -186,12 +186,12 @@ void UnsynchronizedContainerCheck::onEndOfTranslationUnit() {
   Spawns.clear();
   if (!Context)
     return;
-  // With the thread pools of other units that the project index (or the
-  // audit's second round) knows: calls of their submit methods here are
-  // pool tasks.
+  // With the thread pools and spawn wrappers of other units that the
+  // project index (or the audit's second round) knows: calls of them here
+  // start threads.
   utils::SharedContainerOptions Effective = Analysis;
   llvm::append_range(Effective.SpawnFunctions,
-                     utils::knownPoolSubmits(
+                     utils::knownSpawnFunctions(
                          IndexFile, TidyContext->getCurrentBuildDirectory()));
   wholeProgram(SpawnExpressions, Effective);
   if (SpawnExpressions.empty())

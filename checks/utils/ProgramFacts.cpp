@@ -130,6 +130,8 @@ static json::Value toJSON(const FunctionFacts &F) {
                  {"spawns", std::move(Spawns)}};
   if (F.EndlessLoop)
     O["endless"] = toJSON(*F.EndlessLoop);
+  if (F.SpawnWrapper)
+    O["spawnWrapper"] = *F.SpawnWrapper;
   if (F.PoolSubmit)
     O["poolSubmit"] =
         json::Object{{"callable", F.PoolSubmit->CallableIndex},
@@ -429,6 +431,11 @@ private:
     if (O->get("endless")) {
       F.EndlessLoop.emplace();
       if (!location(*O, "endless", *F.EndlessLoop, P))
+        return false;
+    }
+    if (O->get("spawnWrapper")) {
+      F.SpawnWrapper.emplace();
+      if (!field(*O, "spawnWrapper", *F.SpawnWrapper, P))
         return false;
     }
     if (O->get("poolSubmit")) {

@@ -189,6 +189,10 @@ struct FunctionFacts {
   std::optional<FactLocation> EndlessLoop;
   /// Set when this member function submits tasks to a thread pool.
   std::optional<FactPoolSubmit> PoolSubmit;
+  /// Set when this function starts a thread with its callable parameter of
+  /// this index, a thread that outlives the call (ThreadSpawns.h's
+  /// inferredSpawnWrapper): a call of it in any unit starts that thread.
+  std::optional<unsigned> SpawnWrapper;
 };
 
 /// A file the unit read, with the hash of its content when the facts were

@@ -122,7 +122,8 @@ FileHashes &fileHashes() {
 }
 
 thread_local FactsCollector *Collector = nullptr;
-thread_local const std::vector<SpawnFunction> *InstalledPools = nullptr;
+thread_local const std::vector<SpawnFunction> *InstalledSpawnFunctions =
+    nullptr;
 
 /// Indexes loaded by this process, by path; reloaded when the file changes.
 class IndexCache {
@@ -194,55 +195,64 @@ FactsCollector *currentFactsCollector() { return Collector; }
 
 void setFactsCollector(FactsCollector *C) { Collector = C; }
 
-static void appendPoolSubmits(const UnitFacts &Unit,
-                              std::vector<SpawnFunction> &Pools,
-                              llvm::StringSet<> &Seen) {
-  for (const FunctionFacts &F : Unit.Functions)
-    if (F.PoolSubmit && Seen.insert(F.USR).second) {
-      SpawnFunction Pool;
-      Pool.CallableIndex = F.PoolSubmit->CallableIndex;
-      Pool.Pool.emplace();
-      Pool.Pool->USR = F.USR;
-      Pool.Pool->SingleWorker = F.PoolSubmit->SingleWorker;
-      Pool.Pool->WorkerStart = {F.PoolSubmit->WorkerStart.File,
-                                F.PoolSubmit->WorkerStart.Line,
-                                F.PoolSubmit->WorkerStart.Column};
-      Pools.push_back(std::move(Pool));
+static void appendSpawnFunctions(const UnitFacts &Unit,
+                                 std::vector<SpawnFunction> &Functions,
+                                 llvm::StringSet<> &Seen) {
+  for (const FunctionFacts &F : Unit.Functions) {
+    if ((!F.PoolSubmit && !F.SpawnWrapper) || !Seen.insert(F.USR).second)
+      continue;
+    SpawnFunction Function;
+    Function.Indexed.emplace();
+    Function.Indexed->USR = F.USR;
+    if (F.PoolSubmit) {
+      Function.CallableIndex = F.PoolSubmit->CallableIndex;
+      Function.Indexed->Pool = true;
+      Function.Indexed->SingleWorker = F.PoolSubmit->SingleWorker;
+      Function.Indexed->WorkerStart = {F.PoolSubmit->WorkerStart.File,
+                                       F.PoolSubmit->WorkerStart.Line,
+                                       F.PoolSubmit->WorkerStart.Column};
+    } else {
+      Function.CallableIndex = *F.SpawnWrapper;
     }
+    Functions.push_back(std::move(Function));
+  }
 }
 
-std::vector<SpawnFunction> poolSubmitsOf(llvm::ArrayRef<UnitFacts> Units) {
-  std::vector<SpawnFunction> Pools;
+std::vector<SpawnFunction> spawnFunctionsOf(llvm::ArrayRef<UnitFacts> Units) {
+  std::vector<SpawnFunction> Functions;
   llvm::StringSet<> Seen;
   for (const UnitFacts &Unit : Units)
-    appendPoolSubmits(Unit, Pools, Seen);
-  return Pools;
+    appendSpawnFunctions(Unit, Functions, Seen);
+  return Functions;
 }
 
-void setKnownPoolSubmits(const std::vector<SpawnFunction> *Pools) {
-  InstalledPools = Pools;
+void setKnownSpawnFunctions(const std::vector<SpawnFunction> *Functions) {
+  InstalledSpawnFunctions = Functions;
 }
 
-std::vector<SpawnFunction> knownPoolSubmits(llvm::StringRef IndexFile,
-                                            llvm::StringRef BuildDirectory) {
+std::vector<SpawnFunction> knownSpawnFunctions(llvm::StringRef IndexFile,
+                                               llvm::StringRef BuildDirectory) {
   if (currentFactsCollector())
-    return InstalledPools ? *InstalledPools : std::vector<SpawnFunction>();
+    return InstalledSpawnFunctions ? *InstalledSpawnFunctions
+                                   : std::vector<SpawnFunction>();
   std::string Index = findProjectIndex(IndexFile, BuildDirectory);
   if (Index.empty())
     return {};
   // An unreadable index is said by the whole-program step; a stale unit's
-  // pools are left out, as its other facts are.
+  // spawn functions are left out, as its other facts are.
   IndexCache::Loaded Loaded = indexCache().get(Index);
   if (!Loaded.Units)
     return {};
-  std::vector<SpawnFunction> Pools;
+  std::vector<SpawnFunction> Functions;
   llvm::StringSet<> Seen;
   for (const UnitFacts &Unit : *Loaded.Units)
     if (llvm::any_of(Unit.Functions,
-                     [](const FunctionFacts &F) { return F.PoolSubmit; }) &&
+                     [](const FunctionFacts &F) {
+                       return F.PoolSubmit || F.SpawnWrapper;
+                     }) &&
         !staleInput(Unit))
-      appendPoolSubmits(Unit, Pools, Seen);
-  return Pools;
+      appendSpawnFunctions(Unit, Functions, Seen);
+  return Functions;
 }
 
 std::string findProjectIndex(llvm::StringRef Option,

@@ -77,23 +77,24 @@ FactsCollector *currentFactsCollector();
 /// Installs \p Collector for the calling thread (null removes it).
 void setFactsCollector(FactsCollector *Collector);
 
-/// The thread pools' submit methods of \p Units (FunctionFacts::PoolSubmit),
-/// each once, as SpawnFunctions entries matched by USR (SpawnFunction::Pool).
-std::vector<SpawnFunction> poolSubmitsOf(llvm::ArrayRef<UnitFacts> Units);
+/// The thread pools' submit methods (FunctionFacts::PoolSubmit) and the
+/// spawn wrappers (FunctionFacts::SpawnWrapper) of \p Units, each once, as
+/// SpawnFunctions entries matched by USR (SpawnFunction::Indexed).
+std::vector<SpawnFunction> spawnFunctionsOf(llvm::ArrayRef<UnitFacts> Units);
 
-/// Installs, for the calling thread, the pool submit methods of other units
+/// Installs, for the calling thread, the spawn functions of other units
 /// that the per-unit analysis should know (concguard-audit's second round
 /// over the units that call them); null removes them.
-void setKnownPoolSubmits(const std::vector<SpawnFunction> *Pools);
+void setKnownSpawnFunctions(const std::vector<SpawnFunction> *Functions);
 
-/// The pool submit methods defined in other units that the per-unit
-/// analysis of a unit knows: inside concguard-audit, those it installed for
-/// the calling thread (setKnownPoolSubmits); elsewhere those of the project
-/// index (\p IndexFile, else concguard-index.json found from
-/// \p BuildDirectory upwards) whose units are up to date. Empty without
-/// either.
-std::vector<SpawnFunction> knownPoolSubmits(llvm::StringRef IndexFile,
-                                            llvm::StringRef BuildDirectory);
+/// The pool submit methods and spawn wrappers defined in other units that
+/// the per-unit analysis of a unit knows: inside concguard-audit, those it
+/// installed for the calling thread (setKnownSpawnFunctions); elsewhere
+/// those of the project index (\p IndexFile, else concguard-index.json
+/// found from \p BuildDirectory upwards) whose units are up to date. Empty
+/// without either.
+std::vector<SpawnFunction> knownSpawnFunctions(llvm::StringRef IndexFile,
+                                               llvm::StringRef BuildDirectory);
 
 /// The index a per-file front end uses for a unit: \p Option when it is set,
 /// else concguard-index.json next to the compile_commands.json found from

@@ -1642,7 +1642,7 @@ public:
       // virtual call dispatched to it must not fall back to the base's.
       if (Facts.Accesses.empty() && Facts.Calls.empty() &&
           Facts.Spawns.empty() && !Facts.EndlessLoop &&
-          Facts.Overrides.empty() && !Facts.PoolSubmit)
+          Facts.Overrides.empty() && !Facts.PoolSubmit && !Facts.SpawnWrapper)
         continue;
       Unit.Functions.push_back(std::move(Facts));
     }
@@ -1909,6 +1909,10 @@ private:
         Submit.WorkerStart = location(Pool->WorkerStart->getBeginLoc());
         Facts.PoolSubmit = std::move(Submit);
       }
+    // A spawn wrapper: other units that only declare it start threads
+    // with it.
+    if (!Facts.PoolSubmit)
+      Facts.SpawnWrapper = inferredSpawnWrapper(F, Context);
 
     Extracted &E = ExtractedOf[&F];
     std::unique_ptr<LockScopeAnalysis> Locks =

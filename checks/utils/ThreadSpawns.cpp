@@ -1210,20 +1210,21 @@ static bool threadObjectStart(const CallExpr &Call, SpawnSite &Site,
   return true;
 }
 
-/// The entry of \p SpawnFunctions for a pool submit method that the project
-/// index knows, when \p Method (declared here, defined elsewhere) is one.
+/// The entry of \p SpawnFunctions for a pool submit method or spawn wrapper
+/// of another unit (SpawnFunction::Indexed), when \p Callee (declared
+/// here, defined elsewhere) is one.
 static const SpawnFunction *
-indexedPoolSubmit(const CXXMethodDecl &Method,
-                  llvm::ArrayRef<SpawnFunction> SpawnFunctions) {
-  if (Method.hasBody() || llvm::none_of(SpawnFunctions, [](const auto &F) {
-        return F.Pool.has_value();
+indexedSpawnFunction(const FunctionDecl &Callee,
+                     llvm::ArrayRef<SpawnFunction> SpawnFunctions) {
+  if (Callee.hasBody() || llvm::none_of(SpawnFunctions, [](const auto &F) {
+        return F.Indexed.has_value();
       }))
     return nullptr;
   llvm::SmallString<128> USR;
-  if (index::generateUSRForDecl(Method.getCanonicalDecl(), USR))
+  if (index::generateUSRForDecl(Callee.getCanonicalDecl(), USR))
     return nullptr;
   for (const SpawnFunction &Function : SpawnFunctions)
-    if (Function.Pool && Function.Pool->USR == USR)
+    if (Function.Indexed && Function.Indexed->USR == USR)
       return &Function;
   return nullptr;
 }
@@ -1372,30 +1373,35 @@ analyzeSpawnImpl(const Expr *Spawn, ASTContext &Context,
       for (const SpawnFunction &Function : SpawnFunctions) {
         llvm::StringRef Wanted = Function.QualifiedName;
         Wanted.consume_front("::");
-        if (!Function.Pool && Wanted == Name) {
+        if (!Function.Indexed && Wanted == Name) {
           CallableIndex = Function.CallableIndex;
           Found = true;
           break;
         }
       }
       const auto *Member = dyn_cast<CXXMemberCallExpr>(Call);
-      // The submit method of a pool defined in another unit, which the
-      // project index knows.
-      if (!Found && Member && Member->getMethodDecl())
-        if (const SpawnFunction *Indexed =
-                indexedPoolSubmit(*Member->getMethodDecl(), SpawnFunctions)) {
+      // The submit method of a pool, or a spawn wrapper, defined in
+      // another unit, which the whole-program facts know.
+      if (const SpawnFunction *Indexed =
+              Found ? nullptr : indexedSpawnFunction(*Callee, SpawnFunctions)) {
+        CallableIndex = Indexed->CallableIndex;
+        Found = true;
+        if (!Indexed->Indexed->Pool) {
+          Site.InferredWrapper = true;
+        } else if (Member && Member->getMethodDecl()) {
           ThreadPoolShape Pool;
           Pool.Class = Member->getMethodDecl()->getParent();
           Pool.Submit = Member->getMethodDecl();
           Pool.CallableIndex = Indexed->CallableIndex;
-          Pool.SingleWorker = Indexed->Pool->SingleWorker;
-          Pool.WorkerStartInIndex = Indexed->Pool->WorkerStart;
+          Pool.SingleWorker = Indexed->Indexed->SingleWorker;
+          Pool.WorkerStartInIndex = Indexed->Indexed->WorkerStart;
           Site.Kind = SpawnKind::PoolTask;
-          CallableIndex = Pool.CallableIndex;
           Site.Pool = std::move(Pool);
           Site.PoolObject = memberCallObject(*Member);
-          Found = true;
+        } else {
+          Found = false;
         }
+      }
       // Not configured: a pool's submit method, or a spawn wrapper.
       if (!Found && Infer && Member && Member->getMethodDecl())
         if (std::optional<ThreadPoolShape> Pool =

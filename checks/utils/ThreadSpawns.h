@@ -66,16 +66,19 @@ struct IndexedPlace {
 struct SpawnFunction {
   std::string QualifiedName;
   unsigned CallableIndex = 0;
-  /// A thread pool's submit method that the project index knows
-  /// (ProgramFacts.h's FactPoolSubmit), defined in another unit: matched by
-  /// its USR instead of QualifiedName (empty), and its calls are pool tasks.
-  struct IndexedPool {
+  /// A function of another unit that the whole-program facts know starts
+  /// threads with its callable parameter: a thread pool's submit method
+  /// (ProgramFacts.h's FactPoolSubmit; its calls are pool tasks) or a spawn
+  /// wrapper (FunctionFacts::SpawnWrapper). Matched by its USR instead of
+  /// QualifiedName (empty).
+  struct FromFacts {
     std::string USR;
+    bool Pool = false;
+    /// For a pool: it has a single worker, which starts here (for notes).
     bool SingleWorker = false;
-    /// Where one of its worker threads starts, for notes.
     IndexedPlace WorkerStart;
   };
-  std::optional<IndexedPool> Pool;
+  std::optional<FromFacts> Indexed;
 };
 
 /// Parses the `SpawnFunctions` option: `name:index` entries separated by ';'

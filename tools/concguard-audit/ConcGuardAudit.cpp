@@ -954,29 +954,31 @@ private:
   std::mutex M;
 };
 
-/// The second round: a unit that calls the submit method of a thread pool
-/// defined in another unit starts pool tasks that its own parse could not
-/// recognise (the pool's queue and workers are not in it). Once the first
-/// round's facts show the pools, such units are analysed again knowing
-/// them (utils::setKnownPoolSubmits), and their findings and facts replace
+/// The second round: a unit that calls the submit method of a thread pool,
+/// or a spawn wrapper, defined in another unit starts threads that its own
+/// parse could not recognise (the pool's queue and workers, the wrapper's
+/// thread start are not in it). Once the first round's facts show them,
+/// such units are analysed again knowing them
+/// (utils::setKnownSpawnFunctions), and their findings and facts replace
 /// the first round's.
-void analysePoolCallers(Auditor &A, const std::vector<Unit> &Units,
-                        std::vector<UnitOutcome> &Outcomes,
-                        ProgressReporter &Progress, unsigned Jobs) {
+void analyseSpawnerCallers(Auditor &A, const std::vector<Unit> &Units,
+                           std::vector<UnitOutcome> &Outcomes,
+                           ProgressReporter &Progress, unsigned Jobs) {
   namespace cg = clang::tidy::concguard::utils;
   std::vector<cg::UnitFacts> First;
   for (const UnitOutcome &O : Outcomes)
     if (O.Facts)
       First.push_back(*O.Facts);
-  std::vector<cg::SpawnFunction> Pools = cg::poolSubmitsOf(First);
-  if (Pools.empty())
+  std::vector<cg::SpawnFunction> Spawners = cg::spawnFunctionsOf(First);
+  if (Spawners.empty())
     return;
-  llvm::StringSet<> PoolUSRs;
-  std::string Round = "pools";
-  for (const cg::SpawnFunction &P : Pools) {
-    PoolUSRs.insert(P.Pool->USR);
-    Round += "\n" + P.Pool->USR + ":" + std::to_string(P.CallableIndex) +
-             (P.Pool->SingleWorker ? ":single" : "");
+  llvm::StringSet<> SpawnerUSRs;
+  std::string Round = "spawn functions of other units";
+  for (const cg::SpawnFunction &S : Spawners) {
+    SpawnerUSRs.insert(S.Indexed->USR);
+    Round += "\n" + S.Indexed->USR + ":" + std::to_string(S.CallableIndex) +
+             (S.Indexed->Pool ? ":pool" : "") +
+             (S.Indexed->SingleWorker ? ":single" : "");
   }
   std::vector<size_t> Again;
   for (size_t I = 0; I < Outcomes.size(); ++I) {
@@ -986,19 +988,21 @@ void analysePoolCallers(Auditor &A, const std::vector<Unit> &Units,
     llvm::StringSet<> Defined;
     for (const cg::FunctionFacts &F : Facts->Functions)
       Defined.insert(F.USR);
-    bool CallsOtherPool =
+    bool CallsOtherUnits =
         llvm::any_of(Facts->Functions, [&](const cg::FunctionFacts &F) {
           return llvm::any_of(F.Calls, [&](const cg::FactCall &C) {
-            return PoolUSRs.contains(C.Callee) && !Defined.contains(C.Callee);
+            return SpawnerUSRs.contains(C.Callee) &&
+                   !Defined.contains(C.Callee);
           });
         });
-    if (CallsOtherPool)
+    if (CallsOtherUnits)
       Again.push_back(I);
   }
   if (Again.empty())
     return;
-  Progress.say(llvm::formatv("{0} translation units submit tasks to thread "
-                             "pools of other units; analysing them again",
+  Progress.say(llvm::formatv("{0} translation units start threads through "
+                             "thread pools or spawn wrappers of other units; "
+                             "analysing them again",
                              Again.size()));
   Progress.restart(Again.size());
   {
@@ -1007,9 +1011,9 @@ void analysePoolCallers(Auditor &A, const std::vector<Unit> &Units,
       Workers.async([&, I] {
         auto Start = std::chrono::steady_clock::now();
         Progress.started(Units[I].RelPath);
-        cg::setKnownPoolSubmits(&Pools);
+        cg::setKnownSpawnFunctions(&Spawners);
         UnitOutcome O = A.run(Units[I], Round);
-        cg::setKnownPoolSubmits(nullptr);
+        cg::setKnownSpawnFunctions(nullptr);
         Progress.finished(Units[I].RelPath, O,
                           std::chrono::duration<double>(
                               std::chrono::steady_clock::now() - Start)
@@ -1395,7 +1399,7 @@ int runAudit(const char *Argv0) {
   }
   Progress.end();
   if (A.CollectFacts)
-    analysePoolCallers(A, Units, Outcomes, Progress, Jobs);
+    analyseSpawnerCallers(A, Units, Outcomes, Progress, Jobs);
 
   unsigned Analysed = 0, Cached = 0;
   std::vector<clang::tidy::concguard::utils::UnitFacts> Facts;

@@ -1,11 +1,14 @@
-// Tasks submitted to the pools of src/pool.cpp. Only the project index (or
-// the audit's second round) shows that submit() and post() run their
-// callable on other threads.
+// Tasks submitted to the pools of src/pool.cpp, and a thread started by the
+// wrapper of src/spawn.cpp. Only the project index (or the audit's second
+// round) shows that submit(), post() and startWorker() run their callable
+// on other threads.
 #include "pool.h"
+#include "spawn.h"
 
 #include <list>
 #include <map>
 #include <string>
+#include <vector>
 
 // The caller clears the list while the task may still be filling it.
 void refresh(Pool &Workers, std::list<int> &History) {
@@ -36,4 +39,19 @@ void countInOrder(Serial &Worker, std::map<std::string, int> &Counts) {
   Worker.post([&Counts] { ++Counts["a"]; });
   Worker.post([&Counts] { ++Counts["b"]; });
   Worker.drain();
+}
+
+// A thread started through the wrapper of src/spawn.cpp: the caller writes
+// the vector before it joins.
+void collect(std::vector<std::string> &Lines) {
+  std::thread Worker = startWorker([&Lines] { Lines.push_back("line"); });
+  Lines.clear();
+  Worker.join();
+}
+
+// Clean: the caller joins first.
+void collectAfterJoin(std::vector<std::string> &Lines) {
+  std::thread Worker = startWorker([&Lines] { Lines.push_back("line"); });
+  Worker.join();
+  Lines.clear();
 }
