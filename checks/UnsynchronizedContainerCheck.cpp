@@ -162,6 +162,7 @@ void UnsynchronizedContainerCheck::wholeProgram(
     return;
   utils::UnitFacts Facts =
       utils::extractUnitFacts(*Context, Effective, SpawnExpressions);
+  utils::addSpawnFunctionInputs(Facts, Effective.SpawnFunctions);
   if (Collector) {
     Collector->add(std::move(Facts));
     return;
@@ -218,11 +219,19 @@ void UnsynchronizedContainerCheck::onEndOfTranslationUnit() {
     for (const utils::ContainerRace &Race : Container.Races) {
       const utils::ContainerAccess &Write = *Race.Write;
       const utils::ContainerAccess &Other = *Race.Other;
-      std::string Fix = isMap(*Container.Decl)
-                            ? " or make it a concguard::sharded_map or "
-                              "concguard::snapshot_map (concguard-rewrite "
-                              "can do that)"
-                            : "";
+      // concguard-rewrite's own analysis does not know the thread pools
+      // and spawn wrappers of other units.
+      auto FromOtherUnit = [&](const utils::ContainerAccess &A) {
+        const utils::SpawnSite *Spawn = Found.Contexts[A.Context].Spawn;
+        return Spawn && Spawn->FromOtherUnit;
+      };
+      std::string Fix =
+          !isMap(*Container.Decl) ? ""
+          : FromOtherUnit(Write) || FromOtherUnit(Other)
+              ? " or make it a concguard::sharded_map or "
+                "concguard::snapshot_map"
+              : " or make it a concguard::sharded_map or "
+                "concguard::snapshot_map (concguard-rewrite can do that)";
       bool SameInstance = Write.Context == Other.Context;
       const utils::AccessContext &WriteCtx = Found.Contexts[Write.Context];
       const utils::SpawnSite &Thread =

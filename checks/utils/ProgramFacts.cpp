@@ -134,7 +134,8 @@ static json::Value toJSON(const FunctionFacts &F) {
     O["spawnWrapper"] = *F.SpawnWrapper;
   if (F.PoolSubmit)
     O["poolSubmit"] =
-        json::Object{{"callable", F.PoolSubmit->CallableIndex},
+        json::Object{{"barriers", json::Array(F.PoolSubmit->Barriers)},
+                     {"callable", F.PoolSubmit->CallableIndex},
                      {"single", F.PoolSubmit->SingleWorker},
                      {"worker", toJSON(F.PoolSubmit->WorkerStart)}};
   return json::Value(std::move(O));
@@ -444,6 +445,7 @@ private:
       F.PoolSubmit.emplace();
       if (!Pool || !field(*Pool, "callable", F.PoolSubmit->CallableIndex, PP) ||
           !boolean(*Pool, "single", F.PoolSubmit->SingleWorker, PP) ||
+          !strings(*Pool, "barriers", F.PoolSubmit->Barriers, PP) ||
           !location(*Pool, "worker", F.PoolSubmit->WorkerStart, PP))
         return false;
     }

@@ -149,6 +149,10 @@ struct FactPoolSubmit {
   bool SingleWorker = false;
   /// Where a worker thread is started.
   FactLocation WorkerStart;
+  /// The USRs of the pool class's methods defined in the unit that wait for
+  /// its tasks or end its workers (ThreadSpawns.h's isPoolBarrier): another
+  /// unit cannot read their bodies.
+  std::vector<std::string> Barriers;
 };
 
 struct FunctionFacts {

@@ -124,6 +124,7 @@ FileHashes &fileHashes() {
 thread_local FactsCollector *Collector = nullptr;
 thread_local const std::vector<SpawnFunction> *InstalledSpawnFunctions =
     nullptr;
+thread_local bool IndexDisabled = false;
 
 /// Indexes loaded by this process, by path; reloaded when the file changes.
 class IndexCache {
@@ -204,6 +205,7 @@ static void appendSpawnFunctions(const UnitFacts &Unit,
     SpawnFunction Function;
     Function.Indexed.emplace();
     Function.Indexed->USR = F.USR;
+    Function.Indexed->DefinedIn = F.Loc.File;
     if (F.PoolSubmit) {
       Function.CallableIndex = F.PoolSubmit->CallableIndex;
       Function.Indexed->Pool = true;
@@ -211,6 +213,7 @@ static void appendSpawnFunctions(const UnitFacts &Unit,
       Function.Indexed->WorkerStart = {F.PoolSubmit->WorkerStart.File,
                                        F.PoolSubmit->WorkerStart.Line,
                                        F.PoolSubmit->WorkerStart.Column};
+      Function.Indexed->Barriers = F.PoolSubmit->Barriers;
     } else {
       Function.CallableIndex = *F.SpawnWrapper;
     }
@@ -255,8 +258,29 @@ std::vector<SpawnFunction> knownSpawnFunctions(llvm::StringRef IndexFile,
   return Functions;
 }
 
+void addSpawnFunctionInputs(UnitFacts &Unit,
+                            llvm::ArrayRef<SpawnFunction> Functions) {
+  llvm::StringSet<> Called, Files;
+  for (const FunctionFacts &F : Unit.Functions)
+    for (const FactCall &Call : F.Calls)
+      Called.insert(Call.Callee);
+  for (const FactInput &Input : Unit.Inputs)
+    Files.insert(Input.File);
+  for (const SpawnFunction &Function : Functions)
+    if (Function.Indexed && !Function.Indexed->DefinedIn.empty() &&
+        Called.contains(Function.Indexed->USR) &&
+        Files.insert(Function.Indexed->DefinedIn).second)
+      if (std::optional<uint64_t> Hash =
+              fileHashes().hash(Function.Indexed->DefinedIn))
+        Unit.Inputs.push_back({Function.Indexed->DefinedIn, *Hash});
+}
+
+void setProjectIndexDisabled(bool Disabled) { IndexDisabled = Disabled; }
+
 std::string findProjectIndex(llvm::StringRef Option,
                              llvm::StringRef BuildDirectory) {
+  if (IndexDisabled)
+    return "";
   if (!Option.empty())
     return Option.str();
   // Like clangd's index: by convention beside the compilation database, in

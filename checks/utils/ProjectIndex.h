@@ -96,9 +96,21 @@ void setKnownSpawnFunctions(const std::vector<SpawnFunction> *Functions);
 std::vector<SpawnFunction> knownSpawnFunctions(llvm::StringRef IndexFile,
                                                llvm::StringRef BuildDirectory);
 
+/// Adds to \p Unit's inputs the files that define the spawn functions of
+/// other units (\p Functions, SpawnFunction::Indexed) that it calls: its
+/// facts (the threads started through them) are stale once one changes.
+void addSpawnFunctionInputs(UnitFacts &Unit,
+                            llvm::ArrayRef<SpawnFunction> Functions);
+
+/// Makes findProjectIndex find nothing on the calling thread while set:
+/// concguard-audit runs the whole-program phase itself, so a per-unit
+/// analysis inside it never reads an index left on disk.
+void setProjectIndexDisabled(bool Disabled);
+
 /// The index a per-file front end uses for a unit: \p Option when it is set,
 /// else concguard-index.json next to the compile_commands.json found from
-/// \p BuildDirectory upwards; empty when there is none.
+/// \p BuildDirectory upwards; empty when there is none (or inside
+/// concguard-audit, setProjectIndexDisabled).
 std::string findProjectIndex(llvm::StringRef Option,
                              llvm::StringRef BuildDirectory);
 

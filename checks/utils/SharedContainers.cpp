@@ -293,11 +293,14 @@ public:
   }
   // A guard (`if (T.joinable()) T.join();`) or a loop over the threads
   // that joins one of them stops the thread as a whole, condition
-  // included. Not when the spawn itself is inside: then the statement is
-  // the thread's whole life (`if (C) { std::thread T(F); Work(); T.join(); }`
-  // or one thread per iteration) and only the join itself stops it.
+  // included. Not when the spawn itself is beside the join (in the same
+  // branch, in the loop's body): then the statement is the thread's whole
+  // life (`if (C) { std::thread T(F); Work(); T.join(); }`, one thread per
+  // iteration) and only the join itself stops it. A spawn in the other
+  // branch (`if (Stop) T.join(); else T = std::thread(F);`) keeps the rule:
+  // the branches exclude each other.
   bool TraverseIfStmt(IfStmt *If) {
-    if (joinsOutsideSpawn(If, If->getThen()))
+    if (joinsOutsideSpawn(If->getThen(), If->getThen()))
       return markAll(If);
     return RecursiveASTVisitor::TraverseIfStmt(If);
   }
@@ -381,7 +384,8 @@ private:
           Arrow && Arrow->getOperator() == OO_Arrow && Arrow->getNumArgs() == 1)
         Object = ignoreWrappers(Arrow->getArg(0));
       if (LockScopeAnalysis::keyOf(Object) == Pool &&
-          isPoolBarrier(*Member->getMethodDecl()))
+          (isPoolBarrier(*Member->getMethodDecl()) ||
+           isBarrierInIndex(*Member->getMethodDecl())))
         return true;
     }
     // A handler posted to an io_context: the posting thread's own `run()`
@@ -410,6 +414,15 @@ private:
     return Key && llvm::is_contained(Waiters, *Key);
   }
 
+  /// A barrier of a pool of another unit (ThreadPoolShape::BarriersInIndex).
+  bool isBarrierInIndex(const CXXMethodDecl &Method) const {
+    if (!Site.Pool || Site.Pool->BarriersInIndex.empty())
+      return false;
+    llvm::SmallString<128> USR;
+    return !index::generateUSRForDecl(Method.getCanonicalDecl(), USR) &&
+           llvm::is_contained(Site.Pool->BarriersInIndex, USR.str());
+  }
+
   bool sameObject(const Expr *Object) const {
     return Handle && LockScopeAnalysis::keyOf(Object) == Handle;
   }
@@ -431,8 +444,10 @@ private:
     return Object && sameObject(Object);
   }
 
-  bool joinsOutsideSpawn(const Stmt *Whole, const Stmt *Body) const {
-    return containsJoin(Body) && !containsStmt(Whole, Site.Spawn);
+  /// \p Body joins the thread and \p Around, the part of the statement
+  /// that runs with it, does not start it.
+  bool joinsOutsideSpawn(const Stmt *Around, const Stmt *Body) const {
+    return containsJoin(Body) && !containsStmt(Around, Site.Spawn);
   }
 
   static bool containsStmt(const Stmt *S, const Stmt *Target) {
@@ -1907,6 +1922,10 @@ private:
         Submit.CallableIndex = Pool->CallableIndex;
         Submit.SingleWorker = Pool->SingleWorker;
         Submit.WorkerStart = location(Pool->WorkerStart->getBeginLoc());
+        for (const CXXMethodDecl *Other : Pool->Class->methods())
+          if (const FunctionDecl *Definition = Other->getDefinition();
+              Definition && Definition->hasBody() && isPoolBarrier(*Other))
+            Submit.Barriers.push_back(usrOf(Other));
         Facts.PoolSubmit = std::move(Submit);
       }
     // A spawn wrapper: other units that only declare it start threads

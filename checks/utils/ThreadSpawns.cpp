@@ -1386,6 +1386,7 @@ analyzeSpawnImpl(const Expr *Spawn, ASTContext &Context,
               Found ? nullptr : indexedSpawnFunction(*Callee, SpawnFunctions)) {
         CallableIndex = Indexed->CallableIndex;
         Found = true;
+        Site.FromOtherUnit = true;
         if (!Indexed->Indexed->Pool) {
           Site.InferredWrapper = true;
         } else if (Member && Member->getMethodDecl()) {
@@ -1395,11 +1396,13 @@ analyzeSpawnImpl(const Expr *Spawn, ASTContext &Context,
           Pool.CallableIndex = Indexed->CallableIndex;
           Pool.SingleWorker = Indexed->Indexed->SingleWorker;
           Pool.WorkerStartInIndex = Indexed->Indexed->WorkerStart;
+          Pool.BarriersInIndex = Indexed->Indexed->Barriers;
           Site.Kind = SpawnKind::PoolTask;
           Site.Pool = std::move(Pool);
           Site.PoolObject = memberCallObject(*Member);
         } else {
           Found = false;
+          Site.FromOtherUnit = false;
         }
       }
       // Not configured: a pool's submit method, or a spawn wrapper.

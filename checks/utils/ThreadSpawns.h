@@ -53,8 +53,6 @@
 
 namespace clang::tidy::concguard::utils {
 
-/// A user function that starts a thread: its fully qualified name and the
-/// index of the argument that is the callable.
 /// A place in another unit, as the project index gives it (an absolute
 /// path, 1-based line and column).
 struct IndexedPlace {
@@ -63,6 +61,8 @@ struct IndexedPlace {
   unsigned Column = 0;
 };
 
+/// A user function that starts a thread: its fully qualified name and the
+/// index of the argument that is the callable.
 struct SpawnFunction {
   std::string QualifiedName;
   unsigned CallableIndex = 0;
@@ -73,10 +73,16 @@ struct SpawnFunction {
   /// QualifiedName (empty).
   struct FromFacts {
     std::string USR;
+    /// The file that defines it: the facts of a unit that calls it depend
+    /// on that file.
+    std::string DefinedIn;
     bool Pool = false;
     /// For a pool: it has a single worker, which starts here (for notes).
     bool SingleWorker = false;
     IndexedPlace WorkerStart;
+    /// For a pool: the USRs of its class's methods that wait for its tasks
+    /// or end its workers (isPoolBarrier() on their bodies there).
+    std::vector<std::string> Barriers;
   };
   std::optional<FromFacts> Indexed;
 };
@@ -163,8 +169,10 @@ struct ThreadPoolShape {
   bool SingleWorker = false;
   /// For a pool defined in another unit (known from the project index,
   /// SpawnFunction::Pool): Queue and WorkerStart are null, and this says
-  /// where a worker starts.
+  /// where a worker starts, and these are the USRs of the class's
+  /// barriers (SpawnFunction::FromFacts::Barriers).
   std::optional<IndexedPlace> WorkerStartInIndex;
+  std::vector<std::string> BarriersInIndex;
 };
 
 /// A handler posted to a boost::asio execution context, or the completion
@@ -221,6 +229,10 @@ struct SpawnSite {
   /// For a SpawnFunction: no option names it; its body hands its callable
   /// parameter to a thread start (inferredSpawnWrapper()).
   bool InferredWrapper = false;
+  /// The spawn function (a pool's submit method, a spawn wrapper) is
+  /// defined in another unit and known from the whole-program facts
+  /// (SpawnFunction::Indexed).
+  bool FromOtherUnit = false;
   /// For a PoolTask posted to boost::asio (Pool is then empty, PoolObject
   /// is Asio->Context).
   std::optional<AsioSubmission> Asio;

@@ -106,6 +106,23 @@ void guardedJoin(std::vector<int> &Batch) {
   Batch.clear();
 }
 
+bool stopRequested();
+
+// Clean: one worker at a time; the join and the restart are in different
+// branches of one `if`.
+void supervise(std::vector<int> &Batch) {
+  std::thread Worker;
+  while (more()) {
+    if (stopRequested()) {
+      if (Worker.joinable())
+        Worker.join();
+      break;
+    } else if (!Worker.joinable()) {
+      Worker = std::thread([&Batch] { Batch.push_back(1); });
+    }
+  }
+}
+
 // Clean: the previous iteration's thread is joined at the top of the loop
 // before the vector is touched and the next one starts.
 void joinPreviousFirst(std::vector<int> &Batch) {

@@ -647,9 +647,9 @@ private:
   }
 
   void analyse(const Unit &U, UnitOutcome &Out) {
-    bool ForeignHeaderError = false;
-    analyseWith(U, U.Cmd, Out, ForeignHeaderError);
-    if (Out.Errors.empty() || !ForeignHeaderError)
+    bool OnlyForeignErrors = false;
+    analyseWith(U, U.Cmd, Out, OnlyForeignErrors);
+    if (Out.Errors.empty() || !OnlyForeignErrors)
       return;
     // Clang 20 and later check more of a class template's member bodies
     // where the template is defined (members of the current instantiation
@@ -658,27 +658,28 @@ private:
     // rapidjson 1.1.0 assigns to const members in GenericStringRef's
     // operator=. Parsing template bodies only when they are instantiated
     // (-fdelayed-template-parsing) accepts it. Tried only for a unit whose
-    // first error is in a header outside the project, and kept only when
-    // the unit then compiles; otherwise the first errors stand.
+    // errors are all in headers outside the project (the flag could hide an
+    // error in the project's own templates), and kept only when the unit
+    // then compiles; otherwise the first errors stand.
     clang::tooling::CompileCommand Delayed = U.Cmd;
     if (Delayed.CommandLine.empty())
       return;
     Delayed.CommandLine.insert(std::next(Delayed.CommandLine.begin()),
                                "-fdelayed-template-parsing");
     UnitOutcome Retry;
-    analyseWith(U, Delayed, Retry, ForeignHeaderError);
+    analyseWith(U, Delayed, Retry, OnlyForeignErrors);
     if (!Retry.Errors.empty())
       return;
     Retry.DelayedTemplateParsing = true;
     Out = std::move(Retry);
   }
 
-  /// One parse of \p U with the command \p Cmd. \p ForeignHeaderError
-  /// tells whether its first error, if any, is in a header outside the
-  /// root (code the user cannot change).
+  /// One parse of \p U with the command \p Cmd. \p OnlyForeignErrors
+  /// tells whether it has errors and all of them are in headers outside
+  /// the root (code the user cannot change).
   void analyseWith(const Unit &U, const clang::tooling::CompileCommand &Cmd,
-                   UnitOutcome &Out, bool &ForeignHeaderError) {
-    ForeignHeaderError = false;
+                   UnitOutcome &Out, bool &OnlyForeignErrors) {
+    OnlyForeignErrors = true;
     clang::tidy::ClangTidyContext Context(
         std::make_unique<clang::tidy::DefaultOptionsProvider>(
             clang::tidy::ClangTidyGlobalOptions(), Options)
@@ -700,8 +701,13 @@ private:
     } Facts;
     if (CollectFacts)
       clang::tidy::concguard::utils::setFactsCollector(&Facts);
-    auto Uninstall = llvm::make_scope_exit(
-        [] { clang::tidy::concguard::utils::setFactsCollector(nullptr); });
+    // The audit runs the whole-program phase itself: an index left on disk
+    // (by an earlier --index) must not change a unit's results.
+    clang::tidy::concguard::utils::setProjectIndexDisabled(true);
+    auto Uninstall = llvm::make_scope_exit([] {
+      clang::tidy::concguard::utils::setFactsCollector(nullptr);
+      clang::tidy::concguard::utils::setProjectIndexDisabled(false);
+    });
     // The physical file system as newFS() gives it, through a tracker that
     // sees whether the Boost compatibility headers were used.
     auto Tracker = llvm::makeIntrusiveRefCnt<concguard::BoostCompatTracker>(
@@ -731,9 +737,8 @@ private:
         // The unit did not compile: its analysis cannot be trusted.
         std::string Abs;
         SourceLocation L = Conv.location(E.Message, E.BuildDirectory, &Abs);
-        if (Out.Errors.empty())
-          ForeignHeaderError =
-              !Abs.empty() && Abs != U.AbsPath && path::is_absolute(L.Path);
+        if (Abs.empty() || Abs == U.AbsPath || !path::is_absolute(L.Path))
+          OnlyForeignErrors = false;
         std::string Where =
             L.Path.empty()
                 ? std::string()
@@ -748,8 +753,10 @@ private:
         continue;
       Out.Findings.push_back(std::move(F));
     }
-    if (Out.Errors.empty())
+    if (Out.Errors.empty()) {
+      OnlyForeignErrors = false;
       Out.Facts = std::move(Facts.Facts);
+    }
   }
 
   std::string cacheKey(const Unit &U) {
@@ -972,13 +979,22 @@ void analyseSpawnerCallers(Auditor &A, const std::vector<Unit> &Units,
   std::vector<cg::SpawnFunction> Spawners = cg::spawnFunctionsOf(First);
   if (Spawners.empty())
     return;
+  // The cache key of the second round's entries: what the callers learn,
+  // and the content of the files that define it (a barrier or a worker
+  // start there may change without changing the rest).
+  llvm::StringMap<uint64_t> FileHashes;
+  for (const cg::UnitFacts &Unit : First)
+    for (const cg::FactInput &Input : Unit.Inputs)
+      FileHashes[Input.File] = Input.Hash;
   llvm::StringSet<> SpawnerUSRs;
   std::string Round = "spawn functions of other units";
   for (const cg::SpawnFunction &S : Spawners) {
     SpawnerUSRs.insert(S.Indexed->USR);
-    Round += "\n" + S.Indexed->USR + ":" + std::to_string(S.CallableIndex) +
-             (S.Indexed->Pool ? ":pool" : "") +
-             (S.Indexed->SingleWorker ? ":single" : "");
+    Round += llvm::formatv("\n{0}:{1}:{2}:{3}:{4}:{5}", S.Indexed->USR,
+                           S.CallableIndex, S.Indexed->Pool,
+                           S.Indexed->SingleWorker, S.Indexed->DefinedIn,
+                           FileHashes.lookup(S.Indexed->DefinedIn))
+                 .str();
   }
   std::vector<size_t> Again;
   for (size_t I = 0; I < Outcomes.size(); ++I) {

@@ -17,6 +17,8 @@ public:
   explicit Pool(unsigned Count);
   ~Pool();
   void submit(Waiter *Done, std::function<void()> Task);
+  /// Stops the workers and joins them (queued tasks are dropped).
+  void finish();
 
 private:
   void run();

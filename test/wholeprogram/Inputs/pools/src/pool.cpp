@@ -8,14 +8,17 @@ Pool::Pool(unsigned Count) {
     Workers.emplace_back([this] { run(); });
 }
 
-Pool::~Pool() {
+Pool::~Pool() { finish(); }
+
+void Pool::finish() {
   {
     std::lock_guard<std::mutex> Lock(Mu);
     Stopping = true;
   }
   HasWork.notify_all();
   for (std::thread &W : Workers)
-    W.join();
+    if (W.joinable())
+      W.join();
 }
 
 void Pool::submit(Waiter *, std::function<void()> Task) {

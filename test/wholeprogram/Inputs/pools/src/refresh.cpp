@@ -26,6 +26,15 @@ void refreshAfterWait(Pool &Workers, std::list<int> &History) {
   History.clear();
 }
 
+// Clean: finish() joins the pool's workers (its body, in src/pool.cpp, says
+// so; its name does not).
+void refreshThenFinish(Pool &Workers, std::list<int> &History) {
+  Pool::Waiter Done;
+  Workers.submit(&Done, [&History] { History.push_front(1); });
+  Workers.finish();
+  History.clear();
+}
+
 // Two tasks of a pool with several workers may run at the same time.
 void countBoth(Pool &Workers, std::map<std::string, int> &Counts) {
   Pool::Waiter Done;
