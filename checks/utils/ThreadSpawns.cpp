@@ -1120,8 +1120,29 @@ static bool isPocoRunnable(const CXXRecordDecl *R) {
   return isRecordNamed(R, "Runnable", "Poco");
 }
 
+/// The `QThread::create(f, args...)` call that made the QThread \p Object
+/// names: the call itself, or the initializer of the local pointer
+/// (`QThread *T = QThread::create(f);`). Null otherwise.
+static const CallExpr *qthreadCreateOf(const Expr *Object) {
+  Object = ignoreWrappers(Object);
+  if (const auto *Ref = dyn_cast_or_null<DeclRefExpr>(Object))
+    if (const auto *Var = dyn_cast<VarDecl>(Ref->getDecl());
+        Var && Var->hasLocalStorage() && Var->getType()->isPointerType() &&
+        Var->getInit())
+      Object = ignoreWrappers(Var->getInit());
+  const auto *Call = dyn_cast_or_null<CallExpr>(Object);
+  const auto *Create =
+      Call ? dyn_cast_or_null<CXXMethodDecl>(Call->getDirectCallee()) : nullptr;
+  return Create && Create->isStatic() && Create->getIdentifier() &&
+                 Create->getName() == "create" &&
+                 isQThread(Create->getParent()) && Call->getNumArgs() > 0
+             ? Call
+             : nullptr;
+}
+
 /// A thread started through a library's thread object (SpawnKind::
-/// ThreadObject): `W.start()` on a QThread subclass that defines run(),
+/// ThreadObject): `W.start()` on a QThread subclass that defines run(), or
+/// on a QThread made by `QThread::create(f, args...)` (f with its args),
 /// `T.start(R)` on a Poco::Thread with a Poco::Runnable (its run()),
 /// `T.startFunc(f)`, `T.start(fn, data)`; and QtConcurrent::run(f,
 /// args...) (also with an object and a member function pointer first). A
@@ -1145,8 +1166,17 @@ static bool threadObjectStart(const CallExpr &Call, SpawnSite &Site,
               ? Object->getType()->getPointeeCXXRecordDecl()
               : Object->getType()->getAsCXXRecordDecl();
       const FunctionDecl *Run = runOverrider(Static, isQThread);
-      if (!Run)
+      if (!Run) {
+        // QThread::create(f, args...): its run() calls f(args...).
+        if (const CallExpr *Create = qthreadCreateOf(Object)) {
+          Args.assign(Create->arg_begin(), Create->arg_end());
+          CallableIndex = 0;
+          Site.Kind = SpawnKind::ThreadObject;
+          setObjectHandle(Site, Object);
+          return true;
+        }
         return false; // QThread's own run(): an event loop
+      }
       Site.Kind = SpawnKind::ThreadObject;
       Site.Entry.Function = Run;
       Site.Entry.Object = Object;

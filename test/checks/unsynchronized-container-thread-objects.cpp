@@ -5,7 +5,8 @@
 // RUN:   -isystem %runtime_include
 
 // Threads run by a library's thread object: a QThread subclass's run(),
-// started by start() and joined by wait(); QtConcurrent::run(f), waited for
+// or the callable of QThread::create(f), started by start() and joined by
+// wait(); QtConcurrent::run(f), waited for
 // through its QFuture; Poco::Thread's start(Runnable &) (the runnable's
 // run()) and startFunc(f), joined by join() or tryJoin(); a
 // Poco::ThreadPool's start(Runnable &), a task until joinAll(). Needs Qt 5
@@ -65,6 +66,25 @@ void scanThenRead() {
   S.start();
   S.wait();
   Scanned.push_back(3);
+}
+
+// QThread::create(f): start() runs f on a new thread, wait() joins it.
+void created(std::vector<int> &Values) {
+  QThread *Worker = QThread::create([&Values] { Values.push_back(1); });
+  // CHECK-MESSAGES: :[[@LINE-1]]:49: warning: 'Values' is modified here on the thread started at line [[@LINE+1]] while it is modified in 'created' after it starts the thread at line [[@LINE+1]], with no mutex held at both accesses; {{.*}} [concguard-unsynchronized-container]
+  Worker->start();
+  Values.clear();
+  Worker->wait();
+  delete Worker;
+}
+
+// Clean: the same, waited for before the write.
+void createdThenWaited(std::vector<int> &Values) {
+  QThread *Worker = QThread::create([&Values] { Values.push_back(1); });
+  Worker->start();
+  Worker->wait();
+  Values.clear();
+  delete Worker;
 }
 
 // Clean: QThread's own run() is an event loop of no project code.
