@@ -248,6 +248,21 @@ private:
   }
 };
 
+/// The pool a task is submitted to, as an object: a variable or member as
+/// LockScopeAnalysis names it, or the singleton a static accessor without
+/// arguments returns (`QThreadPool::globalInstance()`), named by the
+/// accessor.
+static std::optional<ObjectKey> poolKeyOf(const Expr *Object) {
+  if (std::optional<ObjectKey> Key = LockScopeAnalysis::keyOf(Object))
+    return Key;
+  const auto *Call = dyn_cast_or_null<CallExpr>(ignoreWrappers(Object));
+  const FunctionDecl *Accessor = Call ? Call->getDirectCallee() : nullptr;
+  const auto *Method = dyn_cast_or_null<CXXMethodDecl>(Accessor);
+  if (!Accessor || Call->getNumArgs() != 0 || (Method && !Method->isStatic()))
+    return std::nullopt;
+  return makeKey({Accessor->getCanonicalDecl()});
+}
+
 /// The statements of the spawning function that run while the thread does.
 struct Region {
   llvm::DenseSet<const Stmt *> Stmts;
@@ -383,7 +398,7 @@ private:
       if (const auto *Arrow = dyn_cast_or_null<CXXOperatorCallExpr>(Object);
           Arrow && Arrow->getOperator() == OO_Arrow && Arrow->getNumArgs() == 1)
         Object = ignoreWrappers(Arrow->getArg(0));
-      if (LockScopeAnalysis::keyOf(Object) == Pool &&
+      if (poolKeyOf(Object) == Pool &&
           (isPoolBarrier(*Member->getMethodDecl()) ||
            isBarrierInIndex(*Member->getMethodDecl())))
         return true;
@@ -574,7 +589,7 @@ Region computeRegion(const SpawnSite &Site, ASTContext &Context) {
 
   std::optional<ObjectKey> Pool;
   if (Site.Kind == SpawnKind::PoolTask && Site.PoolObject)
-    Pool = LockScopeAnalysis::keyOf(Site.PoolObject);
+    Pool = poolKeyOf(Site.PoolObject);
 
   JoinFinder Joins(Site, Handle, PthreadHandle, Pool);
   Joins.TraverseStmt(Function->getBody());

@@ -181,10 +181,10 @@ static StatementMatcher directThreadStartMatcher() {
               0, refersToType(qualType(hasDeclaration(ThreadClass)))))),
       argumentCountAtLeast(1));
   // Library thread objects (threadObjectStart decides).
-  auto ObjectStart = cxxMemberCallExpr(
-      callee(cxxMethodDecl(hasAnyName("start", "startFunc"),
-                           ofClass(hasAnyName("::QThread", "::Poco::Thread",
-                                              "::Poco::ThreadPool")))));
+  auto ObjectStart = cxxMemberCallExpr(callee(cxxMethodDecl(
+      hasAnyName("start", "startFunc", "tryStart"),
+      ofClass(hasAnyName("::QThread", "::QThreadPool", "::Poco::Thread",
+                         "::Poco::ThreadPool")))));
   auto ConcurrentRun =
       callExpr(callee(functionDecl(hasName("::QtConcurrent::run"))),
                argumentCountAtLeast(1));
@@ -1120,6 +1120,10 @@ static bool isPocoRunnable(const CXXRecordDecl *R) {
   return isRecordNamed(R, "Runnable", "Poco");
 }
 
+static bool isQRunnable(const CXXRecordDecl *R) {
+  return isRecordNamed(R, "QRunnable", "");
+}
+
 /// The `QThread::create(f, args...)` call that made the QThread \p Object
 /// names: the call itself, or the initializer of the local pointer
 /// (`QThread *T = QThread::create(f);`). Null otherwise.
@@ -1181,6 +1185,30 @@ static bool threadObjectStart(const CallExpr &Call, SpawnSite &Site,
       Site.Entry.Function = Run;
       Site.Entry.Object = Object;
       setObjectHandle(Site, Object);
+      return true;
+    }
+    if (isRecordNamed(Class, "QThreadPool", "") &&
+        llvm::is_contained({"start", "tryStart"}, Method->getName()) &&
+        Member->getNumArgs() > 0) {
+      // start(QRunnable *) runs the runnable's run() on it, start(f) and
+      // tryStart(f) run f: a task of the pool until its waitForDone().
+      const Expr *Target = Member->getArg(0)->IgnoreParenImpCasts();
+      if (const CXXRecordDecl *Runnable =
+              Target->getType()->getPointeeCXXRecordDecl();
+          Runnable && derivesFrom(Runnable, isQRunnable)) {
+        const FunctionDecl *Run = runOverrider(Runnable, isQRunnable);
+        if (!Run)
+          return false;
+        Site.Entry.Function = Run;
+        Site.Entry.Object = Target;
+      } else if (isCallableType(Member->getArg(0)->getType())) {
+        Args.assign({Member->getArg(0)});
+        CallableIndex = 0;
+      } else {
+        return false;
+      }
+      Site.Kind = SpawnKind::PoolTask;
+      Site.PoolObject = Object;
       return true;
     }
     bool PocoThread = isRecordNamed(Class, "Thread", "Poco");

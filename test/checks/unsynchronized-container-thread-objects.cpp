@@ -6,7 +6,8 @@
 
 // Threads run by a library's thread object: a QThread subclass's run(),
 // or the callable of QThread::create(f), started by start() and joined by
-// wait(); QtConcurrent::run(f), waited for
+// wait(); QThreadPool::start(R) (the runnable's run()) and start(f), tasks
+// of the pool until its waitForDone(); QtConcurrent::run(f), waited for
 // through its QFuture; Poco::Thread's start(Runnable &) (the runnable's
 // run()) and startFunc(f), joined by join() or tryJoin(); a
 // Poco::ThreadPool's start(Runnable &), a task until joinAll(). Needs Qt 5
@@ -15,7 +16,9 @@
 
 #include <QtConcurrent/QtConcurrentRun>
 #include <QtCore/QFuture>
+#include <QtCore/QRunnable>
 #include <QtCore/QThread>
+#include <QtCore/QThreadPool>
 
 #include <Poco/Runnable.h>
 #include <Poco/Thread.h>
@@ -85,6 +88,47 @@ void createdThenWaited(std::vector<int> &Values) {
   Worker->wait();
   Values.clear();
   delete Worker;
+}
+
+//===--- QThreadPool -------------------------------------------------------===//
+
+std::vector<int> Pending;
+
+class Drainer : public QRunnable {
+public:
+  void run() override { Pending.clear(); }
+  // CHECK-MESSAGES: :[[@LINE-1]]:25: warning: 'Pending' is modified here on the thread started at line [[@LINE+5]] while it is modified in 'drainWhileAdding' after it starts the thread at line [[@LINE+5]], with no mutex held at both accesses; {{.*}} [concguard-unsynchronized-container]
+};
+
+// A runnable on Qt's global pool, beside its submitter until waitForDone().
+void drainWhileAdding() {
+  QThreadPool::globalInstance()->start(new Drainer);
+  Pending.push_back(1);
+  QThreadPool::globalInstance()->waitForDone();
+}
+
+// Clean: the global pool is waited for first.
+void drainThenAdd() {
+  QThreadPool::globalInstance()->start(new Drainer);
+  QThreadPool::globalInstance()->waitForDone();
+  Pending.push_back(1);
+}
+
+// A callable on a pool of one's own.
+void countOnPool(std::vector<int> &Counts) {
+  QThreadPool Pool;
+  Pool.start([&Counts] { Counts.push_back(1); });
+  // CHECK-MESSAGES: :[[@LINE-1]]:26: warning: 'Counts' is modified here on the thread started at line [[@LINE-1]] while it is modified in 'countOnPool' after it starts the thread at line [[@LINE-1]], with no mutex held at both accesses; {{.*}} [concguard-unsynchronized-container]
+  Counts.clear();
+  Pool.waitForDone();
+}
+
+// Clean: the pool's tasks are done before the write.
+void countThenClear(std::vector<int> &Counts) {
+  QThreadPool Pool;
+  Pool.start([&Counts] { Counts.push_back(1); });
+  Pool.waitForDone();
+  Counts.clear();
 }
 
 // Clean: QThread's own run() is an event loop of no project code.
