@@ -61,30 +61,32 @@ struct IndexedPlace {
   unsigned Column = 0;
 };
 
+/// A function of another unit that the whole-program facts know starts
+/// threads with its callable parameter: a thread pool's submit method
+/// (ProgramFacts.h's FactPoolSubmit; its calls are pool tasks) or a spawn
+/// wrapper (FunctionFacts::SpawnWrapper).
+struct IndexedSpawnFunction {
+  std::string USR;
+  /// The file that defines it: the facts of a unit that calls it depend on
+  /// that file.
+  std::string DefinedIn;
+  bool Pool = false;
+  /// For a pool: it has a single worker, which starts here (for notes).
+  bool SingleWorker = false;
+  IndexedPlace WorkerStart;
+  /// For a pool: the USRs of its class's methods that wait for its tasks or
+  /// end its workers (isPoolBarrier() on their bodies there).
+  std::vector<std::string> Barriers;
+};
+
 /// A user function that starts a thread: its fully qualified name and the
 /// index of the argument that is the callable.
 struct SpawnFunction {
   std::string QualifiedName;
   unsigned CallableIndex = 0;
-  /// A function of another unit that the whole-program facts know starts
-  /// threads with its callable parameter: a thread pool's submit method
-  /// (ProgramFacts.h's FactPoolSubmit; its calls are pool tasks) or a spawn
-  /// wrapper (FunctionFacts::SpawnWrapper). Matched by its USR instead of
-  /// QualifiedName (empty).
-  struct FromFacts {
-    std::string USR;
-    /// The file that defines it: the facts of a unit that calls it depend
-    /// on that file.
-    std::string DefinedIn;
-    bool Pool = false;
-    /// For a pool: it has a single worker, which starts here (for notes).
-    bool SingleWorker = false;
-    IndexedPlace WorkerStart;
-    /// For a pool: the USRs of its class's methods that wait for its tasks
-    /// or end its workers (isPoolBarrier() on their bodies there).
-    std::vector<std::string> Barriers;
-  };
-  std::optional<FromFacts> Indexed;
+  /// Set for a function of another unit (IndexedSpawnFunction), matched by
+  /// its USR instead of QualifiedName (empty).
+  std::optional<IndexedSpawnFunction> Indexed;
 };
 
 /// Parses the `SpawnFunctions` option: `name:index` entries separated by ';'
@@ -170,7 +172,7 @@ struct ThreadPoolShape {
   /// For a pool defined in another unit (known from the project index,
   /// SpawnFunction::Pool): Queue and WorkerStart are null, and this says
   /// where a worker starts, and these are the USRs of the class's
-  /// barriers (SpawnFunction::FromFacts::Barriers).
+  /// barriers (IndexedSpawnFunction::Barriers).
   std::optional<IndexedPlace> WorkerStartInIndex;
   std::vector<std::string> BarriersInIndex;
 };
