@@ -953,30 +953,22 @@ private:
   unsigned CallDepth;
 };
 
-/// Does \p S name \p Var?
-bool mentions(const Stmt *S, const VarDecl &Var) {
-  if (!S)
-    return false;
-  if (const auto *Ref = dyn_cast<DeclRefExpr>(S);
-      Ref && Ref->getDecl()->getCanonicalDecl() == Var.getCanonicalDecl())
-    return true;
-  return llvm::any_of(S->children(),
-                      [&](const Stmt *Child) { return mentions(Child, Var); });
-}
-
 /// Does \p S join \p Var (`T.join()`, also inside an `if`)?
 bool joins(const Stmt *S, const VarDecl &Var) {
-  if (!S)
-    return false;
-  if (const auto *Call = dyn_cast<CXXMemberCallExpr>(S))
-    if (std::optional<utils::ThreadLifetimeCall> Lifetime =
-            utils::threadLifetimeCall(*Call);
-        Lifetime && Lifetime->Op == utils::ThreadLifetimeOp::Join)
-      if (const auto *Ref = dyn_cast_or_null<DeclRefExpr>(Lifetime->Handle);
-          Ref && Ref->getDecl()->getCanonicalDecl() == Var.getCanonicalDecl())
-        return true;
-  return llvm::any_of(S->children(),
-                      [&](const Stmt *Child) { return joins(Child, Var); });
+  return utils::anyStmtIn(
+      S,
+      [&](const Stmt *Inner) {
+        const auto *Call = dyn_cast<CXXMemberCallExpr>(Inner);
+        std::optional<utils::ThreadLifetimeCall> Lifetime =
+            Call ? utils::threadLifetimeCall(*Call) : std::nullopt;
+        const auto *Ref =
+            Lifetime && Lifetime->Op == utils::ThreadLifetimeOp::Join
+                ? dyn_cast_or_null<DeclRefExpr>(Lifetime->Handle)
+                : nullptr;
+        return Ref &&
+               Ref->getDecl()->getCanonicalDecl() == Var.getCanonicalDecl();
+      },
+      /*IntoLambdas=*/true);
 }
 } // namespace
 
@@ -1023,7 +1015,7 @@ void UncancellableThreadCheck::checkThrowBeforeJoin(
     return;
   for (const auto *It = std::next(Start); It != Join; ++It) {
     // Handed to a guard, moved, detached...: someone else takes care of it.
-    if (mentions(*It, *Var))
+    if (utils::refersTo(**It, *Var))
       return;
     ClearThrowFinder Finder(Context.getSourceManager(), /*CallDepth=*/2);
     Finder.TraverseStmt(const_cast<Stmt *>(*It));

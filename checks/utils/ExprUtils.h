@@ -114,6 +114,23 @@ inline const Expr *unwrapStdRef(const Expr *E, bool *IsConst = nullptr) {
   return E;
 }
 
+/// Is there a statement in \p S, \p S itself included, that \p Wanted
+/// accepts? The bodies of the lambdas \p S creates are searched only with
+/// \p IntoLambdas (a lambda's body runs where the lambda is called).
+template <typename Predicate>
+bool anyStmtIn(const Stmt *S, const Predicate &Wanted, bool IntoLambdas) {
+  if (!S)
+    return false;
+  if (Wanted(S))
+    return true;
+  if (!IntoLambdas && isa<LambdaExpr>(S))
+    return false;
+  for (const Stmt *Child : S->children())
+    if (anyStmtIn(Child, Wanted, IntoLambdas))
+      return true;
+  return false;
+}
+
 /// Does \p S name, anywhere inside it (the bodies of lambdas it creates and
 /// the initialisers of the variables it declares included), a declaration
 /// that \p Wanted accepts?

@@ -466,24 +466,19 @@ private:
   }
 
   static bool containsStmt(const Stmt *S, const Stmt *Target) {
-    if (!S)
-      return false;
-    if (S == Target)
-      return true;
-    return llvm::any_of(S->children(), [&](const Stmt *Child) {
-      return containsStmt(Child, Target);
-    });
+    return anyStmtIn(
+        S, [&](const Stmt *Inner) { return Inner == Target; },
+        /*IntoLambdas=*/true);
   }
 
   bool containsJoin(const Stmt *S) const {
-    if (!S)
-      return false;
-    if (const auto *Call = dyn_cast<CallExpr>(S); Call && isJoin(Call))
-      return true;
-    if (isa<LambdaExpr>(S))
-      return false;
-    return llvm::any_of(S->children(),
-                        [&](const Stmt *Child) { return containsJoin(Child); });
+    return anyStmtIn(
+        S,
+        [&](const Stmt *Inner) {
+          const auto *Call = dyn_cast<CallExpr>(Inner);
+          return Call && isJoin(Call);
+        },
+        /*IntoLambdas=*/false);
   }
 
   bool markAll(const Stmt *S) {
