@@ -193,4 +193,21 @@ AccessKind ContainerAccessClassifier::classify(const Expr *Object,
   return AccessKind::Read;
 }
 
+bool ContainerAccessClassifier::copiesWhole(const Expr *Object) {
+  const Expr *Child = nullptr;
+  const Stmt *Parent = semanticParent(Object, Child);
+  if (const auto *Construct = dyn_cast_or_null<CXXConstructExpr>(Parent))
+    return Construct->getConstructor()->isCopyConstructor() &&
+           Construct->getNumArgs() >= 1 &&
+           ignoreWrappers(Construct->getArg(0)) == ignoreWrappers(Object);
+  if (const auto *Assign = dyn_cast_or_null<CXXOperatorCallExpr>(Parent)) {
+    const auto *Method =
+        dyn_cast_or_null<CXXMethodDecl>(Assign->getDirectCallee());
+    return Method && Method->isCopyAssignmentOperator() &&
+           Assign->getNumArgs() == 2 &&
+           ignoreWrappers(Assign->getArg(1)) == ignoreWrappers(Object);
+  }
+  return false;
+}
+
 } // namespace clang::tidy::concguard::utils

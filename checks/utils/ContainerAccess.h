@@ -46,6 +46,13 @@ public:
   /// \p Object itself.
   AccessKind classify(const Expr *Object, const Expr *&Operation);
 
+  /// Does the use \p Object copy the whole container: the argument of a
+  /// copy constructor (`return Names;` from a function returning by value,
+  /// `auto Copy = Names;`) or the right side of a copy assignment? Such a
+  /// read walks every element and, unlike `size()` or `empty()`, reads
+  /// storage that a concurrent structural write may free.
+  bool copiesWhole(const Expr *Object);
+
   /// The parent of \p E across implicit casts, parentheses and temporaries;
   /// \p Child is set to the last node climbed (the child of the result).
   const Stmt *semanticParent(const Expr *E, const Expr *&Child);

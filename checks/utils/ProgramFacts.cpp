@@ -63,6 +63,8 @@ static json::Value toJSON(const std::vector<FactAccess> &Accesses) {
                    {"loc", toJSON(A.Loc)}};
     if (A.AfterJoin)
       O["afterJoin"] = true; // written only when set: most accesses are not
+    if (A.CopiesWhole)
+      O["copiesWhole"] = true;
     Out.push_back(std::move(O));
   }
   return Out;
@@ -384,6 +386,7 @@ private:
       }
       Access.Kind = static_cast<FactAccessKind>(*Kind);
       Access.AfterJoin = A->getBoolean("afterJoin").value_or(false);
+      Access.CopiesWhole = A->getBoolean("copiesWhole").value_or(false);
       Out.push_back(std::move(Access));
     }
     return true;

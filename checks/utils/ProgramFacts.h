@@ -78,6 +78,10 @@ struct FactAccess {
   /// JoinThreads clearing its thread vector), so the lock-evidence rule
   /// does not take it as an unlocked side.
   bool AfterJoin = false;
+  /// A read that copies the whole container (`return Names;` by value, a
+  /// copy assignment): the lock-evidence rule compares such an unlocked
+  /// read with a locked structural write.
+  bool CopiesWhole = false;
 };
 
 struct FactCall {

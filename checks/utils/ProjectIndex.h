@@ -50,7 +50,7 @@ class SourceManager;
 
 namespace clang::tidy::concguard::utils {
 
-constexpr unsigned ProjectIndexVersion = 7;
+constexpr unsigned ProjectIndexVersion = 8;
 
 /// The file name the front ends look for next to compile_commands.json.
 constexpr llvm::StringLiteral ProjectIndexFileName = "concguard-index.json";

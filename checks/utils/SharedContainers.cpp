@@ -89,6 +89,9 @@ struct LocalAccess {
   const Expr *Object = nullptr;
   const Expr *Operation = nullptr;
   AccessKind Kind = AccessKind::Read;
+  /// A read that copies the whole container (ContainerAccessClassifier::
+  /// copiesWhole).
+  bool CopiesWhole = false;
   llvm::SmallVector<HeldMutex, 2> Locks;
 };
 
@@ -241,6 +244,8 @@ private:
     Access.Key = std::move(*Key);
     Access.Object = E;
     Access.Kind = Accesses.classify(Used, Access.Operation);
+    Access.CopiesWhole =
+        Access.Kind == AccessKind::Read && Accesses.copiesWhole(Used);
     Access.Locks = heldAt(Locks, Access.Operation);
     if (Access.Locks.empty() && Access.Operation != E)
       Access.Locks = heldAt(Locks, E);
@@ -1964,6 +1969,7 @@ private:
       Access.Key = std::move(*Key);
       Access.Name = Local.Key.Path.back()->getNameAsString();
       Access.Kind = Local.Kind;
+      Access.CopiesWhole = Local.CopiesWhole;
       Access.Locks = factLocks(Local.Locks);
       Access.Loc = location(Local.Operation->getBeginLoc());
       E.AccessIndex.push_back(Facts.Accesses.size());

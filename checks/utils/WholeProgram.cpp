@@ -612,7 +612,8 @@ private:
   /// thread start is in sight. Deliberately narrow, because a false
   /// positive costs more than a miss:
   ///  - only an unlocked write (structural; element writes too with
-  ///    StrictElementAccess), never an unlocked read;
+  ///    StrictElementAccess), or an unlocked read that copies the whole
+  ///    container against a locked structural write;
   ///  - only containers the class locks somewhere with a lock of the
   ///    object itself (a mutex member: a static lock guards global state,
   ///    not this object), compared with such a locked access (two unlocked
@@ -692,7 +693,8 @@ private:
       // ones.
       // (The pointers stay valid while later classes add contexts: a
       // context's accesses move with their vector, not one by one.)
-      std::map<FactKey, std::vector<const Access *>> LockedOf, UnlockedOf;
+      std::map<FactKey, std::vector<const Access *>> LockedOf, UnlockedOf,
+          CopiedOf;
       for (const Access &A : ByContext[Ctx]) {
         if (A.Key.size() < 2 || A.Key.front() != "this")
           continue;
@@ -723,13 +725,20 @@ private:
             ThreadRaceWrites.count(
                 {A.Fact->Loc.File, A.Fact->Loc.Line, A.Fact->Loc.Column}))
           continue;
-        // Only an unprotected write (RacerD's "unprotected write"): an
-        // unlocked read beside locked writes is too often a protocol the
-        // types do not show (a flag handshake, a single writer thread, a
-        // read after shutdown); measured on rocksdb, 5 of its 8 were.
-        if (!countsAsWrite(A.Fact->Kind))
-          continue;
-        UnlockedOf[A.Key].push_back(&A);
+        // An unprotected write (RacerD's "unprotected write"), or a read
+        // that copies the whole container. Other unlocked reads beside
+        // locked writes are too often a protocol the types do not show (a
+        // flag handshake on `empty()`, a single writer thread, a read after
+        // shutdown); measured on rocksdb, 5 of its 8 were. A copy walks
+        // the storage a locked structural write may free, and a getter
+        // that returns a copy is the class's interface to other threads.
+        // Not in a function that starts threads: it orders its own reads
+        // with them (the thread-evidence rule knows its joins).
+        if (countsAsWrite(A.Fact->Kind))
+          UnlockedOf[A.Key].push_back(&A);
+        else if (A.Fact->CopiesWhole && A.Function->Spawns.empty() &&
+                 rootOf(A)->Spawns.empty())
+          CopiedOf[A.Key].push_back(&A);
       }
       for (auto &[Key, Unlocked] : UnlockedOf) {
         auto LockedIt = LockedOf.find(Key);
@@ -748,6 +757,45 @@ private:
               continue;
             All.push_back({U, L, Class});
           }
+      }
+      // An unlocked copy against a structural write under the object's
+      // lock. The write may be the member's only locked access (a setter
+      // that assigns it under the lock its other members share), so the
+      // evidence is that lock guarding accesses or calls in two member
+      // functions of the class, not one function's own mutex.
+      std::map<FactKey, std::set<std::string>> FunctionsUnderLock;
+      for (const FactClass *C : Chain)
+        if (auto It = AllMethodsOf.find(C->USR); It != AllMethodsOf.end())
+          for (const FunctionFacts *M : It->second) {
+            auto Note = [&](const std::vector<FactLock> &Locks) {
+              for (const FactLock &L : Locks)
+                if (isObjectLock(L))
+                  FunctionsUnderLock[L.Key].insert(M->USR);
+            };
+            for (const FactAccess &A : M->Accesses)
+              Note(A.Locks);
+            for (const FactCall &Call : M->Calls)
+              Note(Call.Locks);
+          }
+      for (auto &[Key, Copies] : CopiedOf) {
+        auto LockedIt = LockedOf.find(Key);
+        if (LockedIt == LockedOf.end())
+          continue;
+        auto ByPlace = [](const Access *X, const Access *Y) {
+          return before(X->Fact->Loc, Y->Fact->Loc);
+        };
+        llvm::stable_sort(Copies, ByPlace);
+        llvm::stable_sort(LockedIt->second, ByPlace);
+        for (const Access *U : Copies)
+          for (const Access *L : LockedIt->second)
+            if (L->Fact->Kind == FactAccessKind::StructuralWrite &&
+                llvm::any_of(L->Locks, [&](const FactLock &Lock) {
+                  auto It = FunctionsUnderLock.find(Lock.Key);
+                  return isObjectLock(Lock) && !Lock.Shared &&
+                         It != FunctionsUnderLock.end() &&
+                         It->second.size() >= 2;
+                }))
+              All.push_back({U, L, Class});
       }
     }
     std::set<std::pair<std::string, FactKey>> Entries;
@@ -851,20 +899,22 @@ private:
     ProgramFinding F;
     F.Check = RaceCheck.str();
     const FactLock &Lock = *llvm::find_if(L.Locks, isObjectLock);
+    // An unlocked read is reported only when it copies the container.
+    std::string Unlocked = U.Fact->Kind == FactAccessKind::Read
+                               ? std::string("copied")
+                               : describeAccessKind(U.Fact->Kind);
     std::string Where;
     if (U.Path.empty()) {
       F.Loc = U.Fact->Loc;
-      Where = llvm::formatv("{0} here with no lock held, in {1}",
-                            describeAccessKind(U.Fact->Kind),
+      Where = llvm::formatv("{0} here with no lock held, in {1}", Unlocked,
                             quoted(U.Function->Name));
     } else {
       const Step &First = U.Path.front();
       F.Loc = First.Call->Loc;
-      Where =
-          llvm::formatv("{0} with no lock held in {1}, which {2} calls "
-                        "here",
-                        describeAccessKind(U.Fact->Kind),
-                        quoted(U.Function->Name), quoted(First.Caller->Name));
+      Where = llvm::formatv("{0} with no lock held in {1}, which {2} calls "
+                            "here",
+                            Unlocked, quoted(U.Function->Name),
+                            quoted(First.Caller->Name));
     }
     F.Message = llvm::formatv(
         "{0} is {1}, while {2} {3} it with {4} held: {5} locks {4} around "
@@ -877,7 +927,7 @@ private:
         quoted(Lock.Name), quoted(ClassName));
     if (!U.Path.empty()) {
       addPathNotes(F, llvm::ArrayRef<Step>(U.Path).drop_front());
-      F.Notes.push_back({U.Fact->Loc, describeAccessKind(U.Fact->Kind) +
+      F.Notes.push_back({U.Fact->Loc, Unlocked +
                                           " here with no lock held, in " +
                                           quoted(U.Function->Name)});
     }

@@ -204,3 +204,44 @@ private:
   std::mutex Sync;
   std::vector<std::string> Groups;
 };
+
+// A wallet laid out as monero's wallet2 is (wallet.cpp, wallet_read.cpp):
+// setDaemon() assigns the address under RpcMu, the mutex its RPC calls
+// share, and the getters read it back.
+// Bug: daemonAddress() returns a copy of the address with no lock held;
+// the copy walks a buffer that a concurrent setDaemon() frees.
+// Bug: the same copy through a private helper, reported at the call.
+// Clean: hasDaemon() only asks empty(), a single word read (the kind of
+// handshake the rule leaves alone); daemonAddressLocked() copies under
+// RpcMu; labels() copies a vector that is only written element by element
+// under the lock; proxy() copies a string that nothing writes under a lock;
+// nodes() copies a vector whose only locked writer is one function's own
+// mutex (no other member function takes NodesMu); startRefresh() copies
+// the address in the function that starts the refresh thread.
+class Wallet {
+public:
+  void setDaemon(std::string Address);
+  void setLabel(std::size_t Index, std::string Label);
+  void setProxy(std::string Value);
+  void addNode(std::string Node);
+  std::string daemonAddress() const;
+  std::string daemonAddressLocked() const;
+  std::string daemonAddressViaHelper() const;
+  bool hasDaemon() const;
+  std::vector<std::string> labels() const;
+  std::string proxy() const;
+  std::vector<std::string> nodes() const;
+  void startRefresh();
+  void stopRefresh();
+  void refresh();
+
+private:
+  std::string addressCopy() const;
+  mutable std::mutex RpcMu;
+  std::mutex NodesMu;
+  std::string Address;
+  std::vector<std::string> Labels;
+  std::string Proxy;
+  std::vector<std::string> Nodes;
+  std::thread Refresher;
+};
