@@ -2086,6 +2086,13 @@ void EscapingGuardedReferenceCheck::check(
 
 EscapingGuardedReferenceCheck::~EscapingGuardedReferenceCheck() = default;
 
+void EscapingGuardedReferenceCheck::onStartOfTranslationUnit() {
+  // Calls of functions whose bodies are in other units take and release
+  // locks as the project index says (before any lock scope is computed).
+  utils::installIndexedLockEffects(IndexFile,
+                                   TidyContext->getCurrentBuildDirectory());
+}
+
 void EscapingGuardedReferenceCheck::onEndOfTranslationUnit() {
   Reported.clear();
   UnitMemos.reset();

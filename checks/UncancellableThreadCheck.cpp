@@ -727,6 +727,13 @@ void UncancellableThreadCheck::check(const MatchFinder::MatchResult &Result) {
     checkSpawn(*Site, Context);
 }
 
+void UncancellableThreadCheck::onStartOfTranslationUnit() {
+  // Calls of functions whose bodies are in other units take and release
+  // locks as the project index says (before any lock scope is computed).
+  utils::installIndexedLockEffects(IndexFile,
+                                   TidyContext->getCurrentBuildDirectory());
+}
+
 void UncancellableThreadCheck::onEndOfTranslationUnit() {
   AnalysedLocals.clear();
   AnalysedMembers.clear();

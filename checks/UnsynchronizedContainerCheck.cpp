@@ -163,6 +163,7 @@ void UnsynchronizedContainerCheck::wholeProgram(
   utils::UnitFacts Facts =
       utils::extractUnitFacts(*Context, Effective, SpawnExpressions);
   utils::addSpawnFunctionInputs(Facts, Effective.SpawnFunctions);
+  utils::addLockEffectInputs(Facts);
   if (Collector) {
     Collector->add(std::move(Facts));
     return;
@@ -180,6 +181,13 @@ void UnsynchronizedContainerCheck::wholeProgram(
         diag(Loc, Message, Level);
       },
       [&](StringRef Message) { configurationDiag(Message); });
+}
+
+void UnsynchronizedContainerCheck::onStartOfTranslationUnit() {
+  // Calls of functions whose bodies are in other units take and release
+  // locks as the project index says (before any lock scope is computed).
+  utils::installIndexedLockEffects(IndexFile,
+                                   TidyContext->getCurrentBuildDirectory());
 }
 
 void UnsynchronizedContainerCheck::onEndOfTranslationUnit() {

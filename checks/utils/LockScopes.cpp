@@ -189,9 +189,12 @@ bool isMutexShaped(const CXXRecordDecl *RD) {
 }
 
 /// Does \p S call, anywhere inside it, a method of a lockable class (one
-/// with lock and unlock methods) whose operation \p Wanted accepts?
+/// with lock and unlock methods) whose operation \p Wanted accepts? Also
+/// through the class's own member functions called on `this`, two calls
+/// deep: epee's critical_region_t destructor calls its own unlock(), which
+/// unlocks the mutex unless that was done already.
 template <typename Predicate>
-bool callsMutexOp(const Stmt *S, const Predicate &Wanted) {
+bool callsMutexOp(const Stmt *S, const Predicate &Wanted, unsigned Depth = 0) {
   if (!S)
     return false;
   if (const auto *Call = dyn_cast<CXXMemberCallExpr>(S)) {
@@ -199,9 +202,16 @@ bool callsMutexOp(const Stmt *S, const Predicate &Wanted) {
     if (Wanted(mutexOp(Call->getMethodDecl())) && Object &&
         hasLockUnlockMethods(recordOf(Object->getType())))
       return true;
+    const CXXMethodDecl *Method = Call->getMethodDecl();
+    const FunctionDecl *Definition = nullptr;
+    if (Depth < 2 && Object &&
+        isa<CXXThisExpr>(Object->IgnoreParenImpCasts()) && Method &&
+        Method->hasBody(Definition) &&
+        callsMutexOp(Definition->getBody(), Wanted, Depth + 1))
+      return true;
   }
   return llvm::any_of(S->children(), [&](const Stmt *Child) {
-    return callsMutexOp(Child, Wanted);
+    return callsMutexOp(Child, Wanted, Depth);
   });
 }
 
@@ -680,6 +690,12 @@ bool isLockHolderType(QualType T, const LockOptions &Options) {
 
 /// The effects of \p Function with calls followed \p Depth levels further
 /// (0: its own body only), computed once per unit, depth and options.
+static thread_local ExternalLockEffectsSource ExternalEffects = nullptr;
+
+void setExternalLockEffects(ExternalLockEffectsSource Source) {
+  ExternalEffects = Source;
+}
+
 static const FunctionLockEffects &effectsAtDepth(const FunctionDecl &Function,
                                                  ASTContext &Context,
                                                  const LockOptions &Options,
@@ -1424,7 +1440,16 @@ static const FunctionLockEffects &effectsAtDepth(const FunctionDecl &Function,
     return Slot;
   }
   const FunctionDecl *Definition = Canonical->getDefinition();
-  if (!Definition || !Definition->hasBody() || Definition->isDependentContext())
+  if (!Definition) {
+    // Defined in another unit: its effects, if the whole-program facts
+    // know them.
+    if (ExternalEffects)
+      if (std::optional<FunctionLockEffects> Known =
+              ExternalEffects(*Canonical))
+        Slot = std::move(*Known);
+    return Slot;
+  }
+  if (!Definition->hasBody() || Definition->isDependentContext())
     return Slot;
   FunctionLockEffects Computed =
       bodyEffects(*Definition, Context, Options, Depth);

@@ -20,7 +20,8 @@
 //  - the project's own mutexes and guards by their shape, unconfigured: a
 //    class outside std with argument-less lock and unlock methods is a
 //    mutex; one whose constructor takes such a class by reference or
-//    pointer and whose destructor unlocks is a guard (a reader guard when
+//    pointer and whose destructor unlocks (itself or through the guard's
+//    own member functions) is a guard (a reader guard when
 //    the constructor locks it shared); one with a std guard member that a
 //    constructor locks from its first argument is a guard too (a reader
 //    guard over a std::shared_lock member).
@@ -335,12 +336,23 @@ struct FunctionLockEffects {
 /// locks and unlocks on every path has no effect, and neither does one that
 /// releases and re-takes its caller's lock. Calls are followed through
 /// callees' own effects, up to MaxLockEffectDepth nested calls; functions
-/// in namespace std or system headers have none.
+/// in namespace std or system headers have none; a function the unit only
+/// declares has the effects the installed ExternalLockEffectsSource knows.
 const FunctionLockEffects &functionLockEffects(const FunctionDecl &Function,
                                                ASTContext &Context,
                                                const LockOptions &Options);
 /// How many nested calls the effects of a call follow.
 constexpr unsigned MaxLockEffectDepth = 4;
+
+/// The lock effects of a function that the unit only declares (its body is
+/// in another unit), in its own terms, or nothing when they are unknown.
+using ExternalLockEffectsSource =
+    std::optional<FunctionLockEffects> (*)(const FunctionDecl &Declared);
+
+/// Installs, for the calling thread, where functionLockEffects() finds the
+/// effects of functions the unit only declares (ProjectIndex.h: the project
+/// index, or concguard-audit's facts of the other units); null: nowhere.
+void setExternalLockEffects(ExternalLockEffectsSource Source);
 
 /// Does \p F expect its caller to hold a lock (or to synchronise for it)?
 /// Taken as a fact from what the project already says, never demanded:

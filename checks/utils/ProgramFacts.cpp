@@ -140,6 +140,14 @@ static json::Value toJSON(const FunctionFacts &F) {
                      {"callable", F.PoolSubmit->CallableIndex},
                      {"single", F.PoolSubmit->SingleWorker},
                      {"worker", toJSON(F.PoolSubmit->WorkerStart)}};
+  if (F.LockEffects) {
+    json::Array Releases;
+    for (const FactKey &Key : F.LockEffects->Releases)
+      Releases.push_back(keyToJSON(Key));
+    O["lockEffects"] =
+        json::Object{{"acquires", toJSON(F.LockEffects->Acquires)},
+                     {"releases", std::move(Releases)}};
+  }
   return json::Value(std::move(O));
 }
 
@@ -304,11 +312,15 @@ private:
     return key(V, *Out, P.field(Name));
   }
   bool locks(const json::Object &O, std::vector<FactLock> &Out, json::Path P) {
-    const json::Array *A = array(O, "locks", P);
+    return locks(O, "locks", Out, P);
+  }
+  bool locks(const json::Object &O, llvm::StringRef Name,
+             std::vector<FactLock> &Out, json::Path P) {
+    const json::Array *A = array(O, Name, P);
     if (!A)
       return false;
     for (size_t I = 0; I < A->size(); ++I) {
-      json::Path LP = P.field("locks").index(I);
+      json::Path LP = P.field(Name).index(I);
       const json::Object *L = object((*A)[I], LP);
       FactLock Lock;
       if (!L || !key(L->get("key"), Lock.Key, LP.field("key")) ||
@@ -451,6 +463,22 @@ private:
           !strings(*Pool, "barriers", F.PoolSubmit->Barriers, PP) ||
           !location(*Pool, "worker", F.PoolSubmit->WorkerStart, PP))
         return false;
+    }
+    if (O->get("lockEffects")) {
+      json::Path EP = P.field("lockEffects");
+      const json::Object *Effects = object(*O->get("lockEffects"), EP);
+      F.LockEffects.emplace();
+      const json::Array *Releases =
+          Effects ? array(*Effects, "releases", EP) : nullptr;
+      if (!Effects || !Releases ||
+          !locks(*Effects, "acquires", F.LockEffects->Acquires, EP))
+        return false;
+      for (size_t I = 0; I < Releases->size(); ++I) {
+        FactKey Key;
+        if (!key(&(*Releases)[I], Key, EP.field("releases").index(I)))
+          return false;
+        F.LockEffects->Releases.push_back(std::move(Key));
+      }
     }
     const json::Array *Calls = array(*O, "calls", P);
     const json::Array *Spawns = array(*O, "spawns", P);

@@ -159,6 +159,18 @@ struct FactPoolSubmit {
   std::vector<std::string> Barriers;
 };
 
+/// What calling the function does to its caller's locks (LockScopes.h's
+/// FunctionLockEffects, computed from its body), for callers in other
+/// units, whose parse has only its declaration. Keys are rooted at `this`,
+/// `param:<index>` (a reference or pointer parameter) or a global's USR.
+struct FactLockEffects {
+  /// Acquired and kept on every path to the return (Name is the mutex as
+  /// the function names it).
+  std::vector<FactLock> Acquires;
+  /// Held on entry and released on every path.
+  std::vector<FactKey> Releases;
+};
+
 struct FunctionFacts {
   std::string USR;
   std::string Name; ///< qualified, for messages
@@ -201,6 +213,8 @@ struct FunctionFacts {
   /// this index, a thread that outlives the call (ThreadSpawns.h's
   /// inferredSpawnWrapper): a call of it in any unit starts that thread.
   std::optional<unsigned> SpawnWrapper;
+  /// Its effect on its callers' locks, when it has one.
+  std::optional<FactLockEffects> LockEffects;
 };
 
 /// A file the unit read, with the hash of its content when the facts were

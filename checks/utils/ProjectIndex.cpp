@@ -2,12 +2,14 @@
 
 #include "ProjectIndex.h"
 
+#include "LockScopes.h"
 #include "SharedContainers.h"
 
 #include "clang-tidy/ClangTidyCheck.h"
 
 #include "clang/Basic/FileManager.h"
 #include "clang/Basic/SourceManager.h"
+#include "clang/Index/USRGeneration.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
@@ -125,6 +127,7 @@ thread_local FactsCollector *Collector = nullptr;
 thread_local const std::vector<SpawnFunction> *InstalledSpawnFunctions =
     nullptr;
 thread_local bool IndexDisabled = false;
+thread_local std::shared_ptr<const LockEffectsByUSR> InstalledLockEffects;
 
 /// Indexes loaded by this process, by path; reloaded when the file changes.
 class IndexCache {
@@ -273,6 +276,169 @@ void addSpawnFunctionInputs(UnitFacts &Unit,
       if (std::optional<uint64_t> Hash =
               fileHashes().hash(Function.Indexed->DefinedIn))
         Unit.Inputs.push_back({Function.Indexed->DefinedIn, *Hash});
+}
+
+static void appendLockEffects(const UnitFacts &Unit, LockEffectsByUSR &Out) {
+  for (const FunctionFacts &F : Unit.Functions)
+    if (F.LockEffects)
+      Out.try_emplace(F.USR, IndexedLockEffects{*F.LockEffects, F.Loc.File});
+}
+
+/// The field of \p Record (or of one of its bases) whose USR is \p USR.
+static const FieldDecl *fieldByUSR(const CXXRecordDecl *Record,
+                                   llvm::StringRef USR, unsigned Depth = 0) {
+  if (!Record || !(Record = Record->getDefinition()) || Depth > 8)
+    return nullptr;
+  for (const FieldDecl *Field : Record->fields()) {
+    llvm::SmallString<128> FieldUSR;
+    if (!index::generateUSRForDecl(Field, FieldUSR) && FieldUSR == USR)
+      return Field;
+  }
+  for (const CXXBaseSpecifier &Base : Record->bases())
+    if (const FieldDecl *Field =
+            fieldByUSR(Base.getType()->getAsCXXRecordDecl(), USR, Depth + 1))
+      return Field;
+  return nullptr;
+}
+
+/// The class of the object \p Type names, through references and
+/// pointers.
+static const CXXRecordDecl *recordOf(QualType Type) {
+  if (Type->isReferenceType() || Type->isPointerType())
+    Type = Type->getPointeeType();
+  return Type->getAsCXXRecordDecl();
+}
+
+/// A mutex of \p Declared's indexed lock effects as a MutexKey in its own
+/// terms (what LockScopes.cpp maps to a caller's at each call): `this` and
+/// its members, a reference or pointer parameter and its members. A global
+/// is left out: the unit may not declare it.
+static std::optional<MutexKey> mutexKeyOf(const FactKey &Key,
+                                          const FunctionDecl &Declared) {
+  if (Key.empty())
+    return std::nullopt;
+  MutexKey Out;
+  const CXXRecordDecl *Record = nullptr;
+  llvm::StringRef Root = Key.front();
+  if (Root == "this") {
+    const auto *Method = dyn_cast<CXXMethodDecl>(&Declared);
+    if (!Method || Method->isStatic())
+      return std::nullopt;
+    if (Key.size() == 1)
+      return MutexKey::thisObject();
+    Record = Method->getParent();
+  } else if (Root.consume_front("param:")) {
+    unsigned Index = 0;
+    if (Root.getAsInteger(10, Index) || Index >= Declared.getNumParams())
+      return std::nullopt;
+    const ParmVarDecl *Param = Declared.getParamDecl(Index);
+    Out.Path.push_back(Param);
+    Record = recordOf(Param->getType());
+  } else {
+    return std::nullopt;
+  }
+  for (const std::string &USR : llvm::drop_begin(Key)) {
+    const FieldDecl *Field = fieldByUSR(Record, USR);
+    if (!Field)
+      return std::nullopt;
+    Out.Path.push_back(Field);
+    Record = recordOf(Field->getType());
+  }
+  return Out;
+}
+
+/// ExternalLockEffectsSource over the effects installed for the calling
+/// thread.
+static std::optional<FunctionLockEffects>
+installedEffectsOf(const FunctionDecl &Declared) {
+  llvm::SmallString<128> USR;
+  if (!InstalledLockEffects ||
+      index::generateUSRForDecl(Declared.getCanonicalDecl(), USR))
+    return std::nullopt;
+  const IndexedLockEffects *Known = knownLockEffects(USR);
+  if (!Known)
+    return std::nullopt;
+  FunctionLockEffects Out;
+  for (const FactLock &Lock : Known->Effects.Acquires)
+    if (std::optional<MutexKey> Key = mutexKeyOf(Lock.Key, Declared)) {
+      HeldLock Held;
+      Held.Key = std::move(*Key);
+      Held.Mode = Lock.Shared ? LockMode::Shared : LockMode::Exclusive;
+      Held.Conditional = Lock.Conditional;
+      Out.Acquires.push_back(std::move(Held));
+    }
+  for (const FactKey &Released : Known->Effects.Releases)
+    if (std::optional<MutexKey> Key = mutexKeyOf(Released, Declared))
+      Out.Releases.push_back(std::move(*Key));
+  if (Out.empty())
+    return std::nullopt;
+  return Out;
+}
+
+LockEffectsByUSR lockEffectsOf(llvm::ArrayRef<UnitFacts> Units) {
+  LockEffectsByUSR Out;
+  for (const UnitFacts &Unit : Units)
+    appendLockEffects(Unit, Out);
+  return Out;
+}
+
+void setKnownLockEffects(std::shared_ptr<const LockEffectsByUSR> Effects) {
+  InstalledLockEffects = std::move(Effects);
+  setExternalLockEffects(InstalledLockEffects ? &installedEffectsOf : nullptr);
+}
+
+void installIndexedLockEffects(llvm::StringRef IndexFile,
+                               llvm::StringRef BuildDirectory) {
+  if (currentFactsCollector())
+    return;
+  std::string Index = findProjectIndex(IndexFile, BuildDirectory);
+  IndexCache::Loaded Loaded;
+  if (!Index.empty())
+    Loaded = indexCache().get(Index);
+  if (!Loaded.Units) {
+    setKnownLockEffects(nullptr);
+    return;
+  }
+  // Per unit analysed: a stale unit's effects are left out, as its other
+  // facts are, and a file may change between two units (the editor).
+  auto Effects = std::make_shared<LockEffectsByUSR>();
+  for (const UnitFacts &Unit : *Loaded.Units)
+    if (llvm::any_of(
+            Unit.Functions,
+            [](const FunctionFacts &F) { return F.LockEffects.has_value(); }) &&
+        !staleInput(Unit))
+      appendLockEffects(Unit, *Effects);
+  setKnownLockEffects(std::move(Effects));
+}
+
+const IndexedLockEffects *knownLockEffects(llvm::StringRef USR) {
+  if (!InstalledLockEffects)
+    return nullptr;
+  auto It = InstalledLockEffects->find(USR);
+  return It == InstalledLockEffects->end() ? nullptr : &It->second;
+}
+
+bool hasKnownLockEffects() {
+  return InstalledLockEffects && !InstalledLockEffects->empty();
+}
+
+void addLockEffectInputs(UnitFacts &Unit) {
+  if (!hasKnownLockEffects())
+    return;
+  llvm::StringSet<> Defined, Files;
+  for (const FunctionFacts &F : Unit.Functions)
+    Defined.insert(F.USR);
+  for (const FactInput &Input : Unit.Inputs)
+    Files.insert(Input.File);
+  for (const FunctionFacts &F : Unit.Functions)
+    for (const FactCall &Call : F.Calls) {
+      const IndexedLockEffects *Known = knownLockEffects(Call.Callee);
+      if (!Known || Defined.contains(Call.Callee) || Known->DefinedIn.empty() ||
+          !Files.insert(Known->DefinedIn).second)
+        continue;
+      if (std::optional<uint64_t> Hash = fileHashes().hash(Known->DefinedIn))
+        Unit.Inputs.push_back({Known->DefinedIn, *Hash});
+    }
 }
 
 void setProjectIndexDisabled(bool Disabled) { IndexDisabled = Disabled; }

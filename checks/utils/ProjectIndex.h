@@ -25,6 +25,7 @@
 #include "ThreadSpawns.h"
 #include "WholeProgram.h"
 
+#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
@@ -101,6 +102,44 @@ std::vector<SpawnFunction> knownSpawnFunctions(llvm::StringRef IndexFile,
 /// facts (the threads started through them) are stale once one changes.
 void addSpawnFunctionInputs(UnitFacts &Unit,
                             llvm::ArrayRef<SpawnFunction> Functions);
+
+/// The lock effects of a function defined in another unit (its
+/// FunctionFacts::LockEffects), and the file that defines it.
+struct IndexedLockEffects {
+  FactLockEffects Effects;
+  std::string DefinedIn;
+};
+using LockEffectsByUSR = llvm::StringMap<IndexedLockEffects>;
+
+/// The functions of \p Units that have lock effects, by USR.
+LockEffectsByUSR lockEffectsOf(llvm::ArrayRef<UnitFacts> Units);
+
+/// Installs, for the calling thread, the lock effects of functions of other
+/// units that the per-unit analyses should apply at calls whose callee
+/// they only see declared (concguard-audit's second round); null removes
+/// them.
+void setKnownLockEffects(std::shared_ptr<const LockEffectsByUSR> Effects);
+
+/// For a per-file front end, before a unit is analysed: installs for the
+/// calling thread the lock effects of the project index (\p IndexFile,
+/// else concguard-index.json found from \p BuildDirectory upwards) whose
+/// units are up to date, or none without an index. Inside concguard-audit
+/// (a facts collector is installed) it leaves the audit's choice alone.
+void installIndexedLockEffects(llvm::StringRef IndexFile,
+                               llvm::StringRef BuildDirectory);
+
+/// The lock effects installed for the calling thread of the function with
+/// \p USR, or null (LockScopes.cpp asks for callees it sees declared only).
+const IndexedLockEffects *knownLockEffects(llvm::StringRef USR);
+
+/// Is any lock effect installed for the calling thread? (A cheap test
+/// before a USR is generated.)
+bool hasKnownLockEffects();
+
+/// Adds to \p Unit's inputs the files that define the functions with lock
+/// effects installed for the calling thread that it calls: its facts (the
+/// locks held after those calls) are stale once one changes.
+void addLockEffectInputs(UnitFacts &Unit);
 
 /// Makes findProjectIndex find nothing on the calling thread while set:
 /// concguard-audit runs the whole-program phase itself, so a per-unit

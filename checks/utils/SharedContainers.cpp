@@ -1672,7 +1672,8 @@ public:
       // virtual call dispatched to it must not fall back to the base's.
       if (Facts.Accesses.empty() && Facts.Calls.empty() &&
           Facts.Spawns.empty() && !Facts.EndlessLoop &&
-          Facts.Overrides.empty() && !Facts.PoolSubmit && !Facts.SpawnWrapper)
+          Facts.Overrides.empty() && !Facts.PoolSubmit && !Facts.SpawnWrapper &&
+          !Facts.LockEffects)
         continue;
       Unit.Functions.push_back(std::move(Facts));
     }
@@ -1862,6 +1863,37 @@ private:
     return Out;
   }
 
+  /// A mutex of \p F's lock effects as other units name it: rooted at
+  /// `this`, `param:<index>` or a global.
+  std::optional<FactKey> effectKey(const MutexKey &Key, const FunctionDecl &F) {
+    const auto *Param = dyn_cast_or_null<ParmVarDecl>(Key.root());
+    if (!Param)
+      return Key.root() && isa<VarDecl>(Key.root()) &&
+                     cast<VarDecl>(Key.root())->hasLocalStorage()
+                 ? std::nullopt
+                 : factKey(Key);
+    unsigned Index = Param->getFunctionScopeIndex();
+    if (Index >= F.getNumParams() || F.getParamDecl(Index) != Param)
+      return std::nullopt;
+    FactKey Out{("param:" + llvm::Twine(Index)).str()};
+    for (const ValueDecl *Element : llvm::drop_begin(Key.Path))
+      Out.push_back(usrOf(Element));
+    return Out;
+  }
+
+  FactLockEffects factLockEffects(const FunctionLockEffects &Effects,
+                                  const FunctionDecl &F) {
+    FactLockEffects Out;
+    for (const HeldLock &Lock : Effects.Acquires)
+      if (std::optional<FactKey> Key = effectKey(Lock.Key, F))
+        Out.Acquires.push_back({std::move(*Key), Lock.Mode == LockMode::Shared,
+                                Lock.Key.name(), Lock.Conditional});
+    for (const MutexKey &Key : Effects.Releases)
+      if (std::optional<FactKey> Converted = effectKey(Key, F))
+        Out.Releases.push_back(std::move(*Converted));
+    return Out;
+  }
+
   std::vector<FactLock> factLocks(llvm::ArrayRef<HeldMutex> Held) {
     std::vector<FactLock> Out;
     for (const HeldMutex &Lock : Held)
@@ -1947,6 +1979,13 @@ private:
     // with it.
     if (!Facts.PoolSubmit)
       Facts.SpawnWrapper = inferredSpawnWrapper(F, Context);
+    // Its effect on its callers' locks, for callers in other units (a
+    // function with thread-safety attributes says so in its declaration,
+    // which those units see).
+    if (const FunctionLockEffects &Effects =
+            functionLockEffects(F, Context, Options.Locks);
+        !Effects.empty() && !Effects.FromAttributes)
+      Facts.LockEffects = factLockEffects(Effects, F);
 
     Extracted &E = ExtractedOf[&F];
     std::unique_ptr<LockScopeAnalysis> Locks =

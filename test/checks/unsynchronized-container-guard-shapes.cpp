@@ -215,6 +215,43 @@ void eitherMutex(bool First) {
   T.join();
 }
 
+// monero's epee critical_region_t: a template guard whose destructor calls
+// its own unlock(), which unlocks the mutex once (a flag remembers an early
+// unlock). Clean: both sides hold the guard.
+namespace epee {
+template <class Lockable> class critical_region_t {
+  Lockable &Locker;
+  bool Unlocked;
+
+public:
+  critical_region_t(Lockable &L) : Locker(L), Unlocked(false) {
+    Locker.lock();
+  }
+  ~critical_region_t() { unlock(); }
+  void unlock() {
+    if (!Unlocked) {
+      Locker.unlock();
+      Unlocked = true;
+    }
+  }
+};
+} // namespace epee
+
+std::mutex RegionMu;
+
+void regionWriterAndReader() {
+  std::vector<int> Addresses;
+  std::thread T([&] {
+    epee::critical_region_t<std::mutex> Region(RegionMu);
+    Addresses.push_back(1);
+  });
+  {
+    epee::critical_region_t<decltype(RegionMu)> Region(RegionMu);
+    use(Addresses.size());
+  }
+  T.join();
+}
+
 // CHECK-FIXES: #include <concguard/synchronized.hpp>
 // CHECK-FIXES: concguard::synchronized<std::vector<int>> Names;
 // CHECK-FIXES: Names.with_lock([&](auto &Names) { Names.push_back(1); });

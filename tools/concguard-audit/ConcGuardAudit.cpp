@@ -964,20 +964,25 @@ private:
 /// The second round: a unit that calls the submit method of a thread pool,
 /// or a spawn wrapper, defined in another unit starts threads that its own
 /// parse could not recognise (the pool's queue and workers, the wrapper's
-/// thread start are not in it). Once the first round's facts show them,
-/// such units are analysed again knowing them
-/// (utils::setKnownSpawnFunctions), and their findings and facts replace
-/// the first round's.
-void analyseSpawnerCallers(Auditor &A, const std::vector<Unit> &Units,
-                           std::vector<UnitOutcome> &Outcomes,
-                           ProgressReporter &Progress, unsigned Jobs) {
+/// thread start are not in it); one that calls a function of another unit
+/// that takes or releases its caller's lock (`lockQueue()`) holds locks its
+/// parse could not see. Once the first round's facts show them, such units
+/// are analysed again knowing them (utils::setKnownSpawnFunctions,
+/// utils::setKnownLockEffects), and their findings and facts replace the
+/// first round's. One round: a function whose effect comes from a callee
+/// in a third unit is not known to its own callers.
+void analyseCrossUnitCallers(Auditor &A, const std::vector<Unit> &Units,
+                             std::vector<UnitOutcome> &Outcomes,
+                             ProgressReporter &Progress, unsigned Jobs) {
   namespace cg = clang::tidy::concguard::utils;
   std::vector<cg::UnitFacts> First;
   for (const UnitOutcome &O : Outcomes)
     if (O.Facts)
       First.push_back(*O.Facts);
   std::vector<cg::SpawnFunction> Spawners = cg::spawnFunctionsOf(First);
-  if (Spawners.empty())
+  auto LockEffects =
+      std::make_shared<const cg::LockEffectsByUSR>(cg::lockEffectsOf(First));
+  if (Spawners.empty() && LockEffects->empty())
     return;
   // The cache key of the second round's entries: what the callers learn,
   // and the content of the files that define it (a barrier or a worker
@@ -986,14 +991,26 @@ void analyseSpawnerCallers(Auditor &A, const std::vector<Unit> &Units,
   for (const cg::UnitFacts &Unit : First)
     for (const cg::FactInput &Input : Unit.Inputs)
       FileHashes[Input.File] = Input.Hash;
-  llvm::StringSet<> SpawnerUSRs;
-  std::string Round = "spawn functions of other units";
+  llvm::StringSet<> Learned;
+  std::string Round = "functions of other units";
   for (const cg::SpawnFunction &S : Spawners) {
-    SpawnerUSRs.insert(S.Indexed->USR);
+    Learned.insert(S.Indexed->USR);
     Round += llvm::formatv("\n{0}:{1}:{2}:{3}:{4}:{5}", S.Indexed->USR,
                            S.CallableIndex, S.Indexed->Pool,
                            S.Indexed->SingleWorker, S.Indexed->DefinedIn,
                            FileHashes.lookup(S.Indexed->DefinedIn))
+                 .str();
+  }
+  // In a fixed order: the key must not depend on the map's.
+  std::vector<llvm::StringRef> EffectUSRs;
+  for (const auto &Entry : *LockEffects)
+    EffectUSRs.push_back(Entry.getKey());
+  llvm::sort(EffectUSRs);
+  for (llvm::StringRef USR : EffectUSRs) {
+    const cg::IndexedLockEffects &E = LockEffects->find(USR)->second;
+    Learned.insert(USR);
+    Round += llvm::formatv("\nlocks {0}:{1}:{2}", USR, E.DefinedIn,
+                           FileHashes.lookup(E.DefinedIn))
                  .str();
   }
   std::vector<size_t> Again;
@@ -1007,8 +1024,7 @@ void analyseSpawnerCallers(Auditor &A, const std::vector<Unit> &Units,
     bool CallsOtherUnits =
         llvm::any_of(Facts->Functions, [&](const cg::FunctionFacts &F) {
           return llvm::any_of(F.Calls, [&](const cg::FactCall &C) {
-            return SpawnerUSRs.contains(C.Callee) &&
-                   !Defined.contains(C.Callee);
+            return Learned.contains(C.Callee) && !Defined.contains(C.Callee);
           });
         });
     if (CallsOtherUnits)
@@ -1016,8 +1032,8 @@ void analyseSpawnerCallers(Auditor &A, const std::vector<Unit> &Units,
   }
   if (Again.empty())
     return;
-  Progress.say(llvm::formatv("{0} translation units start threads through "
-                             "thread pools or spawn wrappers of other units; "
+  Progress.say(llvm::formatv("{0} translation units call thread pools, spawn "
+                             "wrappers or lock helpers of other units; "
                              "analysing them again",
                              Again.size()));
   Progress.restart(Again.size());
@@ -1028,8 +1044,10 @@ void analyseSpawnerCallers(Auditor &A, const std::vector<Unit> &Units,
         auto Start = std::chrono::steady_clock::now();
         Progress.started(Units[I].RelPath);
         cg::setKnownSpawnFunctions(&Spawners);
+        cg::setKnownLockEffects(LockEffects);
         UnitOutcome O = A.run(Units[I], Round);
         cg::setKnownSpawnFunctions(nullptr);
+        cg::setKnownLockEffects(nullptr);
         Progress.finished(Units[I].RelPath, O,
                           std::chrono::duration<double>(
                               std::chrono::steady_clock::now() - Start)
@@ -1415,7 +1433,7 @@ int runAudit(const char *Argv0) {
   }
   Progress.end();
   if (A.CollectFacts)
-    analyseSpawnerCallers(A, Units, Outcomes, Progress, Jobs);
+    analyseCrossUnitCallers(A, Units, Outcomes, Progress, Jobs);
 
   unsigned Analysed = 0, Cached = 0;
   std::vector<clang::tidy::concguard::utils::UnitFacts> Facts;

@@ -1,0 +1,38 @@
+// Lock helpers defined in one unit (queue_lock.cpp) and called from others,
+// which see only their declarations: their effect on the caller's locks
+// comes from the whole-program facts.
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+class JobQueue {
+public:
+  // queue_lock.cpp: take Mu and keep it; release it.
+  void lockQueue();
+  void unlockQueue();
+  // queue_worker.cpp: the worker thread runs run() on this queue.
+  void start();
+  void stop();
+  // queue_push.cpp.
+  // Clean: push() and size() hold Mu between lockQueue() and unlockQueue().
+  void push(int Job);
+  std::size_t size();
+  // Bug: the second push_back comes after unlockQueue() released Mu.
+  void pushThenRelease(int Job);
+
+private:
+  void run();
+  std::mutex Mu;
+  std::vector<int> Jobs;
+  std::thread Worker;
+};
+
+// registry_lock.cpp: lock and unlock the mutex given by reference.
+void lockRegistry(std::mutex &Mu);
+void unlockRegistry(std::mutex &Mu);
+
+// registry_use.cpp. Clean: addName() holds RegistryMu through
+// lockRegistry(RegistryMu) on the thread and in the function that starts it.
+void addName(const std::string &Name);
+void startRegistry();
