@@ -287,8 +287,9 @@ static void appendLockEffects(const UnitFacts &Unit, LockEffectsByUSR &Out) {
 /// The field of \p Record (or of one of its bases) whose USR is \p USR.
 static const FieldDecl *fieldByUSR(const CXXRecordDecl *Record,
                                    llvm::StringRef USR, unsigned Depth = 0) {
-  if (!Record || !(Record = Record->getDefinition()) || Depth > 8)
+  if (!Record || !Record->hasDefinition() || Depth > 8)
     return nullptr;
+  Record = Record->getDefinition();
   for (const FieldDecl *Field : Record->fields()) {
     llvm::SmallString<128> FieldUSR;
     if (!index::generateUSRForDecl(Field, FieldUSR) && FieldUSR == USR)
