@@ -723,7 +723,7 @@ void UncancellableThreadCheck::check(const MatchFinder::MatchResult &Result) {
     return;
   Spawns.push_back(Spawn);
   if (std::optional<utils::SpawnSite> Site =
-          utils::analyzeSpawn(Spawn, Context, SpawnFunctions))
+          utils::analyzeSpawn(Spawn, Context, UnitSpawnFunctions))
     checkSpawn(*Site, Context);
 }
 
@@ -732,6 +732,12 @@ void UncancellableThreadCheck::onStartOfTranslationUnit() {
   // locks as the project index says (before any lock scope is computed).
   utils::installIndexedLockEffects(IndexFile,
                                    TidyContext->getCurrentBuildDirectory());
+  // A spawn wrapper defined in another unit starts a thread at its calls
+  // here.
+  UnitSpawnFunctions = SpawnFunctions;
+  llvm::append_range(UnitSpawnFunctions,
+                     utils::knownSpawnFunctions(
+                         IndexFile, TidyContext->getCurrentBuildDirectory()));
 }
 
 void UncancellableThreadCheck::onEndOfTranslationUnit() {
@@ -747,7 +753,7 @@ void UncancellableThreadCheck::wholeProgram() {
   if (!Context)
     return;
   utils::SharedContainerOptions Analysis;
-  Analysis.SpawnFunctions = SpawnFunctions;
+  Analysis.SpawnFunctions = UnitSpawnFunctions;
   Analysis.MaxCallDepth = MaxCallDepth;
   utils::WholeProgramOptions Options;
   Options.MaxCallDepth = MaxCallDepth;

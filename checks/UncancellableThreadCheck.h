@@ -51,6 +51,10 @@ private:
 
   std::string RawSpawnFunctions;
   std::vector<utils::SpawnFunction> SpawnFunctions;
+  /// SpawnFunctions and, for the unit being analysed, the spawn wrappers
+  /// and pools of other units that the project index (or the audit's
+  /// second round) knows.
+  std::vector<utils::SpawnFunction> UnitSpawnFunctions;
   bool ReportDetach = true;
   unsigned MaxCallDepth = 3;
   /// Local threads already analysed (one report per variable).

@@ -64,3 +64,24 @@ void collectAfterJoin(std::vector<std::string> &Lines) {
   Worker.join();
   Lines.clear();
 }
+
+void poll();
+
+// A thread started through the wrapper whose loop nothing can stop
+// (concguard-uncancellable-thread, at the callable).
+void watchForever() {
+  std::thread Watcher = startWorker([] {
+    while (true)
+      poll();
+  });
+  Watcher.join();
+}
+
+// Clean: the loop ends when asked to.
+void watchUntilStopped(const bool &Stop) {
+  std::thread Watcher = startWorker([&Stop] {
+    while (!Stop)
+      poll();
+  });
+  Watcher.join();
+}
