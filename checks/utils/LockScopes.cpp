@@ -641,7 +641,10 @@ static bool isNamedMutexRecord(const CXXRecordDecl *RD,
 }
 
 bool isMutexType(QualType T, const LockOptions &Options) {
-  const CXXRecordDecl *RD = recordOf(T);
+  return isMutexRecord(recordOf(T), Options);
+}
+
+bool isMutexRecord(const CXXRecordDecl *RD, const LockOptions &Options) {
   if (!RD)
     return false;
   return isNamedMutexRecord(RD, Options) || isMutexShaped(RD);

@@ -271,6 +271,9 @@ private:
 /// Is \p T (cv, references, typedefs ignored) a std mutex type or one of
 /// \p Options' MutexTypes?
 bool isMutexType(QualType T, const LockOptions &Options);
+/// The same for a class: a std mutex, one of the MutexTypes, or a mutex by
+/// its shape.
+bool isMutexRecord(const CXXRecordDecl *RD, const LockOptions &Options);
 /// Is \p T a std lock guard type (lock_guard, scoped_lock, unique_lock,
 /// shared_lock) or one of \p Options' GuardTypes?
 bool isLockGuardType(QualType T, const LockOptions &Options);

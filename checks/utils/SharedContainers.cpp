@@ -1981,10 +1981,18 @@ private:
       Facts.SpawnWrapper = inferredSpawnWrapper(F, Context);
     // Its effect on its callers' locks, for callers in other units (a
     // function with thread-safety attributes says so in its declaration,
-    // which those units see).
+    // which those units see). Not for what the lock model already knows
+    // from declarations: the lock and unlock methods of a mutex (rocksdb's
+    // port::Mutex::Lock, defined in port_posix.cc, would otherwise send
+    // every unit that locks one to the audit's second round), and guards'
+    // constructors and destructors.
+    const auto *Member = dyn_cast<CXXMethodDecl>(&F);
+    bool KnownFromDeclarations =
+        isa<CXXConstructorDecl, CXXDestructorDecl>(F) ||
+        (Member && isMutexRecord(Member->getParent(), Options.Locks));
     if (const FunctionLockEffects &Effects =
             functionLockEffects(F, Context, Options.Locks);
-        !Effects.empty() && !Effects.FromAttributes)
+        !KnownFromDeclarations && !Effects.empty() && !Effects.FromAttributes)
       Facts.LockEffects = factLockEffects(Effects, F);
 
     Extracted &E = ExtractedOf[&F];
