@@ -204,9 +204,12 @@ bool callsMutexOp(const Stmt *S, const Predicate &Wanted, unsigned Depth = 0) {
       return true;
     const CXXMethodDecl *Method = Call->getMethodDecl();
     const FunctionDecl *Definition = nullptr;
+    // Only a helper named for the operation (`unlock()`, `release()`): a
+    // destructor that calls stop(), which unlocks some lock of its own on
+    // the way, does not make its class a guard.
     if (Depth < 2 && Object &&
         isa<CXXThisExpr>(Object->IgnoreParenImpCasts()) && Method &&
-        Method->hasBody(Definition) &&
+        Wanted(mutexOp(Method)) && Method->hasBody(Definition) &&
         callsMutexOp(Definition->getBody(), Wanted, Depth + 1))
       return true;
   }

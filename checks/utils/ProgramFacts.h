@@ -161,8 +161,8 @@ struct FactPoolSubmit {
 
 /// What calling the function does to its caller's locks (LockScopes.h's
 /// FunctionLockEffects, computed from its body), for callers in other
-/// units, whose parse has only its declaration. Keys are rooted at `this`,
-/// `param:<index>` (a reference or pointer parameter) or a global's USR.
+/// units, whose parse has only its declaration. Keys are rooted at `this`
+/// or `param:<index>` (a reference or pointer parameter).
 struct FactLockEffects {
   /// Acquired and kept on every path to the return (Name is the mutex as
   /// the function names it).

@@ -2,10 +2,13 @@
 
 #include "SharedContainers.h"
 
+#include "ProjectIndex.h"
+
 #include "ContainerAccess.h"
 #include "EndlessLoops.h"
 #include "ExprUtils.h"
 #include "ProgramFacts.h"
+#include "ProjectIndex.h"
 #include "StdNames.h"
 
 #include "clang/AST/Attr.h"
@@ -1863,15 +1866,36 @@ private:
     return Out;
   }
 
+  /// Does \p F call a project function defined in another unit whose lock
+  /// effects nothing installed knows (the audit's first round)? Its own
+  /// effect is then unknown: `Mu.lock(); ...; unlockQueue();` would look as
+  /// if it kept Mu. A mutex's own methods are known from the declaration.
+  bool callsUnknownFunction(const FunctionDecl &F) {
+    if (hasKnownLockEffects())
+      return false;
+    return anyStmtIn(
+        F.getBody(),
+        [&](const Stmt *S) {
+          const auto *Call = dyn_cast<CallExpr>(S);
+          const FunctionDecl *Callee = Call ? Call->getDirectCallee() : nullptr;
+          if (!Callee || Callee->isDefined() || !inProjectCode(Callee))
+            return false;
+          const auto *Member = dyn_cast<CXXMethodDecl>(Callee);
+          return !(Member && isMutexRecord(Member->getParent(), Options.Locks));
+        },
+        /*IntoLambdas=*/false);
+  }
+
   /// A mutex of \p F's lock effects as other units name it: rooted at
-  /// `this`, `param:<index>` or a global.
+  /// `this` or `param:<index>`.
   std::optional<FactKey> effectKey(const MutexKey &Key, const FunctionDecl &F) {
     const auto *Param = dyn_cast_or_null<ParmVarDecl>(Key.root());
+    // A global is left out: the caller's unit may not declare it, so the
+    // effect could not be applied there (ProjectIndex.cpp's mutexKeyOf).
     if (!Param)
-      return Key.root() && isa<VarDecl>(Key.root()) &&
-                     cast<VarDecl>(Key.root())->hasLocalStorage()
-                 ? std::nullopt
-                 : factKey(Key);
+      return Key.isThisObject() || isa_and_nonnull<FieldDecl>(Key.root())
+                 ? factKey(Key)
+                 : std::nullopt;
     unsigned Index = Param->getFunctionScopeIndex();
     if (Index >= F.getNumParams() || F.getParamDecl(Index) != Param)
       return std::nullopt;
@@ -1992,7 +2016,8 @@ private:
         (Member && isMutexRecord(Member->getParent(), Options.Locks));
     if (const FunctionLockEffects &Effects =
             functionLockEffects(F, Context, Options.Locks);
-        !KnownFromDeclarations && !Effects.empty() && !Effects.FromAttributes)
+        !KnownFromDeclarations && !Effects.empty() && !Effects.FromAttributes &&
+        !callsUnknownFunction(F))
       Facts.LockEffects = factLockEffects(Effects, F);
 
     Extracted &E = ExtractedOf[&F];

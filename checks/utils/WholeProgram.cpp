@@ -767,6 +767,10 @@ private:
       for (const FactClass *C : Chain)
         if (auto It = AllMethodsOf.find(C->USR); It != AllMethodsOf.end())
           for (const FunctionFacts *M : It->second) {
+            // Constructors and destructors run before and after the object
+            // is shared; a static function locks no object.
+            if (M->IsCtorOrDtor || M->IsStatic)
+              continue;
             auto Note = [&](const std::vector<FactLock> &Locks) {
               for (const FactLock &L : Locks)
                 if (isObjectLock(L))

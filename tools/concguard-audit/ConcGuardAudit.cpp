@@ -1012,6 +1012,13 @@ void analyseCrossUnitCallers(Auditor &A, const std::vector<Unit> &Units,
     Round += llvm::formatv("\nlocks {0}:{1}:{2}", USR, E.DefinedIn,
                            FileHashes.lookup(E.DefinedIn))
                  .str();
+    // What the effect is: it may change with a header of the defining unit.
+    for (const cg::FactLock &Lock : E.Effects.Acquires)
+      Round += llvm::formatv(" +{0}:{1}:{2}", cg::formatKey(Lock.Key),
+                             Lock.Shared, Lock.Conditional)
+                   .str();
+    for (const cg::FactKey &Key : E.Effects.Releases)
+      Round += " -" + cg::formatKey(Key);
   }
   std::vector<size_t> Again;
   for (size_t I = 0; I < Outcomes.size(); ++I) {

@@ -20,11 +20,17 @@ public:
   std::size_t size();
   // Bug: the second push_back comes after unlockQueue() released Mu.
   void pushThenRelease(int Job);
+  // queue_finish.cpp. Bug: Done is written after pushThenRelease(), which
+  // takes Mu and releases it through unlockQueue(); the first round, which
+  // knows no unit's effects, must not record pushThenRelease() as keeping
+  // Mu (its callers would then think Done guarded).
+  void finish(int Job);
 
 private:
   void run();
   std::mutex Mu;
   std::vector<int> Jobs;
+  std::vector<int> Done;
   std::thread Worker;
 };
 

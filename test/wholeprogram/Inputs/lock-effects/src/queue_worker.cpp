@@ -10,4 +10,5 @@ void JobQueue::stop() {
 void JobQueue::run() {
   std::lock_guard<std::mutex> Lock(Mu);
   Jobs.clear();
+  Done.clear();
 }

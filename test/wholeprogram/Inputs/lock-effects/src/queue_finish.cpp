@@ -1,0 +1,6 @@
+#include "queue.h"
+
+void JobQueue::finish(int Job) {
+  pushThenRelease(Job);
+  Done.push_back(Job);
+}
