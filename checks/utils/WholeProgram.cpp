@@ -645,6 +645,9 @@ private:
       }
     };
     std::vector<Candidate> All;
+    auto ByPlace = [](const Access *X, const Access *Y) {
+      return before(X->Fact->Loc, Y->Fact->Loc);
+    };
     for (const auto &[ClassUSR, Class] : Classes) {
       std::vector<const FactClass *> Chain = classChain(ClassUSR);
       // Cheap filter first: some member function of the class or of a base
@@ -745,9 +748,6 @@ private:
         if (LockedIt == LockedOf.end() ||
             !guardedInTwoFunctions(LockedIt->second))
           continue;
-        auto ByPlace = [](const Access *X, const Access *Y) {
-          return before(X->Fact->Loc, Y->Fact->Loc);
-        };
         llvm::stable_sort(Unlocked, ByPlace);
         llvm::stable_sort(LockedIt->second, ByPlace);
         for (const Access *U : Unlocked)
@@ -785,9 +785,6 @@ private:
         auto LockedIt = LockedOf.find(Key);
         if (LockedIt == LockedOf.end())
           continue;
-        auto ByPlace = [](const Access *X, const Access *Y) {
-          return before(X->Fact->Loc, Y->Fact->Loc);
-        };
         llvm::stable_sort(Copies, ByPlace);
         llvm::stable_sort(LockedIt->second, ByPlace);
         for (const Access *U : Copies)
